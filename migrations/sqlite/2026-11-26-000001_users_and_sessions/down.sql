@@ -1,0 +1,3 @@
+DROP TABLE sessions;
+DROP TABLE identities;
+DROP TABLE users;

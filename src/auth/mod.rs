@@ -1,0 +1,6 @@
+//! Who is asking: sessions, the signed-in user, CSRF protection.
+
+pub mod csrf;
+pub mod current_user;
+pub mod session;
+pub mod session_store;

@@ -1,0 +1,519 @@
+//! Typed settings, read once from flags and environment variables (SPEC §10).
+//!
+//! `Cli` is what clap parses; `Settings` is the checked result the rest of the
+//! program trusts. Secrets are wrapped in `SecretString` so they never reach a
+//! `Debug` print or a log line.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use clap::Parser;
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// The server's command line. Every flag also reads an environment variable.
+#[derive(Debug, Parser)]
+#[command(name = "monkeyci-server", version, about = "MonkeyCI accounts server")]
+pub struct Cli {
+    /// Addresses to bind, comma separated (host:port).
+    #[arg(
+        long,
+        env = "MONKEYCI_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_delimiter = ','
+    )]
+    pub listen: Vec<String>,
+
+    /// The URL people reach the server at (defaults to http:// + the first bound address).
+    #[arg(long, env = "MONKEYCI_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// `sqlite://PATH` or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/monkeyci.db",
+        hide_env_values = true
+    )]
+    pub database_url: SecretString,
+
+    /// Secret of 64 bytes or more that signs and encrypts session cookies; shared by all instances.
+    #[arg(long, env = "MONKEYCI_SESSION_SECRET", hide_env_values = true)]
+    pub session_secret: Option<SecretString>,
+
+    /// A session ends after this long without a request.
+    #[arg(long, env = "MONKEYCI_SESSION_IDLE_TIMEOUT", default_value = "8h", value_parser = humantime::parse_duration)]
+    pub session_idle_timeout: Duration,
+
+    /// A session ends this long after sign-in, however active it is.
+    #[arg(long, env = "MONKEYCI_SESSION_MAX_AGE", default_value = "7days", value_parser = humantime::parse_duration)]
+    pub session_max_age: Duration,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "MONKEYCI_WORKERS")]
+    pub workers: Option<usize>,
+
+    #[command(flatten)]
+    pub platforms: PlatformArgs,
+}
+
+/// OAuth applications at the code-hosting platforms; a platform is on when its client id is set.
+#[derive(Debug, clap::Args)]
+pub struct PlatformArgs {
+    #[arg(long, env = "MONKEYCI_GITHUB_CLIENT_ID")]
+    pub github_client_id: Option<String>,
+    #[arg(long, env = "MONKEYCI_GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    pub github_client_secret: Option<SecretString>,
+    #[arg(
+        long,
+        env = "MONKEYCI_GITHUB_URL",
+        default_value = "https://github.com"
+    )]
+    pub github_url: String,
+    #[arg(
+        long,
+        env = "MONKEYCI_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api_url: String,
+
+    #[arg(long, env = "MONKEYCI_GITLAB_CLIENT_ID")]
+    pub gitlab_client_id: Option<String>,
+    #[arg(long, env = "MONKEYCI_GITLAB_CLIENT_SECRET", hide_env_values = true)]
+    pub gitlab_client_secret: Option<SecretString>,
+    #[arg(
+        long,
+        env = "MONKEYCI_GITLAB_URL",
+        default_value = "https://gitlab.com"
+    )]
+    pub gitlab_url: String,
+
+    #[arg(long, env = "MONKEYCI_BITBUCKET_CLIENT_ID")]
+    pub bitbucket_client_id: Option<String>,
+    #[arg(long, env = "MONKEYCI_BITBUCKET_CLIENT_SECRET", hide_env_values = true)]
+    pub bitbucket_client_secret: Option<SecretString>,
+    #[arg(
+        long,
+        env = "MONKEYCI_BITBUCKET_URL",
+        default_value = "https://bitbucket.org"
+    )]
+    pub bitbucket_url: String,
+    #[arg(
+        long,
+        env = "MONKEYCI_BITBUCKET_API_URL",
+        default_value = "https://api.bitbucket.org"
+    )]
+    pub bitbucket_api_url: String,
+
+    #[arg(long, env = "MONKEYCI_CODEBERG_CLIENT_ID")]
+    pub codeberg_client_id: Option<String>,
+    #[arg(long, env = "MONKEYCI_CODEBERG_CLIENT_SECRET", hide_env_values = true)]
+    pub codeberg_client_secret: Option<SecretString>,
+    #[arg(
+        long,
+        env = "MONKEYCI_CODEBERG_URL",
+        default_value = "https://codeberg.org"
+    )]
+    pub codeberg_url: String,
+
+    #[arg(long, env = "MONKEYCI_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    #[arg(long, env = "MONKEYCI_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    #[arg(long, env = "MONKEYCI_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<SecretString>,
+    #[arg(long, env = "MONKEYCI_OIDC_NAME", default_value = "OpenID Connect")]
+    pub oidc_name: String,
+}
+
+/// Why the configuration cannot start a server. Shown at start-up as one clear line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("MONKEYCI_LISTEN: `{0}` is not a host:port address")]
+    BadListenAddress(String),
+    #[error("MONKEYCI_PUBLIC_URL: `{0}` is not an http(s) URL")]
+    BadPublicUrl(String),
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got `{0}…`)")]
+    BadDatabaseUrl(String),
+    #[error("MONKEYCI_SESSION_SECRET must be at least 64 bytes long (it is {0})")]
+    ShortSessionSecret(usize),
+    #[error("{0} is set but {1} is missing")]
+    IncompletePlatform(&'static str, &'static str),
+    #[error("{name}: `{value}` is not an http(s) URL")]
+    BadPlatformUrl { name: &'static str, value: String },
+    #[error(
+        "no sign-in platform is configured, and development sign-in is only allowed when every \
+         listen address is loopback (`{0}` is not); configure a platform (e.g. \
+         MONKEYCI_GITHUB_CLIENT_ID and MONKEYCI_GITHUB_CLIENT_SECRET) or listen on 127.0.0.1"
+    )]
+    DevSignInOnPublicAddress(SocketAddr),
+}
+
+/// Where the data lives, picked from the scheme of `DATABASE_URL`.
+#[derive(Clone)]
+pub enum DatabaseTarget {
+    Sqlite { path: String },
+    Postgres { url: SecretString },
+}
+
+impl std::fmt::Debug for DatabaseTarget {
+    // The Postgres URL may carry a password: only the kind is printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseTarget::Sqlite { path } => write!(f, "sqlite://{path}"),
+            DatabaseTarget::Postgres { .. } => write!(f, "postgres://…"),
+        }
+    }
+}
+
+impl DatabaseTarget {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(ConfigError::BadDatabaseUrl("sqlite://".into()));
+            }
+            Ok(DatabaseTarget::Sqlite {
+                path: path.to_string(),
+            })
+        } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Ok(DatabaseTarget::Postgres {
+                url: SecretString::from(raw.to_string()),
+            })
+        } else {
+            let shown: String = raw.chars().take(12).collect();
+            Err(ConfigError::BadDatabaseUrl(shown))
+        }
+    }
+}
+
+/// One OAuth application: the client id is public, the secret is not.
+#[derive(Debug, Clone)]
+pub struct OAuthApp {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+#[derive(Debug, Clone)]
+pub struct GitHubSettings {
+    pub app: OAuthApp,
+    pub url: Url,
+    pub api_url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct GitLabSettings {
+    pub app: OAuthApp,
+    pub url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct BitbucketSettings {
+    pub app: OAuthApp,
+    pub url: Url,
+    pub api_url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodebergSettings {
+    pub app: OAuthApp,
+    pub url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    pub app: OAuthApp,
+    pub issuer: Url,
+    pub name: String,
+}
+
+/// The platforms that are switched on.
+#[derive(Debug, Clone, Default)]
+pub struct Platforms {
+    pub github: Option<GitHubSettings>,
+    pub gitlab: Option<GitLabSettings>,
+    pub bitbucket: Option<BitbucketSettings>,
+    pub codeberg: Option<CodebergSettings>,
+    pub oidc: Option<OidcSettings>,
+}
+
+impl Platforms {
+    pub fn any_enabled(&self) -> bool {
+        self.github.is_some()
+            || self.gitlab.is_some()
+            || self.bitbucket.is_some()
+            || self.codeberg.is_some()
+            || self.oidc.is_some()
+    }
+}
+
+/// The checked configuration the application runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: Vec<SocketAddr>,
+    pub public_url: Option<Url>,
+    pub database: DatabaseTarget,
+    /// `None`: a random secret is made at start (sessions end when the server restarts).
+    pub session_secret: Option<SecretString>,
+    pub session_idle_timeout: Duration,
+    pub session_max_age: Duration,
+    pub workers: Option<usize>,
+    pub platforms: Platforms,
+}
+
+impl Settings {
+    /// Settings for a server on `listen` with the given database and no platforms,
+    /// i.e. development sign-in on. Used by tests and as the base of `from_cli`.
+    pub fn new(listen: Vec<SocketAddr>, database: DatabaseTarget) -> Self {
+        Settings {
+            listen,
+            public_url: None,
+            database,
+            session_secret: None,
+            session_idle_timeout: Duration::from_secs(8 * 3600),
+            session_max_age: Duration::from_secs(7 * 24 * 3600),
+            workers: None,
+            platforms: Platforms::default(),
+        }
+    }
+
+    pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
+        let listen = resolve_listen(&cli.listen)?;
+        let public_url = cli
+            .public_url
+            .as_deref()
+            .map(parse_public_url)
+            .transpose()?;
+        let database = DatabaseTarget::parse(cli.database_url.expose_secret())?;
+        if let Some(secret) = &cli.session_secret {
+            let len = secret.expose_secret().len();
+            if len < 64 {
+                return Err(ConfigError::ShortSessionSecret(len));
+            }
+        }
+        let platforms = parse_platforms(cli.platforms)?;
+        let settings = Settings {
+            public_url,
+            session_secret: cli.session_secret,
+            session_idle_timeout: cli.session_idle_timeout,
+            session_max_age: cli.session_max_age,
+            workers: cli.workers,
+            platforms,
+            ..Settings::new(listen, database)
+        };
+        settings.check_dev_sign_in()?;
+        Ok(settings)
+    }
+
+    /// Development sign-in is on exactly when no platform is configured.
+    pub fn dev_sign_in(&self) -> bool {
+        !self.platforms.any_enabled()
+    }
+
+    /// Development sign-in lets anyone in by name: refuse it on anything but loopback.
+    pub fn check_dev_sign_in(&self) -> Result<(), ConfigError> {
+        if self.dev_sign_in() {
+            if let Some(public) = self.listen.iter().find(|a| !a.ip().is_loopback()) {
+                return Err(ConfigError::DevSignInOnPublicAddress(*public));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn resolve_listen(entries: &[String]) -> Result<Vec<SocketAddr>, ConfigError> {
+    let mut addrs = Vec::new();
+    for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let resolved = entry
+            .to_socket_addrs()
+            .map_err(|_| ConfigError::BadListenAddress(entry.to_string()))?;
+        addrs.extend(resolved);
+    }
+    if addrs.is_empty() {
+        return Err(ConfigError::BadListenAddress(entries.join(",")));
+    }
+    Ok(addrs)
+}
+
+fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
+    match Url::parse(raw) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(url),
+        _ => Err(ConfigError::BadPublicUrl(raw.to_string())),
+    }
+}
+
+fn parse_url(name: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    match Url::parse(raw) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
+        _ => Err(ConfigError::BadPlatformUrl {
+            name,
+            value: raw.to_string(),
+        }),
+    }
+}
+
+fn oauth_app(
+    id: Option<String>,
+    secret: Option<SecretString>,
+    id_name: &'static str,
+    secret_name: &'static str,
+) -> Result<Option<OAuthApp>, ConfigError> {
+    match (id.filter(|s| !s.trim().is_empty()), secret) {
+        (None, _) => Ok(None),
+        (Some(_), None) => Err(ConfigError::IncompletePlatform(id_name, secret_name)),
+        (Some(client_id), Some(client_secret)) => Ok(Some(OAuthApp {
+            client_id,
+            client_secret,
+        })),
+    }
+}
+
+fn parse_platforms(args: PlatformArgs) -> Result<Platforms, ConfigError> {
+    let github = oauth_app(
+        args.github_client_id,
+        args.github_client_secret,
+        "MONKEYCI_GITHUB_CLIENT_ID",
+        "MONKEYCI_GITHUB_CLIENT_SECRET",
+    )?
+    .map(|app| -> Result<_, ConfigError> {
+        Ok(GitHubSettings {
+            app,
+            url: parse_url("MONKEYCI_GITHUB_URL", &args.github_url)?,
+            api_url: parse_url("MONKEYCI_GITHUB_API_URL", &args.github_api_url)?,
+        })
+    })
+    .transpose()?;
+    let gitlab = oauth_app(
+        args.gitlab_client_id,
+        args.gitlab_client_secret,
+        "MONKEYCI_GITLAB_CLIENT_ID",
+        "MONKEYCI_GITLAB_CLIENT_SECRET",
+    )?
+    .map(|app| -> Result<_, ConfigError> {
+        Ok(GitLabSettings {
+            app,
+            url: parse_url("MONKEYCI_GITLAB_URL", &args.gitlab_url)?,
+        })
+    })
+    .transpose()?;
+    let bitbucket = oauth_app(
+        args.bitbucket_client_id,
+        args.bitbucket_client_secret,
+        "MONKEYCI_BITBUCKET_CLIENT_ID",
+        "MONKEYCI_BITBUCKET_CLIENT_SECRET",
+    )?
+    .map(|app| -> Result<_, ConfigError> {
+        Ok(BitbucketSettings {
+            app,
+            url: parse_url("MONKEYCI_BITBUCKET_URL", &args.bitbucket_url)?,
+            api_url: parse_url("MONKEYCI_BITBUCKET_API_URL", &args.bitbucket_api_url)?,
+        })
+    })
+    .transpose()?;
+    let codeberg = oauth_app(
+        args.codeberg_client_id,
+        args.codeberg_client_secret,
+        "MONKEYCI_CODEBERG_CLIENT_ID",
+        "MONKEYCI_CODEBERG_CLIENT_SECRET",
+    )?
+    .map(|app| -> Result<_, ConfigError> {
+        Ok(CodebergSettings {
+            app,
+            url: parse_url("MONKEYCI_CODEBERG_URL", &args.codeberg_url)?,
+        })
+    })
+    .transpose()?;
+    let oidc = match args.oidc_issuer.filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(issuer) => {
+            let app = oauth_app(
+                args.oidc_client_id,
+                args.oidc_client_secret,
+                "MONKEYCI_OIDC_CLIENT_ID",
+                "MONKEYCI_OIDC_CLIENT_SECRET",
+            )?
+            .ok_or(ConfigError::IncompletePlatform(
+                "MONKEYCI_OIDC_ISSUER",
+                "MONKEYCI_OIDC_CLIENT_ID",
+            ))?;
+            Some(OidcSettings {
+                app,
+                issuer: parse_url("MONKEYCI_OIDC_ISSUER", &issuer)?,
+                name: args.oidc_name,
+            })
+        }
+    };
+    Ok(Platforms {
+        github,
+        gitlab,
+        bitbucket,
+        codeberg,
+        oidc,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        let mut all = vec!["monkeyci-server"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).expect("arguments parse")
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_sqlite_and_dev_sign_in() {
+        let settings = Settings::from_cli(cli(&[])).expect("defaults are valid");
+        assert_eq!(settings.listen, vec!["127.0.0.1:8080".parse().unwrap()]);
+        assert!(
+            matches!(settings.database, DatabaseTarget::Sqlite { ref path } if path == "data/monkeyci.db")
+        );
+        assert!(settings.dev_sign_in());
+    }
+
+    #[test]
+    fn dev_sign_in_on_a_public_address_is_refused() {
+        let err = Settings::from_cli(cli(&["--listen", "0.0.0.0:8080"])).unwrap_err();
+        assert!(matches!(err, ConfigError::DevSignInOnPublicAddress(_)));
+        assert!(err.to_string().contains("loopback"));
+    }
+
+    #[test]
+    fn a_platform_allows_a_public_address() {
+        let settings = Settings::from_cli(cli(&[
+            "--listen",
+            "0.0.0.0:8080",
+            "--github-client-id",
+            "abc",
+            "--github-client-secret",
+            "shh",
+        ]))
+        .expect("valid");
+        assert!(!settings.dev_sign_in());
+    }
+
+    #[test]
+    fn a_client_id_without_its_secret_is_refused() {
+        let err = Settings::from_cli(cli(&["--gitlab-client-id", "abc"])).unwrap_err();
+        assert!(err.to_string().contains("MONKEYCI_GITLAB_CLIENT_SECRET"));
+    }
+
+    #[test]
+    fn a_short_session_secret_is_refused() {
+        let err = Settings::from_cli(cli(&["--session-secret", "too-short"])).unwrap_err();
+        assert!(matches!(err, ConfigError::ShortSessionSecret(9)));
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_refused_without_echoing_it_whole() {
+        let err = Settings::from_cli(cli(&["--database-url", "mysql://user:password@host/db"]))
+            .unwrap_err();
+        assert!(!err.to_string().contains("password"));
+    }
+
+    #[test]
+    fn the_postgres_url_is_not_printed_by_debug() {
+        let target = DatabaseTarget::parse("postgres://u:hunter2@localhost/db").unwrap();
+        assert!(!format!("{target:?}").contains("hunter2"));
+    }
+}

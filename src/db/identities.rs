@@ -1,0 +1,122 @@
+//! The `identities` table: how a user signs in. One row per (platform, platform user id).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::DbConnection;
+use super::schema::identities;
+use super::users::NewUser;
+use crate::domain::identity::PlatformProfile;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = identities)]
+pub struct Identity {
+    pub id: i32,
+    pub user_id: i32,
+    pub platform: String,
+    pub platform_user_id: String,
+    pub login: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+    pub linked_at: NaiveDateTime,
+    pub last_sign_in_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = identities)]
+struct NewIdentity<'a> {
+    user_id: i32,
+    platform: &'a str,
+    platform_user_id: &'a str,
+    login: &'a str,
+    display_name: Option<&'a str>,
+    email: Option<&'a str>,
+    avatar_url: Option<&'a str>,
+    linked_at: NaiveDateTime,
+    last_sign_in_at: NaiveDateTime,
+}
+
+impl Identity {
+    pub fn find(
+        conn: &mut DbConnection,
+        platform: &str,
+        platform_user_id: &str,
+    ) -> QueryResult<Option<Identity>> {
+        identities::table
+            .filter(identities::platform.eq(platform))
+            .filter(identities::platform_user_id.eq(platform_user_id))
+            .select(Identity::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn for_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<Vec<Identity>> {
+        identities::table
+            .filter(identities::user_id.eq(user_id))
+            .order(identities::linked_at.asc())
+            .select(Identity::as_select())
+            .load(conn)
+    }
+
+    /// Signs a platform user in: the user behind an existing identity (its profile
+    /// fields refreshed), or a new user with this identity. Matching is by the
+    /// platform's immutable id only. Returns the user id.
+    pub fn sign_in(
+        conn: &mut DbConnection,
+        profile: &PlatformProfile,
+        now: NaiveDateTime,
+    ) -> QueryResult<i32> {
+        // Two first sign-ins of the same person may race; the loser of the unique
+        // index finds the winner's row on its second try.
+        match Self::sign_in_once(conn, profile, now) {
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                Self::sign_in_once(conn, profile, now)
+            }
+            other => other,
+        }
+    }
+
+    fn sign_in_once(
+        conn: &mut DbConnection,
+        profile: &PlatformProfile,
+        now: NaiveDateTime,
+    ) -> QueryResult<i32> {
+        conn.transaction(|conn| {
+            if let Some(existing) = Self::find(conn, &profile.platform, &profile.platform_user_id)?
+            {
+                diesel::update(identities::table.find(existing.id))
+                    .set((
+                        identities::login.eq(&profile.login),
+                        identities::display_name.eq(profile.display_name.as_deref()),
+                        identities::email.eq(profile.email.as_deref()),
+                        identities::avatar_url.eq(profile.avatar_url.as_deref()),
+                        identities::last_sign_in_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                return Ok(existing.user_id);
+            }
+            let user_id = NewUser {
+                display_name: profile.display_name.as_deref().unwrap_or(&profile.login),
+                created_at: now,
+                updated_at: now,
+            }
+            .insert(conn)?;
+            diesel::insert_into(identities::table)
+                .values(NewIdentity {
+                    user_id,
+                    platform: &profile.platform,
+                    platform_user_id: &profile.platform_user_id,
+                    login: &profile.login,
+                    display_name: profile.display_name.as_deref(),
+                    email: profile.email.as_deref(),
+                    avatar_url: profile.avatar_url.as_deref(),
+                    linked_at: now,
+                    last_sign_in_at: now,
+                })
+                .execute(conn)?;
+            Ok(user_id)
+        })
+    }
+}

@@ -1,0 +1,210 @@
+//! Storage: one connection type over SQLite and PostgreSQL, the pool, migrations.
+//!
+//! Queries are written once against `DbConnection` and live next to their table
+//! (`users.rs`, `sessions.rs`, …). Blocking diesel work runs through [`Db::run`],
+//! which moves it off the async threads.
+
+pub mod identities;
+pub mod schema;
+pub mod sessions;
+pub mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use secrecy::ExposeSecret;
+
+use crate::config::DatabaseTarget;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a SQLite writer waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// Why the database could not be reached or prepared at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("cannot create the directory for the SQLite file {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Connect(#[source] ConnectionError),
+    #[error("cannot open the database: {0}")]
+    Pool(String),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(String),
+}
+
+/// Opens connections of the configured kind, with the SQLite settings applied to
+/// every connection (they are per connection, not per file).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    target: DatabaseTarget,
+}
+
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConnection, ConnectionError> {
+        match &self.target {
+            DatabaseTarget::Sqlite { path } => {
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseTarget::Postgres { url } => Ok(DbConnection::Postgres(
+                PgConnection::establish(url.expose_secret())?,
+            )),
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.open().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type PooledConn = PooledConnection<ConnectionManager>;
+
+/// The pool plus the one way handlers reach it.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+    kind: DbKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its directory if needed) and migrates.
+    pub fn open(target: &DatabaseTarget) -> Result<Db, DbSetupError> {
+        let kind = match target {
+            DatabaseTarget::Sqlite { path } => {
+                create_parent_dir(path)?;
+                DbKind::Sqlite
+            }
+            DatabaseTarget::Postgres { .. } => DbKind::Postgres,
+        };
+        let manager = ConnectionManager {
+            target: target.clone(),
+        };
+        // Connect once by hand first: r2d2 only reports a timeout, this reports why.
+        let mut first = manager.open().map_err(DbSetupError::Connect)?;
+        run_migrations(&mut first)?;
+        drop(first);
+
+        let max_size = match kind {
+            // SQLite has one writer at a time; a few readers are plenty.
+            DbKind::Sqlite => 8,
+            DbKind::Postgres => 16,
+        };
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| DbSetupError::Pool(e.to_string()))?;
+        Ok(Db { pool, kind })
+    }
+
+    pub fn kind(&self) -> DbKind {
+        self.kind
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, crate::error::AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, diesel::result::Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let result = actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(crate::error::AppError::internal)?;
+            work(&mut conn).map_err(crate::error::AppError::from)
+        })
+        .await
+        .map_err(crate::error::AppError::internal)?;
+        result
+    }
+
+    /// A connection for code that is already on a blocking thread.
+    pub fn get(&self) -> Result<PooledConn, r2d2::PoolError> {
+        self.pool.get()
+    }
+}
+
+fn create_parent_dir(path: &str) -> Result<(), DbSetupError> {
+    let parent = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent {
+        std::fs::create_dir_all(dir).map_err(|source| DbSetupError::CreateDir {
+            path: path.to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Several instances may start at once against one PostgreSQL: an advisory lock
+/// lets one of them migrate while the others wait.
+fn run_migrations(conn: &mut DbConnection) -> Result<(), DbSetupError> {
+    const MIGRATION_LOCK: i64 = 0x6d6f_6e6b_6579;
+    let migrate =
+        |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
+    match conn {
+        DbConnection::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(migrate)?;
+        }
+        DbConnection::Postgres(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|_| ())
+                .map_err(migrate);
+            let unlock = c
+                .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                .map_err(|e| DbSetupError::Migrate(e.to_string()));
+            result?;
+            unlock?;
+        }
+    }
+    Ok(())
+}

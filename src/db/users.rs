@@ -1,0 +1,61 @@
+//! The `users` table: a person, whatever platforms they sign in with.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::users;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i32,
+    pub display_name: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub display_name: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewUser<'_> {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<i32> {
+        diesel::insert_into(users::table)
+            .values(self)
+            .returning(users::id)
+            .get_result(conn)
+    }
+}
+
+impl User {
+    pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<User>> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn rename(
+        conn: &mut DbConnection,
+        id: i32,
+        display_name: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::display_name.eq(display_name),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+
+    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+        users::table.count().get_result(conn)
+    }
+}

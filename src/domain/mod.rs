@@ -1,0 +1,5 @@
+//! The rules of the product, free of HTTP and SQL: values here exist only if valid.
+
+pub mod display_name;
+pub mod identity;
+pub mod return_to;

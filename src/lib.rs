@@ -1,0 +1,16 @@
+//! MonkeyCI accounts: platform sign-in, organizations and API keys.
+//!
+//! The binaries are thin: `main.rs` (the server) reads the configuration and runs
+//! an [`startup::Application`]. See `docs/ARCHITECTURE.md` for the map.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod random;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod web;

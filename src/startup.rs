@@ -1,0 +1,181 @@
+//! `Application`: the database, the middleware stack, the routes and the bound sockets.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use url::Url;
+
+use crate::auth::csrf::csrf_guard;
+use crate::auth::session_store::DbSessionStore;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::state::AppState;
+use crate::telemetry;
+use crate::web::error_pages::{not_found, render_error_pages};
+use crate::web::security_headers::add_security_headers;
+use crate::web::{self as pages, assets, health};
+
+/// How often sessions that can no longer be used are deleted.
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+pub struct Application {
+    server: Server,
+    addrs: Vec<SocketAddr>,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
+        settings.check_dev_sign_in()?;
+        let target = settings.database.clone();
+        let db = actix_web::rt::task::spawn_blocking(move || Db::open(&target))
+            .await
+            .context("database set-up was interrupted")??;
+
+        let listeners = settings
+            .listen
+            .iter()
+            .map(|addr| TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let addrs = listeners
+            .iter()
+            .map(TcpListener::local_addr)
+            .collect::<Result<Vec<_>, _>>()?;
+        let public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{}", addrs[0]))?,
+        };
+        let public_origin = public_url.origin().ascii_serialization();
+
+        let session_key = match &settings.session_secret {
+            Some(secret) => Key::from(secret.expose_secret().as_bytes()),
+            None => {
+                tracing::warn!(
+                    "MONKEYCI_SESSION_SECRET is not set: using a random one, so sessions end when \
+                     the server restarts and cannot be shared between instances"
+                );
+                Key::generate()
+            }
+        };
+
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            clock: clock.clone(),
+            settings: Arc::new(settings.clone()),
+            public_origin,
+            dev_sign_in: settings.dev_sign_in(),
+            public_url,
+        });
+        let store = DbSessionStore::new(db, clock, settings.session_max_age);
+        spawn_session_sweeper(store.clone());
+
+        let https = state.is_https();
+        let cookie_name = if https {
+            "__Host-monkeyci_session"
+        } else {
+            "monkeyci_session"
+        };
+        let idle = actix_web::cookie::time::Duration::seconds(
+            i64::try_from(settings.session_idle_timeout.as_secs()).unwrap_or(i64::MAX),
+        );
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
+                .cookie_name(cookie_name.to_string())
+                .cookie_secure(https)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_path("/".to_string())
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(
+                    PersistentSession::default()
+                        .session_ttl(idle)
+                        .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                )
+                .build();
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .wrap(from_fn(add_security_headers))
+                .wrap(from_fn(telemetry::log_requests))
+                .route("/healthz", web::get().to(health::healthz))
+                .service(
+                    web::scope("/static")
+                        .wrap(Compress::default())
+                        .route("/{path:.*}", web::get().to(assets::serve)),
+                )
+                .service(
+                    web::scope("")
+                        .wrap(from_fn(csrf_guard))
+                        .wrap(from_fn(render_error_pages))
+                        .wrap(sessions)
+                        .configure(pages::pages)
+                        .default_service(web::to(not_found)),
+                )
+        });
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        for listener in listeners {
+            server = server.listen(listener)?;
+        }
+        Ok(Application {
+            server: server.run(),
+            addrs,
+            state,
+        })
+    }
+
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addrs[0].port()
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.state.public_url
+    }
+
+    pub fn db(&self) -> Db {
+        self.state.db.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn spawn_session_sweeper(store: DbSessionStore) {
+    actix_web::rt::spawn(async move {
+        let mut ticks = actix_web::rt::time::interval(SESSION_SWEEP_EVERY);
+        loop {
+            ticks.tick().await;
+            match store.delete_dead().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "ended sessions removed"),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "could not remove ended sessions")
+                }
+            }
+        }
+    });
+}

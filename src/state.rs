@@ -1,0 +1,26 @@
+//! What every handler can reach: storage, the clock and the derived settings.
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::Db;
+
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    /// The URL people reach the server at (configured, or derived from the bound address).
+    pub public_url: Url,
+    /// `scheme://host[:port]` of `public_url`, as browsers send it in `Origin`.
+    pub public_origin: String,
+    pub dev_sign_in: bool,
+}
+
+impl AppState {
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}

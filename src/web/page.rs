@@ -1,0 +1,111 @@
+//! What the layout needs on every page, and rendering a template into a response.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::SessionExt;
+use actix_web::http::StatusCode;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
+
+use crate::auth::current_user::load_user;
+use crate::auth::session::{self, Flash};
+use crate::db::users::User;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The layout's data: who is signed in, the CSRF token for forms, banners and
+/// the one-time messages.
+pub struct PageContext {
+    pub user: Option<User>,
+    pub csrf_token: String,
+    pub dev_sign_in: bool,
+    pub flashes: Vec<Flash>,
+}
+
+impl PageContext {
+    /// Signed-in pages always have a CSRF token (the header's Sign out form needs
+    /// it). Anonymous visitors get one only on pages with a form (`for_form`), so
+    /// that merely looking at the site does not create a session.
+    pub async fn load(req: &HttpRequest) -> Result<PageContext, AppError> {
+        Self::load_with(req, false).await
+    }
+
+    pub async fn for_form(req: &HttpRequest) -> Result<PageContext, AppError> {
+        Self::load_with(req, true).await
+    }
+
+    async fn load_with(req: &HttpRequest, needs_csrf: bool) -> Result<PageContext, AppError> {
+        let user = load_user(req).await?;
+        Ok(Self::assemble(req, user, needs_csrf))
+    }
+
+    /// The context for an error page: never fails, anonymous if the user cannot be loaded.
+    pub async fn for_error(req: &HttpRequest) -> PageContext {
+        let user = load_user(req).await.unwrap_or(None);
+        Self::assemble(req, user, false)
+    }
+
+    fn assemble(req: &HttpRequest, user: Option<User>, needs_csrf: bool) -> PageContext {
+        let session = req.get_session();
+        let csrf_token = if user.is_some() || needs_csrf {
+            session::csrf_token(&session)
+        } else {
+            session::existing_csrf_token(&session).unwrap_or_default()
+        };
+        let dev_sign_in = req
+            .app_data::<Data<AppState>>()
+            .is_some_and(|s| s.dev_sign_in);
+        PageContext {
+            user,
+            csrf_token,
+            dev_sign_in,
+            flashes: session::take_flashes(&session),
+        }
+    }
+
+    pub fn asset(&self, name: &str) -> String {
+        super::assets::url(name)
+    }
+
+    /// The first letter of the user's name, for the avatar circle.
+    pub fn user_initial(&self) -> String {
+        self.user
+            .as_ref()
+            .and_then(|u| u.display_name.chars().next())
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl FromRequest for PageContext {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { PageContext::load(&req).await })
+    }
+}
+
+/// Renders a template as an HTML response with the given status.
+pub fn render<T: askama::Template>(
+    status: StatusCode,
+    template: &T,
+) -> Result<HttpResponse, AppError> {
+    let body = template.render()?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+pub fn ok<T: askama::Template>(template: &T) -> Result<HttpResponse, AppError> {
+    render(StatusCode::OK, template)
+}
+
+/// 303 See Other: the answer to a successful form POST.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}

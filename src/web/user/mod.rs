@@ -1,0 +1,3 @@
+//! User settings.
+
+pub mod profile;
