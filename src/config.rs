@@ -311,10 +311,10 @@ impl Settings {
 
     /// Development sign-in lets anyone in by name: refuse it on anything but loopback.
     pub fn check_dev_sign_in(&self) -> Result<(), ConfigError> {
-        if self.dev_sign_in() {
-            if let Some(public) = self.listen.iter().find(|a| !a.ip().is_loopback()) {
-                return Err(ConfigError::DevSignInOnPublicAddress(*public));
-            }
+        if let Some(public) = self.listen.iter().find(|a| !a.ip().is_loopback())
+            && self.dev_sign_in()
+        {
+            return Err(ConfigError::DevSignInOnPublicAddress(*public));
         }
         Ok(())
     }

@@ -39,11 +39,7 @@ pub async fn csrf_guard(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
-    let refusal = match check(&mut req).await {
-        Ok(()) => None,
-        Err(refusal) => Some(refusal),
-    };
-    match refusal {
+    match check(&mut req).await.err() {
         None => next
             .call(req)
             .await

@@ -153,13 +153,12 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        let result = actix_web::rt::task::spawn_blocking(move || {
+        actix_web::rt::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(crate::error::AppError::internal)?;
             work(&mut conn).map_err(crate::error::AppError::from)
         })
         .await
-        .map_err(crate::error::AppError::internal)?;
-        result
+        .map_err(crate::error::AppError::internal)?
     }
 
     /// A connection for code that is already on a blocking thread.

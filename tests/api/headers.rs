@@ -1,0 +1,79 @@
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::both_databases;
+
+fn assert_security_headers(headers: &HeaderMap, path: &str) {
+    let csp = headers
+        .get("content-security-policy")
+        .unwrap_or_else(|| panic!("CSP on {path}"));
+    let csp = csp.to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+    assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+    assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+    assert_eq!(
+        headers.get("x-content-type-options").unwrap(),
+        "nosniff",
+        "{path}"
+    );
+    assert_eq!(
+        headers.get("referrer-policy").unwrap(),
+        "same-origin",
+        "{path}"
+    );
+    assert!(headers.get("x-request-id").is_some(), "{path}");
+}
+
+both_databases! {
+    async fn every_page_carries_the_security_headers(app) {
+        for path in ["/", "/login", "/no-such-page", "/healthz"] {
+            let response = app.get(path).await;
+            assert_security_headers(response.headers(), path);
+        }
+        let app = app.signed_in("Ada").await;
+        for path in ["/", "/settings/profile", "/no-such-page"] {
+            let response = app.get(path).await;
+            assert_security_headers(response.headers(), path);
+        }
+    }
+
+    async fn signed_in_pages_are_never_cached(app) {
+        let app = app.signed_in("Ada").await;
+        for path in ["/", "/settings/profile", "/no-such-page"] {
+            let response = app.get(path).await;
+            assert_eq!(response.headers().get("cache-control").unwrap(), "no-store", "{path}");
+        }
+    }
+
+    async fn the_health_check_uses_no_session_and_writes_nothing(app) {
+        let app = app.signed_in("Ada").await;
+        let before = app.count_sql("SELECT COUNT(*) AS n FROM sessions").await;
+        let response = app.get("/healthz").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers().get("set-cookie").is_none());
+        assert_eq!(response.text().await.unwrap(), "ok");
+        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, before);
+    }
+
+    async fn versioned_assets_are_cached_for_a_year_and_compressed(app) {
+        let html = app.get_html("/").await;
+        let start = html.find("/static/css/app.css?v=").expect("stylesheet link");
+        let href: String = html[start..].chars().take_while(|c| *c != '"').collect();
+        let response = app.client.get(app.url(&href)).header("Accept-Encoding", "gzip").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers().get("content-type").unwrap(), "text/css");
+        assert_eq!(
+            response.headers().get("cache-control").unwrap(),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(response.headers().get("content-encoding").unwrap(), "gzip");
+        let etag = response.headers().get("etag").unwrap().clone();
+        let again = app.client.get(app.url(&href)).header("If-None-Match", etag).send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+
+    async fn an_unknown_asset_is_a_404(app) {
+        assert_eq!(app.get("/static/nope.css").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.get("/static/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
+    }
+}
