@@ -3,6 +3,7 @@
 //! Only the path is logged, never the query string: a query may carry an OAuth
 //! code or a key somebody pasted there.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use actix_web::HttpMessage;
@@ -13,7 +14,7 @@ use actix_web::middleware::Next;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
-/// Logs to stderr; `RUST_LOG` overrides the default level (`info`).
+/// Logs to stderr (colours only on a terminal); `RUST_LOG` overrides the default level (`info`).
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

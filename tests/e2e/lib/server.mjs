@@ -23,8 +23,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const e2eDir = path.resolve(here, '..');
 /** the repository root */
 export const repoRoot = path.resolve(e2eDir, '..', '..');
-/** where logs and screenshots go */
-export const artifactsDir = path.join(e2eDir, 'artifacts');
+/** where logs and screenshots go: artifacts/<database kind>/ (E2E_ARTIFACTS_SUFFIX, default sqlite) */
+export const artifactsDir = path.join(e2eDir, 'artifacts', process.env.E2E_ARTIFACTS_SUFFIX || 'sqlite');
 
 const HEALTH_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
