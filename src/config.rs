@@ -16,12 +16,7 @@ use url::Url;
 #[command(name = "monkeyci-server", version, about = "MonkeyCI accounts server")]
 pub struct Cli {
     /// Addresses to bind, comma separated (host:port).
-    #[arg(
-        long,
-        env = "MONKEYCI_LISTEN",
-        default_value = "127.0.0.1:8080",
-        value_delimiter = ','
-    )]
+    #[arg(long, env = "MONKEYCI_LISTEN", default_value = "127.0.0.1:8080", value_delimiter = ',')]
     pub listen: Vec<String>,
 
     /// The URL people reach the server at (defaults to http:// + the first bound address).
@@ -29,12 +24,7 @@ pub struct Cli {
     pub public_url: Option<String>,
 
     /// `sqlite://PATH` or `postgres://…`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/monkeyci.db",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/monkeyci.db", hide_env_values = true)]
     pub database_url: SecretString,
 
     /// Secret of 64 bytes or more that signs and encrypts session cookies; shared by all instances.
@@ -64,56 +54,32 @@ pub struct PlatformArgs {
     pub github_client_id: Option<String>,
     #[arg(long, env = "MONKEYCI_GITHUB_CLIENT_SECRET", hide_env_values = true)]
     pub github_client_secret: Option<SecretString>,
-    #[arg(
-        long,
-        env = "MONKEYCI_GITHUB_URL",
-        default_value = "https://github.com"
-    )]
+    #[arg(long, env = "MONKEYCI_GITHUB_URL", default_value = "https://github.com")]
     pub github_url: String,
-    #[arg(
-        long,
-        env = "MONKEYCI_GITHUB_API_URL",
-        default_value = "https://api.github.com"
-    )]
+    #[arg(long, env = "MONKEYCI_GITHUB_API_URL", default_value = "https://api.github.com")]
     pub github_api_url: String,
 
     #[arg(long, env = "MONKEYCI_GITLAB_CLIENT_ID")]
     pub gitlab_client_id: Option<String>,
     #[arg(long, env = "MONKEYCI_GITLAB_CLIENT_SECRET", hide_env_values = true)]
     pub gitlab_client_secret: Option<SecretString>,
-    #[arg(
-        long,
-        env = "MONKEYCI_GITLAB_URL",
-        default_value = "https://gitlab.com"
-    )]
+    #[arg(long, env = "MONKEYCI_GITLAB_URL", default_value = "https://gitlab.com")]
     pub gitlab_url: String,
 
     #[arg(long, env = "MONKEYCI_BITBUCKET_CLIENT_ID")]
     pub bitbucket_client_id: Option<String>,
     #[arg(long, env = "MONKEYCI_BITBUCKET_CLIENT_SECRET", hide_env_values = true)]
     pub bitbucket_client_secret: Option<SecretString>,
-    #[arg(
-        long,
-        env = "MONKEYCI_BITBUCKET_URL",
-        default_value = "https://bitbucket.org"
-    )]
+    #[arg(long, env = "MONKEYCI_BITBUCKET_URL", default_value = "https://bitbucket.org")]
     pub bitbucket_url: String,
-    #[arg(
-        long,
-        env = "MONKEYCI_BITBUCKET_API_URL",
-        default_value = "https://api.bitbucket.org"
-    )]
+    #[arg(long, env = "MONKEYCI_BITBUCKET_API_URL", default_value = "https://api.bitbucket.org")]
     pub bitbucket_api_url: String,
 
     #[arg(long, env = "MONKEYCI_CODEBERG_CLIENT_ID")]
     pub codeberg_client_id: Option<String>,
     #[arg(long, env = "MONKEYCI_CODEBERG_CLIENT_SECRET", hide_env_values = true)]
     pub codeberg_client_secret: Option<SecretString>,
-    #[arg(
-        long,
-        env = "MONKEYCI_CODEBERG_URL",
-        default_value = "https://codeberg.org"
-    )]
+    #[arg(long, env = "MONKEYCI_CODEBERG_URL", default_value = "https://codeberg.org")]
     pub codeberg_url: String,
 
     #[arg(long, env = "MONKEYCI_OIDC_ISSUER")]
@@ -172,13 +138,9 @@ impl DatabaseTarget {
             if path.is_empty() {
                 return Err(ConfigError::BadDatabaseUrl("sqlite://".into()));
             }
-            Ok(DatabaseTarget::Sqlite {
-                path: path.to_string(),
-            })
+            Ok(DatabaseTarget::Sqlite { path: path.to_string() })
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            Ok(DatabaseTarget::Postgres {
-                url: SecretString::from(raw.to_string()),
-            })
+            Ok(DatabaseTarget::Postgres { url: SecretString::from(raw.to_string()) })
         } else {
             let shown: String = raw.chars().take(12).collect();
             Err(ConfigError::BadDatabaseUrl(shown))
@@ -222,7 +184,8 @@ pub struct CodebergSettings {
 #[derive(Debug, Clone)]
 pub struct OidcSettings {
     pub app: OAuthApp,
-    pub issuer: Url,
+    /// Kept as written: the discovery document must name exactly this issuer.
+    pub issuer: String,
     pub name: String,
 }
 
@@ -278,11 +241,7 @@ impl Settings {
 
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
         let listen = resolve_listen(&cli.listen)?;
-        let public_url = cli
-            .public_url
-            .as_deref()
-            .map(parse_public_url)
-            .transpose()?;
+        let public_url = cli.public_url.as_deref().map(parse_public_url).transpose()?;
         let database = DatabaseTarget::parse(cli.database_url.expose_secret())?;
         if let Some(secret) = &cli.session_secret {
             let len = secret.expose_secret().len();
@@ -323,9 +282,8 @@ impl Settings {
 fn resolve_listen(entries: &[String]) -> Result<Vec<SocketAddr>, ConfigError> {
     let mut addrs = Vec::new();
     for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
-        let resolved = entry
-            .to_socket_addrs()
-            .map_err(|_| ConfigError::BadListenAddress(entry.to_string()))?;
+        let resolved =
+            entry.to_socket_addrs().map_err(|_| ConfigError::BadListenAddress(entry.to_string()))?;
         addrs.extend(resolved);
     }
     if addrs.is_empty() {
@@ -344,10 +302,7 @@ fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
 fn parse_url(name: &'static str, raw: &str) -> Result<Url, ConfigError> {
     match Url::parse(raw) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
-        _ => Err(ConfigError::BadPlatformUrl {
-            name,
-            value: raw.to_string(),
-        }),
+        _ => Err(ConfigError::BadPlatformUrl { name, value: raw.to_string() }),
     }
 }
 
@@ -360,10 +315,7 @@ fn oauth_app(
     match (id.filter(|s| !s.trim().is_empty()), secret) {
         (None, _) => Ok(None),
         (Some(_), None) => Err(ConfigError::IncompletePlatform(id_name, secret_name)),
-        (Some(client_id), Some(client_secret)) => Ok(Some(OAuthApp {
-            client_id,
-            client_secret,
-        })),
+        (Some(client_id), Some(client_secret)) => Ok(Some(OAuthApp { client_id, client_secret })),
     }
 }
 
@@ -389,10 +341,7 @@ fn parse_platforms(args: PlatformArgs) -> Result<Platforms, ConfigError> {
         "MONKEYCI_GITLAB_CLIENT_SECRET",
     )?
     .map(|app| -> Result<_, ConfigError> {
-        Ok(GitLabSettings {
-            app,
-            url: parse_url("MONKEYCI_GITLAB_URL", &args.gitlab_url)?,
-        })
+        Ok(GitLabSettings { app, url: parse_url("MONKEYCI_GITLAB_URL", &args.gitlab_url)? })
     })
     .transpose()?;
     let bitbucket = oauth_app(
@@ -416,10 +365,7 @@ fn parse_platforms(args: PlatformArgs) -> Result<Platforms, ConfigError> {
         "MONKEYCI_CODEBERG_CLIENT_SECRET",
     )?
     .map(|app| -> Result<_, ConfigError> {
-        Ok(CodebergSettings {
-            app,
-            url: parse_url("MONKEYCI_CODEBERG_URL", &args.codeberg_url)?,
-        })
+        Ok(CodebergSettings { app, url: parse_url("MONKEYCI_CODEBERG_URL", &args.codeberg_url)? })
     })
     .transpose()?;
     let oidc = match args.oidc_issuer.filter(|s| !s.trim().is_empty()) {
@@ -431,24 +377,16 @@ fn parse_platforms(args: PlatformArgs) -> Result<Platforms, ConfigError> {
                 "MONKEYCI_OIDC_CLIENT_ID",
                 "MONKEYCI_OIDC_CLIENT_SECRET",
             )?
-            .ok_or(ConfigError::IncompletePlatform(
-                "MONKEYCI_OIDC_ISSUER",
-                "MONKEYCI_OIDC_CLIENT_ID",
-            ))?;
+            .ok_or(ConfigError::IncompletePlatform("MONKEYCI_OIDC_ISSUER", "MONKEYCI_OIDC_CLIENT_ID"))?;
             Some(OidcSettings {
                 app,
-                issuer: parse_url("MONKEYCI_OIDC_ISSUER", &issuer)?,
+                issuer: parse_url("MONKEYCI_OIDC_ISSUER", issuer.trim())
+                    .map(|_| issuer.trim().to_string())?,
                 name: args.oidc_name,
             })
         }
     };
-    Ok(Platforms {
-        github,
-        gitlab,
-        bitbucket,
-        codeberg,
-        oidc,
-    })
+    Ok(Platforms { github, gitlab, bitbucket, codeberg, oidc })
 }
 
 #[cfg(test)]
@@ -506,8 +444,7 @@ mod tests {
 
     #[test]
     fn an_unknown_database_scheme_is_refused_without_echoing_it_whole() {
-        let err = Settings::from_cli(cli(&["--database-url", "mysql://user:password@host/db"]))
-            .unwrap_err();
+        let err = Settings::from_cli(cli(&["--database-url", "mysql://user:password@host/db"])).unwrap_err();
         assert!(!err.to_string().contains("password"));
     }
 

@@ -38,8 +38,7 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             AppError::NotFound => {
-                "There is nothing here. The address may be mistyped, or the page may have moved."
-                    .into()
+                "There is nothing here. The address may be mistyped, or the page may have moved.".into()
             }
             AppError::Forbidden => "You do not have permission to see this page.".into(),
             AppError::CsrfRejected => {
@@ -85,11 +84,8 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         match self {
             AppError::SignInRequired { return_to } => {
-                let query =
-                    serde_urlencoded::to_string([("return_to", return_to)]).unwrap_or_default();
-                HttpResponse::SeeOther()
-                    .insert_header((LOCATION, format!("/login?{query}")))
-                    .finish()
+                let query = serde_urlencoded::to_string([("return_to", return_to)]).unwrap_or_default();
+                HttpResponse::SeeOther().insert_header((LOCATION, format!("/login?{query}"))).finish()
             }
             other => HttpResponse::build(other.status_code()).finish(),
         }

@@ -20,11 +20,7 @@ async fn run() -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     tracing::info!(
         "MonkeyCI accounts listening on {} (open {})",
-        app.addrs()
-            .iter()
-            .map(|a| a.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+        app.addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
         app.public_url()
     );
     app.run_until_stopped().await?;

@@ -9,9 +9,7 @@ use rand::rngs::OsRng;
 /// booted; if it ever did, no secret may be made from anything weaker.
 pub fn os_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    OsRng
-        .try_fill_bytes(&mut bytes)
-        .expect("the OS random source failed");
+    OsRng.try_fill_bytes(&mut bytes).expect("the OS random source failed");
     bytes
 }
 

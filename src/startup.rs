@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 use url::Url;
 
 use crate::auth::csrf::csrf_guard;
+use crate::auth::platforms::Platforms;
 use crate::auth::session_store::DbSessionStore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -39,10 +40,7 @@ impl Application {
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
     }
 
-    pub async fn build_with_clock(
-        settings: Settings,
-        clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Application> {
+    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         settings.check_dev_sign_in()?;
         let target = settings.database.clone();
         let db = actix_web::rt::task::spawn_blocking(move || Db::open(&target))
@@ -54,10 +52,7 @@ impl Application {
             .iter()
             .map(|addr| TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}")))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let addrs = listeners
-            .iter()
-            .map(TcpListener::local_addr)
-            .collect::<Result<Vec<_>, _>>()?;
+        let addrs = listeners.iter().map(TcpListener::local_addr).collect::<Result<Vec<_>, _>>()?;
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{}", addrs[0]))?,
@@ -75,23 +70,21 @@ impl Application {
             }
         };
 
+        let platforms = Platforms::from_settings(&settings.platforms, &public_url)?;
         let state = web::Data::new(AppState {
             db: db.clone(),
             clock: clock.clone(),
             settings: Arc::new(settings.clone()),
             public_origin,
             dev_sign_in: settings.dev_sign_in(),
+            platforms,
             public_url,
         });
         let store = DbSessionStore::new(db, clock, settings.session_max_age);
         spawn_session_sweeper(store.clone());
 
         let https = state.is_https();
-        let cookie_name = if https {
-            "__Host-monkeyci_session"
-        } else {
-            "monkeyci_session"
-        };
+        let cookie_name = if https { "__Host-monkeyci_session" } else { "monkeyci_session" };
         let idle = actix_web::cookie::time::Duration::seconds(
             i64::try_from(settings.session_idle_timeout.as_secs()).unwrap_or(i64::MAX),
         );
@@ -136,11 +129,7 @@ impl Application {
         for listener in listeners {
             server = server.listen(listener)?;
         }
-        Ok(Application {
-            server: server.run(),
-            addrs,
-            state,
-        })
+        Ok(Application { server: server.run(), addrs, state })
     }
 
     pub fn addrs(&self) -> &[SocketAddr] {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::auth::platforms::Platforms;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -17,6 +18,8 @@ pub struct AppState {
     /// `scheme://host[:port]` of `public_url`, as browsers send it in `Origin`.
     pub public_origin: String,
     pub dev_sign_in: bool,
+    /// The enabled sign-in platforms.
+    pub platforms: Platforms,
 }
 
 impl AppState {

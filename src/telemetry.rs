@@ -49,8 +49,7 @@ pub async fn log_requests(
                 tracing::info!(status, ms = format!("{elapsed_ms:.1}"), "served");
             }
             if let Ok(value) = HeaderValue::from_str(&id) {
-                res.headers_mut()
-                    .insert(HeaderName::from_static("x-request-id"), value);
+                res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
             }
             Ok(res)
         }

@@ -34,16 +34,10 @@ pub async fn csrf_guard(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if is_safe_method(req.method()) {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     match check(&mut req).await.err() {
-        None => next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body),
+        None => next.call(req).await.map(ServiceResponse::map_into_left_body),
         Some(error) => {
             tracing::warn!(path = req.path(), reason = %error, "state-changing request refused");
             Ok(req.error_response(error).map_into_right_body())
@@ -83,19 +77,13 @@ fn comes_from(req: &ServiceRequest, origin: &str) -> bool {
         return value.to_str().map(|v| v == origin).unwrap_or(false);
     }
     if let Some(value) = headers.get(header::REFERER) {
-        return value
-            .to_str()
-            .map(|v| v == origin || v.starts_with(&format!("{origin}/")))
-            .unwrap_or(false);
+        return value.to_str().map(|v| v == origin || v.starts_with(&format!("{origin}/"))).unwrap_or(false);
     }
     true
 }
 
 fn header_token(req: &ServiceRequest) -> Option<String> {
-    req.headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+    req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 /// Reads the urlencoded body to find the token, then puts the body back for the handler.
@@ -111,8 +99,7 @@ async fn form_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| AppError::BadRequest(format!("unreadable request body: {e}")))?;
+        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("unreadable request body: {e}")))?;
         if body.len() + chunk.len() > MAX_FORM_BYTES {
             return Err(AppError::PayloadTooLarge);
         }
@@ -121,12 +108,7 @@ async fn form_token(req: &mut ServiceRequest) -> Result<Option<String>, AppError
     let body: Bytes = body.freeze();
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
         .ok()
-        .and_then(|fields| {
-            fields
-                .into_iter()
-                .find(|(k, _)| k == FORM_FIELD)
-                .map(|(_, v)| v)
-        });
+        .and_then(|fields| fields.into_iter().find(|(k, _)| k == FORM_FIELD).map(|(_, v)| v));
     req.set_payload(Payload::from(body));
     Ok(token)
 }

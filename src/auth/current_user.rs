@@ -56,9 +56,7 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             match load_user(&req).await? {
                 Some(user) => Ok(CurrentUser(user)),
-                None => Err(AppError::SignInRequired {
-                    return_to: return_path(&req),
-                }),
+                None => Err(AppError::SignInRequired { return_to: return_path(&req) }),
             }
         })
     }

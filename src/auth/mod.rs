@@ -2,5 +2,6 @@
 
 pub mod csrf;
 pub mod current_user;
+pub mod platforms;
 pub mod session;
 pub mod session_store;

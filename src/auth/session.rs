@@ -4,9 +4,12 @@
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::pending_login::PendingLogins;
+
 const USER_ID: &str = "user_id";
 const CSRF_TOKEN: &str = "csrf";
 const FLASH: &str = "flash";
+const PENDING_LOGINS: &str = "pending_logins";
 
 /// Keys the store mirrors into their own columns.
 pub(crate) const USER_ID_KEY: &str = USER_ID;
@@ -60,17 +63,15 @@ pub struct Flash {
 
 impl Flash {
     pub fn success(message: impl Into<String>) -> Self {
-        Flash {
-            kind: FlashKind::Success,
-            message: message.into(),
-        }
+        Flash { kind: FlashKind::Success, message: message.into() }
     }
 
     pub fn info(message: impl Into<String>) -> Self {
-        Flash {
-            kind: FlashKind::Info,
-            message: message.into(),
-        }
+        Flash { kind: FlashKind::Info, message: message.into() }
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Flash { kind: FlashKind::Error, message: message.into() }
     }
 
     pub fn css_class(&self) -> &'static str {
@@ -93,5 +94,18 @@ pub fn take_flashes(session: &Session) -> Vec<Flash> {
     match session.remove_as::<Vec<Flash>>(FLASH) {
         Some(Ok(flashes)) => flashes,
         _ => Vec::new(),
+    }
+}
+
+/// Sign-ins sent to a platform that have not come back yet.
+pub fn pending_logins(session: &Session) -> PendingLogins {
+    session.get(PENDING_LOGINS).ok().flatten().unwrap_or_default()
+}
+
+pub fn save_pending_logins(session: &Session, pending: &PendingLogins) {
+    if pending.is_empty() {
+        session.remove(PENDING_LOGINS);
+    } else {
+        let _ = session.insert(PENDING_LOGINS, pending);
     }
 }

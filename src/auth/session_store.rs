@@ -38,10 +38,7 @@ impl DbSessionStore {
 
     fn liveness(&self) -> Liveness {
         let now = self.clock.now_naive();
-        Liveness {
-            now,
-            created_after: now - self.max_age,
-        }
+        Liveness { now, created_after: now - self.max_age }
     }
 
     fn expiry(&self, ttl: &CookieDuration) -> NaiveDateTime {
@@ -51,17 +48,10 @@ impl DbSessionStore {
     /// Deletes sessions that can no longer be used; run from a timer.
     pub async fn delete_dead(&self) -> anyhow::Result<usize> {
         let live = self.liveness();
-        Ok(self
-            .db
-            .run(move |conn| sessions::delete_dead(conn, &live))
-            .await?)
+        Ok(self.db.run(move |conn| sessions::delete_dead(conn, &live)).await?)
     }
 
-    async fn insert_new(
-        &self,
-        state: SessionState,
-        ttl: &CookieDuration,
-    ) -> anyhow::Result<SessionKey> {
+    async fn insert_new(&self, state: SessionState, ttl: &CookieDuration) -> anyhow::Result<SessionKey> {
         let key = new_session_key();
         let row_id = row_id(&key);
         let user_id = user_id_of(&state);
@@ -70,14 +60,7 @@ impl DbSessionStore {
         let expires_at = self.expiry(ttl);
         self.db
             .run(move |conn| {
-                NewSession {
-                    id: &row_id,
-                    user_id,
-                    state: &json,
-                    created_at: now,
-                    expires_at,
-                }
-                .insert(conn)
+                NewSession { id: &row_id, user_id, state: &json, created_at: now, expires_at }.insert(conn)
             })
             .await?;
         SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("session key: {e}"))
@@ -93,9 +76,7 @@ fn row_id(key: &str) -> String {
 }
 
 fn user_id_of(state: &SessionState) -> Option<i32> {
-    state
-        .get(USER_ID_KEY)
-        .and_then(|v| serde_json::from_str(v).ok())
+    state.get(USER_ID_KEY).and_then(|v| serde_json::from_str(v).ok())
 }
 
 impl SessionStore for DbSessionStore {
@@ -113,11 +94,7 @@ impl SessionStore for DbSessionStore {
             .map_err(|e| LoadError::Deserialization(e.into()))
     }
 
-    async fn save(
-        &self,
-        state: SessionState,
-        ttl: &CookieDuration,
-    ) -> Result<SessionKey, SaveError> {
+    async fn save(&self, state: SessionState, ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
         self.insert_new(state, ttl).await.map_err(SaveError::Other)
     }
 
@@ -129,8 +106,7 @@ impl SessionStore for DbSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let id = row_id(session_key.as_ref());
         let user_id = user_id_of(&state);
-        let json =
-            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let json = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let expires_at = self.expiry(ttl);
         let live = self.liveness();
         let updated = self
@@ -145,16 +121,10 @@ impl SessionStore for DbSessionStore {
         // expired). Keep the anonymous part, never the sign-in: an ended session
         // is not revived.
         state.remove(USER_ID_KEY);
-        self.insert_new(state, ttl)
-            .await
-            .map_err(UpdateError::Other)
+        self.insert_new(state, ttl).await.map_err(UpdateError::Other)
     }
 
-    async fn update_ttl(
-        &self,
-        session_key: &SessionKey,
-        ttl: &CookieDuration,
-    ) -> anyhow::Result<()> {
+    async fn update_ttl(&self, session_key: &SessionKey, ttl: &CookieDuration) -> anyhow::Result<()> {
         let id = row_id(session_key.as_ref());
         let expires_at = self.expiry(ttl);
         let now = self.clock.now_naive();
@@ -167,10 +137,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
         let id = row_id(session_key.as_ref());
-        self.db
-            .run(move |conn| sessions::delete(conn, &id))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        self.db.run(move |conn| sessions::delete(conn, &id)).await.map_err(|e| anyhow::anyhow!("{e:#}"))?;
         Ok(())
     }
 }

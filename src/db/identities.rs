@@ -84,8 +84,7 @@ impl Identity {
         now: NaiveDateTime,
     ) -> QueryResult<i32> {
         conn.transaction(|conn| {
-            if let Some(existing) = Self::find(conn, &profile.platform, &profile.platform_user_id)?
-            {
+            if let Some(existing) = Self::find(conn, &profile.platform, &profile.platform_user_id)? {
                 diesel::update(identities::table.find(existing.id))
                     .set((
                         identities::login.eq(&profile.login),
@@ -119,4 +118,106 @@ impl Identity {
             Ok(user_id)
         })
     }
+}
+
+/// What happened when a signed-in user tried to link a platform identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOutcome {
+    Linked,
+    /// This identity is already this user's: its profile fields were refreshed.
+    AlreadyYours,
+    /// This identity belongs to another user: nothing changed. Accounts are never merged.
+    BelongsToAnotherUser,
+    /// The user already has another account on this platform.
+    PlatformTaken,
+}
+
+/// What happened when a user asked to unlink an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlinkOutcome {
+    Unlinked,
+    /// It is the user's only way to sign in.
+    LastOne,
+    /// No such identity among this user's.
+    NotFound,
+}
+
+impl Identity {
+    pub fn link(
+        conn: &mut DbConnection,
+        user_id: i32,
+        profile: &PlatformProfile,
+        now: NaiveDateTime,
+    ) -> QueryResult<LinkOutcome> {
+        conn.transaction(|conn| {
+            lock_user(conn, user_id)?;
+            if let Some(existing) = Self::find(conn, &profile.platform, &profile.platform_user_id)? {
+                if existing.user_id != user_id {
+                    return Ok(LinkOutcome::BelongsToAnotherUser);
+                }
+                diesel::update(identities::table.find(existing.id))
+                    .set((
+                        identities::login.eq(&profile.login),
+                        identities::display_name.eq(profile.display_name.as_deref()),
+                        identities::email.eq(profile.email.as_deref()),
+                        identities::avatar_url.eq(profile.avatar_url.as_deref()),
+                    ))
+                    .execute(conn)?;
+                return Ok(LinkOutcome::AlreadyYours);
+            }
+            let same_platform: i64 = identities::table
+                .filter(identities::user_id.eq(user_id))
+                .filter(identities::platform.eq(&profile.platform))
+                .count()
+                .get_result(conn)?;
+            if same_platform > 0 {
+                return Ok(LinkOutcome::PlatformTaken);
+            }
+            diesel::insert_into(identities::table)
+                .values(NewIdentity {
+                    user_id,
+                    platform: &profile.platform,
+                    platform_user_id: &profile.platform_user_id,
+                    login: &profile.login,
+                    display_name: profile.display_name.as_deref(),
+                    email: profile.email.as_deref(),
+                    avatar_url: profile.avatar_url.as_deref(),
+                    linked_at: now,
+                    last_sign_in_at: now,
+                })
+                .execute(conn)?;
+            Ok(LinkOutcome::Linked)
+        })
+    }
+
+    /// Removes one of the user's identities, never the last one. The lookup is
+    /// scoped to the user, so another user's identity id finds nothing.
+    pub fn unlink(conn: &mut DbConnection, user_id: i32, identity_id: i32) -> QueryResult<UnlinkOutcome> {
+        conn.transaction(|conn| {
+            lock_user(conn, user_id)?;
+            let mine = Self::for_user(conn, user_id)?;
+            if !mine.iter().any(|i| i.id == identity_id) {
+                return Ok(UnlinkOutcome::NotFound);
+            }
+            if mine.len() <= 1 {
+                return Ok(UnlinkOutcome::LastOne);
+            }
+            diesel::delete(
+                identities::table
+                    .filter(identities::id.eq(identity_id))
+                    .filter(identities::user_id.eq(user_id)),
+            )
+            .execute(conn)?;
+            Ok(UnlinkOutcome::Unlinked)
+        })
+    }
+}
+
+/// Serializes changes to one user's identities: a no-op write takes the user's
+/// row lock on PostgreSQL and the write lock on SQLite, so two concurrent unlinks
+/// cannot both see two identities and leave none.
+fn lock_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<()> {
+    use super::schema::users;
+    diesel::update(users::table.find(user_id)).set(users::updated_at.eq(users::updated_at)).execute(conn)?;
+    Ok(())
 }

@@ -36,10 +36,7 @@ pub enum DbConnection {
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {
     #[error("cannot create the directory for the SQLite file {path}: {source}")]
-    CreateDir {
-        path: String,
-        source: std::io::Error,
-    },
+    CreateDir { path: String, source: std::io::Error },
     #[error("cannot open the database: {0}")]
     Connect(#[source] ConnectionError),
     #[error("cannot open the database: {0}")]
@@ -69,9 +66,9 @@ impl ConnectionManager {
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            DatabaseTarget::Postgres { url } => Ok(DbConnection::Postgres(
-                PgConnection::establish(url.expose_secret())?,
-            )),
+            DatabaseTarget::Postgres { url } => {
+                Ok(DbConnection::Postgres(PgConnection::establish(url.expose_secret())?))
+            }
         }
     }
 }
@@ -85,8 +82,7 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -120,9 +116,7 @@ impl Db {
             }
             DatabaseTarget::Postgres { .. } => DbKind::Postgres,
         };
-        let manager = ConnectionManager {
-            target: target.clone(),
-        };
+        let manager = ConnectionManager { target: target.clone() };
         // Connect once by hand first: r2d2 only reports a timeout, this reports why.
         let mut first = manager.open().map_err(DbSetupError::Connect)?;
         run_migrations(&mut first)?;
@@ -168,14 +162,10 @@ impl Db {
 }
 
 fn create_parent_dir(path: &str) -> Result<(), DbSetupError> {
-    let parent = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty());
+    let parent = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(dir) = parent {
-        std::fs::create_dir_all(dir).map_err(|source| DbSetupError::CreateDir {
-            path: path.to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|source| DbSetupError::CreateDir { path: path.to_string(), source })?;
     }
     Ok(())
 }
@@ -184,20 +174,15 @@ fn create_parent_dir(path: &str) -> Result<(), DbSetupError> {
 /// lets one of them migrate while the others wait.
 fn run_migrations(conn: &mut DbConnection) -> Result<(), DbSetupError> {
     const MIGRATION_LOCK: i64 = 0x6d6f_6e6b_6579;
-    let migrate =
-        |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
+    let migrate = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
     match conn {
         DbConnection::Sqlite(c) => {
-            c.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(migrate)?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migrate)?;
         }
         DbConnection::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
                 .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
-            let result = c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|_| ())
-                .map_err(migrate);
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()).map_err(migrate);
             let unlock = c
                 .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
                 .map_err(|e| DbSetupError::Migrate(e.to_string()));

@@ -19,9 +19,7 @@ pub struct NewSession<'a> {
 
 impl NewSession<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
-        diesel::insert_into(sessions::table)
-            .values(self)
-            .execute(conn)
+        diesel::insert_into(sessions::table).values(self).execute(conn)
     }
 }
 
@@ -33,11 +31,7 @@ pub struct Liveness {
 }
 
 /// The state of a live session.
-pub fn find_live_state(
-    conn: &mut DbConnection,
-    id: &str,
-    live: &Liveness,
-) -> QueryResult<Option<String>> {
+pub fn find_live_state(conn: &mut DbConnection, id: &str, live: &Liveness) -> QueryResult<Option<String>> {
     sessions::table
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(live.now))
@@ -62,11 +56,7 @@ pub fn update_state(
             .filter(sessions::expires_at.gt(live.now))
             .filter(sessions::created_at.gt(live.created_after)),
     )
-    .set((
-        sessions::user_id.eq(user_id),
-        sessions::state.eq(state),
-        sessions::expires_at.eq(expires_at),
-    ))
+    .set((sessions::user_id.eq(user_id), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
     .execute(conn)
 }
 
@@ -96,11 +86,8 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
 /// Removes every session that can no longer be used.
 pub fn delete_dead(conn: &mut DbConnection, live: &Liveness) -> QueryResult<usize> {
     diesel::delete(
-        sessions::table.filter(
-            sessions::expires_at
-                .le(live.now)
-                .or(sessions::created_at.le(live.created_after)),
-        ),
+        sessions::table
+            .filter(sessions::expires_at.le(live.now).or(sessions::created_at.le(live.created_after))),
     )
     .execute(conn)
 }

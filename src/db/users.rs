@@ -25,20 +25,13 @@ pub struct NewUser<'a> {
 
 impl NewUser<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<i32> {
-        diesel::insert_into(users::table)
-            .values(self)
-            .returning(users::id)
-            .get_result(conn)
+        diesel::insert_into(users::table).values(self).returning(users::id).get_result(conn)
     }
 }
 
 impl User {
     pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<User>> {
-        users::table
-            .find(id)
-            .select(User::as_select())
-            .first(conn)
-            .optional()
+        users::table.find(id).select(User::as_select()).first(conn).optional()
     }
 
     pub fn rename(
@@ -48,10 +41,7 @@ impl User {
         now: NaiveDateTime,
     ) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
-            .set((
-                users::display_name.eq(display_name),
-                users::updated_at.eq(now),
-            ))
+            .set((users::display_name.eq(display_name), users::updated_at.eq(now)))
             .execute(conn)
     }
 

@@ -50,10 +50,7 @@ mod tests {
 
     #[test]
     fn a_name_is_trimmed() {
-        assert_eq!(
-            DisplayName::parse("  Ada Lovelace \n").unwrap().as_str(),
-            "Ada Lovelace"
-        );
+        assert_eq!(DisplayName::parse("  Ada Lovelace \n").unwrap().as_str(), "Ada Lovelace");
     }
 
     #[test]
@@ -64,18 +61,12 @@ mod tests {
     #[test]
     fn sixty_four_characters_are_allowed_and_sixty_five_are_not() {
         assert!(DisplayName::parse(&"é".repeat(64)).is_ok());
-        assert_eq!(
-            DisplayName::parse(&"é".repeat(65)),
-            Err(DisplayNameError::TooLong)
-        );
+        assert_eq!(DisplayName::parse(&"é".repeat(65)), Err(DisplayNameError::TooLong));
     }
 
     #[test]
     fn control_characters_are_refused() {
-        assert_eq!(
-            DisplayName::parse("a\u{0}b"),
-            Err(DisplayNameError::ControlCharacter)
-        );
+        assert_eq!(DisplayName::parse("a\u{0}b"), Err(DisplayNameError::ControlCharacter));
     }
 
     #[test]

@@ -2,4 +2,5 @@
 
 pub mod display_name;
 pub mod identity;
+pub mod pending_login;
 pub mod return_to;

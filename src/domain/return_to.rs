@@ -9,11 +9,7 @@ const MAX_LEN: usize = 2048;
 
 impl ReturnTo {
     pub fn parse(raw: &str) -> ReturnTo {
-        if is_local_path(raw) {
-            ReturnTo(raw.to_string())
-        } else {
-            ReturnTo::home()
-        }
+        if is_local_path(raw) { ReturnTo(raw.to_string()) } else { ReturnTo::home() }
     }
 
     pub fn parse_opt(raw: Option<&str>) -> ReturnTo {
@@ -50,10 +46,7 @@ mod tests {
 
     #[test]
     fn a_local_path_with_a_query_is_kept() {
-        assert_eq!(
-            ReturnTo::parse("/o/acme/settings?tab=1").as_str(),
-            "/o/acme/settings?tab=1"
-        );
+        assert_eq!(ReturnTo::parse("/o/acme/settings?tab=1").as_str(), "/o/acme/settings?tab=1");
     }
 
     #[test]
@@ -70,10 +63,7 @@ mod tests {
             "/ok\\..\\evil",
             "",
         ] {
-            assert!(
-                ReturnTo::parse(hostile).is_home(),
-                "{hostile:?} must fall back to /"
-            );
+            assert!(ReturnTo::parse(hostile).is_home(), "{hostile:?} must fall back to /");
         }
     }
 

@@ -19,10 +19,7 @@ fn hashes() -> &'static HashMap<String, String> {
         Assets::iter()
             .filter_map(|name| {
                 let file = Assets::get(&name)?;
-                Some((
-                    name.to_string(),
-                    hex::encode(&file.metadata.sha256_hash()[..6]),
-                ))
+                Some((name.to_string(), hex::encode(&file.metadata.sha256_hash()[..6])))
             })
             .collect()
     })
@@ -41,16 +38,10 @@ pub struct Version {
     v: Option<String>,
 }
 
-pub async fn serve(
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: web::Query<Version>,
-) -> HttpResponse {
+pub async fn serve(req: HttpRequest, path: web::Path<String>, query: web::Query<Version>) -> HttpResponse {
     let name = path.into_inner();
     let Some(file) = Assets::get(&name) else {
-        return HttpResponse::NotFound()
-            .content_type("text/plain; charset=utf-8")
-            .body("not found");
+        return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("not found");
     };
     let hash = hex::encode(&file.metadata.sha256_hash()[..6]);
     let tag = EntityTag::new_strong(hash.clone());

@@ -52,9 +52,7 @@ pub async fn render_error_pages(
     let http_req = res.request().clone();
     let page = error_page(&http_req, status, message).await;
     let mut response = page.unwrap_or_else(|_| {
-        HttpResponse::build(status)
-            .content_type("text/plain; charset=utf-8")
-            .body(status.to_string())
+        HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(status.to_string())
     });
     if let Some(value) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -79,9 +77,7 @@ async fn error_page(
         request_id,
     };
     let mut response = crate::web::page::render(status, &template)?;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
@@ -101,12 +97,8 @@ fn title(status: StatusCode) -> &'static str {
 fn generic_message(status: StatusCode) -> String {
     match status {
         StatusCode::NOT_FOUND => AppError::NotFound.public_message(),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            "This address does not accept that kind of request.".into()
-        }
-        StatusCode::TOO_MANY_REQUESTS => {
-            "Too many requests. Please wait a moment and try again.".into()
-        }
+        StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request.".into(),
+        StatusCode::TOO_MANY_REQUESTS => "Too many requests. Please wait a moment and try again.".into(),
         s if s.is_server_error() => AppError::Internal(anyhow::anyhow!("")).public_message(),
         _ => "The request could not be read. Go back and try again.".into(),
     }

@@ -20,9 +20,33 @@ use crate::web::page::{PageContext, render, see_other};
 #[template(path = "auth/login.html")]
 struct LoginPage {
     page: PageContext,
+    platforms: Vec<PlatformButton>,
     return_to: String,
     name: String,
     name_error: Option<String>,
+}
+
+pub struct PlatformButton {
+    pub slug: &'static str,
+    pub label: String,
+    pub href: String,
+}
+
+fn platform_buttons(state: &AppState, return_to: &ReturnTo) -> Vec<PlatformButton> {
+    let query = serde_urlencoded::to_string([("return_to", return_to.as_str())]).unwrap_or_default();
+    state
+        .platforms
+        .iter()
+        .map(|p| PlatformButton {
+            slug: p.id().slug(),
+            label: p.label().to_string(),
+            href: if return_to.is_home() {
+                format!("/auth/{}/login", p.id().slug())
+            } else {
+                format!("/auth/{}/login?{query}", p.id().slug())
+            },
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -32,6 +56,7 @@ pub struct LoginQuery {
 
 pub async fn login_page(
     req: HttpRequest,
+    state: Data<AppState>,
     query: Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
     let return_to = ReturnTo::parse_opt(query.return_to.as_deref());
@@ -41,6 +66,7 @@ pub async fn login_page(
     }
     let template = LoginPage {
         page,
+        platforms: platform_buttons(&state, &return_to),
         return_to: return_to.as_str().to_string(),
         name: String::new(),
         name_error: None,
@@ -72,6 +98,7 @@ pub async fn dev_sign_in(
         Err(error) => {
             let template = LoginPage {
                 page: PageContext::for_form(&req).await?,
+                platforms: platform_buttons(&state, &return_to),
                 return_to: return_to.as_str().to_string(),
                 name: form.name.clone(),
                 name_error: Some(error.to_string()),
@@ -81,10 +108,7 @@ pub async fn dev_sign_in(
     };
     let profile = PlatformProfile::development(&name);
     let now = state.clock.now_naive();
-    let user_id = state
-        .db
-        .run(move |conn| Identity::sign_in(conn, &profile, now))
-        .await?;
+    let user_id = state.db.run(move |conn| Identity::sign_in(conn, &profile, now)).await?;
     session::sign_in(&session, user_id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     tracing::info!(user_id, "signed in with development sign-in");
     Ok(see_other(return_to.as_str()))

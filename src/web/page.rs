@@ -53,15 +53,8 @@ impl PageContext {
         } else {
             session::existing_csrf_token(&session).unwrap_or_default()
         };
-        let dev_sign_in = req
-            .app_data::<Data<AppState>>()
-            .is_some_and(|s| s.dev_sign_in);
-        PageContext {
-            user,
-            csrf_token,
-            dev_sign_in,
-            flashes: session::take_flashes(&session),
-        }
+        let dev_sign_in = req.app_data::<Data<AppState>>().is_some_and(|s| s.dev_sign_in);
+        PageContext { user, csrf_token, dev_sign_in, flashes: session::take_flashes(&session) }
     }
 
     pub fn asset(&self, name: &str) -> String {
@@ -89,14 +82,9 @@ impl FromRequest for PageContext {
 }
 
 /// Renders a template as an HTML response with the given status.
-pub fn render<T: askama::Template>(
-    status: StatusCode,
-    template: &T,
-) -> Result<HttpResponse, AppError> {
+pub fn render<T: askama::Template>(status: StatusCode, template: &T) -> Result<HttpResponse, AppError> {
     let body = template.render()?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body))
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
 }
 
 pub fn ok<T: askama::Template>(template: &T) -> Result<HttpResponse, AppError> {
@@ -105,7 +93,5 @@ pub fn ok<T: askama::Template>(template: &T) -> Result<HttpResponse, AppError> {
 
 /// 303 See Other: the answer to a successful form POST.
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((actix_web::http::header::LOCATION, location))
-        .finish()
+    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location)).finish()
 }

@@ -14,9 +14,8 @@ pub async fn add_security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let https = req
-        .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .is_some_and(|state| state.is_https());
+    let https =
+        req.app_data::<actix_web::web::Data<crate::state::AppState>>().is_some_and(|state| state.is_https());
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
@@ -28,10 +27,7 @@ pub async fn add_security_headers(
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "same-origin");
     set(header::X_FRAME_OPTIONS, "DENY");
-    set(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
+    set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
     // Pages may hold a CSRF token, a name or (later) a one-time key: never cached.
     // Static assets set their own long-lived Cache-Control and keep it.
     set(header::CACHE_CONTROL, "no-store");

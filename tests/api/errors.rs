@@ -30,7 +30,7 @@ both_databases! {
         let app = app.signed_in("Ada").await;
         // Break the database under the running app.
         app.execute_sql("DROP TABLE identities").await;
-        let response = app.get("/settings/profile").await;
+        let response = app.get("/settings/sign-in-methods").await;
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
         let html = response.text().await.unwrap();

@@ -4,23 +4,13 @@ use reqwest::header::HeaderMap;
 use crate::both_databases;
 
 fn assert_security_headers(headers: &HeaderMap, path: &str) {
-    let csp = headers
-        .get("content-security-policy")
-        .unwrap_or_else(|| panic!("CSP on {path}"));
+    let csp = headers.get("content-security-policy").unwrap_or_else(|| panic!("CSP on {path}"));
     let csp = csp.to_str().unwrap();
     assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
     assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
     assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
-    assert_eq!(
-        headers.get("x-content-type-options").unwrap(),
-        "nosniff",
-        "{path}"
-    );
-    assert_eq!(
-        headers.get("referrer-policy").unwrap(),
-        "same-origin",
-        "{path}"
-    );
+    assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff", "{path}");
+    assert_eq!(headers.get("referrer-policy").unwrap(), "same-origin", "{path}");
     assert!(headers.get("x-request-id").is_some(), "{path}");
 }
 

@@ -13,7 +13,7 @@ use chrono::{TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use monkeyci_accounts::clock::{Clock, FixedClock, SystemClock};
-use monkeyci_accounts::config::{DatabaseTarget, Settings};
+use monkeyci_accounts::config::{DatabaseTarget, Platforms, Settings};
 use monkeyci_accounts::db::Db;
 use monkeyci_accounts::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
@@ -55,15 +55,13 @@ pub struct Options {
     pub backend: Backend,
     pub clock: Option<FixedClock>,
     pub public_url: Option<Url>,
+    /// Sign-in platforms (pointed at stand-ins); none means development sign-in.
+    pub platforms: Platforms,
 }
 
 impl Options {
     pub fn new(backend: Backend) -> Self {
-        Options {
-            backend,
-            clock: None,
-            public_url: None,
-        }
+        Options { backend, clock: None, public_url: None, platforms: Platforms::default() }
     }
 }
 
@@ -119,10 +117,7 @@ impl TestApp {
 
     pub async fn spawn_with_postgres(options: Options) -> Option<TestApp> {
         if PgConnection::establish(&postgres_admin_url()).is_err() {
-            assert!(
-                !postgres_required(),
-                "PostgreSQL is required but unreachable at TEST_DATABASE_URL"
-            );
+            assert!(!postgres_required(), "PostgreSQL is required but unreachable at TEST_DATABASE_URL");
             eprintln!("PostgreSQL unreachable: skipping the PostgreSQL run of this test");
             return None;
         }
@@ -134,13 +129,13 @@ impl TestApp {
         let mut settings = Settings::new(vec!["127.0.0.1:0".parse().unwrap()], target);
         settings.workers = Some(1);
         settings.public_url = options.public_url.clone();
+        settings.platforms = options.platforms.clone();
+        capture_logs();
         let clock: Arc<dyn Clock> = match &options.clock {
             Some(fixed) => Arc::new(fixed.clone()),
             None => Arc::new(SystemClock),
         };
-        let app = Application::build_with_clock(settings, clock)
-            .await
-            .expect("the app starts");
+        let app = Application::build_with_clock(settings, clock).await.expect("the app starts");
         let port = app.port();
         let db = app.db();
         actix_web::rt::spawn(app.run_until_stopped());
@@ -160,11 +155,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent")
+        self.client.get(self.url(path)).send().await.expect("request sent")
     }
 
     pub async fn get_html(&self, path: &str) -> String {
@@ -193,27 +184,18 @@ impl TestApp {
     /// The CSRF token of this client's session, read from a page's form.
     pub async fn csrf_token(&self) -> String {
         let html = self.get_html("/login").await;
-        let html = if html.contains("csrf_token") {
-            html
-        } else {
-            self.get_html("/settings/profile").await
-        };
+        let html = if html.contains("csrf_token") { html } else { self.get_html("/settings/profile").await };
         csrf_token_in(&html).expect("a page with a CSRF token")
     }
 
     pub async fn sign_in(&self, name: &str) -> Response {
-        self.post_form_with_token("/auth/dev/login", &[("name", name)])
-            .await
+        self.post_form_with_token("/auth/dev/login", &[("name", name)]).await
     }
 
     /// Signs in and checks that it worked.
     pub async fn signed_in(self, name: &str) -> TestApp {
         let response = self.sign_in(name).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "sign-in redirects"
-        );
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in redirects");
         self
     }
 
@@ -253,10 +235,7 @@ impl TestApp {
     }
 
     pub fn advance_clock(&self, by: chrono::Duration) {
-        self.clock
-            .as_ref()
-            .expect("started with a fixed clock")
-            .advance(by);
+        self.clock.as_ref().expect("started with a fixed clock").advance(by);
     }
 
     pub async fn count_sql(&self, sql: &'static str) -> i64 {
@@ -267,20 +246,13 @@ impl TestApp {
             n: i64,
         }
         self.db
-            .run(move |conn| {
-                diesel::sql_query(sql)
-                    .get_result::<Count>(conn)
-                    .map(|c| c.n)
-            })
+            .run(move |conn| diesel::sql_query(sql).get_result::<Count>(conn).map(|c| c.n))
             .await
             .expect("count query")
     }
 
     pub async fn execute_sql(&self, sql: &'static str) {
-        self.db
-            .run(move |conn| conn.batch_execute(sql))
-            .await
-            .expect("SQL runs");
+        self.db.run(move |conn| conn.batch_execute(sql)).await.expect("SQL runs");
     }
 }
 
@@ -297,18 +269,14 @@ fn fresh_database(backend: Backend) -> (DatabaseTarget, DatabaseGuard) {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let path = dir.path().join("monkeyci.db");
-            let target = DatabaseTarget::Sqlite {
-                path: path.to_string_lossy().into_owned(),
-            };
+            let target = DatabaseTarget::Sqlite { path: path.to_string_lossy().into_owned() };
             (target, DatabaseGuard::Sqlite(dir))
         }
         Backend::Postgres => {
             let admin_url = postgres_admin_url();
             let name = format!("monkeyci_test_{}", monkeyci_accounts::random::request_id());
             let mut admin = PgConnection::establish(&admin_url).expect("PostgreSQL reachable");
-            admin
-                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                .expect("create test database");
+            admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
             let mut url = Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
             url.set_path(&name);
             let target = DatabaseTarget::parse(url.as_str()).expect("postgres URL");
@@ -321,19 +289,14 @@ fn fresh_database(backend: Backend) -> (DatabaseTarget, DatabaseGuard) {
 pub fn csrf_token_in(html: &str) -> Option<String> {
     let doc = scraper::Html::parse_document(html);
     let selector = scraper::Selector::parse(r#"input[name="csrf_token"]"#).unwrap();
-    doc.select(&selector)
-        .find_map(|e| e.value().attr("value"))
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+    doc.select(&selector).find_map(|e| e.value().attr("value")).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 /// The text of the first element matching a CSS selector.
 pub fn text_of(html: &str, css: &str) -> Option<String> {
     let doc = scraper::Html::parse_document(html);
     let selector = scraper::Selector::parse(css).unwrap();
-    doc.select(&selector)
-        .next()
-        .map(|e| e.text().collect::<String>().trim().to_string())
+    doc.select(&selector).next().map(|e| e.text().collect::<String>().trim().to_string())
 }
 
 pub fn location(response: &Response) -> String {
@@ -343,4 +306,37 @@ pub fn location(response: &Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string()
+}
+
+/// Everything the apps of this test binary log, so tests can check that no token
+/// or secret is ever written. Installed once, as the global subscriber.
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_ansi(false)
+            .with_writer(|| LogWriter)
+            .try_init();
+    });
+}
+
+/// All log output captured so far (of every test in this binary).
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
 }

@@ -74,23 +74,12 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
     options.public_url = Some("https://accounts.example.com".parse().unwrap());
     let app = TestApp::spawn_with(options).await;
     let response = app.get("/login").await;
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cookie.starts_with("__Host-monkeyci_session="), "{cookie}");
     assert!(cookie.contains("Secure"));
     assert!(cookie.contains("Path=/"));
     assert!(!cookie.contains("Domain="));
-    assert!(
-        response
-            .headers()
-            .get("strict-transport-security")
-            .is_some()
-    );
+    assert!(response.headers().get("strict-transport-security").is_some());
 }
 
 async fn app_with_clock(backend: Backend) -> Option<TestApp> {
@@ -112,10 +101,7 @@ async fn an_idle_session_ends_after_the_idle_timeout(backend: Backend) {
     };
     let app = app.signed_in("Ada").await;
     app.advance_clock(chrono::Duration::hours(7) + chrono::Duration::minutes(59));
-    assert!(
-        is_signed_in(&app).await,
-        "still signed in just before the idle timeout"
-    );
+    assert!(is_signed_in(&app).await, "still signed in just before the idle timeout");
     // That request pushed the idle expiry out again.
     app.advance_clock(chrono::Duration::hours(7) + chrono::Duration::minutes(59));
     assert!(is_signed_in(&app).await, "activity extends the session");
@@ -132,10 +118,7 @@ async fn a_busy_session_still_ends_after_the_absolute_timeout(backend: Backend) 
         assert!(is_signed_in(&app).await);
         app.advance_clock(chrono::Duration::hours(6));
     }
-    assert!(
-        !is_signed_in(&app).await,
-        "signed out 7 days after sign-in despite activity"
-    );
+    assert!(!is_signed_in(&app).await, "signed out 7 days after sign-in despite activity");
 }
 
 #[actix_web::test]

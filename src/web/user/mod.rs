@@ -1,3 +1,4 @@
 //! User settings.
 
 pub mod profile;
+pub mod sign_in_methods;

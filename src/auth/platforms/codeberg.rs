@@ -1,0 +1,48 @@
+//! Codeberg, or any Forgejo or Gitea instance (MONKEYCI_CODEBERG_URL).
+
+use serde::Deserialize;
+use url::Url;
+
+use super::PlatformId;
+use super::http::{endpoint, get_json};
+use super::oauth::{OAuthEndpoints, OAuthPlatform, non_empty};
+use crate::config::CodebergSettings;
+use crate::domain::identity::PlatformProfile;
+
+pub fn platform(
+    settings: &CodebergSettings,
+    redirect: Url,
+    http: reqwest::Client,
+) -> anyhow::Result<OAuthPlatform> {
+    let endpoints = OAuthEndpoints {
+        authorize: endpoint(&settings.url, "/login/oauth/authorize")?,
+        token: endpoint(&settings.url, "/login/oauth/access_token")?,
+        api: endpoint(&settings.url, "/api/v1")?,
+        scopes: &["read:user"],
+        pkce: true,
+        basic_auth: false,
+    };
+    OAuthPlatform::new(PlatformId::Codeberg, "Codeberg", &settings.app, endpoints, redirect, http)
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: u64,
+    login: String,
+    full_name: Option<String>,
+    email: Option<String>,
+    avatar_url: Option<String>,
+}
+
+pub async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<PlatformProfile, String> {
+    let url = endpoint(api, "/user").map_err(|e| e.to_string())?;
+    let user: User = get_json(http, url, token, "application/json").await?;
+    Ok(PlatformProfile {
+        platform: PlatformId::Codeberg.slug().to_string(),
+        platform_user_id: user.id.to_string(),
+        login: user.login,
+        display_name: non_empty(user.full_name),
+        email: non_empty(user.email),
+        avatar_url: non_empty(user.avatar_url),
+    })
+}
