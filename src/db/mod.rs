@@ -4,7 +4,11 @@
 //! (`users.rs`, `sessions.rs`, …). Blocking diesel work runs through [`Db::run`],
 //! which moves it off the async threads.
 
+pub mod audit_events;
 pub mod identities;
+pub mod join_requests;
+pub mod memberships;
+pub mod organizations;
 pub mod schema;
 pub mod sessions;
 pub mod users;

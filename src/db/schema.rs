@@ -1,6 +1,18 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    audit_events (id) {
+        id -> Integer,
+        organization_id -> Integer,
+        actor_user_id -> Nullable<Integer>,
+        action -> Text,
+        target_user_id -> Nullable<Integer>,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     identities (id) {
         id -> Integer,
         user_id -> Integer,
@@ -12,6 +24,38 @@ diesel::table! {
         avatar_url -> Nullable<Text>,
         linked_at -> Timestamp,
         last_sign_in_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    join_requests (id) {
+        id -> Integer,
+        organization_id -> Integer,
+        user_id -> Integer,
+        status -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> Integer,
+        organization_id -> Integer,
+        user_id -> Integer,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -34,7 +78,19 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(identities -> users (user_id));
+diesel::joinable!(join_requests -> organizations (organization_id));
+diesel::joinable!(memberships -> organizations (organization_id));
+diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(identities, sessions, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
+    identities,
+    join_requests,
+    memberships,
+    organizations,
+    sessions,
+    users,
+);

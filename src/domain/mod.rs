@@ -2,5 +2,6 @@
 
 pub mod display_name;
 pub mod identity;
+pub mod organization;
 pub mod pending_login;
 pub mod return_to;

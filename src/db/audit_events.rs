@@ -1,0 +1,128 @@
+//! The `audit_events` table: who did what, and when, in an organization.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{audit_events, users};
+
+/// What happened. The stored names are stable: they are the log's vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    OrganizationCreated,
+    OrganizationRenamed,
+    MemberJoined,
+    MemberLeft,
+    MemberRemoved,
+    RoleChanged,
+    JoinRequested,
+    JoinRequestApproved,
+    JoinRequestRejected,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::OrganizationCreated => "organization.created",
+            AuditAction::OrganizationRenamed => "organization.renamed",
+            AuditAction::MemberJoined => "member.joined",
+            AuditAction::MemberLeft => "member.left",
+            AuditAction::MemberRemoved => "member.removed",
+            AuditAction::RoleChanged => "member.role_changed",
+            AuditAction::JoinRequested => "join_request.created",
+            AuditAction::JoinRequestApproved => "join_request.approved",
+            AuditAction::JoinRequestRejected => "join_request.rejected",
+        }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct NewAuditEvent<'a> {
+    pub organization_id: i32,
+    pub actor_user_id: Option<i32>,
+    pub action: &'a str,
+    pub target_user_id: Option<i32>,
+    pub details: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// Records an event; call it inside the transaction that makes the change, so the
+/// log and the change are written together or not at all.
+pub fn record(
+    conn: &mut DbConnection,
+    organization_id: i32,
+    actor: Option<i32>,
+    action: AuditAction,
+    target: Option<i32>,
+    details: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table)
+        .values(NewAuditEvent {
+            organization_id,
+            actor_user_id: actor,
+            action: action.as_str(),
+            target_user_id: target,
+            details,
+            created_at: now,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: i32,
+    pub organization_id: i32,
+    pub actor_user_id: Option<i32>,
+    pub action: String,
+    pub target_user_id: Option<i32>,
+    pub details: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// An event with the names of the people involved, as they are now.
+pub struct AuditEntry {
+    pub event: AuditEvent,
+    pub actor_name: Option<String>,
+    pub target_name: Option<String>,
+}
+
+/// One page of an organization's log, newest first, and the total count.
+pub fn page(
+    conn: &mut DbConnection,
+    organization_id: i32,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<AuditEntry>, i64)> {
+    let total: i64 = audit_events::table
+        .filter(audit_events::organization_id.eq(organization_id))
+        .count()
+        .get_result(conn)?;
+    let events: Vec<AuditEvent> = audit_events::table
+        .filter(audit_events::organization_id.eq(organization_id))
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(AuditEvent::as_select())
+        .load(conn)?;
+    let mut ids: Vec<i32> =
+        events.iter().flat_map(|e| [e.actor_user_id, e.target_user_id]).flatten().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: Vec<(i32, String)> =
+        users::table.filter(users::id.eq_any(&ids)).select((users::id, users::display_name)).load(conn)?;
+    let name_of =
+        |id: Option<i32>| id.and_then(|id| names.iter().find(|(u, _)| *u == id).map(|(_, n)| n.clone()));
+    let entries = events
+        .into_iter()
+        .map(|event| AuditEntry {
+            actor_name: name_of(event.actor_user_id),
+            target_name: name_of(event.target_user_id),
+            event,
+        })
+        .collect();
+    Ok((entries, total))
+}

@@ -1,0 +1,194 @@
+//! The `join_requests` table: people asking to join an organization, and the
+//! admins' answers.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::DbConnection;
+use super::audit_events::{self, AuditAction};
+use super::memberships::{self, MembershipChange};
+use super::organizations::Organization;
+use super::schema::{join_requests, organizations, users};
+use crate::domain::organization::Role;
+
+pub const PENDING: &str = "pending";
+pub const APPROVED: &str = "approved";
+pub const REJECTED: &str = "rejected";
+pub const WITHDRAWN: &str = "withdrawn";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = join_requests)]
+pub struct JoinRequest {
+    pub id: i32,
+    pub organization_id: i32,
+    pub user_id: i32,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestOutcome {
+    Requested,
+    AlreadyMember,
+    AlreadyPending,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionOutcome {
+    Approved,
+    Rejected,
+    /// No pending request with that id in this organization.
+    NotFound,
+}
+
+/// Asks to join. At most one pending request per person and organization.
+pub fn request(
+    conn: &mut DbConnection,
+    org_id: i32,
+    user_id: i32,
+    now: NaiveDateTime,
+) -> QueryResult<RequestOutcome> {
+    let result = conn.transaction(|conn| {
+        if memberships::role_of(conn, org_id, user_id)?.is_some() {
+            return Ok(RequestOutcome::AlreadyMember);
+        }
+        diesel::insert_into(join_requests::table)
+            .values((
+                join_requests::organization_id.eq(org_id),
+                join_requests::user_id.eq(user_id),
+                join_requests::status.eq(PENDING),
+                join_requests::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        let name: String = users::table.find(user_id).select(users::display_name).first(conn)?;
+        let details = format!("{name} asked to join");
+        audit_events::record(
+            conn,
+            org_id,
+            Some(user_id),
+            AuditAction::JoinRequested,
+            Some(user_id),
+            &details,
+            now,
+        )?;
+        Ok(RequestOutcome::Requested)
+    });
+    match result {
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Ok(RequestOutcome::AlreadyPending)
+        }
+        other => other,
+    }
+}
+
+/// The pending requests of an organization, oldest first, with the requester's name.
+pub fn pending_for_org(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<(JoinRequest, String)>> {
+    join_requests::table
+        .inner_join(users::table.on(users::id.eq(join_requests::user_id)))
+        .filter(join_requests::organization_id.eq(org_id))
+        .filter(join_requests::status.eq(PENDING))
+        .order(join_requests::id.asc())
+        .select((JoinRequest::as_select(), users::display_name))
+        .load(conn)
+}
+
+/// A person's requests, newest first, with the organization.
+pub fn for_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<Vec<(JoinRequest, Organization)>> {
+    join_requests::table
+        .inner_join(organizations::table)
+        .filter(join_requests::user_id.eq(user_id))
+        .order(join_requests::id.desc())
+        .limit(50)
+        .select((JoinRequest::as_select(), Organization::as_select()))
+        .load(conn)
+}
+
+/// An admin approves (the requester becomes a member) or rejects a pending request.
+/// The lookup is scoped to the organization: an id from another one finds nothing.
+pub fn decide(
+    conn: &mut DbConnection,
+    org_id: i32,
+    request_id: i32,
+    decision: Decision,
+    actor: i32,
+    now: NaiveDateTime,
+) -> QueryResult<DecisionOutcome> {
+    conn.transaction(|conn| {
+        Organization::lock(conn, org_id)?;
+        let pending: Option<JoinRequest> = join_requests::table
+            .filter(join_requests::id.eq(request_id))
+            .filter(join_requests::organization_id.eq(org_id))
+            .filter(join_requests::status.eq(PENDING))
+            .select(JoinRequest::as_select())
+            .first(conn)
+            .optional()?;
+        let Some(pending) = pending else {
+            return Ok(DecisionOutcome::NotFound);
+        };
+        let status = match decision {
+            Decision::Approve => APPROVED,
+            Decision::Reject => REJECTED,
+        };
+        diesel::update(join_requests::table.find(pending.id))
+            .set((
+                join_requests::status.eq(status),
+                join_requests::decided_at.eq(now),
+                join_requests::decided_by.eq(actor),
+            ))
+            .execute(conn)?;
+        let name: String = users::table.find(pending.user_id).select(users::display_name).first(conn)?;
+        match decision {
+            Decision::Approve => {
+                let details = format!("Approved {name}'s request to join");
+                audit_events::record(
+                    conn,
+                    org_id,
+                    Some(actor),
+                    AuditAction::JoinRequestApproved,
+                    Some(pending.user_id),
+                    &details,
+                    now,
+                )?;
+                let added =
+                    memberships::add_member(conn, org_id, pending.user_id, Role::Member, Some(actor), now)?;
+                debug_assert!(matches!(added, MembershipChange::Done | MembershipChange::Unchanged));
+                Ok(DecisionOutcome::Approved)
+            }
+            Decision::Reject => {
+                let details = format!("Rejected {name}'s request to join");
+                audit_events::record(
+                    conn,
+                    org_id,
+                    Some(actor),
+                    AuditAction::JoinRequestRejected,
+                    Some(pending.user_id),
+                    &details,
+                    now,
+                )?;
+                Ok(DecisionOutcome::Rejected)
+            }
+        }
+    })
+}
+
+/// The requester takes back a pending request; scoped to them.
+pub fn withdraw(conn: &mut DbConnection, user_id: i32, request_id: i32) -> QueryResult<bool> {
+    let updated = diesel::update(
+        join_requests::table
+            .filter(join_requests::id.eq(request_id))
+            .filter(join_requests::user_id.eq(user_id))
+            .filter(join_requests::status.eq(PENDING)),
+    )
+    .set(join_requests::status.eq(WITHDRAWN))
+    .execute(conn)?;
+    Ok(updated == 1)
+}

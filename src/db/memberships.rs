@@ -1,0 +1,177 @@
+//! The `memberships` table: who belongs to which organization, as admin or member.
+//! Every change keeps at least one admin and is written to the audit log.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::audit_events::{self, AuditAction};
+use super::organizations::Organization;
+use super::schema::{memberships, users};
+use crate::domain::organization::Role;
+
+/// A member as the members page shows them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: i32,
+    pub display_name: String,
+    pub role: Role,
+    pub joined_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembershipChange {
+    Done,
+    /// Nothing to do (the role was already that).
+    Unchanged,
+    /// Refused: the organization would be left without an admin.
+    LastAdmin,
+    /// The user is not a member of this organization.
+    NotAMember,
+}
+
+pub fn role_of(conn: &mut DbConnection, org_id: i32, user_id: i32) -> QueryResult<Option<Role>> {
+    let role: Option<String> = memberships::table
+        .filter(memberships::organization_id.eq(org_id))
+        .filter(memberships::user_id.eq(user_id))
+        .select(memberships::role)
+        .first(conn)
+        .optional()?;
+    Ok(role.and_then(|r| Role::parse(&r)))
+}
+
+/// The members, admins first, then by name.
+pub fn members(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<Member>> {
+    let rows: Vec<(i32, String, String, NaiveDateTime)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::organization_id.eq(org_id))
+        .order((memberships::role.asc(), users::display_name.asc(), users::id.asc()))
+        .select((users::id, users::display_name, memberships::role, memberships::created_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, display_name, role, joined_at)| Member {
+            user_id,
+            display_name,
+            role: Role::parse(&role).unwrap_or(Role::Member),
+            joined_at,
+        })
+        .collect())
+}
+
+fn admin_count(conn: &mut DbConnection, org_id: i32) -> QueryResult<i64> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org_id))
+        .filter(memberships::role.eq(Role::Admin.as_str()))
+        .count()
+        .get_result(conn)
+}
+
+fn display_name(conn: &mut DbConnection, user_id: i32) -> QueryResult<String> {
+    users::table.find(user_id).select(users::display_name).first(conn)
+}
+
+/// Adds a member (used when a join request is approved). No-op if already a member.
+pub fn add_member(
+    conn: &mut DbConnection,
+    org_id: i32,
+    user_id: i32,
+    role: Role,
+    actor: Option<i32>,
+    now: NaiveDateTime,
+) -> QueryResult<MembershipChange> {
+    if role_of(conn, org_id, user_id)?.is_some() {
+        return Ok(MembershipChange::Unchanged);
+    }
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::organization_id.eq(org_id),
+            memberships::user_id.eq(user_id),
+            memberships::role.eq(role.as_str()),
+            memberships::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    let details = format!("{} joined as {}", display_name(conn, user_id)?, role.label().to_lowercase());
+    audit_events::record(conn, org_id, actor, AuditAction::MemberJoined, Some(user_id), &details, now)?;
+    Ok(MembershipChange::Done)
+}
+
+/// Gives `target` the role `role`, refusing to demote the last admin.
+pub fn change_role(
+    conn: &mut DbConnection,
+    org_id: i32,
+    target: i32,
+    role: Role,
+    actor: i32,
+    now: NaiveDateTime,
+) -> QueryResult<MembershipChange> {
+    conn.transaction(|conn| {
+        Organization::lock(conn, org_id)?;
+        let Some(current) = role_of(conn, org_id, target)? else {
+            return Ok(MembershipChange::NotAMember);
+        };
+        if current == role {
+            return Ok(MembershipChange::Unchanged);
+        }
+        if current == Role::Admin && admin_count(conn, org_id)? <= 1 {
+            return Ok(MembershipChange::LastAdmin);
+        }
+        diesel::update(
+            memberships::table
+                .filter(memberships::organization_id.eq(org_id))
+                .filter(memberships::user_id.eq(target)),
+        )
+        .set(memberships::role.eq(role.as_str()))
+        .execute(conn)?;
+        let details = format!(
+            "{} changed from {} to {}",
+            display_name(conn, target)?,
+            current.label().to_lowercase(),
+            role.label().to_lowercase()
+        );
+        audit_events::record(
+            conn,
+            org_id,
+            Some(actor),
+            AuditAction::RoleChanged,
+            Some(target),
+            &details,
+            now,
+        )?;
+        Ok(MembershipChange::Done)
+    })
+}
+
+/// Removes `target` from the organization (`actor == target`: they leave),
+/// refusing to remove the last admin.
+pub fn remove(
+    conn: &mut DbConnection,
+    org_id: i32,
+    target: i32,
+    actor: i32,
+    now: NaiveDateTime,
+) -> QueryResult<MembershipChange> {
+    conn.transaction(|conn| {
+        Organization::lock(conn, org_id)?;
+        let Some(current) = role_of(conn, org_id, target)? else {
+            return Ok(MembershipChange::NotAMember);
+        };
+        if current == Role::Admin && admin_count(conn, org_id)? <= 1 {
+            return Ok(MembershipChange::LastAdmin);
+        }
+        diesel::delete(
+            memberships::table
+                .filter(memberships::organization_id.eq(org_id))
+                .filter(memberships::user_id.eq(target)),
+        )
+        .execute(conn)?;
+        let name = display_name(conn, target)?;
+        let (action, details) = if actor == target {
+            (AuditAction::MemberLeft, format!("{name} left"))
+        } else {
+            (AuditAction::MemberRemoved, format!("{name} was removed"))
+        };
+        audit_events::record(conn, org_id, Some(actor), action, Some(target), &details, now)?;
+        Ok(MembershipChange::Done)
+    })
+}

@@ -1,0 +1,178 @@
+//! The `organizations` table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::DbConnection;
+use super::audit_events::{self, AuditAction};
+use super::schema::{memberships, organizations};
+use crate::domain::organization::{OrgName, OrgSlug, Role};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = organizations)]
+pub struct Organization {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = organizations)]
+struct NewOrganization<'a> {
+    slug: &'a str,
+    name: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// The slug is someone else's already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlugTaken;
+
+impl Organization {
+    pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Organization>> {
+        organizations::table
+            .filter(organizations::slug.eq(slug))
+            .select(Organization::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Creates the organization with `creator` as its admin, and logs it.
+    pub fn create(
+        conn: &mut DbConnection,
+        slug: &OrgSlug,
+        name: &OrgName,
+        creator: i32,
+        now: NaiveDateTime,
+    ) -> QueryResult<Result<Organization, SlugTaken>> {
+        let created = conn.transaction(|conn| {
+            let org: Organization = diesel::insert_into(organizations::table)
+                .values(NewOrganization {
+                    slug: slug.as_str(),
+                    name: name.as_str(),
+                    created_at: now,
+                    updated_at: now,
+                })
+                .returning((
+                    organizations::id,
+                    organizations::slug,
+                    organizations::name,
+                    organizations::created_at,
+                    organizations::updated_at,
+                ))
+                .get_result(conn)?;
+            diesel::insert_into(memberships::table)
+                .values((
+                    memberships::organization_id.eq(org.id),
+                    memberships::user_id.eq(creator),
+                    memberships::role.eq(Role::Admin.as_str()),
+                    memberships::created_at.eq(now),
+                ))
+                .execute(conn)?;
+            let details = format!("Created {} ({})", org.name, org.slug);
+            audit_events::record(
+                conn,
+                org.id,
+                Some(creator),
+                AuditAction::OrganizationCreated,
+                None,
+                &details,
+                now,
+            )?;
+            Ok(org)
+        });
+        match created {
+            Ok(org) => Ok(Ok(org)),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(Err(SlugTaken)),
+            Err(other) => Err(other),
+        }
+    }
+
+    pub fn rename(
+        conn: &mut DbConnection,
+        org: &Organization,
+        name: &OrgName,
+        actor: i32,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        if org.name == name.as_str() {
+            return Ok(());
+        }
+        conn.transaction(|conn| {
+            diesel::update(organizations::table.find(org.id))
+                .set((organizations::name.eq(name.as_str()), organizations::updated_at.eq(now)))
+                .execute(conn)?;
+            let details = format!("Renamed from {} to {}", org.name, name.as_str());
+            audit_events::record(
+                conn,
+                org.id,
+                Some(actor),
+                AuditAction::OrganizationRenamed,
+                None,
+                &details,
+                now,
+            )
+        })
+    }
+
+    /// Organizations whose name contains `query` (any case), by name; and how many in all.
+    pub fn search(
+        conn: &mut DbConnection,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> QueryResult<(Vec<Organization>, i64)> {
+        let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
+        let total = organizations::table
+            .filter(lower(organizations::name).like(&pattern).escape('\\'))
+            .count()
+            .get_result(conn)?;
+        let found = organizations::table
+            .filter(lower(organizations::name).like(&pattern).escape('\\'))
+            .order((organizations::name.asc(), organizations::id.asc()))
+            .limit(limit)
+            .offset(offset)
+            .select(Organization::as_select())
+            .load(conn)?;
+        Ok((found, total))
+    }
+
+    /// The organizations a user belongs to, with their role, by name.
+    pub fn for_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<Vec<(Organization, Role)>> {
+        let rows: Vec<(Organization, String)> = organizations::table
+            .inner_join(memberships::table)
+            .filter(memberships::user_id.eq(user_id))
+            .order(organizations::name.asc())
+            .select((Organization::as_select(), memberships::role))
+            .load(conn)?;
+        Ok(rows.into_iter().map(|(org, role)| (org, Role::parse(&role).unwrap_or(Role::Member))).collect())
+    }
+
+    /// Serializes changes to one organization's members: a no-op write takes the
+    /// row lock on PostgreSQL and the write lock on SQLite, so two admins demoting
+    /// each other at once cannot leave the organization without an admin.
+    pub fn lock(conn: &mut DbConnection, org_id: i32) -> QueryResult<()> {
+        diesel::update(organizations::table.find(org_id))
+            .set(organizations::updated_at.eq(organizations::updated_at))
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// `%`, `_` and `\` match themselves in a search.
+fn escape_like(raw: &str) -> String {
+    let mut escaped = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
