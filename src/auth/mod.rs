@@ -2,6 +2,7 @@
 
 pub mod csrf;
 pub mod current_user;
+pub mod org_access;
 pub mod platforms;
 pub mod session;
 pub mod session_store;

@@ -5,7 +5,9 @@ pub mod error_pages;
 pub mod health;
 pub mod home;
 pub mod login;
+pub mod orgs;
 pub mod page;
+pub mod pagination;
 pub mod platform_login;
 pub mod security_headers;
 pub mod user;
@@ -25,5 +27,25 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route("/settings/profile", web::get().to(user::profile::show))
         .route("/settings/profile", web::post().to(user::profile::update))
         .route("/settings/sign-in-methods", web::get().to(user::sign_in_methods::show))
-        .route("/settings/sign-in-methods/{id}/unlink", web::post().to(user::sign_in_methods::unlink));
+        .route("/settings/sign-in-methods/{id}/unlink", web::post().to(user::sign_in_methods::unlink))
+        .route("/orgs", web::get().to(orgs::search::search))
+        .route("/orgs", web::post().to(orgs::new::create))
+        .route("/orgs/new", web::get().to(orgs::new::form))
+        .route("/orgs/requests/{id}/withdraw", web::post().to(orgs::membership::withdraw))
+        .route("/o/{slug}", web::get().to(orgs::show::show))
+        .route("/o/{slug}/join-requests", web::post().to(orgs::membership::ask_to_join))
+        .route("/o/{slug}/leave", web::post().to(orgs::membership::leave))
+        .route("/o/{slug}/settings", web::get().to(orgs::settings::index))
+        .route("/o/{slug}/settings/general", web::get().to(orgs::settings::general::show))
+        .route("/o/{slug}/settings/general", web::post().to(orgs::settings::general::rename))
+        .route("/o/{slug}/settings/members", web::get().to(orgs::settings::members::show))
+        .route(
+            "/o/{slug}/settings/members/{user_id}/role",
+            web::post().to(orgs::settings::members::change_role),
+        )
+        .route("/o/{slug}/settings/members/{user_id}/remove", web::post().to(orgs::settings::members::remove))
+        .route("/o/{slug}/settings/requests/{id}/approve", web::post().to(orgs::settings::members::approve))
+        .route("/o/{slug}/settings/requests/{id}/reject", web::post().to(orgs::settings::members::reject))
+        .route("/o/{slug}/settings/api-keys", web::get().to(orgs::settings::api_keys::show))
+        .route("/o/{slug}/settings/audit-log", web::get().to(orgs::settings::audit_log::show));
 }

@@ -10,6 +10,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 
 use crate::auth::current_user::load_user;
 use crate::auth::session::{self, Flash};
+use crate::db::organizations::Organization;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -18,9 +19,16 @@ use crate::state::AppState;
 /// the one-time messages.
 pub struct PageContext {
     pub user: Option<User>,
+    /// The signed-in user's organizations, for the switcher in the header.
+    pub orgs: Vec<OrgLink>,
     pub csrf_token: String,
     pub dev_sign_in: bool,
     pub flashes: Vec<Flash>,
+}
+
+pub struct OrgLink {
+    pub slug: String,
+    pub name: String,
 }
 
 impl PageContext {
@@ -37,16 +45,18 @@ impl PageContext {
 
     async fn load_with(req: &HttpRequest, needs_csrf: bool) -> Result<PageContext, AppError> {
         let user = load_user(req).await?;
-        Ok(Self::assemble(req, user, needs_csrf))
+        let orgs = load_orgs(req, user.as_ref()).await?;
+        Ok(Self::assemble(req, user, orgs, needs_csrf))
     }
 
     /// The context for an error page: never fails, anonymous if the user cannot be loaded.
     pub async fn for_error(req: &HttpRequest) -> PageContext {
         let user = load_user(req).await.unwrap_or(None);
-        Self::assemble(req, user, false)
+        let orgs = load_orgs(req, user.as_ref()).await.unwrap_or_default();
+        Self::assemble(req, user, orgs, false)
     }
 
-    fn assemble(req: &HttpRequest, user: Option<User>, needs_csrf: bool) -> PageContext {
+    fn assemble(req: &HttpRequest, user: Option<User>, orgs: Vec<OrgLink>, needs_csrf: bool) -> PageContext {
         let session = req.get_session();
         let csrf_token = if user.is_some() || needs_csrf {
             session::csrf_token(&session)
@@ -54,7 +64,7 @@ impl PageContext {
             session::existing_csrf_token(&session).unwrap_or_default()
         };
         let dev_sign_in = req.app_data::<Data<AppState>>().is_some_and(|s| s.dev_sign_in);
-        PageContext { user, csrf_token, dev_sign_in, flashes: session::take_flashes(&session) }
+        PageContext { user, orgs, csrf_token, dev_sign_in, flashes: session::take_flashes(&session) }
     }
 
     pub fn asset(&self, name: &str) -> String {
@@ -69,6 +79,15 @@ impl PageContext {
             .map(|c| c.to_uppercase().collect())
             .unwrap_or_default()
     }
+}
+
+async fn load_orgs(req: &HttpRequest, user: Option<&User>) -> Result<Vec<OrgLink>, AppError> {
+    let (Some(user), Some(state)) = (user, req.app_data::<Data<AppState>>()) else {
+        return Ok(Vec::new());
+    };
+    let user_id = user.id;
+    let orgs = state.db.run(move |conn| Organization::for_user(conn, user_id)).await?;
+    Ok(orgs.into_iter().map(|(org, _)| OrgLink { slug: org.slug, name: org.name }).collect())
 }
 
 impl FromRequest for PageContext {

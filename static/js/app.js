@@ -14,3 +14,25 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary")?.focus();
   });
 });
+
+// New organization: show the address the name gives while the address field is empty.
+document.querySelectorAll("form[data-slug-form]").forEach((form) => {
+  const name = form.querySelector("#name");
+  const slug = form.querySelector("#slug");
+  const preview = form.querySelector("[data-slug-preview]");
+  if (!name || !slug || !preview) return;
+  const suggest = (text) =>
+    text
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+/, "")
+      .slice(0, 40)
+      .replace(/-+$/, "");
+  const update = () => {
+    preview.textContent = slug.value.trim() || suggest(name.value) || "your-address";
+  };
+  name.addEventListener("input", update);
+  slug.addEventListener("input", update);
+});

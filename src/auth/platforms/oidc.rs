@@ -7,11 +7,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AccessTokenHash, AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, TokenResponse,
 };
 use secrecy::ExposeSecret;
 use url::Url;
@@ -21,6 +22,15 @@ use super::{Authorization, PlatformError, PlatformId};
 use crate::config::{OAuthApp, OidcSettings};
 use crate::domain::identity::PlatformProfile;
 use crate::domain::pending_login::{PendingLogin, Purpose};
+
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 /// Providers rotate keys; the discovery document and JWKS are read again after this.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
@@ -69,6 +79,23 @@ impl OidcPlatform {
         Ok(metadata)
     }
 
+    /// A client for the discovered provider. The client secret goes as HTTP Basic,
+    /// the OpenID default, unless the provider only accepts it in the form body.
+    fn client(&self, metadata: CoreProviderMetadata) -> Client {
+        let body_only = metadata.token_endpoint_auth_methods_supported().is_some_and(|methods| {
+            !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
+                && methods.contains(&CoreClientAuthMethod::ClientSecretPost)
+        });
+        let auth_type = if body_only { AuthType::RequestBody } else { AuthType::BasicAuth };
+        CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(self.app.client_id.clone()),
+            Some(ClientSecret::new(self.app.client_secret.expose_secret().to_string())),
+        )
+        .set_redirect_uri(self.redirect.clone())
+        .set_auth_type(auth_type)
+    }
+
     fn forget_metadata(&self) {
         *self.metadata.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
@@ -79,12 +106,7 @@ impl OidcPlatform {
         purpose: Purpose,
         now: i64,
     ) -> Result<Authorization, PlatformError> {
-        let client = CoreClient::from_provider_metadata(
-            self.metadata().await?,
-            ClientId::new(self.app.client_id.clone()),
-            Some(ClientSecret::new(self.app.client_secret.expose_secret().to_string())),
-        )
-        .set_redirect_uri(self.redirect.clone());
+        let client = self.client(self.metadata().await?);
         let state = crate::random::token_256();
         let nonce = crate::random::token_256();
         let verifier = PkceCodeVerifier::new(crate::random::token_256());
@@ -129,12 +151,7 @@ impl OidcPlatform {
         code: String,
         pending: &PendingLogin,
     ) -> Result<PlatformProfile, PlatformError> {
-        let client = CoreClient::from_provider_metadata(
-            self.metadata().await?,
-            ClientId::new(self.app.client_id.clone()),
-            Some(ClientSecret::new(self.app.client_secret.expose_secret().to_string())),
-        )
-        .set_redirect_uri(self.redirect.clone());
+        let client = self.client(self.metadata().await?);
         let verifier =
             pending.pkce_verifier.clone().ok_or_else(|| PlatformError::IdToken("no PKCE verifier".into()))?;
         let nonce =

@@ -1,0 +1,90 @@
+//! A person's own membership: asking to join, withdrawing the request, leaving.
+
+use actix_session::Session;
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Path};
+
+use crate::auth::current_user::CurrentUser;
+use crate::auth::org_access::OrgMember;
+use crate::auth::session::{self, Flash};
+use crate::db::join_requests::{self, RequestOutcome};
+use crate::db::memberships::{self, MembershipChange};
+use crate::db::organizations::Organization;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::page::see_other;
+
+/// `POST /o/{slug}/join-requests`: any signed-in person may ask; the
+/// organization is found by the slug the search showed them.
+pub async fn ask_to_join(
+    CurrentUser(user): CurrentUser,
+    slug: Path<String>,
+    state: Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    let now = state.clock.now_naive();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let Some(org) = Organization::find_by_slug(conn, &slug)? else {
+                return Ok(None);
+            };
+            let outcome = join_requests::request(conn, org.id, user.id, now)?;
+            Ok(Some((org, outcome)))
+        })
+        .await?;
+    let (org, outcome) = outcome.ok_or(AppError::NotFound)?;
+    let flash = match outcome {
+        RequestOutcome::Requested => {
+            Flash::success(format!("You asked to join {}. Its admins will answer your request.", org.name))
+        }
+        RequestOutcome::AlreadyPending => Flash::info(format!("You already asked to join {}.", org.name)),
+        RequestOutcome::AlreadyMember => Flash::info(format!("You are already a member of {}.", org.name)),
+    };
+    session::push_flash(&session, flash);
+    Ok(see_other("/orgs"))
+}
+
+/// `POST /orgs/requests/{id}/withdraw`: scoped to the requester.
+pub async fn withdraw(
+    CurrentUser(user): CurrentUser,
+    request_id: Path<i32>,
+    state: Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let request_id = request_id.into_inner();
+    let withdrawn = state.db.run(move |conn| join_requests::withdraw(conn, user.id, request_id)).await?;
+    if !withdrawn {
+        return Err(AppError::NotFound);
+    }
+    session::push_flash(&session, Flash::success("Your request was withdrawn."));
+    Ok(see_other("/orgs"))
+}
+
+/// `POST /o/{slug}/leave`: a member leaves; the last admin cannot.
+pub async fn leave(
+    member: OrgMember,
+    state: Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let (org_id, user_id) = (member.org.id, member.user.id);
+    let now = state.clock.now_naive();
+    let outcome = state.db.run(move |conn| memberships::remove(conn, org_id, user_id, user_id, now)).await?;
+    match outcome {
+        MembershipChange::Done => {
+            session::push_flash(&session, Flash::success(format!("You left {}.", member.org.name)));
+            Ok(see_other("/"))
+        }
+        MembershipChange::LastAdmin => {
+            session::push_flash(
+                &session,
+                Flash::error(
+                    "You are the last admin, so you cannot leave. Make another member an admin first.",
+                ),
+            );
+            Ok(see_other(&format!("/o/{}", member.org.slug)))
+        }
+        MembershipChange::Unchanged | MembershipChange::NotAMember => Err(AppError::NotFound),
+    }
+}

@@ -1,0 +1,129 @@
+//! Finding organizations to join (`GET /orgs?q=…`), with the state of the
+//! person's own requests.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Query};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::current_user::CurrentUser;
+use crate::db::join_requests::{self, PENDING};
+use crate::db::organizations::Organization;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::page::{PageContext, ok};
+use crate::web::pagination::{PageQuery, Pagination};
+
+const PER_PAGE: i64 = 20;
+
+/// What the person can do with a search result.
+pub enum Standing {
+    Member,
+    Pending { request_id: i32 },
+    CanAsk,
+}
+
+pub struct Result_ {
+    pub slug: String,
+    pub name: String,
+    pub standing: Standing,
+}
+
+pub struct RequestRow {
+    pub id: i32,
+    pub org_name: String,
+    pub org_slug: String,
+    pub status: String,
+    pub pending: bool,
+    pub asked_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/search.html")]
+struct SearchPage {
+    page: PageContext,
+    query: String,
+    results: Vec<Result_>,
+    total: i64,
+    pagination: Pagination,
+    /// Kept on the "Previous"/"Next" links: the search text.
+    page_suffix: String,
+    searched: bool,
+    requests: Vec<RequestRow>,
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn search(
+    CurrentUser(user): CurrentUser,
+    page: PageContext,
+    state: Data<AppState>,
+    query: Query<SearchQuery>,
+    page_query: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let text: String = query.q.trim().chars().take(100).collect();
+    let requested = Pagination::requested(&page_query);
+    let searched = !text.is_empty();
+    let user_id = user.id;
+    let search_text = text.clone();
+    let (found, total, member_of, requests) = state
+        .db
+        .run(move |conn| {
+            let (found, total) = if search_text.is_empty() {
+                (Vec::new(), 0)
+            } else {
+                Organization::search(
+                    conn,
+                    &search_text,
+                    PER_PAGE,
+                    Pagination::offset_for(requested, PER_PAGE),
+                )?
+            };
+            let member_of: Vec<i32> =
+                Organization::for_user(conn, user_id)?.into_iter().map(|(o, _)| o.id).collect();
+            let requests = join_requests::for_user(conn, user_id)?;
+            Ok((found, total, member_of, requests))
+        })
+        .await?;
+    let results = found
+        .into_iter()
+        .map(|org| {
+            let standing = if member_of.contains(&org.id) {
+                Standing::Member
+            } else if let Some((request, _)) =
+                requests.iter().find(|(r, _)| r.organization_id == org.id && r.status == PENDING)
+            {
+                Standing::Pending { request_id: request.id }
+            } else {
+                Standing::CanAsk
+            };
+            Result_ { slug: org.slug, name: org.name, standing }
+        })
+        .collect();
+    let requests = requests
+        .into_iter()
+        .map(|(r, org)| RequestRow {
+            id: r.id,
+            org_name: org.name,
+            org_slug: org.slug,
+            pending: r.status == PENDING,
+            status: r.status,
+            asked_on: r.created_at.format("%-d %b %Y").to_string(),
+        })
+        .collect();
+    let page_suffix = format!("&{}", serde_urlencoded::to_string([("q", text.as_str())]).unwrap_or_default());
+    ok(&SearchPage {
+        page,
+        page_suffix,
+        query: text,
+        results,
+        total,
+        pagination: Pagination::new(requested, PER_PAGE, total),
+        searched,
+        requests,
+    })
+}

@@ -1,0 +1,68 @@
+//! *Organization settings > Audit log*: who did what and when, newest first.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Query};
+use askama::Template;
+
+use crate::auth::org_access::OrgAdmin;
+use crate::db::audit_events;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::orgs::OrgView;
+use crate::web::page::{PageContext, ok};
+use crate::web::pagination::{PageQuery, Pagination};
+
+const PER_PAGE: i64 = 50;
+
+pub struct EventRow {
+    pub when: String,
+    pub when_iso: String,
+    pub actor: String,
+    pub action: String,
+    pub details: String,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/settings/audit_log.html")]
+struct AuditLogPage {
+    page: PageContext,
+    org: OrgView,
+    tab: &'static str,
+    events: Vec<EventRow>,
+    pagination: Pagination,
+    page_suffix: &'static str,
+}
+
+pub async fn show(
+    OrgAdmin(admin): OrgAdmin,
+    page: PageContext,
+    state: Data<AppState>,
+    query: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let requested = Pagination::requested(&query);
+    let org_id = admin.org.id;
+    let (entries, total) = state
+        .db
+        .run(move |conn| {
+            audit_events::page(conn, org_id, PER_PAGE, Pagination::offset_for(requested, PER_PAGE))
+        })
+        .await?;
+    let events = entries
+        .into_iter()
+        .map(|entry| EventRow {
+            when: entry.event.created_at.format("%-d %b %Y %H:%M UTC").to_string(),
+            when_iso: entry.event.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            actor: entry.actor_name.unwrap_or_else(|| "a deleted user".into()),
+            action: entry.event.action,
+            details: entry.event.details,
+        })
+        .collect();
+    ok(&AuditLogPage {
+        page,
+        org: OrgView::of(&admin),
+        tab: "audit-log",
+        events,
+        pagination: Pagination::new(requested, PER_PAGE, total),
+        page_suffix: "",
+    })
+}

@@ -1,0 +1,162 @@
+//! *Organization settings > Members*: roles, removal and join requests. Every
+//! id in a path is looked up within this organization only.
+
+use actix_session::Session;
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Form, Path};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::org_access::OrgAdmin;
+use crate::auth::session::{self, Flash};
+use crate::db::join_requests::{self, Decision, DecisionOutcome};
+use crate::db::memberships::{self, Member, MembershipChange};
+use crate::domain::organization::Role;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::orgs::OrgView;
+use crate::web::page::{PageContext, ok, see_other};
+
+pub struct RequestRow {
+    pub id: i32,
+    pub name: String,
+    pub asked_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/settings/members.html")]
+struct MembersPage {
+    page: PageContext,
+    org: OrgView,
+    tab: &'static str,
+    me: i32,
+    members: Vec<Member>,
+    requests: Vec<RequestRow>,
+}
+
+fn members_url(slug: &str) -> String {
+    format!("/o/{slug}/settings/members")
+}
+
+pub async fn show(
+    OrgAdmin(admin): OrgAdmin,
+    page: PageContext,
+    state: Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let org_id = admin.org.id;
+    let (members, pending) = state
+        .db
+        .run(move |conn| {
+            Ok((memberships::members(conn, org_id)?, join_requests::pending_for_org(conn, org_id)?))
+        })
+        .await?;
+    let requests = pending
+        .into_iter()
+        .map(|(r, name)| RequestRow {
+            id: r.id,
+            name,
+            asked_on: r.created_at.format("%-d %b %Y").to_string(),
+        })
+        .collect();
+    ok(&MembersPage { page, org: OrgView::of(&admin), tab: "members", me: admin.user.id, members, requests })
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn change_role(
+    OrgAdmin(admin): OrgAdmin,
+    path: Path<(String, i32)>,
+    state: Data<AppState>,
+    session: Session,
+    form: Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let (_, target) = path.into_inner();
+    let role =
+        Role::parse(&form.role).ok_or_else(|| AppError::BadRequest("Choose admin or member.".into()))?;
+    let (org_id, actor) = (admin.org.id, admin.user.id);
+    let now = state.clock.now_naive();
+    let outcome =
+        state.db.run(move |conn| memberships::change_role(conn, org_id, target, role, actor, now)).await?;
+    let flash = match outcome {
+        MembershipChange::Done => {
+            Flash::success(format!("The role was changed to {}.", role.label().to_lowercase()))
+        }
+        MembershipChange::Unchanged => Flash::info("Nothing changed: that is already their role."),
+        MembershipChange::LastAdmin => {
+            Flash::error("The organization needs at least one admin. Make someone else an admin first.")
+        }
+        MembershipChange::NotAMember => return Err(AppError::NotFound),
+    };
+    session::push_flash(&session, flash);
+    Ok(see_other(&members_url(&admin.org.slug)))
+}
+
+pub async fn remove(
+    OrgAdmin(admin): OrgAdmin,
+    path: Path<(String, i32)>,
+    state: Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let (_, target) = path.into_inner();
+    let (org_id, actor) = (admin.org.id, admin.user.id);
+    let now = state.clock.now_naive();
+    let outcome = state.db.run(move |conn| memberships::remove(conn, org_id, target, actor, now)).await?;
+    let flash = match outcome {
+        MembershipChange::Done if target == actor => {
+            session::push_flash(&session, Flash::success(format!("You left {}.", admin.org.name)));
+            return Ok(see_other("/"));
+        }
+        MembershipChange::Done => Flash::success("The member was removed."),
+        MembershipChange::LastAdmin => {
+            Flash::error("The last admin cannot be removed. Make someone else an admin first.")
+        }
+        MembershipChange::Unchanged | MembershipChange::NotAMember => return Err(AppError::NotFound),
+    };
+    session::push_flash(&session, flash);
+    Ok(see_other(&members_url(&admin.org.slug)))
+}
+
+async fn decide(
+    admin: OrgAdmin,
+    request_id: i32,
+    decision: Decision,
+    state: Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let OrgAdmin(admin) = admin;
+    let (org_id, actor) = (admin.org.id, admin.user.id);
+    let now = state.clock.now_naive();
+    let outcome = state
+        .db
+        .run(move |conn| join_requests::decide(conn, org_id, request_id, decision, actor, now))
+        .await?;
+    let flash = match outcome {
+        DecisionOutcome::Approved => Flash::success("The request was approved: they are now a member."),
+        DecisionOutcome::Rejected => Flash::success("The request was rejected."),
+        DecisionOutcome::NotFound => return Err(AppError::NotFound),
+    };
+    session::push_flash(&session, flash);
+    Ok(see_other(&members_url(&admin.org.slug)))
+}
+
+pub async fn approve(
+    admin: OrgAdmin,
+    path: Path<(String, i32)>,
+    state: Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    decide(admin, path.into_inner().1, Decision::Approve, state, session).await
+}
+
+pub async fn reject(
+    admin: OrgAdmin,
+    path: Path<(String, i32)>,
+    state: Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    decide(admin, path.into_inner().1, Decision::Reject, state, session).await
+}

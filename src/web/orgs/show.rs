@@ -1,0 +1,30 @@
+//! An organization's page (`/o/{slug}`): its name and members, for members.
+
+use actix_web::HttpResponse;
+use actix_web::web::Data;
+use askama::Template;
+
+use crate::auth::org_access::OrgMember;
+use crate::db::memberships::{self, Member};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::orgs::OrgView;
+use crate::web::page::{PageContext, ok};
+
+#[derive(Template)]
+#[template(path = "orgs/show.html")]
+struct OrgPage {
+    page: PageContext,
+    org: OrgView,
+    members: Vec<Member>,
+}
+
+pub async fn show(
+    member: OrgMember,
+    page: PageContext,
+    state: Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let org_id = member.org.id;
+    let members = state.db.run(move |conn| memberships::members(conn, org_id)).await?;
+    ok(&OrgPage { page, org: OrgView::of(&member), members })
+}
