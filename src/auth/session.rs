@@ -109,3 +109,30 @@ pub fn save_pending_logins(session: &Session, pending: &PendingLogins) {
         let _ = session.insert(PENDING_LOGINS, pending);
     }
 }
+
+const NEW_API_KEY: &str = "new_api_key";
+
+/// A key just created, waiting for the one page that shows its token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewKeyNotice {
+    /// The list page that may show it (a key made for one owner never shows on another's page).
+    pub list_url: String,
+    pub token: String,
+    pub hint: String,
+    pub description: String,
+}
+
+pub fn put_new_key(session: &Session, notice: &NewKeyNotice) {
+    let _ = session.insert(NEW_API_KEY, notice);
+}
+
+/// Takes the new key out of the session if it belongs to `list_url`: it is shown
+/// once, and a reload, the back button or another tab finds nothing.
+pub fn take_new_key(session: &Session, list_url: &str) -> Option<NewKeyNotice> {
+    let notice: NewKeyNotice = session.get(NEW_API_KEY).ok().flatten()?;
+    if notice.list_url != list_url {
+        return None;
+    }
+    session.remove(NEW_API_KEY);
+    Some(notice)
+}

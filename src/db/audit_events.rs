@@ -18,6 +18,9 @@ pub enum AuditAction {
     JoinRequested,
     JoinRequestApproved,
     JoinRequestRejected,
+    ApiKeyCreated,
+    ApiKeyDeleted,
+    KeyPolicyChanged,
 }
 
 impl AuditAction {
@@ -32,6 +35,9 @@ impl AuditAction {
             AuditAction::JoinRequested => "join_request.created",
             AuditAction::JoinRequestApproved => "join_request.approved",
             AuditAction::JoinRequestRejected => "join_request.rejected",
+            AuditAction::ApiKeyCreated => "api_key.created",
+            AuditAction::ApiKeyDeleted => "api_key.deleted",
+            AuditAction::KeyPolicyChanged => "organization.key_policy_changed",
         }
     }
 }

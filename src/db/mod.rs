@@ -4,6 +4,7 @@
 //! (`users.rs`, `sessions.rs`, …). Blocking diesel work runs through [`Db::run`],
 //! which moves it off the async threads.
 
+pub mod api_keys;
 pub mod audit_events;
 pub mod identities;
 pub mod join_requests;

@@ -19,6 +19,8 @@ pub struct Organization {
     pub name: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Policy: the longest its keys may live, in days (`None`: no limit).
+    pub max_key_lifetime_days: Option<i32>,
 }
 
 #[derive(Debug, Insertable)]
@@ -65,6 +67,7 @@ impl Organization {
                     organizations::name,
                     organizations::created_at,
                     organizations::updated_at,
+                    organizations::max_key_lifetime_days,
                 ))
                 .get_result(conn)?;
             diesel::insert_into(memberships::table)
@@ -114,6 +117,37 @@ impl Organization {
                 org.id,
                 Some(actor),
                 AuditAction::OrganizationRenamed,
+                None,
+                &details,
+                now,
+            )
+        })
+    }
+
+    /// Sets (or, with `None`, lifts) the longest lifetime of the organization's new keys.
+    pub fn set_key_policy(
+        conn: &mut DbConnection,
+        org: &Organization,
+        max_days: Option<i32>,
+        actor: i32,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        if org.max_key_lifetime_days == max_days {
+            return Ok(());
+        }
+        conn.transaction(|conn| {
+            diesel::update(organizations::table.find(org.id))
+                .set((organizations::max_key_lifetime_days.eq(max_days), organizations::updated_at.eq(now)))
+                .execute(conn)?;
+            let details = match max_days {
+                Some(days) => format!("New API keys must expire within {days} days"),
+                None => "New API keys may be created without an expiry date".to_string(),
+            };
+            audit_events::record(
+                conn,
+                org.id,
+                Some(actor),
+                AuditAction::KeyPolicyChanged,
                 None,
                 &details,
                 now,

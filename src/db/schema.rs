@@ -1,6 +1,22 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    api_keys (id) {
+        id -> Integer,
+        public_id -> Text,
+        kind -> Text,
+        organization_id -> Nullable<Integer>,
+        user_id -> Nullable<Integer>,
+        secret_hash -> Text,
+        description -> Text,
+        valid_until -> Nullable<Date>,
+        created_at -> Timestamp,
+        created_by -> Nullable<Integer>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Integer,
         organization_id -> Integer,
@@ -56,6 +72,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        max_key_lifetime_days -> Nullable<Integer>,
     }
 }
 
@@ -78,6 +95,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(join_requests -> organizations (organization_id));
@@ -86,6 +104,7 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
     audit_events,
     identities,
     join_requests,

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod error_pages;
 pub mod health;
 pub mod home;
+pub mod keys;
 pub mod login;
 pub mod orgs;
 pub mod page;
@@ -38,6 +39,7 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route("/o/{slug}/settings", web::get().to(orgs::settings::index))
         .route("/o/{slug}/settings/general", web::get().to(orgs::settings::general::show))
         .route("/o/{slug}/settings/general", web::post().to(orgs::settings::general::rename))
+        .route("/o/{slug}/settings/key-policy", web::post().to(orgs::settings::general::set_key_policy))
         .route("/o/{slug}/settings/members", web::get().to(orgs::settings::members::show))
         .route(
             "/o/{slug}/settings/members/{user_id}/role",
@@ -46,6 +48,13 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route("/o/{slug}/settings/members/{user_id}/remove", web::post().to(orgs::settings::members::remove))
         .route("/o/{slug}/settings/requests/{id}/approve", web::post().to(orgs::settings::members::approve))
         .route("/o/{slug}/settings/requests/{id}/reject", web::post().to(orgs::settings::members::reject))
-        .route("/o/{slug}/settings/api-keys", web::get().to(orgs::settings::api_keys::show))
+        .route("/o/{slug}/settings/api-keys", web::get().to(keys::org::list))
+        .route("/o/{slug}/settings/api-keys", web::post().to(keys::org::create))
+        .route("/o/{slug}/settings/api-keys/{id}/delete", web::get().to(keys::org::confirm_delete))
+        .route("/o/{slug}/settings/api-keys/{id}/delete", web::post().to(keys::org::delete))
+        .route("/settings/api-keys", web::get().to(keys::user::list))
+        .route("/settings/api-keys", web::post().to(keys::user::create))
+        .route("/settings/api-keys/{id}/delete", web::get().to(keys::user::confirm_delete))
+        .route("/settings/api-keys/{id}/delete", web::post().to(keys::user::delete))
         .route("/o/{slug}/settings/audit-log", web::get().to(orgs::settings::audit_log::show));
 }

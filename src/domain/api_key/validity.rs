@@ -191,3 +191,41 @@ mod tests {
         assert_eq!(KeyStatus::at(None, at(1, 0)), KeyStatus::Active);
     }
 }
+
+/// "never", "just now", "5 minutes ago", "3 hours ago", "2 days ago", or the date.
+pub fn time_ago(then: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    let Some(then) = then else {
+        return "never".into();
+    };
+    let elapsed = now - then;
+    let plural =
+        |n: i64, unit: &str| if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") };
+    if elapsed < Duration::minutes(1) {
+        "just now".into()
+    } else if elapsed < Duration::hours(1) {
+        plural(elapsed.num_minutes(), "minute")
+    } else if elapsed < Duration::days(1) {
+        plural(elapsed.num_hours(), "hour")
+    } else if elapsed < Duration::days(30) {
+        plural(elapsed.num_days(), "day")
+    } else {
+        human_date(then.date_naive())
+    }
+}
+
+#[cfg(test)]
+mod time_ago_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn last_use_reads_like_a_person_would_say_it() {
+        let now = Utc.with_ymd_and_hms(2027, 2, 28, 12, 0, 0).unwrap();
+        assert_eq!(time_ago(None, now), "never");
+        assert_eq!(time_ago(Some(now - Duration::seconds(20)), now), "just now");
+        assert_eq!(time_ago(Some(now - Duration::minutes(1)), now), "1 minute ago");
+        assert_eq!(time_ago(Some(now - Duration::hours(3)), now), "3 hours ago");
+        assert_eq!(time_ago(Some(now - Duration::days(2)), now), "2 days ago");
+        assert_eq!(time_ago(Some(now - Duration::days(45)), now), "14 Jan 2027");
+    }
+}

@@ -1,6 +1,5 @@
 //! *Organization settings*: tabs for admins.
 
-pub mod api_keys;
 pub mod audit_log;
 pub mod general;
 pub mod members;

@@ -1,0 +1,48 @@
+//! The API keys screens: *Organization settings > API keys* and *User settings >
+//! API keys*. Both are the same screen over a different owner (`KeyScope`); the
+//! route handlers in `org.rs` and `user.rs` only establish who may act.
+
+pub mod org;
+pub mod screen;
+pub mod user;
+
+use crate::db::api_keys::Owner;
+use crate::db::organizations::Organization;
+use crate::domain::api_key::KeyKind;
+
+/// Whose keys a screen shows, and where it lives.
+pub enum KeyScope {
+    Organization { org: Organization, is_admin: bool, role_label: &'static str },
+    User { user_id: i32 },
+}
+
+impl KeyScope {
+    pub fn owner(&self) -> Owner {
+        match self {
+            KeyScope::Organization { org, .. } => Owner::Organization(org.id),
+            KeyScope::User { user_id } => Owner::User(*user_id),
+        }
+    }
+
+    pub fn kind(&self) -> KeyKind {
+        self.owner().kind()
+    }
+
+    /// The list's address; the form posts to it, the dialog returns to it.
+    pub fn base_url(&self) -> String {
+        match self {
+            KeyScope::Organization { org, .. } => format!("/o/{}/settings/api-keys", org.slug),
+            KeyScope::User { .. } => "/settings/api-keys".to_string(),
+        }
+    }
+
+    /// The organization's policy, if it has one.
+    pub fn max_days(&self) -> Option<u32> {
+        match self {
+            KeyScope::Organization { org, .. } => {
+                org.max_key_lifetime_days.and_then(|d| u32::try_from(d).ok())
+            }
+            KeyScope::User { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Organization keys: admins only (outsiders 404, members 403, by `OrgAdmin`).
+
+use actix_session::Session;
+use actix_web::web::{Data, Form, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::KeyScope;
+use super::screen::{self, CreateForm};
+use crate::auth::org_access::{OrgAdmin, OrgMember};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::pagination::PageQuery;
+
+fn scope(admin: OrgAdmin) -> (KeyScope, i32) {
+    let OrgAdmin(OrgMember { user, org, role }) = admin;
+    (KeyScope::Organization { org, is_admin: true, role_label: role.label() }, user.id)
+}
+
+pub async fn list(
+    req: HttpRequest,
+    admin: OrgAdmin,
+    state: Data<AppState>,
+    session: Session,
+    query: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, _) = scope(admin);
+    screen::list(&req, &scope, &state, &session, &query).await
+}
+
+pub async fn create(
+    req: HttpRequest,
+    admin: OrgAdmin,
+    state: Data<AppState>,
+    session: Session,
+    form: Form<CreateForm>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, actor) = scope(admin);
+    screen::create(&req, &scope, actor, &state, &session, form.into_inner()).await
+}
+
+pub async fn confirm_delete(
+    req: HttpRequest,
+    admin: OrgAdmin,
+    path: Path<(String, String)>,
+    state: Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, _) = scope(admin);
+    screen::confirm_delete(&req, &scope, &state, &path.into_inner().1).await
+}
+
+pub async fn delete(
+    admin: OrgAdmin,
+    path: Path<(String, String)>,
+    state: Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let (scope, actor) = scope(admin);
+    screen::delete(&scope, actor, &state, &session, &path.into_inner().1).await
+}

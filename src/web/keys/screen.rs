@@ -1,0 +1,289 @@
+//! The API keys screen, whoever owns the keys: the list, the Add form, the
+//! one-time token dialog and deletion.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+
+use super::KeyScope;
+use crate::auth::key_hash::hash_secret_blocking;
+use crate::auth::session::{self, Flash, NewKeyNotice};
+use crate::db::api_keys::{self, KeyListItem, NewKey};
+use crate::domain::api_key::validity::{human_date, latest_allowed, suggestion};
+use crate::domain::api_key::{Description, KeyStatus, PublicId, ValidUntil, generate, time_ago};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::orgs::OrgView;
+use crate::web::page::{PageContext, ok, render, see_other};
+use crate::web::pagination::{PageQuery, Pagination};
+
+pub const PER_PAGE: i64 = 50;
+
+pub struct KeyRow {
+    pub description: String,
+    pub hint: String,
+    pub created_on: String,
+    pub created_by: String,
+    pub last_used: String,
+    pub valid_until: String,
+    pub status_label: &'static str,
+    pub status_class: &'static str,
+    pub delete_url: String,
+}
+
+/// The Add form's values and errors.
+#[derive(Default)]
+pub struct FormState {
+    pub description: String,
+    pub valid_until: String,
+    pub description_error: Option<String>,
+    pub valid_until_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "keys/list.html")]
+struct KeysPage {
+    page: PageContext,
+    org: Option<OrgView>,
+    tab: &'static str,
+    section: &'static str,
+    list_url: String,
+    rows: Vec<KeyRow>,
+    total: i64,
+    pagination: Pagination,
+    page_suffix: &'static str,
+    form: FormState,
+    /// The token of the key just created: shown once, in the dialog.
+    new_key: Option<NewKeyNotice>,
+    today: String,
+    min_date: String,
+    max_date: Option<String>,
+    policy_days: Option<u32>,
+    meaning: String,
+}
+
+#[derive(Template)]
+#[template(path = "keys/confirm_delete.html")]
+struct ConfirmDeletePage {
+    page: PageContext,
+    org: Option<OrgView>,
+    tab: &'static str,
+    list_url: String,
+    description: String,
+    hint: String,
+    delete_url: String,
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    valid_until: String,
+}
+
+fn org_view(scope: &KeyScope) -> Option<OrgView> {
+    match scope {
+        KeyScope::Organization { org, is_admin, role_label } => {
+            Some(OrgView { slug: org.slug.clone(), name: org.name.clone(), is_admin: *is_admin, role_label })
+        }
+        KeyScope::User { .. } => None,
+    }
+}
+
+fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) -> KeyRow {
+    let key = item.key;
+    let valid_until = key.valid_until.map(ValidUntil::from_date);
+    let status = KeyStatus::at(valid_until, now);
+    let hint = PublicId::parse(&key.public_id).map(|id| id.hint(scope.kind())).unwrap_or_default();
+    KeyRow {
+        delete_url: format!("{}/{}/delete", scope.base_url(), key.public_id),
+        description: key.description,
+        hint,
+        created_on: human_date(key.created_at.date()),
+        created_by: item.created_by_name.unwrap_or_else(|| "a deleted user".into()),
+        last_used: time_ago(key.last_used_at.map(|t| t.and_utc()), now),
+        valid_until: match valid_until {
+            Some(v) => format!("{} ({})", human_date(v.date()), v.meaning()),
+            None => "never".into(),
+        },
+        status_label: status.label(),
+        status_class: status.badge_class(),
+    }
+}
+
+async fn render_list(
+    req: &HttpRequest,
+    scope: &KeyScope,
+    state: &AppState,
+    requested_page: i64,
+    form: FormState,
+    new_key: Option<NewKeyNotice>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let owner = scope.owner();
+    let offset = Pagination::offset_for(requested_page, PER_PAGE);
+    let (items, total) =
+        state.db.run(move |conn| api_keys::page_for_owner(conn, owner, PER_PAGE, offset)).await?;
+    let now = state.clock.now();
+    let today = now.date_naive();
+    let max_days = scope.max_days();
+    let rows = items.into_iter().map(|item| row(scope, item, now)).collect();
+    let chosen = NaiveDate::parse_from_str(form.valid_until.trim(), "%Y-%m-%d").ok();
+    let meaning = match chosen {
+        Some(date) if date > today => ValidUntil::from_date(date).meaning(),
+        Some(_) => String::new(),
+        None if form.valid_until.trim().is_empty() && form.description.is_empty() => String::new(),
+        None => "never expires".into(),
+    };
+    let template = KeysPage {
+        page: PageContext::load(req).await?,
+        org: org_view(scope),
+        tab: "api-keys",
+        section: "api-keys",
+        list_url: scope.base_url(),
+        rows,
+        total,
+        pagination: Pagination::new(requested_page, PER_PAGE, total),
+        page_suffix: "",
+        form,
+        new_key,
+        today: today.to_string(),
+        min_date: (today + Duration::days(1)).to_string(),
+        max_date: max_days.map(|d| latest_allowed(today, d).to_string()),
+        policy_days: max_days,
+        meaning,
+    };
+    render(status, &template)
+}
+
+pub async fn list(
+    req: &HttpRequest,
+    scope: &KeyScope,
+    state: &AppState,
+    session: &Session,
+    query: &PageQuery,
+) -> Result<HttpResponse, AppError> {
+    let new_key = session::take_new_key(session, &scope.base_url());
+    let today = state.clock.now().date_naive();
+    let suggested = suggestion(today, scope.max_days());
+    let form = FormState { valid_until: suggested.to_string(), ..FormState::default() };
+    let mut response =
+        render_list(req, scope, state, Pagination::requested(query), form, new_key, StatusCode::OK).await?;
+    // This response may carry the one-time token: never cached, whatever the
+    // middleware's defaults become.
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+pub async fn create(
+    req: &HttpRequest,
+    scope: &KeyScope,
+    actor: i32,
+    state: &AppState,
+    session: &Session,
+    form: CreateForm,
+) -> Result<HttpResponse, AppError> {
+    let today = state.clock.now().date_naive();
+    let description = Description::parse(&form.description);
+    let valid_until = ValidUntil::parse_form(&form.valid_until, today, scope.max_days());
+    let (description, valid_until) = match (description, valid_until) {
+        (Ok(d), Ok(v)) => (d, v),
+        (d, v) => {
+            let state_of_form = FormState {
+                description: form.description.clone(),
+                valid_until: form.valid_until.clone(),
+                description_error: d.err().map(|e| e.to_string()),
+                valid_until_error: v.err().map(|e| e.to_string()),
+            };
+            return render_list(req, scope, state, 1, state_of_form, None, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
+        }
+    };
+    let token = generate(scope.kind());
+    let hint = token.public_id.hint(scope.kind());
+    let secret_hash = hash_secret_blocking(token.secret.expose().to_string()).await?;
+    let owner = scope.owner();
+    let now = state.clock.now_naive();
+    let (public_id, description_text, hint_for_db) =
+        (token.public_id.as_str().to_string(), description.as_str().to_string(), hint.clone());
+    state
+        .db
+        .run(move |conn| {
+            let new = NewKey {
+                public_id: &public_id,
+                owner,
+                secret_hash: &secret_hash,
+                description: &description_text,
+                valid_until: valid_until.map(ValidUntil::date),
+                created_by: actor,
+                now,
+            };
+            api_keys::insert(conn, &new, &hint_for_db)
+        })
+        .await?;
+    tracing::info!(key = token.public_id.as_str(), kind = ?scope.kind(), user_id = actor, "API key created");
+    session::put_new_key(
+        session,
+        &NewKeyNotice {
+            list_url: scope.base_url(),
+            token: token.to_token_string(),
+            hint,
+            description: description.as_str().to_string(),
+        },
+    );
+    Ok(see_other(&scope.base_url()))
+}
+
+pub async fn confirm_delete(
+    req: &HttpRequest,
+    scope: &KeyScope,
+    state: &AppState,
+    public_id: &str,
+) -> Result<HttpResponse, AppError> {
+    let public_id = PublicId::parse(public_id).ok_or(AppError::NotFound)?;
+    let owner = scope.owner();
+    let lookup = public_id.as_str().to_string();
+    let key = state.db.run(move |conn| api_keys::find_for_owner(conn, owner, &lookup)).await?;
+    let key = key.ok_or(AppError::NotFound)?;
+    ok(&ConfirmDeletePage {
+        page: PageContext::load(req).await?,
+        org: org_view(scope),
+        tab: "api-keys",
+        list_url: scope.base_url(),
+        description: key.description,
+        hint: public_id.hint(scope.kind()),
+        delete_url: format!("{}/{}/delete", scope.base_url(), public_id),
+    })
+}
+
+pub async fn delete(
+    scope: &KeyScope,
+    actor: i32,
+    state: &AppState,
+    session: &Session,
+    public_id: &str,
+) -> Result<HttpResponse, AppError> {
+    let public_id = PublicId::parse(public_id).ok_or(AppError::NotFound)?;
+    let hint = public_id.hint(scope.kind());
+    let owner = scope.owner();
+    let now = state.clock.now_naive();
+    let (lookup, hint_for_db) = (public_id.as_str().to_string(), hint.clone());
+    let deleted = state
+        .db
+        .run(move |conn| api_keys::delete_for_owner(conn, owner, &lookup, actor, &hint_for_db, now))
+        .await?;
+    let key = deleted.ok_or(AppError::NotFound)?;
+    tracing::info!(key = public_id.as_str(), user_id = actor, "API key deleted");
+    session::push_flash(
+        session,
+        Flash::success(format!("The API key {hint} “{}” was deleted. It no longer works.", key.description)),
+    );
+    Ok(see_other(&scope.base_url()))
+}

@@ -1,0 +1,51 @@
+//! User keys: every signed-in user manages only their own.
+
+use actix_session::Session;
+use actix_web::web::{Data, Form, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::KeyScope;
+use super::screen::{self, CreateForm};
+use crate::auth::current_user::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::pagination::PageQuery;
+
+pub async fn list(
+    req: HttpRequest,
+    CurrentUser(user): CurrentUser,
+    state: Data<AppState>,
+    session: Session,
+    query: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    screen::list(&req, &KeyScope::User { user_id: user.id }, &state, &session, &query).await
+}
+
+pub async fn create(
+    req: HttpRequest,
+    CurrentUser(user): CurrentUser,
+    state: Data<AppState>,
+    session: Session,
+    form: Form<CreateForm>,
+) -> Result<HttpResponse, AppError> {
+    let scope = KeyScope::User { user_id: user.id };
+    screen::create(&req, &scope, user.id, &state, &session, form.into_inner()).await
+}
+
+pub async fn confirm_delete(
+    req: HttpRequest,
+    CurrentUser(user): CurrentUser,
+    public_id: Path<String>,
+    state: Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    screen::confirm_delete(&req, &KeyScope::User { user_id: user.id }, &state, &public_id).await
+}
+
+pub async fn delete(
+    CurrentUser(user): CurrentUser,
+    public_id: Path<String>,
+    state: Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    screen::delete(&KeyScope::User { user_id: user.id }, user.id, &state, &session, &public_id).await
+}
