@@ -1,0 +1,415 @@
+// API keys through the real pages in headless Chromium: Organization settings > API keys and
+// User settings > API keys. Creating a key shows its token once, in a modal dialog with a Copy
+// button; the list shows only a hint; deleting goes through a confirmation dialog (or, without
+// JavaScript, a confirmation page). Each test gets its own server and browser context.
+// People, organizations and descriptions carry a random suffix: with E2E_DATABASE_URL all tests
+// of a run share one database, and development sign-in reuses a known name's user.
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+
+import { expectPath, expectText, launchBrowser, screenshot, signInAsDev } from '../lib/browser.mjs';
+import {
+  addDays,
+  addKeyPanel,
+  createKey,
+  deleteDialog,
+  descriptionInput,
+  dialogState,
+  emptyState,
+  expectFlash,
+  fieldOf,
+  hintOf,
+  humanDate,
+  keyRow,
+  keysTable,
+  meaningSentence,
+  newKeyDialog,
+  newPageWith,
+  serverToday,
+  submitNewKey,
+  TOKEN_LENGTH,
+  tokenField,
+  usableUntil,
+  validUntilInput,
+  validUntilMeaning,
+} from '../lib/keys.mjs';
+import { createOrg, openSettingsTab, overflowingPanels, uniqueSuffix } from '../lib/orgs.mjs';
+import { slug, startServer } from '../lib/server.mjs';
+
+/** The suggested validity: the key is usable for 90 full days after today. */
+const SUGGESTED_DAYS = 90;
+
+describe('API keys', () => {
+  /** @type {import('playwright-core').Browser} */
+  let browser;
+  let server;
+  /** @type {{who: string, context: import('playwright-core').BrowserContext, page: import('playwright-core').Page}[]} */
+  let people = [];
+
+  /** A person with their own browser context (extra context options allowed), signed in. */
+  async function signedInPerson(name, options = {}) {
+    const { context, page } = await newPageWith(browser, options);
+    people.push({ who: name.split(' ')[0].toLowerCase(), context, page });
+    await signInAsDev(page, server.baseUrl, name);
+    return { context, page };
+  }
+
+  /** A full-page screenshot; panels that scroll sideways are noted in the test's output. */
+  async function snap(t, page, name) {
+    for (const overflow of await overflowingPanels(page)) t.diagnostic(`layout: ${name}: ${overflow}`);
+    await screenshot(page, name);
+  }
+
+  before(async () => {
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  beforeEach(async (t) => {
+    server = await startServer({ name: t.name });
+    people = [];
+  });
+
+  afterEach(async (t) => {
+    try {
+      for (const { who, context, page } of people) {
+        if (t.passed === false) {
+          await screenshot(page, `${slug(t.name)}-failure-${who}.png`).catch(() => {});
+        }
+        await context.close().catch(() => {});
+      }
+    } finally {
+      people = [];
+      const s = server;
+      server = undefined;
+      await s?.stop();
+    }
+  });
+
+  /**
+   * The whole story on one API keys page, with JavaScript: empty state, the Add form and its
+   * live sentence, the token dialog and Copy, the list after a reload, and deleting through the
+   * dialog (Cancel first). `shots` names the screenshots (any may be missing).
+   */
+  async function keyStory(t, { context, page, listPath, prefix, description, personName, shots = {} }) {
+    const base = server.baseUrl;
+    await expectPath(page, listPath);
+
+    // The empty state, and the suggested date with its meaning in words.
+    await emptyState(page).waitFor({ state: 'visible' });
+    await expectText(emptyState(page).getByRole('heading', { level: 3 }), 'No API keys yet');
+    assert.equal(await keysTable(page).count(), 0);
+    if (shots.empty) await snap(t, page, shots.empty);
+
+    const today = await serverToday(page);
+    const suggested = await validUntilInput(page).inputValue();
+    assert.equal(suggested, addDays(today, SUGGESTED_DAYS + 1), 'the suggested date: usable for 90 days');
+    assert.equal(await validUntilInput(page).getAttribute('min'), addDays(today, 1));
+    assert.equal(await validUntilInput(page).getAttribute('type'), 'date');
+    await expectText(validUntilMeaning(page), meaningSentence(suggested));
+    assert.match(await validUntilMeaning(page).innerText(), /^This key will be usable until the end of \d{1,2} [A-Z][a-z]{2} \d{4} UTC\.$/);
+
+    await descriptionInput(page).fill(description);
+    const chosen = addDays(today, 30);
+    await validUntilInput(page).fill(chosen);
+    await expectText(validUntilMeaning(page), meaningSentence(chosen));
+
+    // Create: back on the list, with the token in a modal dialog.
+    const token = await createKey(page, listPath);
+    const dialog = newKeyDialog(page);
+    assert.deepEqual(await dialogState(dialog), { open: true, modal: true }, 'the token dialog should be open and modal');
+    await expectText(dialog.getByRole('heading', { level: 2 }), 'Your new API key');
+    assert.equal(token.length, TOKEN_LENGTH, `the token should have ${TOKEN_LENGTH} characters: ${token}`);
+    assert.ok(token.startsWith(prefix), `the token should start with ${prefix}: ${token}`);
+    assert.match(token, /^mci_(org|usr)_[0-9A-Za-z]{54}$/);
+    assert.equal(await tokenField(page).getAttribute('readonly'), '');
+    await expectText(
+      dialog.locator('p').first(),
+      `Copy the key for ${description} (${hintOf(token)}) now.`,
+    );
+    await expectText(
+      dialog.locator('.flash'),
+      'This key will not be shown again. If you lose it, delete it and create a new one.',
+    );
+    // The field has the focus with the whole token selected, ready for Ctrl+C.
+    const selection = await tokenField(page).evaluate((input) => ({
+      focused: document.activeElement === input,
+      start: input.selectionStart,
+      end: input.selectionEnd,
+    }));
+    assert.deepEqual(selection, { focused: true, start: 0, end: TOKEN_LENGTH }, 'the token should be focused and selected');
+
+    // Copy through the clipboard API.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    const copy = dialog.getByRole('button', { name: 'Copy', exact: true });
+    await copy.click();
+    await expectText(dialog.getByRole('button', { name: 'Copied', exact: true }), 'Copied');
+    await expectText(dialog.locator('[data-copy-status]'), 'Copied to the clipboard.');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token, 'the clipboard should hold the token');
+    if (shots.dialog) await snap(t, page, shots.dialog);
+
+    // Done closes the dialog and stays on the list.
+    await dialog.getByRole('button', { name: 'Done', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal((await dialogState(dialog)).open, false);
+    await expectPath(page, listPath);
+
+    // A reload never shows the token again.
+    const reloaded = await page.reload();
+    assert.equal(reloaded.status(), 200);
+    assert.match(reloaded.headers()['cache-control'] ?? '', /no-store/, 'the list page should not be cached');
+    assert.equal(await newKeyDialog(page).count(), 0, 'no token dialog after a reload');
+    const html = await page.content();
+    assert.ok(!html.includes(token), 'the token should appear nowhere in the page after a reload');
+    assert.ok(!html.includes(token.slice(24, 56)), 'the secret part should appear nowhere after a reload');
+
+    // The list shows the key by its description and hint.
+    await expectText(page.locator('section.panel h2').first(), 'API keys (1)');
+    assert.equal(await emptyState(page).count(), 0);
+    const key = await keyRow(page, description);
+    assert.equal(key.desc, description);
+    assert.equal(key.hint, hintOf(token));
+    assert.equal(key.created, `${humanDate(today)}\nby ${personName}`);
+    assert.equal(key.lastUsed, 'never');
+    assert.equal(key.validUntil, `${humanDate(chosen)} (${usableUntil(chosen)})`);
+    assert.equal(key.status, 'Active');
+    assert.equal(await key.row.locator('.badge').getAttribute('class'), 'badge badge-success');
+    if (shots.list) await snap(t, page, shots.list);
+
+    // Delete: a dialog names the key; Cancel keeps it.
+    const deleteLink = key.row.getByRole('link', { name: `Delete ${description}`, exact: true });
+    const deleteHref = await deleteLink.getAttribute('href');
+    assert.match(deleteHref, new RegExp(`^${listPath}/[0-9A-Za-z]{16}/delete$`));
+    assert.equal(deleteHref.split('/').at(-2), token.slice(8, 24), 'the delete address names the public id');
+    await deleteLink.click();
+    const confirm = deleteDialog(page);
+    await confirm.waitFor({ state: 'visible' });
+    await expectPath(page, listPath);
+    assert.deepEqual(await dialogState(confirm), { open: true, modal: true }, 'the delete dialog should be open and modal');
+    await expectText(confirm.getByRole('heading', { level: 2 }), 'Delete API key?');
+    await expectText(confirm.locator('[data-delete-description]'), description);
+    await expectText(confirm.locator('[data-delete-hint]'), hintOf(token));
+    await expectText(
+      confirm.locator('p'),
+      `Delete ${description} (${hintOf(token)})? Scripts using it stop working at once. This cannot be undone.`,
+    );
+    const focused = await page.evaluate(() => document.activeElement?.textContent.trim());
+    if (focused !== 'Cancel') t.diagnostic(`focus: the delete dialog opened with the focus on “${focused}”, not Cancel`);
+    if (shots.deleteDialog) await snap(t, page, shots.deleteDialog);
+
+    await confirm.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await confirm.waitFor({ state: 'hidden' });
+    await expectPath(page, listPath);
+    assert.equal((await keyRow(page, description)).hint, hintOf(token));
+
+    // Delete key removes it.
+    await deleteLink.click();
+    await confirm.waitFor({ state: 'visible' });
+    await confirm.getByRole('button', { name: 'Delete key', exact: true }).click();
+    await expectPath(page, listPath);
+    await expectFlash(page, `The API key ${hintOf(token)} “${description}” was deleted. It no longer works.`);
+    await emptyState(page).waitFor({ state: 'visible' });
+    assert.equal(await keysTable(page).count(), 0);
+    await expectText(page.locator('section.panel h2').first(), 'API keys');
+    return { token, deleteHref };
+  }
+
+  test('an admin creates an organization key, copies it once, and deletes it', async (t) => {
+    const run = uniqueSuffix();
+    const adaName = `Ada Lovelace ${run}`;
+    const description = `Release pipeline ${run}`;
+    const { context, page } = await signedInPerson(adaName);
+    const orgSlug = await createOrg(page, server.baseUrl, `Acme Corp ${run}`);
+
+    await page.getByRole('link', { name: 'Organization settings', exact: true }).click();
+    await expectPath(page, `/o/${orgSlug}/settings/general`);
+    await openSettingsTab(page, orgSlug, 'API keys', 'api-keys');
+
+    const { token } = await keyStory(t, {
+      context,
+      page,
+      listPath: `/o/${orgSlug}/settings/api-keys`,
+      prefix: 'mci_org_',
+      description,
+      personName: adaName,
+      shots: {
+        empty: 'keys-empty.png',
+        dialog: 'key-dialog.png',
+        list: 'keys-list.png',
+        deleteDialog: 'key-delete-dialog.png',
+      },
+    });
+
+    // The audit log names the key by its hint only.
+    await openSettingsTab(page, orgSlug, 'Audit log', 'audit-log');
+    const log = await page.getByTestId('audit-log').innerText();
+    assert.ok(!log.includes(token), 'the audit log should not contain the token');
+  });
+
+  test('a person creates a user key, copies it once, and deletes it', async (t) => {
+    const run = uniqueSuffix();
+    const graceName = `Grace Hopper ${run}`;
+    const description = `Laptop CLI ${run}`;
+    const { context, page } = await signedInPerson(graceName);
+
+    // User settings > API keys, through the account menu and the side navigation.
+    await page.locator('header').getByTestId('account-menu').locator('summary').click();
+    await page.locator('header').getByRole('menuitem', { name: 'Settings', exact: true }).click();
+    await expectPath(page, '/settings/profile');
+    const sideNav = page.getByRole('navigation', { name: 'User settings' });
+    await sideNav.getByRole('link', { name: 'API keys', exact: true }).click();
+    await expectPath(page, '/settings/api-keys');
+    await expectText(sideNav.locator('a[aria-current=page]'), 'API keys');
+    await expectText(page.getByRole('heading', { level: 1 }), 'Settings');
+
+    await keyStory(t, {
+      context,
+      page,
+      listPath: '/settings/api-keys',
+      prefix: 'mci_usr_',
+      description,
+      personName: graceName,
+      shots: { dialog: 'user-key-dialog.png', list: 'user-keys-list.png' },
+    });
+  });
+
+  test('without JavaScript the token dialog is open, Done closes it, and Delete goes through a page', async (t) => {
+    const run = uniqueSuffix();
+    const adaName = `Ada Lovelace ${run}`;
+    const description = `No-script deploys ${run}`;
+    const { page } = await signedInPerson(adaName, { javaScriptEnabled: false });
+    const orgSlug = await createOrg(page, server.baseUrl, `Plain Org ${run}`);
+    const listPath = `/o/${orgSlug}/settings/api-keys`;
+
+    await page.goto(`${server.baseUrl}${listPath}`);
+    await emptyState(page).waitFor({ state: 'visible' });
+    const today = await serverToday(page);
+    const suggested = await validUntilInput(page).inputValue();
+    assert.equal(suggested, addDays(today, SUGGESTED_DAYS + 1));
+    // The server writes the sentence for the suggested date; nothing updates it without scripts.
+    await expectText(validUntilMeaning(page), meaningSentence(suggested));
+
+    const token = await createKey(page, listPath, { description });
+    const dialog = newKeyDialog(page);
+    assert.deepEqual(await dialogState(dialog), { open: true, modal: false }, 'rendered open (not modal) without scripts');
+    assert.equal(token.length, TOKEN_LENGTH);
+    assert.ok(token.startsWith('mci_org_'), token);
+    // No clipboard without scripts: the Copy button stays hidden, the token is selectable instead.
+    assert.equal(await dialog.getByRole('button', { name: 'Copy' }).count(), 0, 'no visible Copy button without scripts');
+    assert.equal(await dialog.locator('[data-copy-button]').isHidden(), true);
+    const field = tokenField(page);
+    assert.equal(await field.isVisible(), true);
+    assert.equal(await field.getAttribute('readonly'), '');
+    assert.notEqual(await field.evaluate((input) => getComputedStyle(input).userSelect), 'none');
+    await field.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    assert.deepEqual(
+      await field.evaluate((input) => [document.activeElement === input, input.selectionStart, input.selectionEnd]),
+      [true, 0, TOKEN_LENGTH],
+      'the whole token should be selectable in the field',
+    );
+    const selected = await field.evaluate((input) => input.value.slice(input.selectionStart, input.selectionEnd));
+    assert.equal(selected, token);
+    await snap(t, page, 'key-dialog-nojs.png');
+
+    // Done (a method=dialog form) closes it without leaving the page.
+    await dialog.getByRole('button', { name: 'Done', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await expectPath(page, listPath);
+
+    const key = await keyRow(page, description);
+    assert.equal(key.hint, hintOf(token));
+    assert.equal(key.validUntil, `${humanDate(suggested)} (${usableUntil(suggested)})`);
+    await page.reload();
+    assert.equal(await newKeyDialog(page).count(), 0);
+    assert.ok(!(await page.content()).includes(token), 'the token should appear nowhere after a reload');
+
+    // Delete leads to a confirmation page; its Cancel goes back and keeps the key.
+    const deleteLink = (await keyRow(page, description)).row.getByRole('link', { name: `Delete ${description}`, exact: true });
+    const deletePath = `${listPath}/${token.slice(8, 24)}/delete`;
+    await deleteLink.click();
+    await expectPath(page, deletePath);
+    const confirmPage = page.getByTestId('confirm-delete');
+    await expectText(confirmPage.getByRole('heading', { level: 2 }), 'Delete API key?');
+    await expectText(
+      confirmPage.locator('p'),
+      `Delete ${description} (${hintOf(token)})? Scripts using it stop working at once. This cannot be undone.`,
+    );
+    await expectText(page.getByRole('heading', { level: 1 }), 'Organization settings');
+    await snap(t, page, 'key-delete-page.png');
+
+    await confirmPage.getByRole('link', { name: 'Cancel', exact: true }).click();
+    await expectPath(page, listPath);
+    assert.equal((await keyRow(page, description)).hint, hintOf(token));
+
+    await deleteLink.click();
+    await expectPath(page, deletePath);
+    await confirmPage.getByRole('button', { name: 'Delete key', exact: true }).click();
+    await expectPath(page, listPath);
+    await expectFlash(page, `The API key ${hintOf(token)} “${description}” was deleted. It no longer works.`);
+    await emptyState(page).waitFor({ state: 'visible' });
+    assert.equal(await keysTable(page).count(), 0);
+
+    // The confirmation page of a deleted key is gone.
+    const gone = await page.goto(`${server.baseUrl}${deletePath}`);
+    assert.equal(gone.status(), 404);
+  });
+
+  test('an empty description and a date of today are refused next to their fields', async (t) => {
+    const run = uniqueSuffix();
+    const { page } = await signedInPerson(`Ada Lovelace ${run}`);
+    const listPath = '/settings/api-keys';
+    await page.goto(`${server.baseUrl}${listPath}`);
+    const today = await serverToday(page);
+    const chosen = addDays(today, 10);
+
+    // An empty description: refused next to the field, the chosen date kept.
+    let response = await submitNewKey(page, { description: '   ', validUntil: chosen });
+    assert.equal(response.status(), 422);
+    await expectPath(page, listPath);
+    const descriptionField = fieldOf(page, 'description');
+    await expectText(descriptionField.locator('.field-error'), 'Describe what the key is for.');
+    assert.match(await descriptionField.getAttribute('class'), /\bfield-invalid\b/);
+    assert.equal(await descriptionInput(page).getAttribute('aria-invalid'), 'true');
+    assert.equal(await descriptionInput(page).getAttribute('aria-describedby'), 'description-hint description-error');
+    await expectText(page.locator('#description-error'), 'Describe what the key is for.');
+    assert.equal(await validUntilInput(page).inputValue(), chosen, 'the entered date should be kept');
+    await expectText(validUntilMeaning(page), meaningSentence(chosen));
+    assert.equal(await fieldOf(page, 'valid_until').locator('.field-error').count(), 0);
+    assert.equal(await validUntilInput(page).getAttribute('aria-invalid'), null);
+    assert.equal(await newKeyDialog(page).count(), 0);
+    await emptyState(page).waitFor({ state: 'visible' });
+    const focusedId = await page.evaluate(() => document.activeElement?.id);
+    if (focusedId !== 'description') t.diagnostic(`focus: after the error the focus is on “${focusedId || 'body'}”, not the Description field`);
+    await snap(t, page, 'key-error-description.png');
+
+    // A date of today: refused next to Valid until, the description kept.
+    const description = `Nightly job ${run}`;
+    response = await submitNewKey(page, { description, validUntil: today });
+    assert.equal(response.status(), 422);
+    const validField = fieldOf(page, 'valid_until');
+    const expected = `Choose a date after today (${today}).`;
+    await expectText(validField.locator('.field-error'), expected);
+    assert.match(await validField.getAttribute('class'), /\bfield-invalid\b/);
+    assert.equal(await validUntilInput(page).getAttribute('aria-invalid'), 'true');
+    assert.equal(await validUntilInput(page).getAttribute('aria-describedby'), 'valid_until-hint valid_until-error');
+    await expectText(page.locator('#valid_until-error'), expected);
+    assert.equal(await validUntilInput(page).inputValue(), today, 'the entered date should be kept');
+    assert.equal(await descriptionInput(page).inputValue(), description, 'the description should be kept');
+    assert.equal(await fieldOf(page, 'description').locator('.field-error').count(), 0);
+    assert.equal(await descriptionInput(page).getAttribute('aria-invalid'), null);
+    assert.equal((await validUntilMeaning(page).innerText()).trim(), '', 'no “usable until” sentence for an invalid date');
+    assert.equal(await newKeyDialog(page).count(), 0);
+    await snap(t, page, 'key-error-valid-until.png');
+
+    // Nothing was created; fixing the date creates the key.
+    await emptyState(page).waitFor({ state: 'visible' });
+    const token = await createKey(page, listPath, { validUntil: chosen });
+    assert.ok(token.startsWith('mci_usr_'), token);
+    assert.equal(await addKeyPanel(page).locator('.field-error').count(), 0);
+  });
+});
