@@ -85,15 +85,7 @@ impl Identity {
     ) -> QueryResult<i32> {
         conn.transaction(|conn| {
             if let Some(existing) = Self::find(conn, &profile.platform, &profile.platform_user_id)? {
-                diesel::update(identities::table.find(existing.id))
-                    .set((
-                        identities::login.eq(&profile.login),
-                        identities::display_name.eq(profile.display_name.as_deref()),
-                        identities::email.eq(profile.email.as_deref()),
-                        identities::avatar_url.eq(profile.avatar_url.as_deref()),
-                        identities::last_sign_in_at.eq(now),
-                    ))
-                    .execute(conn)?;
+                refresh_profile(conn, existing.id, profile, Some(now))?;
                 return Ok(existing.user_id);
             }
             let user_id = NewUser {
@@ -102,19 +94,7 @@ impl Identity {
                 updated_at: now,
             }
             .insert(conn)?;
-            diesel::insert_into(identities::table)
-                .values(NewIdentity {
-                    user_id,
-                    platform: &profile.platform,
-                    platform_user_id: &profile.platform_user_id,
-                    login: &profile.login,
-                    display_name: profile.display_name.as_deref(),
-                    email: profile.email.as_deref(),
-                    avatar_url: profile.avatar_url.as_deref(),
-                    linked_at: now,
-                    last_sign_in_at: now,
-                })
-                .execute(conn)?;
+            insert_identity(conn, user_id, profile, now)?;
             Ok(user_id)
         })
     }
@@ -155,14 +135,7 @@ impl Identity {
                 if existing.user_id != user_id {
                     return Ok(LinkOutcome::BelongsToAnotherUser);
                 }
-                diesel::update(identities::table.find(existing.id))
-                    .set((
-                        identities::login.eq(&profile.login),
-                        identities::display_name.eq(profile.display_name.as_deref()),
-                        identities::email.eq(profile.email.as_deref()),
-                        identities::avatar_url.eq(profile.avatar_url.as_deref()),
-                    ))
-                    .execute(conn)?;
+                refresh_profile(conn, existing.id, profile, None)?;
                 return Ok(LinkOutcome::AlreadyYours);
             }
             let same_platform: i64 = identities::table
@@ -173,19 +146,7 @@ impl Identity {
             if same_platform > 0 {
                 return Ok(LinkOutcome::PlatformTaken);
             }
-            diesel::insert_into(identities::table)
-                .values(NewIdentity {
-                    user_id,
-                    platform: &profile.platform,
-                    platform_user_id: &profile.platform_user_id,
-                    login: &profile.login,
-                    display_name: profile.display_name.as_deref(),
-                    email: profile.email.as_deref(),
-                    avatar_url: profile.avatar_url.as_deref(),
-                    linked_at: now,
-                    last_sign_in_at: now,
-                })
-                .execute(conn)?;
+            insert_identity(conn, user_id, profile, now)?;
             Ok(LinkOutcome::Linked)
         })
     }
@@ -219,5 +180,51 @@ impl Identity {
 fn lock_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<()> {
     use super::schema::users;
     diesel::update(users::table.find(user_id)).set(users::updated_at.eq(users::updated_at)).execute(conn)?;
+    Ok(())
+}
+
+fn insert_identity(
+    conn: &mut DbConnection,
+    user_id: i32,
+    profile: &PlatformProfile,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(identities::table)
+        .values(NewIdentity {
+            user_id,
+            platform: &profile.platform,
+            platform_user_id: &profile.platform_user_id,
+            login: &profile.login,
+            display_name: profile.display_name.as_deref(),
+            email: profile.email.as_deref(),
+            avatar_url: profile.avatar_url.as_deref(),
+            linked_at: now,
+            last_sign_in_at: now,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Copies the platform's current profile fields onto the identity (and, for a
+/// sign-in, when it happened). The immutable id is never changed.
+fn refresh_profile(
+    conn: &mut DbConnection,
+    identity_id: i32,
+    profile: &PlatformProfile,
+    signed_in_at: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    diesel::update(identities::table.find(identity_id))
+        .set((
+            identities::login.eq(&profile.login),
+            identities::display_name.eq(profile.display_name.as_deref()),
+            identities::email.eq(profile.email.as_deref()),
+            identities::avatar_url.eq(profile.avatar_url.as_deref()),
+        ))
+        .execute(conn)?;
+    if let Some(at) = signed_in_at {
+        diesel::update(identities::table.find(identity_id))
+            .set(identities::last_sign_in_at.eq(at))
+            .execute(conn)?;
+    }
     Ok(())
 }
