@@ -16,9 +16,9 @@ pub struct ValidUntil(NaiveDate);
 pub enum ValidUntilError {
     #[error("Enter a date as YYYY-MM-DD.")]
     NotADate,
-    #[error("Choose a date after today ({today}).")]
+    #[error("Choose a date after today ({}).", human_date(*.today))]
     NotInTheFuture { today: NaiveDate },
-    #[error("This organization allows keys of at most {max_days} days: choose {latest} or earlier.")]
+    #[error("This organization allows keys of at most {max_days} days: choose {} or earlier.", human_date(*.latest))]
     BeyondPolicy { max_days: u32, latest: NaiveDate },
     #[error("This organization requires an expiry date (at most {max_days} days from today).")]
     RequiredByPolicy { max_days: u32 },
