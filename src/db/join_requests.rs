@@ -58,6 +58,9 @@ pub fn request(
     now: NaiveDateTime,
 ) -> QueryResult<RequestOutcome> {
     let result = conn.transaction(|conn| {
+        // Write first: on SQLite a transaction that reads and then writes fails with
+        // "database is locked" when another write slipped in between.
+        Organization::lock(conn, org_id)?;
         if memberships::role_of(conn, org_id, user_id)?.is_some() {
             return Ok(RequestOutcome::AlreadyMember);
         }
@@ -138,13 +141,21 @@ pub fn decide(
             Decision::Approve => APPROVED,
             Decision::Reject => REJECTED,
         };
-        diesel::update(join_requests::table.find(pending.id))
-            .set((
-                join_requests::status.eq(status),
-                join_requests::decided_at.eq(now),
-                join_requests::decided_by.eq(actor),
-            ))
-            .execute(conn)?;
+        // Only a request that is still pending: a withdrawal may have won the race.
+        let decided = diesel::update(
+            join_requests::table
+                .filter(join_requests::id.eq(pending.id))
+                .filter(join_requests::status.eq(PENDING)),
+        )
+        .set((
+            join_requests::status.eq(status),
+            join_requests::decided_at.eq(now),
+            join_requests::decided_by.eq(actor),
+        ))
+        .execute(conn)?;
+        if decided != 1 {
+            return Ok(DecisionOutcome::NotFound);
+        }
         let name: String = users::table.find(pending.user_id).select(users::display_name).first(conn)?;
         match decision {
             Decision::Approve => {
@@ -180,7 +191,8 @@ pub fn decide(
     })
 }
 
-/// The requester takes back a pending request; scoped to them.
+/// The requester takes back a pending request; scoped to them. One conditional
+/// UPDATE, so it and an admin's decision cannot both succeed.
 pub fn withdraw(conn: &mut DbConnection, user_id: i32, request_id: i32) -> QueryResult<bool> {
     let updated = diesel::update(
         join_requests::table

@@ -9,8 +9,6 @@ use super::audit_events::{self, AuditAction};
 use super::schema::{memberships, organizations};
 use crate::domain::organization::{OrgName, OrgSlug, Role};
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = organizations)]
 pub struct Organization {
@@ -28,6 +26,7 @@ pub struct Organization {
 struct NewOrganization<'a> {
     slug: &'a str,
     name: &'a str,
+    name_search: &'a str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -58,6 +57,7 @@ impl Organization {
                 .values(NewOrganization {
                     slug: slug.as_str(),
                     name: name.as_str(),
+                    name_search: &name.as_str().to_lowercase(),
                     created_at: now,
                     updated_at: now,
                 })
@@ -109,7 +109,11 @@ impl Organization {
         }
         conn.transaction(|conn| {
             diesel::update(organizations::table.find(org.id))
-                .set((organizations::name.eq(name.as_str()), organizations::updated_at.eq(now)))
+                .set((
+                    organizations::name.eq(name.as_str()),
+                    organizations::name_search.eq(name.as_str().to_lowercase()),
+                    organizations::updated_at.eq(now),
+                ))
                 .execute(conn)?;
             let details = format!("Renamed from {} to {}", org.name, name.as_str());
             audit_events::record(
@@ -164,11 +168,11 @@ impl Organization {
     ) -> QueryResult<(Vec<Organization>, i64)> {
         let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
         let total = organizations::table
-            .filter(lower(organizations::name).like(&pattern).escape('\\'))
+            .filter(organizations::name_search.like(&pattern).escape('\\'))
             .count()
             .get_result(conn)?;
         let found = organizations::table
-            .filter(lower(organizations::name).like(&pattern).escape('\\'))
+            .filter(organizations::name_search.like(&pattern).escape('\\'))
             .order((organizations::name.asc(), organizations::id.asc()))
             .limit(limit)
             .offset(offset)

@@ -70,6 +70,7 @@ diesel::table! {
         id -> Integer,
         slug -> Text,
         name -> Text,
+        name_search -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         max_key_lifetime_days -> Nullable<Integer>,

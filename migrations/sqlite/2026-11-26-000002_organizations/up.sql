@@ -2,6 +2,9 @@ CREATE TABLE organizations (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     slug TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
+    -- The name in lower case (Unicode rules, done by the application), for a
+    -- case-insensitive search that works the same on SQLite and PostgreSQL.
+    name_search TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );

@@ -126,9 +126,24 @@ async fn render_list(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let owner = scope.owner();
-    let offset = Pagination::offset_for(requested_page, PER_PAGE);
-    let (items, total) =
-        state.db.run(move |conn| api_keys::page_for_owner(conn, owner, PER_PAGE, offset)).await?;
+    let (items, total) = state
+        .db
+        .run(move |conn| {
+            let (items, total) = api_keys::page_for_owner(
+                conn,
+                owner,
+                PER_PAGE,
+                Pagination::offset_for(requested_page, PER_PAGE),
+            )?;
+            // Past the last page: show the last page rather than the empty state.
+            let last = Pagination::new(requested_page, PER_PAGE, total).page;
+            if items.is_empty() && total > 0 && last != requested_page {
+                api_keys::page_for_owner(conn, owner, PER_PAGE, Pagination::offset_for(last, PER_PAGE))
+            } else {
+                Ok((items, total))
+            }
+        })
+        .await?;
     let now = state.clock.now();
     let today = now.date_naive();
     let max_days = scope.max_days();

@@ -76,12 +76,20 @@ pub async fn search(
             let (found, total) = if search_text.is_empty() {
                 (Vec::new(), 0)
             } else {
-                Organization::search(
-                    conn,
-                    &search_text,
-                    PER_PAGE,
-                    Pagination::offset_for(requested, PER_PAGE),
-                )?
+                let offset = Pagination::offset_for(requested, PER_PAGE);
+                let (found, total) = Organization::search(conn, &search_text, PER_PAGE, offset)?;
+                // Past the last page: show the last page rather than "nothing matches".
+                let last = Pagination::new(requested, PER_PAGE, total).page;
+                if found.is_empty() && total > 0 && last != requested {
+                    Organization::search(
+                        conn,
+                        &search_text,
+                        PER_PAGE,
+                        Pagination::offset_for(last, PER_PAGE),
+                    )?
+                } else {
+                    (found, total)
+                }
             };
             let member_of: Vec<i32> =
                 Organization::for_user(conn, user_id)?.into_iter().map(|(o, _)| o.id).collect();

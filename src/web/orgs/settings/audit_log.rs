@@ -44,7 +44,15 @@ pub async fn show(
     let (entries, total) = state
         .db
         .run(move |conn| {
-            audit_events::page(conn, org_id, PER_PAGE, Pagination::offset_for(requested, PER_PAGE))
+            let (entries, total) =
+                audit_events::page(conn, org_id, PER_PAGE, Pagination::offset_for(requested, PER_PAGE))?;
+            // Past the last page: show the last page rather than "nothing happened".
+            let last = Pagination::new(requested, PER_PAGE, total).page;
+            if entries.is_empty() && total > 0 && last != requested {
+                audit_events::page(conn, org_id, PER_PAGE, Pagination::offset_for(last, PER_PAGE))
+            } else {
+                Ok((entries, total))
+            }
         })
         .await?;
     let events = entries
