@@ -66,16 +66,19 @@ pub struct NewKey<'a> {
 }
 
 /// Runs `$then` on `$query` narrowed to the owner's keys. (A macro rather than a
-/// boxed filter, so each arm keeps its concrete type and its index.)
+/// boxed filter, so each arm keeps its concrete type and its index.) The owner
+/// column alone decides: the table's CHECK constraint sets `organization_id` only
+/// on organization keys and `user_id` only on user keys, and leaving `kind` out
+/// lets the count be answered from the (owner, id) index alone.
 macro_rules! for_owner {
     ($owner:expr, $query:expr, |$q:ident| $then:expr) => {
         match $owner {
             Owner::Organization(id) => {
-                let $q = $query.filter(api_keys::kind.eq("org")).filter(api_keys::organization_id.eq(id));
+                let $q = $query.filter(api_keys::organization_id.eq(id));
                 $then
             }
             Owner::User(id) => {
-                let $q = $query.filter(api_keys::kind.eq("user")).filter(api_keys::user_id.eq(id));
+                let $q = $query.filter(api_keys::user_id.eq(id));
                 $then
             }
         }

@@ -144,6 +144,7 @@ impl Organization {
                 .set((organizations::max_key_lifetime_days.eq(max_days), organizations::updated_at.eq(now)))
                 .execute(conn)?;
             let details = match max_days {
+                Some(1) => "New API keys must expire within 1 day".to_string(),
                 Some(days) => format!("New API keys must expire within {days} days"),
                 None => "New API keys may be created without an expiry date".to_string(),
             };

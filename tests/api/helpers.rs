@@ -329,7 +329,7 @@ fn capture_logs() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug,html5ever=off,selectors=off"))
             .with_ansi(false)
             .with_writer(|| LogWriter)
             .try_init();

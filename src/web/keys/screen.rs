@@ -149,11 +149,12 @@ async fn render_list(
     let max_days = scope.max_days();
     let rows = items.into_iter().map(|item| row(scope, item, now)).collect();
     let chosen = NaiveDate::parse_from_str(form.valid_until.trim(), "%Y-%m-%d").ok();
+    // The sentence under the date, for the value the form shows.
     let meaning = match chosen {
-        Some(date) if date > today => ValidUntil::from_date(date).meaning(),
+        Some(date) if date > today => format!("This key will be {}.", ValidUntil::from_date(date).meaning()),
         Some(_) => String::new(),
-        None if form.valid_until.trim().is_empty() && form.description.is_empty() => String::new(),
-        None => "never expires".into(),
+        None if form.valid_until.trim().is_empty() => "This key will never expire.".into(),
+        None => String::new(),
     };
     let template = KeysPage {
         page: PageContext::load(req).await?,

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Benchmark of the organization API keys page: an organization with 10,000 keys
+# against one with 10, on SQLite and on PostgreSQL. See bench/README.md.
+#
+#   bench/keys-page.sh                 # both databases
+#   BENCH_DATABASES=sqlite bench/keys-page.sh
+#
+# Settings (environment):
+#   BENCH_DATABASES   "sqlite postgres" (default) or one of them
+#   BENCH_PG_URL      PostgreSQL server where a fresh database is created and dropped
+#                     (default postgres://postgres@127.0.0.1:5432/postgres)
+#   BENCH_KEYS        keys of the big organization (10000); the small one has BENCH_SMALL_KEYS (10)
+#   BENCH_WARMUP      warm-up GETs per case (50)
+#   BENCH_REQUESTS    timed GETs per case (300)
+#   BENCH_DEEP_PAGE   the deep page of the big organization that is also timed (200)
+#   BENCH_OUT         a directory to keep the JSON results and the summary in (default: not kept)
+#   BENCH_KEEP        1 keeps the temporary directory (SQLite file, server logs)
+#   BENCH_ENFORCE     1 makes the script exit 1 when a big/small ratio is above 1.5
+#   BENCH_SKIP_BUILD  1 skips `cargo build --release`
+#   BENCH_PG_SET      diagnostic: space-separated name=value settings applied with ALTER
+#                     DATABASE to the throwaway database, e.g. "synchronous_commit=off" or
+#                     "plan_cache_mode=force_custom_plan"; the run is then labelled postgres-set
+#   MONKEYCI_WORKERS  passed to the server (default: one worker per core)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HELPER="$ROOT/bench/keys_page.py"
+BIN="$ROOT/target/release/monkeyci-server"
+PY="${PYTHON:-python3}"
+
+DATABASES="${BENCH_DATABASES:-sqlite postgres}"
+PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+KEYS="${BENCH_KEYS:-10000}"
+SMALL_KEYS="${BENCH_SMALL_KEYS:-10}"
+WARMUP="${BENCH_WARMUP:-50}"
+REQUESTS="${BENCH_REQUESTS:-300}"
+DEEP_PAGE="${BENCH_DEEP_PAGE:-200}"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/monkeyci-keys-bench.XXXXXX")"
+SERVER_PID=""
+PG_DB=""
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+      kill -TERM "$SERVER_PID" 2>/dev/null || true
+      for _ in $(seq 1 100); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+drop_pg_db() {
+  if [[ -n "$PG_DB" ]]; then
+    psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 \
+      || log "warning: could not drop database $PG_DB"
+    PG_DB=""
+  fi
+}
+
+cleanup() {
+  local rc=$?
+  stop_server
+  drop_pg_db
+  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+    log "kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# URL of the admin database with another database name.
+pg_url_for() {
+  "$PY" - "$PG_URL" "$1" <<'EOF'
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2])))
+EOF
+}
+
+start_server() { # $1 = label, $2 = DATABASE_URL
+  local port
+  port="$("$PY" "$HELPER" free-port)"
+  BASE_URL="http://127.0.0.1:$port"
+  SERVER_LOG="$WORK/server-$1.log"
+  # A clean environment: no platform variables, so development sign-in is on.
+  env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
+    MONKEYCI_LISTEN="127.0.0.1:$port" \
+    DATABASE_URL="$2" \
+    RUST_LOG="${RUST_LOG:-info}" \
+    ${MONKEYCI_WORKERS:+MONKEYCI_WORKERS="$MONKEYCI_WORKERS"} \
+    "$BIN" >"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  if ! "$PY" "$HELPER" wait --base-url "$BASE_URL" --pid "$SERVER_PID" --timeout 60; then
+    log "server log:"; cat "$SERVER_LOG" >&2
+    return 1
+  fi
+}
+
+run_one() { # $1 = label, $2 = DATABASE_URL
+  log "[$1] starting the server"
+  start_server "$1" "$2"
+  log "[$1] seeding and measuring"
+  "$PY" "$HELPER" run --label "$1" --base-url "$BASE_URL" --db-url "$2" --server-log "$SERVER_LOG" \
+    --out "$WORK/result-$1.json" --big-keys "$KEYS" --small-keys "$SMALL_KEYS" \
+    --warmup "$WARMUP" --requests "$REQUESTS" --deep-page "$DEEP_PAGE"
+  stop_server
+  RESULTS+=("$WORK/result-$1.json")
+}
+
+if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+  log "cargo build --release (no-op when up to date)"
+  (cd "$ROOT" && cargo build --release --quiet --bin monkeyci-server)
+fi
+[[ -x "$BIN" ]] || { log "missing $BIN"; exit 1; }
+
+RESULTS=()
+started=$SECONDS
+for db in $DATABASES; do
+  case "$db" in
+    sqlite)
+      run_one sqlite "sqlite://$WORK/bench.db"
+      ;;
+    postgres)
+      PG_DB="monkeyci_bench_$$_$RANDOM"
+      log "[postgres] creating database $PG_DB"
+      psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+      label=postgres
+      for setting in ${BENCH_PG_SET:-}; do
+        log "[postgres] ALTER DATABASE ... SET ${setting%%=*} = ${setting#*=}"
+        psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" \
+          -c "ALTER DATABASE \"$PG_DB\" SET ${setting%%=*} = '${setting#*=}'" >/dev/null
+        label=postgres-set
+      done
+      run_one "$label" "$(pg_url_for "$PG_DB")"
+      drop_pg_db
+      ;;
+    *)
+      log "unknown database '$db' (use sqlite and/or postgres)"; exit 2 ;;
+  esac
+done
+log "done in $((SECONDS - started))s"
+
+summary_args=("${RESULTS[@]}")
+[[ "${BENCH_ENFORCE:-0}" == 1 ]] && summary_args+=(--enforce)
+set +e
+"$PY" "$HELPER" summary "${summary_args[@]}" | tee "$WORK/summary.txt"
+status=${PIPESTATUS[0]}
+set -e
+if [[ -n "${BENCH_OUT:-}" ]]; then
+  mkdir -p "$BENCH_OUT"
+  cp "${RESULTS[@]}" "$WORK/summary.txt" "$BENCH_OUT/"
+  log "results in $BENCH_OUT"
+fi
+exit "$status"

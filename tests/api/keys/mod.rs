@@ -1,0 +1,573 @@
+//! API keys: *Organization settings > API keys* and *User settings > API keys*.
+//!
+//! Most tests start from a [`Team`]: two organizations and four people in different
+//! roles, each with their own browser (cookie jar), on an app whose clock stands
+//! still at [`test_epoch`] (28 Feb 2027, 12:00 UTC) so that dates are exact.
+//!
+//! | who   | role                                   |
+//! |-------|----------------------------------------|
+//! | Alice | admin of Acme Corp (`/o/acme`)         |
+//! | Mia   | member of Acme Corp                    |
+//! | Bob   | admin of Bolt Labs (`/o/bolt`)         |
+//! | Olga  | outsider: belongs to no organization   |
+//!
+//! The helpers are this module's own (modelled on the organization tests'), so
+//! that changes there do not break these tests.
+
+/// Like `both_databases!`, but each app's clock stands still at [`test_epoch`]
+/// until the test moves it (`app.advance_clock`, [`set_clock`]); attributes such
+/// as `#[ignore = "…"]` apply to both runs.
+macro_rules! both_databases_at_epoch {
+    ($($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$meta])*
+            #[actix_web::test]
+            async fn sqlite() {
+                let $app = $crate::keys::spawn_at_epoch($crate::helpers::Backend::Sqlite)
+                    .await
+                    .expect("SQLite is always there");
+                $body
+            }
+
+            $(#[$meta])*
+            #[actix_web::test]
+            async fn postgres() {
+                let Some($app) = $crate::keys::spawn_at_epoch($crate::helpers::Backend::Postgres).await
+                else {
+                    return;
+                };
+                $body
+            }
+        }
+    )*};
+}
+
+mod access;
+mod deletion;
+mod escaping;
+mod expiry;
+mod one_time_token;
+mod pagination;
+mod policy;
+mod validation;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use diesel::RunQueryDsl;
+use monkeyci_accounts::clock::FixedClock;
+use monkeyci_accounts::domain::api_key::{KeyKind, ParsedToken};
+use reqwest::cookie::Jar;
+use reqwest::{Response, StatusCode};
+
+use crate::helpers::{Backend, Options, TestApp, csrf_token_in, location, test_epoch};
+
+pub const ACME_KEYS: &str = "/o/acme/settings/api-keys";
+pub const BOLT_KEYS: &str = "/o/bolt/settings/api-keys";
+pub const USER_KEYS: &str = "/settings/api-keys";
+
+/// The list of keys, its empty state and the one-time dialog.
+pub const KEYS: &str = "[data-testid=keys]";
+pub const EMPTY: &str = "[data-testid=keys-empty]";
+pub const DIALOG: &str = "[data-testid=new-key-dialog]";
+pub const CONFIRM: &str = "[data-testid=confirm-delete]";
+
+/// An app on either database whose clock stands still at [`test_epoch`]; `None`
+/// when PostgreSQL is unreachable and not required (the run is skipped).
+pub async fn spawn_at_epoch(backend: Backend) -> Option<TestApp> {
+    let options = Options { clock: Some(FixedClock::at(test_epoch())), ..Options::new(backend) };
+    match backend {
+        Backend::Sqlite => Some(TestApp::spawn_with(options).await),
+        Backend::Postgres => TestApp::spawn_with_postgres(options).await,
+    }
+}
+
+/// Moves the app's clock to `time`.
+pub fn set_clock(app: &TestApp, time: DateTime<Utc>) {
+    app.clock.as_ref().expect("started with a fixed clock").set(time);
+}
+
+// ---------------------------------------------------------------------------
+// People and their browsers.
+
+/// One person's browser: its own cookie jar, so its own session.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub base: String,
+    /// The display name signed in with (empty for an anonymous visitor).
+    pub name: String,
+    /// The user's id (0 for an anonymous visitor).
+    pub id: i32,
+    /// The session's CSRF token, read once: it stays the same for the whole session,
+    /// and reading a page would consume its flash messages.
+    token: String,
+}
+
+impl Browser {
+    /// A visitor who is not signed in but holds a session and its CSRF token.
+    pub async fn anonymous(app: &TestApp) -> Browser {
+        let (client, jar) = app.new_visitor();
+        let mut browser = Browser {
+            client,
+            jar,
+            base: app.address.clone(),
+            name: String::new(),
+            id: 0,
+            token: String::new(),
+        };
+        let html = browser.html("/login").await;
+        browser.token = quietly(|| csrf_token_in(&html)).expect("the sign-in page has a CSRF token");
+        browser
+    }
+
+    /// A new browser signed in with development sign-in under `name` (the same
+    /// name is the same person each time).
+    pub async fn signed_in(app: &TestApp, name: &str) -> Browser {
+        let mut browser = Browser::anonymous(app).await;
+        let response = browser.post("/auth/dev/login", &[("name", name)]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{name} signs in");
+        // Signing in renews the session and its CSRF token.
+        let html = browser.html("/orgs/new").await;
+        browser.token = quietly(|| csrf_token_in(&html)).expect("a signed-in page has a CSRF token");
+        browser.name = name.to_string();
+        browser.id = user_id(app, name).await;
+        browser
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    /// The body of a page, whatever its status.
+    pub async fn html(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body")
+    }
+
+    /// The body of a page that must answer 200.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{} opens {path}", self.who());
+        response.text().await.expect("body")
+    }
+
+    /// Another tab of the same browser: a new connection with the same cookie jar.
+    pub fn tab(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(self.jar.clone())
+            .build()
+            .unwrap()
+    }
+
+    /// A form POST as the browser sends it from one of our pages: from our origin,
+    /// with the session's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", &self.token));
+        self.post_raw(path, &all).await
+    }
+
+    /// A form POST from our origin with exactly these fields (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("Origin", &self.base)
+            .form(fields)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// POSTs, checks the 303 and where it goes, and returns the page it leads to.
+    pub async fn post_and_follow(&self, path: &str, fields: &[(&str, &str)], expected: &str) -> String {
+        let response = self.post(path, fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} POST {path}", self.who());
+        assert_eq!(location(&response), expected, "{} POST {path} leads to", self.who());
+        self.page(expected).await
+    }
+
+    /// Creates an organization and checks that it worked.
+    pub async fn create_org(&self, name: &str, slug: &str) {
+        let response = self.post("/orgs", &[("name", name), ("slug", slug)]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} creates {name}", self.who());
+    }
+
+    /// Sends the Add form of the keys screen at `list`.
+    pub async fn add_key(&self, list: &str, description: &str, valid_until: &str) -> Response {
+        self.post(list, &[("description", description), ("valid_until", valid_until)]).await
+    }
+
+    /// Creates a key through the form and returns its token, read from the dialog
+    /// of the list page that the form leads to.
+    pub async fn create_key(&self, list: &str, description: &str, valid_until: &str) -> String {
+        let response = self.add_key(list, description, valid_until).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} creates key {description:?}", self.who());
+        assert_eq!(location(&response), list);
+        let html = self.page(list).await;
+        new_token(&html).unwrap_or_else(|| panic!("the list shows the new token of {description:?}"))
+    }
+
+    /// Creates a key through the form and returns its token, checked and split.
+    pub async fn new_key(&self, list: &str, description: &str, valid_until: &str) -> Token {
+        let kind = if list.starts_with("/o/") { KeyKind::Organization } else { KeyKind::User };
+        Token::parse(&self.create_key(list, description, valid_until).await, kind)
+    }
+
+    fn who(&self) -> &str {
+        if self.name.is_empty() { "an anonymous visitor" } else { &self.name }
+    }
+}
+
+/// Two organizations and four people in different roles (see the module docs).
+pub struct Team {
+    pub alice: Browser,
+    pub mia: Browser,
+    pub bob: Browser,
+    pub olga: Browser,
+}
+
+impl Team {
+    pub async fn new(app: &TestApp) -> Team {
+        let alice = Browser::signed_in(app, "Alice").await;
+        alice.create_org("Acme Corp", "acme").await;
+        let bob = Browser::signed_in(app, "Bob").await;
+        bob.create_org("Bolt Labs", "bolt").await;
+        let mia = Browser::signed_in(app, "Mia").await;
+        join(&mia, &alice, "acme").await;
+        let olga = Browser::signed_in(app, "Olga").await;
+        Team { alice, mia, bob, olga }
+    }
+}
+
+/// `person` asks to join `slug`, and `admin` approves the request from the
+/// members page: `person` is then a member.
+pub async fn join(person: &Browser, admin: &Browser, slug: &str) {
+    let response = person.post(&format!("/o/{slug}/join-requests"), &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} asks to join {slug}", person.name);
+    let html = admin.page(&format!("/o/{slug}/settings/members")).await;
+    let approve = attrs(&html, "[data-testid=join-requests] form[action$='/approve']", "action");
+    assert_eq!(approve.len(), 1, "one request to approve");
+    admin.post_and_follow(&approve[0], &[], &format!("/o/{slug}/settings/members")).await;
+    assert_eq!(person.get(&format!("/o/{slug}")).await.status(), StatusCode::OK, "{} joined", person.name);
+}
+
+// ---------------------------------------------------------------------------
+// Tokens.
+
+/// A token split into its documented parts.
+pub struct Token {
+    pub full: String,
+    pub public_id: String,
+    pub secret: String,
+}
+
+impl Token {
+    /// Checks the documented shape (prefix, 62 base62 characters after it, a valid
+    /// checksum) and splits the token.
+    pub fn parse(token: &str, kind: KeyKind) -> Token {
+        assert_eq!(token.len(), 62, "{token} has 62 characters");
+        assert!(token.starts_with(kind.prefix()), "{token} starts with {}", kind.prefix());
+        assert!(token[8..].bytes().all(|b| b.is_ascii_alphanumeric()), "{token} is base62 after the prefix");
+        let parsed = ParsedToken::parse(token).expect("the token's checksum is right");
+        assert_eq!(parsed.kind, kind);
+        assert_eq!(parsed.public_id.as_str(), &token[8..24]);
+        assert_eq!(parsed.secret.expose(), &token[24..56]);
+        Token {
+            full: token.to_string(),
+            public_id: token[8..24].to_string(),
+            secret: token[24..56].to_string(),
+        }
+    }
+
+    /// What lists show: the prefix and the public id's first four characters.
+    pub fn hint(&self) -> String {
+        format!("{}{}…", &self.full[..8], &self.public_id[..4])
+    }
+
+    /// True when `text` holds the token or its secret part.
+    pub fn leaks_into(&self, text: &str) -> bool {
+        text.contains(&self.full) || text.contains(&self.secret)
+    }
+}
+
+/// The token in the one-time dialog of a page, if it shows one.
+pub fn new_token(html: &str) -> Option<String> {
+    let dialogs = attrs(html, &format!("{DIALOG} #new-key-token"), "value");
+    assert!(dialogs.len() <= 1, "at most one new-key dialog");
+    dialogs.into_iter().next()
+}
+
+// ---------------------------------------------------------------------------
+// The database, read directly (not through the app's own queries).
+
+#[derive(diesel::QueryableByName)]
+struct Text {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    v: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Int {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    v: i32,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// `'…'` with its quotes doubled, for values the tests themselves chose.
+pub fn quoted(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// The one text column `v` of every row.
+pub async fn strings(app: &TestApp, sql: String) -> Vec<String> {
+    app.db
+        .run(move |conn| diesel::sql_query(sql).load::<Text>(conn))
+        .await
+        .expect("query runs")
+        .into_iter()
+        .map(|row| row.v)
+        .collect()
+}
+
+/// `SELECT COUNT(*) AS n …`
+pub async fn count(app: &TestApp, sql: String) -> i64 {
+    app.db.run(move |conn| diesel::sql_query(sql).get_result::<Count>(conn)).await.expect("query runs").n
+}
+
+/// Runs one statement.
+pub async fn execute(app: &TestApp, sql: String) {
+    app.db.run(move |conn| diesel::sql_query(sql).execute(conn)).await.expect("statement runs");
+}
+
+pub async fn user_id(app: &TestApp, name: &str) -> i32 {
+    let sql = format!("SELECT id AS v FROM users WHERE display_name = {}", quoted(name));
+    app.db
+        .run(move |conn| diesel::sql_query(sql).load::<Int>(conn))
+        .await
+        .expect("query runs")
+        .first()
+        .map(|row| row.v)
+        .unwrap_or_else(|| panic!("a user named {name}"))
+}
+
+pub async fn org_id(app: &TestApp, slug: &str) -> i32 {
+    let sql = format!("SELECT id AS v FROM organizations WHERE slug = {}", quoted(slug));
+    app.db
+        .run(move |conn| diesel::sql_query(sql).load::<Int>(conn))
+        .await
+        .expect("query runs")
+        .first()
+        .map(|row| row.v)
+        .unwrap_or_else(|| panic!("an organization {slug}"))
+}
+
+/// Every key as stored, oldest first: "kind | owner | public id | description | valid until".
+pub async fn stored_keys(app: &TestApp) -> Vec<String> {
+    strings(
+        app,
+        "SELECT k.kind || ' | ' || COALESCE(o.slug, u.display_name) || ' | ' || k.public_id || ' | ' || \
+         k.description || ' | ' || COALESCE(CAST(k.valid_until AS TEXT), 'never') AS v \
+         FROM api_keys k LEFT JOIN organizations o ON o.id = k.organization_id \
+         LEFT JOIN users u ON u.id = k.user_id ORDER BY k.id"
+            .to_string(),
+    )
+    .await
+}
+
+pub async fn key_count(app: &TestApp) -> i64 {
+    count(app, "SELECT COUNT(*) AS n FROM api_keys".to_string()).await
+}
+
+/// Whether a key with this public id is stored.
+pub async fn key_exists(app: &TestApp, public_id: &str) -> bool {
+    count(app, format!("SELECT COUNT(*) AS n FROM api_keys WHERE public_id = {}", quoted(public_id))).await
+        == 1
+}
+
+/// The stored hash of a key's secret.
+pub async fn secret_hash(app: &TestApp, public_id: &str) -> String {
+    strings(app, format!("SELECT secret_hash AS v FROM api_keys WHERE public_id = {}", quoted(public_id)))
+        .await
+        .into_iter()
+        .next()
+        .expect("the key is stored")
+}
+
+/// The organization's audit log as stored, oldest first: "action | actor | details".
+pub async fn audit_rows(app: &TestApp, slug: &str) -> Vec<String> {
+    strings(
+        app,
+        format!(
+            "SELECT a.action || ' | ' || COALESCE(u.display_name, '-') || ' | ' || a.details AS v \
+             FROM audit_events a JOIN organizations o ON o.id = a.organization_id \
+             LEFT JOIN users u ON u.id = a.actor_user_id WHERE o.slug = {} ORDER BY a.id",
+            quoted(slug)
+        ),
+    )
+    .await
+}
+
+/// The audit log rows about API keys and the key policy, of every organization.
+pub async fn key_audit_rows(app: &TestApp) -> Vec<String> {
+    strings(
+        app,
+        "SELECT o.slug || ' | ' || a.action || ' | ' || a.details AS v FROM audit_events a \
+         JOIN organizations o ON o.id = a.organization_id \
+         WHERE a.action LIKE 'api_key.%' OR a.action LIKE '%key_policy%' ORDER BY a.id"
+            .to_string(),
+    )
+    .await
+}
+
+/// Every text column of every table, row by row: what a copy of the database holds.
+pub async fn every_stored_text(app: &TestApp) -> Vec<String> {
+    const COLUMNS: &[(&str, &str)] = &[
+        ("api_keys", "public_id"),
+        ("api_keys", "kind"),
+        ("api_keys", "secret_hash"),
+        ("api_keys", "description"),
+        ("sessions", "id"),
+        ("sessions", "state"),
+        ("audit_events", "action"),
+        ("audit_events", "details"),
+        ("users", "display_name"),
+        ("organizations", "slug"),
+        ("organizations", "name"),
+        ("join_requests", "status"),
+        ("memberships", "role"),
+        ("identities", "platform"),
+        ("identities", "platform_user_id"),
+        ("identities", "login"),
+        ("identities", "display_name"),
+        ("identities", "email"),
+        ("identities", "avatar_url"),
+    ];
+    let mut all = Vec::new();
+    for (table, column) in COLUMNS {
+        let sql = format!("SELECT '{table}.{column}: ' || COALESCE({column}, '') AS v FROM {table}");
+        all.extend(strings(app, sql).await);
+    }
+    all
+}
+
+/// The organization's key policy as stored.
+pub async fn policy(app: &TestApp, slug: &str) -> Option<String> {
+    strings(
+        app,
+        format!(
+            "SELECT COALESCE(CAST(max_key_lifetime_days AS TEXT), 'none') AS v \
+             FROM organizations WHERE slug = {}",
+            quoted(slug)
+        ),
+    )
+    .await
+    .into_iter()
+    .next()
+}
+
+// ---------------------------------------------------------------------------
+// Pages.
+
+/// Runs `f` with logging off on this thread. The harness captures every log line
+/// at debug level, including the HTML parser's, which would copy each page this
+/// test reads (one-time tokens included) into the logs the tests search, and slow
+/// everything down. Only the tests' own parsing runs in here, never the app.
+pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    tracing::dispatcher::with_default(&tracing::Dispatch::none(), f)
+}
+
+/// Text with runs of white space made one space, trimmed.
+pub fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text of an element, squashed.
+fn element_text(element: scraper::ElementRef<'_>) -> String {
+    squash(&element.text().collect::<String>())
+}
+
+/// The text of a table cell: its text nodes joined by spaces, squashed (so that
+/// `28 Feb 2027<br><span>by Alice</span>` reads "28 Feb 2027 by Alice").
+fn cell_text(element: scraper::ElementRef<'_>) -> String {
+    squash(&element.text().collect::<Vec<_>>().join(" "))
+}
+
+/// The text of every element matching `css`.
+pub fn texts(html: &str, css: &str) -> Vec<String> {
+    quietly(|| {
+        let doc = scraper::Html::parse_document(html);
+        let selector = scraper::Selector::parse(css).unwrap();
+        doc.select(&selector).map(element_text).collect()
+    })
+}
+
+/// The text of the first element matching `css`.
+pub fn text(html: &str, css: &str) -> Option<String> {
+    texts(html, css).into_iter().next()
+}
+
+/// An attribute of every element matching `css`.
+pub fn attrs(html: &str, css: &str, attr: &str) -> Vec<String> {
+    quietly(|| {
+        let doc = scraper::Html::parse_document(html);
+        let selector = scraper::Selector::parse(css).unwrap();
+        doc.select(&selector).filter_map(|e| e.value().attr(attr)).map(str::to_string).collect()
+    })
+}
+
+/// The value of the first input matching `css`.
+pub fn value(html: &str, css: &str) -> Option<String> {
+    attrs(html, css, "value").into_iter().next()
+}
+
+/// The body rows of a table, as the text of their cells.
+pub fn rows(html: &str, table: &str) -> Vec<Vec<String>> {
+    quietly(|| {
+        let doc = scraper::Html::parse_document(html);
+        let row_selector = scraper::Selector::parse(&format!("{table} tbody tr")).unwrap();
+        let cell_selector = scraper::Selector::parse("td").unwrap();
+        doc.select(&row_selector).map(|row| row.select(&cell_selector).map(cell_text).collect()).collect()
+    })
+}
+
+/// The keys a list page shows, as the text of their cells: description, key hint,
+/// created ("28 Feb 2027 by Alice"), last used, valid until, status, actions.
+pub fn key_rows(html: &str) -> Vec<Vec<String>> {
+    rows(html, KEYS)
+}
+
+/// The descriptions of the keys a list page shows, in order.
+pub fn descriptions(html: &str) -> Vec<String> {
+    key_rows(html).into_iter().filter_map(|row| row.into_iter().next()).collect()
+}
+
+/// One expected row of the list.
+pub fn key_row(description: &str, hint: &str, created: &str, valid_until: &str, status: &str) -> Vec<String> {
+    [description, hint, created, "never", valid_until, status, &format!("Delete {description}")]
+        .iter()
+        .map(|s| squash(s))
+        .collect()
+}
+
+/// The one-time messages of a page (not the dialog's notice).
+pub fn flashes(html: &str) -> Vec<String> {
+    texts(html, "main > .flash")
+}
+
+/// The whole text of a page (what a person reads), squashed.
+pub fn page_text(html: &str) -> String {
+    quietly(|| element_text(scraper::Html::parse_document(html).root_element()))
+}
