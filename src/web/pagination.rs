@@ -13,6 +13,8 @@ pub struct Pagination {
     pub page: i64,
     pub pages: i64,
     pub per_page: i64,
+    /// False when the number of pages is not known (only whether one follows).
+    pub exact: bool,
 }
 
 impl Pagination {
@@ -29,7 +31,13 @@ impl Pagination {
 
     pub fn new(page: i64, per_page: i64, total: i64) -> Pagination {
         let pages = ((total + per_page - 1) / per_page).max(1);
-        Pagination { page: page.clamp(1, pages), pages, per_page }
+        Pagination { page: page.clamp(1, pages), pages, per_page, exact: true }
+    }
+
+    /// For a list too long to count: the page, and whether another follows.
+    pub fn open_ended(page: i64, per_page: i64, has_next: bool) -> Pagination {
+        let page = page.max(1);
+        Pagination { page, pages: if has_next { page + 1 } else { page }, per_page, exact: false }
     }
 
     pub fn offset_for(page: i64, per_page: i64) -> i64 {

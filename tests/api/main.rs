@@ -6,5 +6,21 @@ mod config;
 mod csrf;
 mod errors;
 mod headers;
+mod keys;
+mod orgs;
 mod sessions;
 mod sign_in;
+
+mod platform_flow;
+mod standins;
+
+mod oidc_id_tokens;
+mod platform_failures;
+mod platform_linking;
+mod platform_profiles;
+mod platform_protocol;
+mod platform_secrets;
+mod platform_session;
+mod platform_sign_in;
+mod platform_sign_in_page;
+mod platform_state;

@@ -53,6 +53,8 @@ struct KeysPage {
     list_url: String,
     rows: Vec<KeyRow>,
     total: i64,
+    /// "55", or "1000+" past the counting limit.
+    total_label: String,
     pagination: Pagination,
     page_suffix: &'static str,
     form: FormState,
@@ -126,24 +128,36 @@ async fn render_list(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let owner = scope.owner();
-    let (items, total) = state
+    let key_page = state
         .db
         .run(move |conn| {
-            let (items, total) = api_keys::page_for_owner(
+            let key_page = api_keys::page_for_owner(
                 conn,
                 owner,
                 PER_PAGE,
                 Pagination::offset_for(requested_page, PER_PAGE),
             )?;
-            // Past the last page: show the last page rather than the empty state.
-            let last = Pagination::new(requested_page, PER_PAGE, total).page;
-            if items.is_empty() && total > 0 && last != requested_page {
+            // Past the last page of a counted list: show the last page rather than
+            // the empty state.
+            let last = Pagination::new(requested_page, PER_PAGE, key_page.total).page;
+            if key_page.items.is_empty()
+                && key_page.total > 0
+                && key_page.total <= api_keys::COUNT_CAP
+                && last != requested_page
+            {
                 api_keys::page_for_owner(conn, owner, PER_PAGE, Pagination::offset_for(last, PER_PAGE))
             } else {
-                Ok((items, total))
+                Ok(key_page)
             }
         })
         .await?;
+    let capped = key_page.total > api_keys::COUNT_CAP;
+    let pagination = if capped {
+        Pagination::open_ended(requested_page, PER_PAGE, key_page.has_next)
+    } else {
+        Pagination::new(requested_page, PER_PAGE, key_page.total)
+    };
+    let (items, total) = (key_page.items, key_page.total);
     let now = state.clock.now();
     let today = now.date_naive();
     let max_days = scope.max_days();
@@ -164,7 +178,8 @@ async fn render_list(
         list_url: scope.base_url(),
         rows,
         total,
-        pagination: Pagination::new(requested_page, PER_PAGE, total),
+        total_label: if capped { format!("{}+", api_keys::COUNT_CAP) } else { total.to_string() },
+        pagination,
         page_suffix: "",
         form,
         new_key,
