@@ -7,6 +7,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::DbConnection;
 use super::schema::identities;
 use super::users::NewUser;
+use crate::domain::display_name::DisplayName;
 use crate::domain::identity::PlatformProfile;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -88,12 +89,9 @@ impl Identity {
                 refresh_profile(conn, existing.id, profile, Some(now))?;
                 return Ok(existing.user_id);
             }
-            let user_id = NewUser {
-                display_name: profile.display_name.as_deref().unwrap_or(&profile.login),
-                created_at: now,
-                updated_at: now,
-            }
-            .insert(conn)?;
+            let display_name = DisplayName::from_platform(profile.display_name.as_deref(), &profile.login);
+            let user_id = NewUser { display_name: display_name.as_str(), created_at: now, updated_at: now }
+                .insert(conn)?;
             insert_identity(conn, user_id, profile, now)?;
             Ok(user_id)
         })

@@ -33,6 +33,19 @@ impl DisplayName {
         Ok(DisplayName(trimmed.to_string()))
     }
 
+    /// The name for a user created from a platform profile: the platform's name
+    /// (or the login), made to fit the same rules as a name typed in the profile
+    /// form: control characters dropped, at most 64 characters. Platforms allow
+    /// longer names (GitHub and GitLab: 255).
+    pub fn from_platform(name: Option<&str>, login: &str) -> DisplayName {
+        let fit = |raw: &str| -> String {
+            let cleaned: String = raw.chars().filter(|c| !c.is_control()).collect();
+            cleaned.trim().chars().take(MAX_CHARS).collect::<String>().trim_end().to_string()
+        };
+        let name = name.map(fit).filter(|n| !n.is_empty()).unwrap_or_else(|| fit(login));
+        if name.is_empty() { DisplayName("unnamed".to_string()) } else { DisplayName(name) }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -67,6 +80,17 @@ mod tests {
     #[test]
     fn control_characters_are_refused() {
         assert_eq!(DisplayName::parse("a\u{0}b"), Err(DisplayNameError::ControlCharacter));
+    }
+
+    #[test]
+    fn a_platform_name_is_made_to_fit_the_rules() {
+        let long = format!("Ada {}", "Lovelace ".repeat(20));
+        let fitted = DisplayName::from_platform(Some(&long), "ada");
+        assert_eq!(fitted.as_str().chars().count(), 64);
+        assert!(DisplayName::parse(fitted.as_str()).is_ok());
+        assert_eq!(DisplayName::from_platform(Some("A\u{7}da"), "ada").as_str(), "Ada");
+        assert_eq!(DisplayName::from_platform(Some("  "), "ada").as_str(), "ada");
+        assert_eq!(DisplayName::from_platform(None, "ada").as_str(), "ada");
     }
 
     #[test]

@@ -133,8 +133,6 @@ platform_tests! {
         assert!(html.contains("&lt;b&gt;mallory&lt;/b&gt;") || html.contains("&#60;b&#62;mallory"), "{html}");
     }
 
-    #[ignore = "app bug: a platform name is stored as the display name without the 64-character and \
-                control-character rules the profile form enforces"]
     async fn a_long_platform_name_becomes_a_name_the_profile_form_accepts(app, standin) {
         // GitHub and GitLab allow names of up to 255 characters.
         let ada = Person { name: Some(format!("Ada {}", "Lovelace ".repeat(20))), ..Person::ada(GITHUB) };
