@@ -1,5 +1,6 @@
 //! Integration tests: the real application over HTTP, on SQLite and PostgreSQL.
 
+mod browser;
 mod helpers;
 
 mod config;

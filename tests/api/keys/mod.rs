@@ -54,16 +54,15 @@ mod pagination;
 mod policy;
 mod validation;
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use diesel::RunQueryDsl;
 use monkeyci_accounts::clock::FixedClock;
 use monkeyci_accounts::domain::api_key::{KeyKind, ParsedToken};
-use reqwest::cookie::Jar;
+
 use reqwest::{Response, StatusCode};
 
-use crate::helpers::{Backend, Options, TestApp, csrf_token_in, location, test_epoch};
+pub use crate::browser::{Browser, quietly};
+use crate::helpers::{Backend, Options, TestApp, location, test_epoch};
 
 pub const ACME_KEYS: &str = "/o/acme/settings/api-keys";
 pub const BOLT_KEYS: &str = "/o/bolt/settings/api-keys";
@@ -93,113 +92,7 @@ pub fn set_clock(app: &TestApp, time: DateTime<Utc>) {
 // ---------------------------------------------------------------------------
 // People and their browsers.
 
-/// One person's browser: its own cookie jar, so its own session.
-pub struct Browser {
-    pub client: reqwest::Client,
-    pub jar: Arc<Jar>,
-    pub base: String,
-    /// The display name signed in with (empty for an anonymous visitor).
-    pub name: String,
-    /// The user's id (0 for an anonymous visitor).
-    pub id: i32,
-    /// The session's CSRF token, read once: it stays the same for the whole session,
-    /// and reading a page would consume its flash messages.
-    token: String,
-}
-
 impl Browser {
-    /// A visitor who is not signed in but holds a session and its CSRF token.
-    pub async fn anonymous(app: &TestApp) -> Browser {
-        let (client, jar) = app.new_visitor();
-        let mut browser = Browser {
-            client,
-            jar,
-            base: app.address.clone(),
-            name: String::new(),
-            id: 0,
-            token: String::new(),
-        };
-        let html = browser.html("/login").await;
-        browser.token = quietly(|| csrf_token_in(&html)).expect("the sign-in page has a CSRF token");
-        browser
-    }
-
-    /// A new browser signed in with development sign-in under `name` (the same
-    /// name is the same person each time).
-    pub async fn signed_in(app: &TestApp, name: &str) -> Browser {
-        let mut browser = Browser::anonymous(app).await;
-        let response = browser.post("/auth/dev/login", &[("name", name)]).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{name} signs in");
-        // Signing in renews the session and its CSRF token.
-        let html = browser.html("/orgs/new").await;
-        browser.token = quietly(|| csrf_token_in(&html)).expect("a signed-in page has a CSRF token");
-        browser.name = name.to_string();
-        browser.id = user_id(app, name).await;
-        browser
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
-    }
-
-    /// The body of a page, whatever its status.
-    pub async fn html(&self, path: &str) -> String {
-        self.get(path).await.text().await.expect("body")
-    }
-
-    /// The body of a page that must answer 200.
-    pub async fn page(&self, path: &str) -> String {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), StatusCode::OK, "{} opens {path}", self.who());
-        response.text().await.expect("body")
-    }
-
-    /// Another tab of the same browser: a new connection with the same cookie jar.
-    pub fn tab(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_provider(self.jar.clone())
-            .build()
-            .unwrap()
-    }
-
-    /// A form POST as the browser sends it from one of our pages: from our origin,
-    /// with the session's CSRF token.
-    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let mut all = fields.to_vec();
-        all.push(("csrf_token", &self.token));
-        self.post_raw(path, &all).await
-    }
-
-    /// A form POST from our origin with exactly these fields (no CSRF token added).
-    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .header("Origin", &self.base)
-            .form(fields)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    /// POSTs, checks the 303 and where it goes, and returns the page it leads to.
-    pub async fn post_and_follow(&self, path: &str, fields: &[(&str, &str)], expected: &str) -> String {
-        let response = self.post(path, fields).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} POST {path}", self.who());
-        assert_eq!(location(&response), expected, "{} POST {path} leads to", self.who());
-        self.page(expected).await
-    }
-
-    /// Creates an organization and checks that it worked.
-    pub async fn create_org(&self, name: &str, slug: &str) {
-        let response = self.post("/orgs", &[("name", name), ("slug", slug)]).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} creates {name}", self.who());
-    }
-
     /// Sends the Add form of the keys screen at `list`.
     pub async fn add_key(&self, list: &str, description: &str, valid_until: &str) -> Response {
         self.post(list, &[("description", description), ("valid_until", valid_until)]).await
@@ -219,10 +112,6 @@ impl Browser {
     pub async fn new_key(&self, list: &str, description: &str, valid_until: &str) -> Token {
         let kind = if list.starts_with("/o/") { KeyKind::Organization } else { KeyKind::User };
         Token::parse(&self.create_key(list, description, valid_until).await, kind)
-    }
-
-    fn who(&self) -> &str {
-        if self.name.is_empty() { "an anonymous visitor" } else { &self.name }
     }
 }
 
@@ -352,17 +241,6 @@ pub async fn execute(app: &TestApp, sql: String) {
     app.db.run(move |conn| diesel::sql_query(sql).execute(conn)).await.expect("statement runs");
 }
 
-pub async fn user_id(app: &TestApp, name: &str) -> i32 {
-    let sql = format!("SELECT id AS v FROM users WHERE display_name = {}", quoted(name));
-    app.db
-        .run(move |conn| diesel::sql_query(sql).load::<Int>(conn))
-        .await
-        .expect("query runs")
-        .first()
-        .map(|row| row.v)
-        .unwrap_or_else(|| panic!("a user named {name}"))
-}
-
 pub async fn org_id(app: &TestApp, slug: &str) -> i32 {
     let sql = format!("SELECT id AS v FROM organizations WHERE slug = {}", quoted(slug));
     app.db
@@ -480,14 +358,6 @@ pub async fn policy(app: &TestApp, slug: &str) -> Option<String> {
 
 // ---------------------------------------------------------------------------
 // Pages.
-
-/// Runs `f` with logging off on this thread. The harness captures every log line
-/// at debug level, including the HTML parser's, which would copy each page this
-/// test reads (one-time tokens included) into the logs the tests search, and slow
-/// everything down. Only the tests' own parsing runs in here, never the app.
-pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
-    tracing::dispatcher::with_default(&tracing::Dispatch::none(), f)
-}
 
 /// Text with runs of white space made one space, trimmed.
 pub fn squash(text: &str) -> String {

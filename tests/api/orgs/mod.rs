@@ -20,143 +20,21 @@ mod rename;
 mod roles;
 mod search;
 
-use std::sync::Arc;
-
 use diesel::RunQueryDsl;
-use reqwest::cookie::{CookieStore, Jar};
-use reqwest::{Response, StatusCode};
 
-use crate::helpers::{TestApp, csrf_token_in, location};
-
-/// One person's browser: its own cookie jar, so its own session.
-pub struct Browser {
-    pub client: reqwest::Client,
-    pub jar: Arc<Jar>,
-    pub base: String,
-    /// The display name signed in with (empty for an anonymous visitor).
-    pub name: String,
-    /// The user's id (0 for an anonymous visitor).
-    pub id: i32,
-    /// The session's CSRF token, read once from a page: it stays the same for
-    /// the whole session, and reading a page would consume its flash messages.
-    token: String,
-}
+pub use crate::browser::Browser;
+use crate::helpers::TestApp;
 
 impl Browser {
-    /// A visitor who is not signed in but holds a session (and its CSRF token), as
-    /// anyone has once they have seen the sign-in page.
-    pub async fn anonymous(app: &TestApp) -> Browser {
-        let (client, jar) = app.new_visitor();
-        let mut browser = Browser {
-            client,
-            jar,
-            base: app.address.clone(),
-            name: String::new(),
-            id: 0,
-            token: String::new(),
-        };
-        let html = browser.html("/login").await;
-        browser.token = csrf_token_in(&html).expect("the sign-in page has a CSRF token");
-        browser
-    }
-
-    /// A new browser signed in with development sign-in under `name`.
-    pub async fn signed_in(app: &TestApp, name: &str) -> Browser {
-        let mut browser = Browser::anonymous(app).await;
-        let response = browser.post("/auth/dev/login", &[("name", name)]).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{name} signs in");
-        // Signing in renews the session and its CSRF token.
-        let html = browser.html("/orgs/new").await;
-        browser.token = csrf_token_in(&html).expect("a signed-in page has a CSRF token");
-        browser.name = name.to_string();
-        browser.id = user_id(app, name).await;
-        browser
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
-    }
-
-    /// The body of a page, whatever its status.
-    pub async fn html(&self, path: &str) -> String {
-        self.get(path).await.text().await.expect("body")
-    }
-
-    /// The body of a page that must answer 200.
-    pub async fn page(&self, path: &str) -> String {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), StatusCode::OK, "{} opens {path}", self.who());
-        response.text().await.expect("body")
-    }
-
-    /// A form POST as the browser sends it from one of our pages: from our origin,
-    /// with the session's CSRF token.
-    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let mut all = fields.to_vec();
-        all.push(("csrf_token", &self.token));
-        self.post_raw(path, &all).await
-    }
-
-    /// A form POST from our origin with exactly these fields (no CSRF token added).
-    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .header("Origin", &self.base)
-            .form(fields)
-            .send()
-            .await
-            .expect("request sent")
-    }
-
-    /// POSTs, checks the 303 and where it goes, and returns the page it leads to.
-    pub async fn post_and_follow(&self, path: &str, fields: &[(&str, &str)], expected: &str) -> String {
-        let response = self.post(path, fields).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} POST {path}", self.who());
-        assert_eq!(location(&response), expected, "{} POST {path} leads to", self.who());
-        self.page(expected).await
-    }
-
-    pub fn csrf_token(&self) -> &str {
-        &self.token
-    }
-
-    /// The session cookie's value as the browser holds it now.
-    pub fn session_cookie(&self) -> Option<String> {
-        let url = url::Url::parse(&self.base).unwrap();
-        let header = self.jar.cookies(&url)?;
-        header
-            .to_str()
-            .ok()?
-            .split("; ")
-            .find_map(|c| c.split_once('=').filter(|(k, _)| k.ends_with("monkeyci_session")))
-            .map(|(_, v)| v.to_string())
-    }
-
     /// The organizations listed in the header's switcher, by name.
     pub async fn switcher(&self) -> Vec<String> {
         let html = self.page("/").await;
         texts(&html, r#"[data-testid=org-switcher] a[href^="/o/"]"#)
     }
 
-    /// Creates an organization and checks that it worked. Like a browser, follows
-    /// the redirect (which shows the flash message, so it does not pile up).
-    pub async fn create_org(&self, name: &str, slug: &str) {
-        let response = self.post("/orgs", &[("name", name), ("slug", slug)]).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} creates {name}", self.who());
-        self.page(&location(&response)).await;
-    }
-
     /// Asks to join; checks the redirect back to the search, and follows it.
     pub async fn ask_to_join(&self, slug: &str) {
         self.post_and_follow(&format!("/o/{slug}/join-requests"), &[], "/orgs").await;
-    }
-
-    fn who(&self) -> &str {
-        if self.name.is_empty() { "an anonymous visitor" } else { &self.name }
     }
 }
 
@@ -243,12 +121,6 @@ pub async fn int(app: &TestApp, sql: String) -> Option<i32> {
 /// `SELECT COUNT(*) AS n …`
 pub async fn count(app: &TestApp, sql: String) -> i64 {
     app.db.run(move |conn| diesel::sql_query(sql).get_result::<Count>(conn)).await.expect("query runs").n
-}
-
-pub async fn user_id(app: &TestApp, name: &str) -> i32 {
-    int(app, format!("SELECT id AS v FROM users WHERE display_name = {}", quoted(name)))
-        .await
-        .unwrap_or_else(|| panic!("a user named {name}"))
 }
 
 pub async fn org_name(app: &TestApp, slug: &str) -> Option<String> {
