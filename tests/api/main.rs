@@ -11,6 +11,7 @@ mod keys;
 mod orgs;
 mod sessions;
 mod sign_in;
+mod sql;
 
 mod platform_flow;
 mod standins;

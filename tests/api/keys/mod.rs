@@ -197,44 +197,7 @@ pub fn new_token(html: &str) -> Option<String> {
 // ---------------------------------------------------------------------------
 // The database, read directly (not through the app's own queries).
 
-#[derive(diesel::QueryableByName)]
-struct Text {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    v: String,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Int {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    v: i32,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// `'…'` with its quotes doubled, for values the tests themselves chose.
-pub fn quoted(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
-}
-
-/// The one text column `v` of every row.
-pub async fn strings(app: &TestApp, sql: String) -> Vec<String> {
-    app.db
-        .run(move |conn| diesel::sql_query(sql).load::<Text>(conn))
-        .await
-        .expect("query runs")
-        .into_iter()
-        .map(|row| row.v)
-        .collect()
-}
-
-/// `SELECT COUNT(*) AS n …`
-pub async fn count(app: &TestApp, sql: String) -> i64 {
-    app.db.run(move |conn| diesel::sql_query(sql).get_result::<Count>(conn)).await.expect("query runs").n
-}
+pub use crate::sql::{count, int, quoted, strings};
 
 /// Runs one statement.
 pub async fn execute(app: &TestApp, sql: String) {
@@ -242,13 +205,8 @@ pub async fn execute(app: &TestApp, sql: String) {
 }
 
 pub async fn org_id(app: &TestApp, slug: &str) -> i32 {
-    let sql = format!("SELECT id AS v FROM organizations WHERE slug = {}", quoted(slug));
-    app.db
-        .run(move |conn| diesel::sql_query(sql).load::<Int>(conn))
+    int(app, format!("SELECT id AS v FROM organizations WHERE slug = {}", quoted(slug)))
         .await
-        .expect("query runs")
-        .first()
-        .map(|row| row.v)
         .unwrap_or_else(|| panic!("an organization {slug}"))
 }
 
