@@ -43,6 +43,14 @@ pub struct Cli {
     #[arg(long, env = "MONKEYCI_WORKERS")]
     pub workers: Option<usize>,
 
+    /// Failed API-key attempts allowed per client address and minute (then 429).
+    #[arg(long, env = "MONKEYCI_API_FAILURES_PER_MINUTE", default_value_t = 10)]
+    pub api_failures_per_minute: u32,
+
+    /// argon2 key checks that may run at once (default: one per CPU core).
+    #[arg(long, env = "MONKEYCI_ARGON2_CONCURRENCY")]
+    pub argon2_concurrency: Option<usize>,
+
     #[command(flatten)]
     pub platforms: PlatformArgs,
 }
@@ -221,6 +229,9 @@ pub struct Settings {
     pub session_max_age: Duration,
     pub workers: Option<usize>,
     pub platforms: Platforms,
+    pub api_failures_per_minute: u32,
+    /// `None`: one per CPU core.
+    pub argon2_concurrency: Option<usize>,
 }
 
 impl Settings {
@@ -236,6 +247,8 @@ impl Settings {
             session_max_age: Duration::from_secs(7 * 24 * 3600),
             workers: None,
             platforms: Platforms::default(),
+            api_failures_per_minute: 10,
+            argon2_concurrency: None,
         }
     }
 
@@ -257,6 +270,8 @@ impl Settings {
             session_max_age: cli.session_max_age,
             workers: cli.workers,
             platforms,
+            api_failures_per_minute: cli.api_failures_per_minute,
+            argon2_concurrency: cli.argon2_concurrency,
             ..Settings::new(listen, database)
         };
         settings.check_dev_sign_in()?;

@@ -14,11 +14,14 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use url::Url;
 
+use crate::api;
 use crate::auth::csrf::csrf_guard;
+use crate::auth::key_auth::listener::{self, ListenerGuard};
+use crate::auth::key_auth::{AuthSettings, KeyAuthenticator};
 use crate::auth::platforms::Platforms;
 use crate::auth::session_store::DbSessionStore;
 use crate::clock::{Clock, SystemClock};
-use crate::config::Settings;
+use crate::config::{DatabaseTarget, Settings};
 use crate::db::Db;
 use crate::state::AppState;
 use crate::telemetry;
@@ -33,6 +36,8 @@ pub struct Application {
     server: Server,
     addrs: Vec<SocketAddr>,
     state: web::Data<AppState>,
+    /// Stops the PostgreSQL notification listener with the server.
+    _listener: Option<ListenerGuard>,
 }
 
 impl Application {
@@ -71,7 +76,23 @@ impl Application {
         };
 
         let platforms = Platforms::from_settings(&settings.platforms, &public_url)?;
+        let argon2_slots = settings
+            .argon2_concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let key_auth = KeyAuthenticator::new(
+            db.clone(),
+            clock.clone(),
+            &AuthSettings { failures_per_minute: settings.api_failures_per_minute, argon2_slots },
+        );
+        let listener = match &settings.database {
+            DatabaseTarget::Postgres { url } => Some(
+                listener::spawn(url.expose_secret().to_string(), Arc::downgrade(key_auth.cache()))
+                    .context("cannot start the access-change listener")?,
+            ),
+            DatabaseTarget::Sqlite { .. } => None,
+        };
         let state = web::Data::new(AppState {
+            key_auth,
             db: db.clone(),
             clock: clock.clone(),
             settings: Arc::new(settings.clone()),
@@ -109,6 +130,7 @@ impl Application {
                 .wrap(from_fn(add_security_headers))
                 .wrap(from_fn(telemetry::log_requests))
                 .route("/healthz", web::get().to(health::healthz))
+                .service(api::scope())
                 .service(
                     web::scope("/static")
                         .wrap(Compress::default())
@@ -129,7 +151,7 @@ impl Application {
         for listener in listeners {
             server = server.listen(listener)?;
         }
-        Ok(Application { server: server.run(), addrs, state })
+        Ok(Application { server: server.run(), addrs, state, _listener: listener })
     }
 
     pub fn addrs(&self) -> &[SocketAddr] {
@@ -149,7 +171,8 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Application { server, _listener, .. } = self;
+        server.await
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::auth::key_auth::KeyAuthenticator;
 use crate::auth::platforms::Platforms;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub dev_sign_in: bool,
     /// The enabled sign-in platforms.
     pub platforms: Platforms,
+    /// Verifies API keys for `/api/v1`.
+    pub key_auth: KeyAuthenticator,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 
 pub mod csrf;
 pub mod current_user;
+pub mod key_auth;
 pub mod key_hash;
 pub mod org_access;
 pub mod platforms;

@@ -6,9 +6,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::access_changes::announce;
 use super::audit_events::{self, AuditAction};
-use super::schema::{api_keys, users};
-use crate::domain::api_key::KeyKind;
+use super::organizations::Organization;
+use super::schema::{api_keys, organizations, users};
+use super::users::User;
+use crate::domain::access::{AccessChange, Caller, KeyFacts, KeyHolder, OrgRef, UserRef};
+use crate::domain::api_key::{KeyKind, PublicId, ValidUntil};
 
 /// Whose key it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +65,16 @@ pub struct NewKey<'a> {
     pub secret_hash: &'a str,
     pub description: &'a str,
     pub valid_until: Option<NaiveDate>,
-    pub created_by: i32,
+    /// The person who created it (`None`: an organization key, through the API).
+    pub created_by: Option<i32>,
+    /// The hint of the API key that made the request, when it came through the API.
+    pub via_key: Option<&'a str>,
     pub now: NaiveDateTime,
+}
+
+/// "" or " (through the API, key mci_org_3fKx…)", for audit details.
+fn through_api(via_key: Option<&str>) -> String {
+    via_key.map(|hint| format!(" (through the API, key {hint})")).unwrap_or_default()
 }
 
 /// Runs `$then` on `$query` narrowed to the owner's keys. (A macro rather than a
@@ -102,15 +114,15 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
                 api_keys::description.eq(new.description),
                 api_keys::valid_until.eq(new.valid_until),
                 api_keys::created_at.eq(new.now),
-                api_keys::created_by.eq(Some(new.created_by)),
+                api_keys::created_by.eq(new.created_by),
             ))
             .execute(conn)?;
         if let Owner::Organization(org_id) = new.owner {
-            let details = format!("Created API key {hint} “{}”", new.description);
+            let details = format!("Created API key {hint} “{}”{}", new.description, through_api(new.via_key));
             audit_events::record(
                 conn,
                 org_id,
-                Some(new.created_by),
+                new.created_by,
                 AuditAction::ApiKeyCreated,
                 None,
                 &details,
@@ -159,6 +171,24 @@ pub fn page_for_owner(
     Ok(KeyPage { items, total: counted.len() as i64, has_next })
 }
 
+/// An owner's key with its creator's name, by public id, or nothing.
+pub fn item_for_owner(
+    conn: &mut DbConnection,
+    owner: Owner,
+    public_id: &str,
+) -> QueryResult<Option<KeyListItem>> {
+    let row: Option<(ApiKey, Option<String>)> = for_owner!(
+        owner,
+        api_keys::table.left_join(users::table.on(users::id.nullable().eq(api_keys::created_by))),
+        |q| q
+            .filter(api_keys::public_id.eq(public_id))
+            .select((ApiKey::as_select(), users::display_name.nullable()))
+            .first(conn)
+            .optional()
+    )?;
+    Ok(row.map(|(key, created_by_name)| KeyListItem { key, created_by_name }))
+}
+
 /// An owner's key by public id, or nothing (also when it is someone else's).
 pub fn find_for_owner(conn: &mut DbConnection, owner: Owner, public_id: &str) -> QueryResult<Option<ApiKey>> {
     for_owner!(owner, api_keys::table, |q| q
@@ -174,7 +204,8 @@ pub fn delete_for_owner(
     conn: &mut DbConnection,
     owner: Owner,
     public_id: &str,
-    actor: i32,
+    actor: Option<i32>,
+    via_key: Option<&str>,
     hint: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<ApiKey>> {
@@ -183,12 +214,74 @@ pub fn delete_for_owner(
             return Ok(None);
         };
         diesel::delete(api_keys::table.find(key.id)).execute(conn)?;
+        announce(conn, AccessChange::KeyDeleted { public_id: key.public_id.clone() })?;
         if let Owner::Organization(org_id) = owner {
-            let details = format!("Deleted API key {hint} “{}”", key.description);
-            audit_events::record(conn, org_id, Some(actor), AuditAction::ApiKeyDeleted, None, &details, now)?;
+            let details = format!("Deleted API key {hint} “{}”{}", key.description, through_api(via_key));
+            audit_events::record(conn, org_id, actor, AuditAction::ApiKeyDeleted, None, &details, now)?;
         }
         Ok(Some(key))
     })
+}
+
+/// What verifying a request needs: who the key speaks for (with the owner's
+/// memberships as of now) and the stored hash of its secret.
+pub struct KeyForVerification {
+    pub caller: Caller,
+    pub secret_hash: String,
+}
+
+/// The key with this public id and its holder, or nothing. One indexed read for
+/// the key, one for its owner (and, for a user key, the memberships).
+pub fn load_for_verification(
+    conn: &mut DbConnection,
+    public_id: &PublicId,
+) -> QueryResult<Option<KeyForVerification>> {
+    let found: Option<(ApiKey, String)> = api_keys::table
+        .filter(api_keys::public_id.eq(public_id.as_str()))
+        .select((ApiKey::as_select(), api_keys::secret_hash))
+        .first(conn)
+        .optional()?;
+    let Some((key, secret_hash)) = found else {
+        return Ok(None);
+    };
+    let holder = match (key.organization_id, key.user_id) {
+        (Some(org_id), None) => {
+            let org: Option<(i32, String, String)> = organizations::table
+                .find(org_id)
+                .select((organizations::id, organizations::slug, organizations::name))
+                .first(conn)
+                .optional()?;
+            let Some((id, slug, name)) = org else { return Ok(None) };
+            KeyHolder::Organization(OrgRef { id, slug, name })
+        }
+        (None, Some(user_id)) => {
+            let Some(user) = User::find(conn, user_id)? else { return Ok(None) };
+            let memberships = Organization::for_user(conn, user_id)?
+                .into_iter()
+                .map(|(org, role)| (OrgRef { id: org.id, slug: org.slug, name: org.name }, role))
+                .collect();
+            KeyHolder::User { user: UserRef { id: user.id, display_name: user.display_name }, memberships }
+        }
+        _ => return Ok(None),
+    };
+    let kind = match holder {
+        KeyHolder::Organization(_) => KeyKind::Organization,
+        KeyHolder::User { .. } => KeyKind::User,
+    };
+    let facts = KeyFacts {
+        id: key.id,
+        public_id: public_id.clone(),
+        kind,
+        description: key.description,
+        valid_until: key.valid_until.map(ValidUntil::from_date),
+        created_at: key.created_at.and_utc(),
+    };
+    Ok(Some(KeyForVerification { caller: Caller { key: facts, holder }, secret_hash }))
+}
+
+/// Records a use of the key (the caller decides how often: at most once a minute).
+pub fn touch_last_used(conn: &mut DbConnection, key_id: i32, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(api_keys::table.find(key_id)).set(api_keys::last_used_at.eq(now)).execute(conn).map(drop)
 }
 
 /// The stored hash of a key's secret, by public id (for verification).

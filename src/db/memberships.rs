@@ -5,9 +5,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::access_changes::announce;
 use super::audit_events::{self, AuditAction};
 use super::organizations::Organization;
 use super::schema::{memberships, users};
+use crate::domain::access::AccessChange;
 use crate::domain::organization::Role;
 
 /// A member as the members page shows them.
@@ -91,6 +93,7 @@ pub fn add_member(
             memberships::created_at.eq(now),
         ))
         .execute(conn)?;
+    announce(conn, AccessChange::MembershipChanged { user_id })?;
     let details = format!("{} joined as {}", display_name(conn, user_id)?, role.label().to_lowercase());
     audit_events::record(conn, org_id, actor, AuditAction::MemberJoined, Some(user_id), &details, now)?;
     Ok(MembershipChange::Done)
@@ -123,6 +126,7 @@ pub fn change_role(
         )
         .set(memberships::role.eq(role.as_str()))
         .execute(conn)?;
+        announce(conn, AccessChange::MembershipChanged { user_id: target })?;
         let details = format!(
             "{} changed from {} to {}",
             display_name(conn, target)?,
@@ -165,6 +169,7 @@ pub fn remove(
                 .filter(memberships::user_id.eq(target)),
         )
         .execute(conn)?;
+        announce(conn, AccessChange::MembershipChanged { user_id: target })?;
         let name = display_name(conn, target)?;
         let (action, details) = if actor == target {
             (AuditAction::MemberLeft, format!("{name} left"))

@@ -4,6 +4,7 @@
 //! (`users.rs`, `sessions.rs`, …). Blocking diesel work runs through [`Db::run`],
 //! which moves it off the async threads.
 
+pub mod access_changes;
 pub mod api_keys;
 pub mod audit_events;
 pub mod identities;
@@ -15,6 +16,7 @@ pub mod sessions;
 pub mod users;
 
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -24,6 +26,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use secrecy::ExposeSecret;
 
 use crate::config::DatabaseTarget;
+use crate::domain::access::AccessChange;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -98,11 +101,15 @@ impl ManageConnection for ConnectionManager {
 pub type DbPool = Pool<ConnectionManager>;
 pub type PooledConn = PooledConnection<ConnectionManager>;
 
+/// Called with every access change this instance's own work announced.
+pub type AccessChangeHook = Arc<dyn Fn(&AccessChange) + Send + Sync>;
+
 /// The pool plus the one way handlers reach it.
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
     kind: DbKind,
+    on_access_change: Arc<OnceLock<AccessChangeHook>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,23 +145,38 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| DbSetupError::Pool(e.to_string()))?;
-        Ok(Db { pool, kind })
+        Ok(Db { pool, kind, on_access_change: Arc::new(OnceLock::new()) })
     }
 
     pub fn kind(&self) -> DbKind {
         self.kind
     }
 
-    /// Runs blocking database work on the blocking thread pool.
+    /// Sets who hears about the access changes this instance makes (once: the cache).
+    pub fn on_access_change(&self, hook: AccessChangeHook) {
+        let _ = self.on_access_change.set(hook);
+    }
+
+    /// Runs blocking database work on the blocking thread pool, then passes the
+    /// access changes it announced to the hook.
     pub async fn run<T, F>(&self, work: F) -> Result<T, crate::error::AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, diesel::result::Error> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let hook = self.on_access_change.clone();
         actix_web::rt::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(crate::error::AppError::internal)?;
-            work(&mut conn).map_err(crate::error::AppError::from)
+            access_changes::take_announced();
+            let result = pool
+                .get()
+                .map_err(crate::error::AppError::internal)
+                .and_then(|mut conn| work(&mut conn).map_err(crate::error::AppError::from));
+            let changes = access_changes::take_announced();
+            if let Some(hook) = hook.get() {
+                changes.iter().for_each(|change| hook(change));
+            }
+            result
         })
         .await
         .map_err(crate::error::AppError::internal)?

@@ -5,8 +5,10 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::DbConnection;
+use super::access_changes::announce;
 use super::audit_events::{self, AuditAction};
 use super::schema::{memberships, organizations};
+use crate::domain::access::AccessChange;
 use crate::domain::organization::{OrgName, OrgSlug, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -36,6 +38,10 @@ struct NewOrganization<'a> {
 pub struct SlugTaken;
 
 impl Organization {
+    pub fn find_by_id(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Organization>> {
+        organizations::table.find(id).select(Organization::as_select()).first(conn).optional()
+    }
+
     pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Organization>> {
         organizations::table
             .filter(organizations::slug.eq(slug))
@@ -78,6 +84,7 @@ impl Organization {
                     memberships::created_at.eq(now),
                 ))
                 .execute(conn)?;
+            announce(conn, AccessChange::MembershipChanged { user_id: creator })?;
             let details = format!("Created {} ({})", org.name, org.slug);
             audit_events::record(
                 conn,
@@ -115,6 +122,7 @@ impl Organization {
                     organizations::updated_at.eq(now),
                 ))
                 .execute(conn)?;
+            announce(conn, AccessChange::OrganizationChanged { org_id: org.id })?;
             let details = format!("Renamed from {} to {}", org.name, name.as_str());
             audit_events::record(
                 conn,

@@ -1,5 +1,6 @@
 //! The rules of the product, free of HTTP and SQL: values here exist only if valid.
 
+pub mod access;
 pub mod api_key;
 pub mod display_name;
 pub mod identity;

@@ -7,8 +7,10 @@ mod config;
 mod csrf;
 mod errors;
 mod headers;
+#[macro_use]
 mod keys;
 mod orgs;
+mod rest;
 mod sessions;
 mod sign_in;
 mod sql;

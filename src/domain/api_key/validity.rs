@@ -121,6 +121,15 @@ impl KeyStatus {
         }
     }
 
+    /// The value the API sends.
+    pub fn code(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::ExpiresSoon => "expires_soon",
+            KeyStatus::Expired => "expired",
+        }
+    }
+
     pub fn badge_class(self) -> &'static str {
         match self {
             KeyStatus::Active => "badge badge-success",

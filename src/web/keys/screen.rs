@@ -9,12 +9,12 @@ use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::KeyScope;
-use crate::auth::key_hash::hash_secret_blocking;
 use crate::auth::session::{self, Flash, NewKeyNotice};
-use crate::db::api_keys::{self, KeyListItem, NewKey};
+use crate::db::api_keys::{self, KeyListItem};
 use crate::domain::api_key::validity::{human_date, latest_allowed, suggestion};
-use crate::domain::api_key::{Description, KeyStatus, PublicId, ValidUntil, generate, time_ago};
+use crate::domain::api_key::{KeyStatus, PublicId, ValidUntil, time_ago};
 use crate::error::AppError;
+use crate::services::api_keys::{self as keys, Actor, NewKeyInput};
 use crate::state::AppState;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, render, see_other};
@@ -222,52 +222,28 @@ pub async fn create(
     session: &Session,
     form: CreateForm,
 ) -> Result<HttpResponse, AppError> {
-    let today = state.clock.now().date_naive();
-    let description = Description::parse(&form.description);
-    let valid_until = ValidUntil::parse_form(&form.valid_until, today, scope.max_days());
-    let (description, valid_until) = match (description, valid_until) {
-        (Ok(d), Ok(v)) => (d, v),
-        (d, v) => {
+    let input = NewKeyInput { description: &form.description, valid_until: &form.valid_until };
+    let actor = Actor { user_id: Some(actor), via_key: None };
+    let created = match keys::create(state, scope.owner(), scope.max_days(), actor, input).await? {
+        Ok(created) => created,
+        Err(errors) => {
             let state_of_form = FormState {
                 description: form.description.clone(),
                 valid_until: form.valid_until.clone(),
-                description_error: d.err().map(|e| e.to_string()),
-                valid_until_error: v.err().map(|e| e.to_string()),
+                description_error: errors.description.map(|e| e.to_string()),
+                valid_until_error: errors.valid_until.map(|e| e.to_string()),
             };
             return render_list(req, scope, state, 1, state_of_form, None, StatusCode::UNPROCESSABLE_ENTITY)
                 .await;
         }
     };
-    let token = generate(scope.kind());
-    let hint = token.public_id.hint(scope.kind());
-    let secret_hash = hash_secret_blocking(token.secret.expose().to_string()).await?;
-    let owner = scope.owner();
-    let now = state.clock.now_naive();
-    let (public_id, description_text, hint_for_db) =
-        (token.public_id.as_str().to_string(), description.as_str().to_string(), hint.clone());
-    state
-        .db
-        .run(move |conn| {
-            let new = NewKey {
-                public_id: &public_id,
-                owner,
-                secret_hash: &secret_hash,
-                description: &description_text,
-                valid_until: valid_until.map(ValidUntil::date),
-                created_by: actor,
-                now,
-            };
-            api_keys::insert(conn, &new, &hint_for_db)
-        })
-        .await?;
-    tracing::info!(key = token.public_id.as_str(), kind = ?scope.kind(), user_id = actor, "API key created");
     session::put_new_key(
         session,
         &NewKeyNotice {
             list_url: scope.base_url(),
-            token: token.to_token_string(),
-            hint,
-            description: description.as_str().to_string(),
+            token: created.token.to_token_string(),
+            hint: created.hint,
+            description: created.key.description,
         },
     );
     Ok(see_other(&scope.base_url()))
@@ -303,17 +279,9 @@ pub async fn delete(
     session: &Session,
     public_id: &str,
 ) -> Result<HttpResponse, AppError> {
-    let public_id = PublicId::parse(public_id).ok_or(AppError::NotFound)?;
-    let hint = public_id.hint(scope.kind());
-    let owner = scope.owner();
-    let now = state.clock.now_naive();
-    let (lookup, hint_for_db) = (public_id.as_str().to_string(), hint.clone());
-    let deleted = state
-        .db
-        .run(move |conn| api_keys::delete_for_owner(conn, owner, &lookup, actor, &hint_for_db, now))
-        .await?;
-    let key = deleted.ok_or(AppError::NotFound)?;
-    tracing::info!(key = public_id.as_str(), user_id = actor, "API key deleted");
+    let actor = Actor { user_id: Some(actor), via_key: None };
+    let (key, hint) =
+        keys::delete(state, scope.owner(), public_id, actor).await?.ok_or(AppError::NotFound)?;
     session::push_flash(
         session,
         Flash::success(format!("The API key {hint} “{}” was deleted. It no longer works.", key.description)),

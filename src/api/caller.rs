@@ -1,0 +1,111 @@
+//! `ApiCaller`: the extractor every authenticated endpoint takes. It reads the
+//! `Authorization` header (`Bearer <key>` or `Token <key>`) and asks the key
+//! authenticator who the key speaks for, as of this request.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use super::error::ApiError;
+use crate::auth::key_auth::AuthFailure;
+use crate::domain::access::{Caller, Reach};
+use crate::state::AppState;
+
+pub struct ApiCaller(pub Arc<Caller>);
+
+impl ApiCaller {
+    /// The organization `slug`, if this key reaches it; otherwise 404, whether
+    /// the organization exists or not.
+    pub fn reach(&self, slug: &str) -> Result<Reach<'_>, ApiError> {
+        self.0.reach(slug).ok_or(ApiError::NotFound)
+    }
+
+    /// The organization `slug`, if this key may manage its keys (404 outside
+    /// its reach, 403 for a member's user key).
+    pub fn key_admin_of(&self, slug: &str) -> Result<Reach<'_>, ApiError> {
+        let reach = self.reach(slug)?;
+        if !reach.can_manage_keys() {
+            return Err(ApiError::Forbidden(format!(
+                "Managing the API keys of {} needs the admin role; you are a member.",
+                reach.org.name
+            )));
+        }
+        Ok(reach)
+    }
+
+    /// The hint of the key making the request, for audit entries.
+    pub fn hint(&self) -> String {
+        self.0.key.hint()
+    }
+}
+
+impl FromRequest for ApiCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<ApiCaller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = token_in(req.headers());
+        let state = req.app_data::<Data<AppState>>().cloned();
+        let client = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
+        Box::pin(async move {
+            let token = token.map_err(ApiError::Unauthorized)?;
+            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no application state")))?;
+            let caller = state.key_auth.authenticate(&token, client).await?;
+            Ok(ApiCaller(caller))
+        })
+    }
+}
+
+/// The key from `Authorization: Bearer <key>` (or MonkeyCI's `Token <key>`).
+fn token_in(headers: &HeaderMap) -> Result<String, AuthFailure> {
+    let mut values = headers.get_all(AUTHORIZATION);
+    let value = values.next().ok_or(AuthFailure::Missing)?;
+    if values.next().is_some() {
+        return Err(AuthFailure::BadHeader);
+    }
+    let value = value.to_str().map_err(|_| AuthFailure::BadHeader)?.trim();
+    let (scheme, token) = value.split_once(' ').ok_or(AuthFailure::BadHeader)?;
+    if !(scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token")) {
+        return Err(AuthFailure::BadHeader);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AuthFailure::Missing);
+    }
+    Ok(token.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn bearer_and_token_schemes_are_accepted_in_any_case() {
+        assert_eq!(token_in(&headers(&["Bearer abc"])).unwrap(), "abc");
+        assert_eq!(token_in(&headers(&["token  abc "])).unwrap(), "abc");
+        assert_eq!(token_in(&headers(&["BEARER abc"])).unwrap(), "abc");
+    }
+
+    #[test]
+    fn other_schemes_and_repeated_headers_are_refused() {
+        assert!(matches!(token_in(&headers(&[])), Err(AuthFailure::Missing)));
+        assert!(matches!(token_in(&headers(&["Bearer "])), Err(AuthFailure::BadHeader)));
+        assert!(matches!(token_in(&headers(&["Basic dXNlcjpwYXNz"])), Err(AuthFailure::BadHeader)));
+        assert!(matches!(token_in(&headers(&["abc"])), Err(AuthFailure::BadHeader)));
+        assert!(matches!(token_in(&headers(&["Bearer a", "Bearer b"])), Err(AuthFailure::BadHeader)));
+    }
+}

@@ -1,0 +1,205 @@
+//! The API's one error type and its mapping to HTTP: always a JSON body
+//! `{"error": {"code", "message"}}` (plus `fields` for 422), never HTML.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use super::model::{ErrorBody, ErrorDetail};
+use crate::auth::key_auth::AuthFailure;
+use crate::domain::api_key::validity::human_date;
+use crate::error::AppError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication failed")]
+    Unauthorized(AuthFailure),
+    #[error("an API key was sent in the URL")]
+    KeyInQuery,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// Field name → what is wrong with it.
+    #[error("validation failed")]
+    Validation(BTreeMap<String, String>),
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn field(name: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(BTreeMap::from([(name.to_string(), message.into())]))
+    }
+
+    /// The machine-readable code clients can branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(failure) => match failure {
+                AuthFailure::Missing => "missing_key",
+                AuthFailure::BadHeader => "bad_authorization_header",
+                AuthFailure::Malformed(_) => "malformed_key",
+                AuthFailure::Invalid => "invalid_key",
+                AuthFailure::Expired { .. } => "expired_key",
+                AuthFailure::RateLimited { .. } => "rate_limited",
+                AuthFailure::Busy => "busy",
+                AuthFailure::Internal(_) => "internal",
+            },
+            ApiError::KeyInQuery => "key_in_query",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// The sentence for the person reading the client's output.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Unauthorized(failure) => match failure {
+                AuthFailure::Missing => "This endpoint needs an API key: send it as \
+                    `Authorization: Bearer <key>`."
+                    .into(),
+                AuthFailure::BadHeader => {
+                    "The Authorization header must be `Bearer <key>` (or `Token <key>`), \
+                    sent once."
+                        .into()
+                }
+                AuthFailure::Malformed(reason) => {
+                    format!("The API key is malformed: {reason}. Copy the whole key again.")
+                }
+                AuthFailure::Invalid => {
+                    "The API key is not valid: it was deleted, or it never existed.".into()
+                }
+                AuthFailure::Expired { valid_until } => format!(
+                    "The API key expired: it was usable until the end of {} UTC. Create a new key.",
+                    human_date(valid_until.pred_opt().unwrap_or(*valid_until))
+                ),
+                AuthFailure::RateLimited { retry_after } => {
+                    format!("Too many failed attempts from your address. Try again in {retry_after} s.")
+                }
+                AuthFailure::Busy => "The server is busy checking keys. Try again in a moment.".into(),
+                AuthFailure::Internal(_) => internal_message(),
+            },
+            ApiError::KeyInQuery => "API keys are not accepted in the URL, where logs and browser history \
+                would keep them: send the key as `Authorization: Bearer <key>`, and consider this one \
+                exposed (delete it and create a new one)."
+                .into(),
+            ApiError::BadRequest(message) | ApiError::Forbidden(message) => message.clone(),
+            ApiError::NotFound => "Not found, or not within this key's reach.".into(),
+            ApiError::MethodNotAllowed => "This method is not allowed here.".into(),
+            ApiError::PayloadTooLarge => "The request body is too large.".into(),
+            ApiError::UnsupportedMediaType => {
+                "Send the body as JSON (`Content-Type: application/json`).".into()
+            }
+            ApiError::Validation(fields) => {
+                let list =
+                    fields.iter().map(|(name, message)| format!("{name}: {message}")).collect::<Vec<_>>();
+                format!("The request has invalid fields. {}", list.join(" "))
+            }
+            ApiError::Internal(_) => internal_message(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Unauthorized(AuthFailure::RateLimited { retry_after }) => Some(*retry_after),
+            ApiError::Unauthorized(AuthFailure::Busy) => Some(1),
+            _ => None,
+        }
+    }
+}
+
+fn internal_message() -> String {
+    "Something went wrong on our side. It has been logged; please try again.".into()
+}
+
+impl From<AuthFailure> for ApiError {
+    fn from(failure: AuthFailure) -> Self {
+        match failure {
+            AuthFailure::Internal(e) => ApiError::from(e),
+            other => ApiError::Unauthorized(other),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::NotFound => ApiError::NotFound,
+            AppError::Forbidden => ApiError::Forbidden("This key may not do that.".into()),
+            AppError::BadRequest(message) => ApiError::BadRequest(message),
+            AppError::PayloadTooLarge => ApiError::PayloadTooLarge,
+            AppError::Internal(e) => ApiError::Internal(e),
+            other => ApiError::Internal(anyhow::anyhow!("unexpected web error in the API: {other}")),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(failure) => match failure {
+                AuthFailure::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AuthFailure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                AuthFailure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNAUTHORIZED,
+            },
+            ApiError::KeyInQuery | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = %format!("{cause:#}"), "API request failed");
+        }
+        let fields = match self {
+            ApiError::Validation(fields) => Some(fields.clone()),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code().to_string(), message: self.message(), fields },
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if matches!(
+            self,
+            ApiError::Unauthorized(
+                AuthFailure::Missing
+                    | AuthFailure::BadHeader
+                    | AuthFailure::Malformed(_)
+                    | AuthFailure::Invalid
+                    | AuthFailure::Expired { .. }
+            )
+        ) {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"monkeyci\""),
+            ));
+        }
+        response.json(body)
+    }
+}

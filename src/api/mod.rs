@@ -1,0 +1,75 @@
+//! The REST API under `/api/v1` (SPEC §5): JSON in and out, authenticated by
+//! API keys. Handlers parse, ask [`caller::ApiCaller`] who is calling, call the
+//! domain and storage, and answer with the types of [`model`].
+
+pub mod caller;
+pub mod error;
+mod json_errors;
+mod keys;
+pub mod model;
+pub mod openapi;
+mod orgs;
+mod views;
+mod whoami;
+
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, JsonConfig};
+use actix_web::{Scope, error::JsonPayloadError};
+
+use error::ApiError;
+
+/// Request bodies are small (a description and a date).
+const MAX_BODY: usize = 16 * 1024;
+
+pub fn scope() -> Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/api/v1")
+        .wrap(from_fn(json_errors::refuse_keys_in_query))
+        .wrap(from_fn(json_errors::json_error_bodies))
+        .app_data(JsonConfig::default().limit(MAX_BODY).error_handler(|error, _| json_error(error).into()))
+        .route("/openapi.json", web::get().to(openapi::document))
+        .route("/whoami", web::get().to(whoami::whoami))
+        .route("/orgs", web::get().to(orgs::list))
+        .route("/orgs/{org}", web::get().to(orgs::show))
+        .route("/orgs/{org}/members", web::get().to(orgs::members))
+        .service(
+            web::resource("/orgs/{org}/keys")
+                .route(web::get().to(keys::list_org_keys))
+                .route(web::post().to(keys::create_org_key)),
+        )
+        .service(
+            web::resource("/orgs/{org}/keys/{id}")
+                .route(web::get().to(keys::get_org_key))
+                .route(web::delete().to(keys::delete_org_key)),
+        )
+        .service(
+            web::resource("/user/keys")
+                .route(web::get().to(keys::list_user_keys))
+                .route(web::post().to(keys::create_user_key)),
+        )
+        .service(
+            web::resource("/user/keys/{id}")
+                .route(web::get().to(keys::get_user_key))
+                .route(web::delete().to(keys::delete_user_key)),
+        )
+        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }))
+}
+
+fn json_error(error: JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::field("body", e.to_string()),
+        JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("The body is not valid JSON: {e}.")),
+        other => ApiError::BadRequest(format!("The body could not be read: {other}.")),
+    }
+}

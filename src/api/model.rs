@@ -1,0 +1,159 @@
+//! The JSON the API sends and receives. The `monkeyci` client reads the same
+//! types, so the two cannot drift apart; the OpenAPI document is derived from them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Every error: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `missing_key`, `malformed_key`, `invalid_key`, `expired_key`,
+    /// `key_in_query`, `rate_limited`, `forbidden`, `not_found`, `validation_failed`, …
+    #[schema(example = "invalid_key")]
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// With `validation_failed`: field name → what is wrong with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserInfo {
+    pub id: i32,
+    pub display_name: String,
+}
+
+/// An organization as the caller reaches it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrgAccess {
+    #[schema(example = "acme")]
+    pub slug: String,
+    pub name: String,
+    /// The user's role (`admin` or `member`); `null` for an organization key,
+    /// which acts for the organization itself.
+    #[schema(example = "admin")]
+    pub role: Option<String>,
+    /// Whether this key may list, create and delete the organization's keys.
+    pub can_manage_keys: bool,
+}
+
+/// The key making the request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeyIdentity {
+    /// The public key id (16 characters): safe to show and log.
+    pub id: String,
+    /// `organization` or `user`.
+    pub kind: String,
+    #[schema(example = "mci_org_3fKx…")]
+    pub hint: String,
+    pub description: String,
+    /// The key is refused from this date (00:00 UTC) on; `null`: never expires.
+    pub valid_until: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Whoami {
+    pub key: KeyIdentity,
+    /// The owner of a user key; `null` for an organization key.
+    pub user: Option<UserInfo>,
+    /// The owner of an organization key; `null` for a user key.
+    pub organization: Option<OrgAccess>,
+    /// Every organization the key reaches, as of this request.
+    pub organizations: Vec<OrgAccess>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrgList {
+    pub organizations: Vec<OrgAccess>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrgDetails {
+    pub slug: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// See `OrgAccess.role`.
+    pub role: Option<String>,
+    pub can_manage_keys: bool,
+    /// Policy: the longest lifetime of new keys, in days; `null`: no limit.
+    pub max_key_lifetime_days: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberInfo {
+    pub user: UserInfo,
+    /// `admin` or `member`.
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberList {
+    pub members: Vec<MemberInfo>,
+}
+
+/// An API key as lists show it: never the token, never the hash.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApiKeyInfo {
+    /// The public key id, used in URLs.
+    #[schema(example = "3fKxQ9a0LmP2sT7v")]
+    pub id: String,
+    /// `organization` or `user`.
+    pub kind: String,
+    #[schema(example = "mci_org_3fKx…")]
+    pub hint: String,
+    pub description: String,
+    /// Refused from this date (00:00 UTC) on; `null`: never expires.
+    pub valid_until: Option<NaiveDate>,
+    /// `active`, `expires_soon` (under 7 days left) or `expired`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    /// `null` when the creator's account is gone or an organization key created it.
+    pub created_by: Option<UserInfo>,
+    /// May lag up to a minute.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeyList {
+    pub keys: Vec<ApiKeyInfo>,
+    pub page: u32,
+    pub per_page: u32,
+    /// The number of keys, counted up to 1,000 (`total_is_capped`: there are more).
+    pub total: i64,
+    pub total_is_capped: bool,
+    /// The next page's number, or `null` on the last page.
+    pub next_page: Option<u32>,
+}
+
+/// What a new key needs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct NewKeyRequest {
+    /// 1 to 200 characters after trimming.
+    #[schema(example = "Deploys from CI")]
+    pub description: String,
+    /// `YYYY-MM-DD`, after today (UTC): the key is refused from that date on.
+    /// `null` or absent: never expires (unless the organization's policy requires a date).
+    #[serde(default)]
+    #[schema(example = "2027-03-01")]
+    pub valid_until: Option<String>,
+}
+
+/// A new key, with its token: the only time the token is ever sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub key: ApiKeyInfo,
+    /// The whole token. Store it now: it cannot be shown again.
+    pub token: String,
+}

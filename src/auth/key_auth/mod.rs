@@ -1,0 +1,220 @@
+//! Verifying API keys (SPEC §2 "Storage and verification").
+//!
+//! parse (no I/O for junk) → the cached entry, if fresh and the secret's SHA-256
+//! matches → else the key row by public id → argon2 (bounded: at most
+//! `argon2_slots` at once) → cache. Expiry is checked on every request against
+//! the clock. Every failure pays one argon2 check and counts against the
+//! client's address; a client over its allowance is refused without any work
+//! (429), except for a key already verified and cached, which stays cheap.
+
+mod cache;
+mod failure_limit;
+mod last_used;
+pub mod listener;
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+
+pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
+pub use failure_limit::FailureLimiter;
+use last_used::LastUsed;
+
+use super::key_hash::{hash_secret, verify_secret};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::db::api_keys::{self, KeyForVerification};
+use crate::domain::access::Caller;
+use crate::domain::api_key::{ParsedToken, TokenError};
+use crate::error::AppError;
+
+/// Requests waiting for an argon2 slot at most; more are told to come back.
+const MAX_ARGON2_WAITING: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("no API key")]
+    Missing,
+    /// An `Authorization` header that is not `Bearer <key>` or `Token <key>`.
+    #[error("unusable Authorization header")]
+    BadHeader,
+    #[error("malformed API key: {0}")]
+    Malformed(TokenError),
+    /// Unknown public id (never existed, or deleted) or wrong secret.
+    #[error("the API key is not valid")]
+    Invalid,
+    #[error("the API key expired")]
+    Expired { valid_until: NaiveDate },
+    #[error("too many failed attempts")]
+    RateLimited { retry_after: u64 },
+    #[error("too many key checks at once")]
+    Busy,
+    #[error(transparent)]
+    Internal(#[from] AppError),
+}
+
+pub struct KeyAuthenticator {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    cache: Arc<KeyCache>,
+    limiter: FailureLimiter,
+    argon2_slots: Semaphore,
+    argon2_waiting: AtomicUsize,
+    last_used: LastUsed,
+    /// A hash no secret matches, so unknown keys pay the same argon2 cost.
+    decoy_hash: OnceLock<String>,
+}
+
+pub struct AuthSettings {
+    pub failures_per_minute: u32,
+    pub argon2_slots: usize,
+}
+
+impl KeyAuthenticator {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: &AuthSettings) -> KeyAuthenticator {
+        let cache = Arc::new(KeyCache::default());
+        let hook_cache = Arc::downgrade(&cache);
+        db.on_access_change(Arc::new(move |change| {
+            if let Some(cache) = hook_cache.upgrade() {
+                cache.apply(change);
+            }
+        }));
+        KeyAuthenticator {
+            db,
+            clock,
+            cache,
+            limiter: FailureLimiter::new(settings.failures_per_minute),
+            argon2_slots: Semaphore::new(settings.argon2_slots.max(1)),
+            argon2_waiting: AtomicUsize::new(0),
+            last_used: LastUsed::default(),
+            decoy_hash: OnceLock::new(),
+        }
+    }
+
+    pub fn cache(&self) -> &Arc<KeyCache> {
+        &self.cache
+    }
+
+    /// Who `token` speaks for, as of now.
+    pub async fn authenticate(&self, token: &str, client: IpAddr) -> Result<Arc<Caller>, AuthFailure> {
+        let now = self.clock.now();
+        let parsed = match ParsedToken::parse(token) {
+            Ok(parsed) => parsed,
+            Err(reason) => {
+                self.limiter.record_failure(client, now);
+                return Err(AuthFailure::Malformed(reason));
+            }
+        };
+        let digest: [u8; 32] = Sha256::digest(parsed.secret.expose().as_bytes()).into();
+        let cached = self.cache.get(parsed.public_id.as_str());
+        if let Some(entry) = &cached
+            && entry.is_fresh(now)
+            && bool::from(entry.digest.ct_eq(&digest))
+        {
+            return self.admit(entry.caller.clone());
+        }
+        if let Some(retry_after) = self.limiter.retry_after(client, now) {
+            tracing::info!(key = parsed.public_id.as_str(), "API key refused: too many failed attempts");
+            return Err(AuthFailure::RateLimited { retry_after });
+        }
+
+        let generation = self.cache.generation();
+        let public_id = parsed.public_id.clone();
+        let loaded = self.db.run(move |conn| api_keys::load_for_verification(conn, &public_id)).await?;
+        let Some(KeyForVerification { caller, secret_hash }) = loaded else {
+            self.pay_for_failure(&parsed).await?;
+            self.limiter.record_failure(client, now);
+            tracing::info!(key = parsed.public_id.as_str(), "API key refused: unknown key");
+            return Err(AuthFailure::Invalid);
+        };
+        let known_secret = cached
+            .as_ref()
+            .is_some_and(|entry| entry.secret_hash == secret_hash && bool::from(entry.digest.ct_eq(&digest)));
+        if !known_secret && !self.verify(&parsed, &secret_hash).await? {
+            self.limiter.record_failure(client, now);
+            tracing::info!(key = parsed.public_id.as_str(), "API key refused: wrong secret");
+            return Err(AuthFailure::Invalid);
+        }
+        let caller = Arc::new(caller);
+        self.cache.insert(generation, Entry { caller: caller.clone(), secret_hash, digest, loaded_at: now });
+        self.admit(caller)
+    }
+
+    /// A verified key: refused if expired, otherwise its use is recorded (at most
+    /// once a minute) and the caller let in.
+    fn admit(&self, caller: Arc<Caller>) -> Result<Arc<Caller>, AuthFailure> {
+        let now = self.clock.now();
+        if let Some(valid_until) = caller.key.valid_until
+            && !valid_until.is_usable_at(now)
+        {
+            tracing::info!(key = caller.key.public_id.as_str(), "API key refused: expired");
+            return Err(AuthFailure::Expired { valid_until: valid_until.date() });
+        }
+        if self.last_used.is_due(caller.key.id, now) {
+            let (db, key_id, at) = (self.db.clone(), caller.key.id, now.naive_utc());
+            actix_web::rt::spawn(async move {
+                if let Err(e) = db.run(move |conn| api_keys::touch_last_used(conn, key_id, at)).await {
+                    tracing::warn!(error = %e, "could not record a key's last use");
+                }
+            });
+        }
+        Ok(caller)
+    }
+
+    async fn verify(&self, parsed: &ParsedToken, secret_hash: &str) -> Result<bool, AuthFailure> {
+        let (secret, hash) = (parsed.secret.expose().to_string(), secret_hash.to_string());
+        self.with_argon2_slot(move || verify_secret(&secret, &hash)).await
+    }
+
+    /// The argon2 check an unknown key would have cost, so failures all take as long.
+    async fn pay_for_failure(&self, parsed: &ParsedToken) -> Result<(), AuthFailure> {
+        let secret = parsed.secret.expose().to_string();
+        let decoy = self.decoy_hash.get().cloned();
+        let made = self
+            .with_argon2_slot(move || match decoy {
+                Some(decoy) => (verify_secret(&secret, &decoy), None),
+                None => (false, hash_secret(&secret).ok()),
+            })
+            .await?;
+        if let (_, Some(hash)) = made {
+            let _ = self.decoy_hash.set(hash);
+        }
+        Ok(())
+    }
+
+    async fn with_argon2_slot<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthFailure> {
+        if self.argon2_slots.available_permits() == 0
+            && self.argon2_waiting.load(Ordering::Relaxed) >= MAX_ARGON2_WAITING
+        {
+            return Err(AuthFailure::Busy);
+        }
+        let waiting = Waiting::enter(&self.argon2_waiting);
+        let _slot = self.argon2_slots.acquire().await.map_err(AppError::internal)?;
+        drop(waiting);
+        actix_web::web::block(work).await.map_err(|e| AuthFailure::Internal(AppError::internal(e)))
+    }
+}
+
+/// Counts a request while it waits for an argon2 slot.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,135 @@
+//! The command line, as clap reads it. The key and the URL are not read from the
+//! environment here: [`super::settings`] resolves them, so it can say where each came from.
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "monkeyci",
+    version,
+    about = "MonkeyCI from the command line: who a key is, its organizations, and API keys.",
+    after_help = "The key and the server come from --api-key/--url, else MONKEYCI_API_KEY/MONKEYCI_URL, \
+                  else the config file that `monkeyci login` writes \
+                  ($XDG_CONFIG_HOME/monkeyci/config.yaml or ~/.config/monkeyci/config.yaml).\n\
+                  Exit codes: 0 success, 1 failure, 2 usage, 3 the key was refused.",
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// The API key (default: MONKEYCI_API_KEY, then the config file).
+    #[arg(long, global = true, value_name = "KEY")]
+    pub api_key: Option<String>,
+
+    /// The server's URL (default: MONKEYCI_URL, then the config file, then http://127.0.0.1:8080).
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Print the server's JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a key (--api-key) and save it, with --url and --org, to the config file.
+    Login(LoginArgs),
+    /// Show the key in use, whom it belongs to and which organizations it reaches.
+    Whoami,
+    /// List the organizations the key reaches.
+    Orgs,
+    /// List, create and delete API keys of an organization (--org) or your own (--user).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The organization `keys` commands use when neither --org nor --user is given.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List every key (all pages).
+    List(OwnerArgs),
+    /// Create a key; its token is shown once.
+    Create(CreateArgs),
+    /// Delete a key by its id (the ID column of `keys list`).
+    Delete(DeleteArgs),
+}
+
+/// Whose keys: neither flag means the config file's `account.org`.
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct OwnerArgs {
+    /// An organization's keys.
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+    /// Your own user keys.
+    #[arg(long)]
+    pub user: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// What the key is for (1 to 200 characters).
+    #[arg(long, value_name = "TEXT")]
+    pub description: String,
+    /// The key is refused from this date (00:00 UTC) on; without it, it never expires.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub valid_until: Option<NaiveDate>,
+    #[command(flatten)]
+    pub owner: OwnerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The key's id: 16 letters and digits.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    #[command(flatten)]
+    pub owner: OwnerArgs,
+}
+
+fn parse_date(raw: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| format!("expected a date as YYYY-MM-DD, not {raw:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_anywhere() {
+        let cli = Cli::try_parse_from(["monkeyci", "keys", "list", "--org", "acme", "--json", "--url", "http://x"])
+            .unwrap();
+        assert!(cli.json);
+        assert_eq!(cli.url.as_deref(), Some("http://x"));
+        let Command::Keys(KeysCommand::List(owner)) = cli.command else { panic!("keys list") };
+        assert_eq!((owner.org.as_deref(), owner.user), (Some("acme"), false));
+    }
+
+    #[test]
+    fn org_and_user_exclude_each_other() {
+        let error = Cli::try_parse_from(["monkeyci", "keys", "list", "--org", "acme", "--user"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_valid_until_date_is_checked_locally() {
+        let parse = |date| Cli::try_parse_from(["monkeyci", "keys", "create", "--description", "x", "--valid-until", date]);
+        assert_eq!(parse("tomorrow").unwrap_err().exit_code(), 2);
+        let Command::Keys(KeysCommand::Create(args)) = parse("2027-03-01").unwrap().command else { panic!() };
+        assert_eq!(args.valid_until, NaiveDate::from_ymd_opt(2027, 3, 1));
+    }
+}

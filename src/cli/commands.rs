@@ -1,0 +1,151 @@
+//! One function per command: resolve what it needs, call the API, and return the
+//! text for stdout (a table, a sentence, or `--json`).
+
+use super::args::{Cli, Command, CreateArgs, DeleteArgs, KeysCommand, OwnerArgs};
+use super::client::Client;
+use super::config;
+use super::error::CliError;
+use super::output;
+use super::settings::{Environment, Owner, Settings, Source};
+use crate::api::model::NewKeyRequest;
+use crate::domain::api_key::{ParsedToken, PublicId};
+use crate::domain::organization::OrgSlug;
+
+/// Runs the command; `Ok` holds what to print.
+pub fn run(cli: Cli, env: Environment) -> Result<String, CliError> {
+    let settings = Settings::new(cli.api_key, cli.url, env);
+    let json = cli.json;
+    match cli.command {
+        Command::Login(args) => login(&settings, args.org.as_deref(), json),
+        Command::Whoami => {
+            let me = client(&settings)?.whoami()?;
+            Ok(if json { output::json(&me) } else { output::whoami(&me) })
+        }
+        Command::Orgs => {
+            let orgs = client(&settings)?.orgs()?;
+            Ok(if json { output::json(&orgs) } else { output::orgs(&orgs) })
+        }
+        Command::Keys(KeysCommand::List(owner)) => list_keys(&settings, &owner, json),
+        Command::Keys(KeysCommand::Create(args)) => create_key(&settings, &args, json),
+        Command::Keys(KeysCommand::Delete(args)) => delete_key(&settings, &args, json),
+    }
+}
+
+/// The key first (a missing or malformed key is refused before anything else), then the server.
+fn client(settings: &Settings) -> Result<Client, CliError> {
+    let key = settings.api_key()?;
+    Client::new(settings.url()?, key)
+}
+
+fn owner(settings: &Settings, args: &OwnerArgs) -> Result<Owner, CliError> {
+    settings.owner(args.org.as_deref(), args.user)
+}
+
+fn list_keys(settings: &Settings, args: &OwnerArgs, json: bool) -> Result<String, CliError> {
+    let client = client(settings)?;
+    let list = client.all_keys(&owner(settings, args)?)?;
+    Ok(if json { output::json(&list) } else { output::keys(&list) })
+}
+
+fn create_key(settings: &Settings, args: &CreateArgs, json: bool) -> Result<String, CliError> {
+    let client = client(settings)?;
+    let owner = owner(settings, &args.owner)?;
+    let request = NewKeyRequest {
+        description: args.description.clone(),
+        valid_until: args.valid_until.map(|date| date.format("%Y-%m-%d").to_string()),
+    };
+    let created = client.create_key(&owner, &request)?;
+    Ok(if json { output::json(&created) } else { output::created(&created, &owner) })
+}
+
+fn delete_key(settings: &Settings, args: &DeleteArgs, json: bool) -> Result<String, CliError> {
+    let id = key_id(&args.id)?;
+    let client = client(settings)?;
+    let owner = owner(settings, &args.owner)?;
+    // Read first, so the message can name the key (and a wrong id deletes nothing).
+    let key = client.key_info(&owner, &id)?;
+    client.delete_key(&owner, &id)?;
+    Ok(if json {
+        output::json(&serde_json::json!({ "deleted": id.as_str() }))
+    } else {
+        output::deleted(&key.hint, &key.description)
+    })
+}
+
+/// A public id: 16 base62 characters. The input is never echoed: it could be a whole key.
+fn key_id(raw: &str) -> Result<PublicId, CliError> {
+    let raw = raw.trim();
+    if ParsedToken::parse(raw).is_ok() {
+        return Err(CliError::Usage(
+            "that is a whole API key, not its id: pass the 16-character ID that `monkeyci keys list` shows \
+             (and treat that key as exposed if this command line was logged)"
+                .into(),
+        ));
+    }
+    PublicId::parse(raw).ok_or_else(|| {
+        CliError::Usage("a key id is 16 letters and digits: the ID column of `monkeyci keys list`".into())
+    })
+}
+
+/// Checks the key with `whoami`, then saves it (and `--url`, `--org`) to the config
+/// file, keeping what it does not replace. Nothing is written when the check fails.
+fn login(settings: &Settings, org: Option<&str>, json: bool) -> Result<String, CliError> {
+    let key = settings.new_api_key()?;
+    let url = settings.url()?;
+    let org = org
+        .map(|raw| {
+            OrgSlug::parse(raw).map_err(|reason| {
+                CliError::Usage(format!("the organization “{}” from --org is not valid: {reason}", raw.trim()))
+            })
+        })
+        .transpose()?;
+    let path = settings.config_path().ok_or_else(|| {
+        CliError::Other("cannot tell where the config file goes: set HOME or XDG_CONFIG_HOME".into())
+    })?;
+    // A config file that cannot be read is reported before the key is even checked.
+    let mut saved = settings.saved()?;
+    let client = Client::new(url.clone(), key)?;
+    let me = client.whoami()?;
+    if let Some(slug) = &org
+        && !me.organizations.iter().any(|reached| reached.slug == slug.as_str())
+    {
+        return Err(CliError::Server(format!(
+            "the API key {} does not reach the organization {slug}: nothing was saved",
+            client.key().hint()
+        )));
+    }
+    let account = saved.account.get_or_insert_default();
+    account.token = Some(client.key().token().to_string());
+    if matches!(url.source, Source::Flag(_) | Source::Environment(_)) {
+        account.url = Some(url.to_string());
+    }
+    // An organization key only reaches its own organization: that is the one to use.
+    if let Some(slug) = org.as_ref().map(OrgSlug::as_str).or(me.organization.as_ref().map(|o| o.slug.as_str())) {
+        account.org = Some(slug.to_string());
+    }
+    let default_org = account.org.clone();
+    config::save(&path, &saved)?;
+    Ok(if json { output::json(&me) } else { output::logged_in(&me, &path, default_org.as_deref()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::api_key::{KeyKind, generate};
+
+    #[test]
+    fn a_key_id_is_sixteen_base62_characters() {
+        assert_eq!(key_id(" 3fKxQ9a0LmP2sT7v ").unwrap().as_str(), "3fKxQ9a0LmP2sT7v");
+        for bad in ["", "3fKx", "3fKxQ9a0LmP2sT7v0", "3fKxQ9a0LmP2sT7-", "mci_org_3fKx…"] {
+            assert_eq!(key_id(bad).unwrap_err().exit_code(), 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_whole_key_given_as_an_id_is_refused_without_echoing_it() {
+        let token = generate(KeyKind::Organization).to_token_string();
+        let error = key_id(&token).unwrap_err().to_string();
+        assert!(error.starts_with("that is a whole API key, not its id"), "{error}");
+        assert!(!error.contains(&token[8..]));
+    }
+}

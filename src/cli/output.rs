@@ -1,0 +1,252 @@
+//! What people read: plain tables (no box drawing) and short sentences. `--json`
+//! prints the API's own types instead, pretty-printed.
+//!
+//! Text from the server is shown with control characters replaced, so that a
+//! description cannot move the cursor or recolour the terminal.
+
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use comfy_table::{Cell, Table, presets};
+use serde::Serialize;
+
+use super::settings::Owner;
+use crate::api::model::{ApiKeyInfo, CreatedKey, KeyList, OrgAccess, OrgList, Whoami};
+
+/// The API's JSON, pretty-printed, with a final newline.
+pub fn json<T: Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Columns separated by two spaces, the header in capitals, no trailing blanks.
+pub fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    table.set_header(header.iter().map(|h| Cell::new(h)));
+    for row in rows {
+        table.add_row(row.iter().map(|cell| Cell::new(clean(cell))));
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    let mut text = table.lines().map(|line| line.trim_end().to_string()).collect::<Vec<_>>().join("\n");
+    text.push('\n');
+    text
+}
+
+pub fn whoami(me: &Whoami) -> String {
+    let key = &me.key;
+    let mut facts = vec![
+        ("Key", format!("{} “{}” ({} key)", key.hint, key.description, key.kind)),
+        ("Key id", key.id.clone()),
+    ];
+    if let Some(user) = &me.user {
+        facts.push(("User", user.display_name.clone()));
+    }
+    if let Some(org) = &me.organization {
+        facts.push(("Organization", format!("{} ({})", org.name, org.slug)));
+    }
+    let valid = match key.valid_until {
+        Some(date) => format!("{} (refused from that day, 00:00 UTC)", date),
+        None => "never expires".to_string(),
+    };
+    facts.push(("Valid until", valid));
+    facts.push(("Created", format!("{} UTC", date_time(key.created_at))));
+    let mut text = facts_table(&facts);
+    text.push('\n');
+    text.push_str(&organizations(&me.organizations));
+    text
+}
+
+pub fn orgs(list: &OrgList) -> String {
+    organizations(&list.organizations)
+}
+
+fn organizations(orgs: &[OrgAccess]) -> String {
+    if orgs.is_empty() {
+        return "The key reaches no organization.\n".to_string();
+    }
+    let rows = orgs.iter().map(|org| {
+        vec![
+            org.slug.clone(),
+            org.name.clone(),
+            org.role.clone().unwrap_or_else(|| "-".into()),
+            yes_no(org.can_manage_keys).into(),
+        ]
+    });
+    table(&["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS"], rows)
+}
+
+pub fn keys(list: &KeyList) -> String {
+    if list.keys.is_empty() {
+        return "No keys.\n".to_string();
+    }
+    table(
+        &["ID", "DESCRIPTION", "VALID UNTIL", "STATUS", "CREATED (UTC)", "CREATED BY", "LAST USED (UTC)"],
+        list.keys.iter().map(key_row),
+    )
+}
+
+fn key_row(key: &ApiKeyInfo) -> Vec<String> {
+    vec![
+        key.id.clone(),
+        key.description.clone(),
+        valid_until(key.valid_until),
+        key.status.replace('_', " "),
+        date_time(key.created_at),
+        key.created_by.as_ref().map_or_else(|| "-".into(), |user| user.display_name.clone()),
+        key.last_used_at.map_or_else(|| "never".into(), date_time),
+    ]
+}
+
+/// The one time the token is shown.
+pub fn created(created: &CreatedKey, owner: &Owner) -> String {
+    let key = &created.key;
+    let whose = match owner {
+        Owner::Org(slug) => format!("the organization {slug}"),
+        Owner::User => "your user".to_string(),
+    };
+    let until = match key.valid_until {
+        Some(date) => format!("valid until {date}"),
+        None => "never expires".to_string(),
+    };
+    format!(
+        "Created the API key {} “{}” for {whose} (id {}, {until}).\n\n    {}\n\n\
+         This token is shown once: store it now. It cannot be shown again.\n",
+        key.hint,
+        clean(&key.description),
+        key.id,
+        created.token
+    )
+}
+
+pub fn deleted(hint: &str, description: &str) -> String {
+    format!("Deleted key {hint} “{}”\n", clean(description))
+}
+
+pub fn logged_in(me: &Whoami, path: &Path, org: Option<&str>) -> String {
+    let key = &me.key;
+    let owner = match (&me.user, &me.organization) {
+        (Some(user), _) => user.display_name.clone(),
+        (None, Some(org)) => format!("the organization {} ({})", org.name, org.slug),
+        (None, None) => "nobody known".to_string(),
+    };
+    let mut text = format!(
+        "Logged in with the API key {} “{}” of {}.\nSaved to {}",
+        key.hint,
+        clean(&key.description),
+        clean(&owner),
+        path.display()
+    );
+    if let Some(org) = org {
+        text.push_str(&format!(" (keys commands use the organization {org} unless given --org or --user)"));
+    }
+    text.push_str(".\n");
+    text
+}
+
+/// Label/value lines without a header.
+fn facts_table(facts: &[(&str, String)]) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    for (label, value) in facts {
+        table.add_row([Cell::new(label), Cell::new(clean(value))]);
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    let mut text = table.lines().map(|line| line.trim_end().to_string()).collect::<Vec<_>>().join("\n");
+    text.push('\n');
+    text
+}
+
+fn date_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn valid_until(date: Option<NaiveDate>) -> String {
+    date.map_or_else(|| "never".into(), |date| date.to_string())
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+/// Control characters (escape sequences, new lines) shown as `�`.
+fn clean(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::api::model::UserInfo;
+
+    fn key(id: &str, description: &str, valid_until: Option<NaiveDate>) -> ApiKeyInfo {
+        ApiKeyInfo {
+            id: id.into(),
+            kind: "organization".into(),
+            hint: format!("mci_org_{}…", &id[..4]),
+            description: description.into(),
+            valid_until,
+            status: if valid_until.is_some() { "expires_soon".into() } else { "active".into() },
+            created_at: Utc.with_ymd_and_hms(2027, 2, 28, 12, 0, 0).unwrap(),
+            created_by: Some(UserInfo { id: 1, display_name: "Alice".into() }),
+            last_used_at: None,
+        }
+    }
+
+    #[test]
+    fn a_key_list_is_a_plain_table() {
+        let list = KeyList {
+            keys: vec![
+                key("3fKxQ9a0LmP2sT7v", "Deploy bot", NaiveDate::from_ymd_opt(2027, 3, 1)),
+                key("AAAAbbbbCCCCdddd", "CI", None),
+            ],
+            page: 1,
+            per_page: 100,
+            total: 2,
+            total_is_capped: false,
+            next_page: None,
+        };
+        let text = keys(&list);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "ID                DESCRIPTION  VALID UNTIL  STATUS        CREATED (UTC)     CREATED BY  LAST USED (UTC)",
+                "3fKxQ9a0LmP2sT7v  Deploy bot   2027-03-01   expires soon  2027-02-28 12:00  Alice       never",
+                "AAAAbbbbCCCCdddd  CI           never        active        2027-02-28 12:00  Alice       never",
+            ]
+        );
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let text = keys(&KeyList {
+            keys: vec![key("3fKxQ9a0LmP2sT7v", "evil\u{1b}[2J\nline", None)],
+            page: 1,
+            per_page: 100,
+            total: 1,
+            total_is_capped: false,
+            next_page: None,
+        });
+        assert!(!text.contains('\u{1b}'));
+        assert_eq!(text.lines().count(), 2);
+        assert!(deleted("mci_org_3fKx…", "a\u{7}b").contains("a\u{FFFD}b"));
+    }
+
+    #[test]
+    fn an_empty_list_says_so() {
+        assert_eq!(orgs(&OrgList { organizations: vec![] }), "The key reaches no organization.\n");
+    }
+
+    #[test]
+    fn a_deleted_key_is_named_by_hint_and_description() {
+        assert_eq!(deleted("mci_org_3fKx…", "Deploy bot"), "Deleted key mci_org_3fKx… “Deploy bot”\n");
+    }
+}

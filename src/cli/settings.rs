@@ -1,0 +1,430 @@
+//! Where each setting comes from: a flag beats the environment, which beats the
+//! config file; the server URL falls back to the local default. Every value
+//! remembers its [`Source`], so that messages can say which one was wrong.
+
+use std::cell::OnceCell;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+use super::config::{self, Account, ConfigFile};
+use super::error::CliError;
+use crate::domain::api_key::{KeyKind, ParsedToken};
+use crate::domain::organization::OrgSlug;
+
+pub const API_KEY_FLAG: &str = "--api-key";
+pub const API_KEY_VAR: &str = "MONKEYCI_API_KEY";
+pub const URL_FLAG: &str = "--url";
+pub const URL_VAR: &str = "MONKEYCI_URL";
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
+
+/// The part of the process environment the client reads, read in one place
+/// ([`Environment::from_process`]); tests build their own.
+#[derive(Clone, Default)]
+pub struct Environment {
+    pub api_key: Option<String>,
+    pub url: Option<String>,
+    pub home: Option<PathBuf>,
+    pub xdg_config_home: Option<PathBuf>,
+}
+
+impl Environment {
+    pub fn from_process() -> Environment {
+        Environment {
+            api_key: std::env::var(API_KEY_VAR).ok(),
+            url: std::env::var(URL_VAR).ok(),
+            home: std::env::var_os("HOME").map(PathBuf::from),
+            xdg_config_home: std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
+        }
+    }
+
+    pub fn config_path(&self) -> Option<PathBuf> {
+        config::config_path(self.xdg_config_home.as_deref(), self.home.as_deref())
+    }
+}
+
+/// Where a value came from, as messages name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Flag(&'static str),
+    Environment(&'static str),
+    File(PathBuf),
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(name) | Source::Environment(name) => f.write_str(name),
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Default => f.write_str("the default"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+/// The first value that is set: a flag as given (even blank: `--api-key "$EMPTY"`
+/// must not quietly fall back to another key), the environment and the file only
+/// when not blank.
+pub fn pick(
+    flag: Option<(&str, &'static str)>,
+    env: Option<(&str, &'static str)>,
+    file: Option<(&str, &Path)>,
+) -> Option<Sourced<String>> {
+    let sourced = |value: &str, source| Sourced { value: value.trim().to_string(), source };
+    if let Some((value, name)) = flag {
+        return Some(sourced(value, Source::Flag(name)));
+    }
+    if let Some((value, name)) = env.filter(|(value, _)| !value.trim().is_empty()) {
+        return Some(sourced(value, Source::Environment(name)));
+    }
+    file.filter(|(value, _)| !value.trim().is_empty()).map(|(value, path)| sourced(value, Source::File(path.into())))
+}
+
+/// A key with the right shape and checksum, checked before any request.
+/// `Debug` shows its hint, never the token.
+pub struct ApiKey {
+    token: String,
+    parsed: ParsedToken,
+    pub source: Source,
+}
+
+impl ApiKey {
+    pub fn parse(raw: Sourced<String>) -> Result<ApiKey, CliError> {
+        match ParsedToken::parse(&raw.value) {
+            Ok(parsed) => Ok(ApiKey { token: raw.value, parsed, source: raw.source }),
+            Err(reason) => Err(CliError::MalformedKey { from: raw.source, reason }),
+        }
+    }
+
+    /// `mci_org_3fKx…`: what messages show.
+    pub fn hint(&self) -> String {
+        self.parsed.public_id.hint(self.parsed.kind)
+    }
+
+    /// The whole token: only for the `Authorization` header and the config file.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey({} from {})", self.hint(), self.source)
+    }
+}
+
+/// The server's base URL: http or https, without credentials, query or fragment.
+#[derive(Debug, Clone)]
+pub struct ServerUrl {
+    url: Url,
+    pub source: Source,
+}
+
+impl ServerUrl {
+    pub fn parse(raw: Sourced<String>) -> Result<ServerUrl, CliError> {
+        let invalid = |why: String| CliError::Other(format!("the server URL from {} is not valid: {why}", raw.source));
+        let url = Url::parse(&raw.value).map_err(|e| invalid(e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(invalid("expected http://host[:port] or https://host[:port]".into()));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid("it must not hold a user name or password".into()));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("it must not have a query or a fragment".into()));
+        }
+        Ok(ServerUrl { url, source: raw.source })
+    }
+
+    /// `{base}/api/v1/{segments…}`, each segment percent-encoded.
+    pub fn endpoint(&self, segments: &[&str]) -> Url {
+        let mut url = self.url.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["api", "v1"]).extend(segments);
+        }
+        url
+    }
+}
+
+/// As people wrote it: no trailing slash.
+impl fmt::Display for ServerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.url.as_str().trim_end_matches('/'))
+    }
+}
+
+/// Whose keys a `keys` command works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    Org(OrgSlug),
+    User,
+}
+
+impl Owner {
+    /// The API path of the list, below `/api/v1`.
+    pub fn keys_path(&self) -> Vec<&str> {
+        match self {
+            Owner::Org(slug) => vec!["orgs", slug.as_str(), "keys"],
+            Owner::User => vec!["user", "keys"],
+        }
+    }
+}
+
+/// Everything the client may read, resolved on demand: the config file is only
+/// read when a flag or the environment leaves something open.
+pub struct Settings {
+    api_key_flag: Option<String>,
+    url_flag: Option<String>,
+    env: Environment,
+    file: OnceCell<Option<(PathBuf, Account)>>,
+}
+
+impl Settings {
+    pub fn new(api_key_flag: Option<String>, url_flag: Option<String>, env: Environment) -> Settings {
+        Settings { api_key_flag, url_flag, env, file: OnceCell::new() }
+    }
+
+    pub fn config_path(&self) -> Option<PathBuf> {
+        self.env.config_path()
+    }
+
+    /// The config file's account, if there is a file.
+    fn file(&self) -> Result<Option<(&Path, &Account)>, CliError> {
+        if self.file.get().is_none() {
+            let loaded = match self.config_path() {
+                Some(path) => config::load(&path)?.map(|file| (path, file.account())),
+                None => None,
+            };
+            let _ = self.file.set(loaded);
+        }
+        Ok(self.file.get().and_then(Option::as_ref).map(|(path, account)| (path.as_path(), account)))
+    }
+
+    /// The file as it is now, for `login` to update.
+    pub fn saved(&self) -> Result<ConfigFile, CliError> {
+        Ok(ConfigFile { account: self.file()?.map(|(_, account)| account.clone()) })
+    }
+
+    fn flag_or_env(&self) -> Option<Sourced<String>> {
+        pick(
+            self.api_key_flag.as_deref().map(|v| (v, API_KEY_FLAG)),
+            self.env.api_key.as_deref().map(|v| (v, API_KEY_VAR)),
+            None,
+        )
+    }
+
+    /// The key to use: `--api-key`, `MONKEYCI_API_KEY`, then the file.
+    pub fn api_key(&self) -> Result<ApiKey, CliError> {
+        let raw = match self.flag_or_env() {
+            Some(raw) => Some(raw),
+            None => self.file()?.and_then(|(path, account)| pick(None, None, file_value(&account.token, path))),
+        };
+        ApiKey::parse(raw.ok_or(CliError::NoKey)?)
+    }
+
+    /// The key `login` saves: only a flag or the environment (the file is what it replaces).
+    pub fn new_api_key(&self) -> Result<ApiKey, CliError> {
+        let raw = self.flag_or_env().ok_or_else(|| {
+            CliError::Usage("no API key to log in with: pass --api-key <key> (or set MONKEYCI_API_KEY)".into())
+        })?;
+        ApiKey::parse(raw)
+    }
+
+    /// The server: `--url`, `MONKEYCI_URL`, the file, then [`DEFAULT_URL`].
+    pub fn url(&self) -> Result<ServerUrl, CliError> {
+        let flag_or_env = pick(
+            self.url_flag.as_deref().map(|v| (v, URL_FLAG)),
+            self.env.url.as_deref().map(|v| (v, URL_VAR)),
+            None,
+        );
+        let raw = match flag_or_env {
+            Some(raw) => raw,
+            None => self
+                .file()?
+                .and_then(|(path, account)| pick(None, None, file_value(&account.url, path)))
+                .unwrap_or_else(|| Sourced { value: DEFAULT_URL.into(), source: Source::Default }),
+        };
+        ServerUrl::parse(raw)
+    }
+
+    /// `--org SLUG`, `--user`, or else the file's `account.org`.
+    pub fn owner(&self, org: Option<&str>, user: bool) -> Result<Owner, CliError> {
+        if user {
+            return Ok(Owner::User);
+        }
+        let slug = match org {
+            Some(slug) => Sourced { value: slug.trim().to_string(), source: Source::Flag("--org") },
+            None => self
+                .file()?
+                .and_then(|(path, account)| pick(None, None, file_value(&account.org, path)))
+                .ok_or_else(|| CliError::Usage("choose --org SLUG or --user".into()))?,
+        };
+        OrgSlug::parse(&slug.value).map(Owner::Org).map_err(|reason| {
+            CliError::Usage(format!("the organization “{}” from {} is not valid: {reason}", slug.value, slug.source))
+        })
+    }
+}
+
+fn file_value<'a>(value: &'a Option<String>, path: &'a Path) -> Option<(&'a str, &'a Path)> {
+    value.as_deref().map(|v| (v, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::api_key::generate;
+
+    fn token(kind: KeyKind) -> String {
+        generate(kind).to_token_string()
+    }
+
+    /// An environment whose config directory is a fresh temporary one.
+    fn environment(file: Option<&str>) -> (tempfile::TempDir, Environment) {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Environment {
+            home: Some(dir.path().join("home")),
+            xdg_config_home: Some(dir.path().join("xdg")),
+            ..Environment::default()
+        };
+        if let Some(text) = file {
+            let path = env.config_path().unwrap();
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+        }
+        (dir, env)
+    }
+
+    #[test]
+    fn a_flag_beats_the_environment_which_beats_the_file() {
+        let flag = Some(("f", API_KEY_FLAG));
+        let env = Some(("e", API_KEY_VAR));
+        let file = Some(("c", Path::new("/c.yaml")));
+        assert_eq!(pick(flag, env, file).unwrap().source, Source::Flag("--api-key"));
+        assert_eq!(pick(None, env, file).unwrap(), Sourced { value: "e".into(), source: Source::Environment(API_KEY_VAR) });
+        assert_eq!(pick(None, None, file).unwrap(), Sourced { value: "c".into(), source: Source::File("/c.yaml".into()) });
+        assert_eq!(pick(None, None, None), None);
+    }
+
+    #[test]
+    fn a_blank_environment_or_file_value_is_not_set_but_a_blank_flag_is_used() {
+        let file = Some(("c", Path::new("/c.yaml")));
+        assert_eq!(pick(None, Some(("  ", URL_VAR)), file).unwrap().value, "c");
+        assert_eq!(pick(None, None, Some(("", Path::new("/c.yaml")))), None);
+        assert_eq!(pick(Some(("", URL_FLAG)), None, file).unwrap().source, Source::Flag(URL_FLAG));
+    }
+
+    #[test]
+    fn the_key_comes_from_the_flag_then_the_environment_then_the_file() {
+        let (flag, env_key, file_key) = (token(KeyKind::User), token(KeyKind::User), token(KeyKind::Organization));
+        let (_dir, mut env) = environment(Some(&format!("account:\n  token: {file_key}\n")));
+        let path = env.config_path().unwrap();
+        assert_eq!(Settings::new(None, None, env.clone()).api_key().unwrap().token(), file_key);
+        assert_eq!(Settings::new(None, None, env.clone()).api_key().unwrap().source, Source::File(path));
+        env.api_key = Some(env_key.clone());
+        assert_eq!(Settings::new(None, None, env.clone()).api_key().unwrap().token(), env_key);
+        let settings = Settings::new(Some(flag.clone()), None, env);
+        assert_eq!(settings.api_key().unwrap().token(), flag);
+        assert_eq!(settings.api_key().unwrap().source, Source::Flag(API_KEY_FLAG));
+    }
+
+    #[test]
+    fn the_url_comes_from_the_flag_then_the_environment_then_the_file_then_the_default() {
+        let (_dir, mut env) = environment(Some("account:\n  url: https://file.example/\n"));
+        let url = |env: &Environment, flag: Option<&str>| {
+            Settings::new(None, flag.map(Into::into), env.clone()).url().unwrap().to_string()
+        };
+        assert_eq!(url(&env, None), "https://file.example");
+        env.url = Some("https://env.example".into());
+        assert_eq!(url(&env, None), "https://env.example");
+        assert_eq!(url(&env, Some("http://flag.example:9000")), "http://flag.example:9000");
+        let (_dir, empty) = environment(None);
+        assert_eq!(url(&empty, None), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn no_key_anywhere_is_a_usage_error() {
+        let (_dir, env) = environment(Some("account:\n  org: acme\n"));
+        assert!(matches!(Settings::new(None, None, env).api_key(), Err(CliError::NoKey)));
+    }
+
+    #[test]
+    fn a_malformed_key_names_its_source() {
+        let (_dir, mut env) = environment(Some("account:\n  token: mci_org_short\n"));
+        let path = env.config_path().unwrap();
+        let error = Settings::new(None, None, env.clone()).api_key().unwrap_err();
+        assert_eq!(error.to_string(), format!("the API key from {} is malformed: the key has the wrong length", path.display()));
+        env.api_key = Some("ghp_abc".into());
+        let error = Settings::new(None, None, env).api_key().unwrap_err();
+        assert!(error.to_string().starts_with("the API key from MONKEYCI_API_KEY is malformed: "), "{error}");
+    }
+
+    #[test]
+    fn login_takes_its_key_from_the_flag_or_the_environment_never_the_file() {
+        let (_dir, mut env) = environment(Some(&format!("account:\n  token: {}\n", token(KeyKind::User))));
+        assert!(matches!(Settings::new(None, None, env.clone()).new_api_key(), Err(CliError::Usage(_))));
+        let key = token(KeyKind::User);
+        env.api_key = Some(key.clone());
+        assert_eq!(Settings::new(None, None, env).new_api_key().unwrap().token(), key);
+    }
+
+    #[test]
+    fn the_file_is_not_read_when_flags_and_environment_say_everything() {
+        let (_dir, mut env) = environment(Some("account: [unclosed\n"));
+        env.url = Some("http://ci.example".into());
+        let settings = Settings::new(Some(token(KeyKind::User)), None, env);
+        assert!(settings.api_key().is_ok());
+        assert!(settings.url().is_ok());
+        assert_eq!(settings.owner(None, true).unwrap(), Owner::User);
+        assert!(settings.owner(None, false).unwrap_err().to_string().contains("is not valid (line 1)"));
+    }
+
+    #[test]
+    fn the_owner_is_the_flag_or_the_files_organization() {
+        let (_dir, env) = environment(Some("account:\n  org: acme\n"));
+        let settings = Settings::new(None, None, env);
+        let org = |slug: &str| Owner::Org(OrgSlug::parse(slug).unwrap());
+        assert_eq!(settings.owner(Some("bolt"), false).unwrap(), org("bolt"));
+        assert_eq!(settings.owner(None, true).unwrap(), Owner::User);
+        assert_eq!(settings.owner(None, false).unwrap(), org("acme"));
+        let error = settings.owner(Some("Bolt Labs"), false).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().starts_with("the organization “Bolt Labs” from --org is not valid: "), "{error}");
+        let (_dir, empty) = environment(None);
+        let error = Settings::new(None, None, empty).owner(None, false).unwrap_err();
+        assert_eq!((error.to_string().as_str(), error.exit_code()), ("choose --org SLUG or --user", 2));
+    }
+
+    #[test]
+    fn a_server_url_must_be_http_without_credentials() {
+        let parse = |raw: &str| ServerUrl::parse(Sourced { value: raw.into(), source: Source::Flag(URL_FLAG) });
+        assert!(parse("ftp://ci.example").is_err());
+        assert!(parse("ci.example").is_err());
+        assert!(parse("https://me:pw@ci.example").is_err());
+        assert!(parse("https://ci.example/?a=1").is_err());
+        let error = parse("nonsense").unwrap_err().to_string();
+        assert!(error.starts_with("the server URL from --url is not valid: "), "{error}");
+    }
+
+    #[test]
+    fn endpoints_keep_a_base_path_and_encode_segments() {
+        let url = ServerUrl::parse(Sourced { value: "https://ci.example/monkey/".into(), source: Source::Default }).unwrap();
+        assert_eq!(url.endpoint(&["orgs", "a b/c", "keys"]).as_str(), "https://ci.example/monkey/api/v1/orgs/a%20b%2Fc/keys");
+        let root = ServerUrl::parse(Sourced { value: "http://127.0.0.1:8080".into(), source: Source::Default }).unwrap();
+        assert_eq!(root.endpoint(&["whoami"]).as_str(), "http://127.0.0.1:8080/api/v1/whoami");
+    }
+
+    #[test]
+    fn debug_shows_the_hint_never_the_token() {
+        let raw = token(KeyKind::Organization);
+        let key = ApiKey::parse(Sourced { value: raw.clone(), source: Source::Flag(API_KEY_FLAG) }).unwrap();
+        assert_eq!(format!("{key:?}"), format!("ApiKey({} from --api-key)", key.hint()));
+        assert!(!format!("{key:?}").contains(&raw[24..]));
+    }
+}
