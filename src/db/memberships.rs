@@ -93,7 +93,7 @@ pub fn add_member(
             memberships::created_at.eq(now),
         ))
         .execute(conn)?;
-    announce(conn, AccessChange::MembershipChanged { user_id })?;
+    announce(conn, AccessChange::UserChanged { user_id })?;
     let details = format!("{} joined as {}", display_name(conn, user_id)?, role.label().to_lowercase());
     audit_events::record(conn, org_id, actor, AuditAction::MemberJoined, Some(user_id), &details, now)?;
     Ok(MembershipChange::Done)
@@ -126,7 +126,7 @@ pub fn change_role(
         )
         .set(memberships::role.eq(role.as_str()))
         .execute(conn)?;
-        announce(conn, AccessChange::MembershipChanged { user_id: target })?;
+        announce(conn, AccessChange::UserChanged { user_id: target })?;
         let details = format!(
             "{} changed from {} to {}",
             display_name(conn, target)?,
@@ -169,7 +169,7 @@ pub fn remove(
                 .filter(memberships::user_id.eq(target)),
         )
         .execute(conn)?;
-        announce(conn, AccessChange::MembershipChanged { user_id: target })?;
+        announce(conn, AccessChange::UserChanged { user_id: target })?;
         let name = display_name(conn, target)?;
         let (action, details) = if actor == target {
             (AuditAction::MemberLeft, format!("{name} left"))

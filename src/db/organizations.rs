@@ -84,7 +84,7 @@ impl Organization {
                     memberships::created_at.eq(now),
                 ))
                 .execute(conn)?;
-            announce(conn, AccessChange::MembershipChanged { user_id: creator })?;
+            announce(conn, AccessChange::UserChanged { user_id: creator })?;
             let details = format!("Created {} ({})", org.name, org.slug);
             audit_events::record(
                 conn,

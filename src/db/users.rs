@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::access_changes::announce;
 use super::schema::users;
+use crate::domain::access::AccessChange;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -40,9 +42,11 @@ impl User {
         display_name: &str,
         now: NaiveDateTime,
     ) -> QueryResult<usize> {
-        diesel::update(users::table.find(id))
+        let updated = diesel::update(users::table.find(id))
             .set((users::display_name.eq(display_name), users::updated_at.eq(now)))
-            .execute(conn)
+            .execute(conn)?;
+        announce(conn, AccessChange::UserChanged { user_id: id })?;
+        Ok(updated)
     }
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {

@@ -97,8 +97,9 @@ pub enum AccessChange {
     KeyDeleted {
         public_id: String,
     },
-    /// A user joined, left, was removed or changed role somewhere.
-    MembershipChanged {
+    /// A user joined, left, was removed from or changed role in an organization,
+    /// or was renamed.
+    UserChanged {
         user_id: i32,
     },
     /// An organization was renamed (or, later, deleted).
@@ -112,7 +113,7 @@ impl AccessChange {
     pub fn to_payload(&self) -> String {
         match self {
             AccessChange::KeyDeleted { public_id } => format!("key:{public_id}"),
-            AccessChange::MembershipChanged { user_id } => format!("user:{user_id}"),
+            AccessChange::UserChanged { user_id } => format!("user:{user_id}"),
             AccessChange::OrganizationChanged { org_id } => format!("org:{org_id}"),
         }
     }
@@ -123,7 +124,7 @@ impl AccessChange {
             "key" => {
                 PublicId::parse(value).map(|id| AccessChange::KeyDeleted { public_id: id.as_str().into() })
             }
-            "user" => value.parse().ok().map(|user_id| AccessChange::MembershipChanged { user_id }),
+            "user" => value.parse().ok().map(|user_id| AccessChange::UserChanged { user_id }),
             "org" => value.parse().ok().map(|org_id| AccessChange::OrganizationChanged { org_id }),
             _ => None,
         }
@@ -133,10 +134,8 @@ impl AccessChange {
     pub fn affects(&self, caller: &Caller) -> bool {
         match (self, &caller.holder) {
             (AccessChange::KeyDeleted { public_id }, _) => caller.key.public_id.as_str() == public_id,
-            (AccessChange::MembershipChanged { user_id }, KeyHolder::User { user, .. }) => {
-                user.id == *user_id
-            }
-            (AccessChange::MembershipChanged { .. }, KeyHolder::Organization(_)) => false,
+            (AccessChange::UserChanged { user_id }, KeyHolder::User { user, .. }) => user.id == *user_id,
+            (AccessChange::UserChanged { .. }, KeyHolder::Organization(_)) => false,
             (AccessChange::OrganizationChanged { org_id }, _) => {
                 caller.organizations().iter().any(|reach| reach.org.id == *org_id)
             }
@@ -192,8 +191,8 @@ mod tests {
     #[test]
     fn changes_affect_only_the_callers_they_touch() {
         let caller = user_key_of_member_in(vec![(org(1, "acme"), Role::Member)]);
-        assert!(AccessChange::MembershipChanged { user_id: 7 }.affects(&caller));
-        assert!(!AccessChange::MembershipChanged { user_id: 8 }.affects(&caller));
+        assert!(AccessChange::UserChanged { user_id: 7 }.affects(&caller));
+        assert!(!AccessChange::UserChanged { user_id: 8 }.affects(&caller));
         assert!(AccessChange::OrganizationChanged { org_id: 1 }.affects(&caller));
         assert!(!AccessChange::OrganizationChanged { org_id: 2 }.affects(&caller));
         assert!(AccessChange::KeyDeleted { public_id: "AAAAAAAAAAAAAAAA".into() }.affects(&caller));
@@ -204,7 +203,7 @@ mod tests {
     fn payloads_read_back_and_junk_is_ignored() {
         for change in [
             AccessChange::KeyDeleted { public_id: "AAAAAAAAAAAAAAAA".into() },
-            AccessChange::MembershipChanged { user_id: 3 },
+            AccessChange::UserChanged { user_id: 3 },
             AccessChange::OrganizationChanged { org_id: 4 },
         ] {
             assert_eq!(AccessChange::from_payload(&change.to_payload()), Some(change));
