@@ -96,7 +96,8 @@ pub struct DeleteArgs {
 }
 
 fn parse_date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| format!("expected a date as YYYY-MM-DD, not {raw:?}"))
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date as YYYY-MM-DD, not {raw:?}"))
 }
 
 #[cfg(test)]
@@ -111,8 +112,9 @@ mod tests {
 
     #[test]
     fn global_options_go_anywhere() {
-        let cli = Cli::try_parse_from(["monkeyci", "keys", "list", "--org", "acme", "--json", "--url", "http://x"])
-            .unwrap();
+        let cli =
+            Cli::try_parse_from(["monkeyci", "keys", "list", "--org", "acme", "--json", "--url", "http://x"])
+                .unwrap();
         assert!(cli.json);
         assert_eq!(cli.url.as_deref(), Some("http://x"));
         let Command::Keys(KeysCommand::List(owner)) = cli.command else { panic!("keys list") };
@@ -127,7 +129,9 @@ mod tests {
 
     #[test]
     fn a_valid_until_date_is_checked_locally() {
-        let parse = |date| Cli::try_parse_from(["monkeyci", "keys", "create", "--description", "x", "--valid-until", date]);
+        let parse = |date| {
+            Cli::try_parse_from(["monkeyci", "keys", "create", "--description", "x", "--valid-until", date])
+        };
         assert_eq!(parse("tomorrow").unwrap_err().exit_code(), 2);
         let Command::Keys(KeysCommand::Create(args)) = parse("2027-03-01").unwrap().command else { panic!() };
         assert_eq!(args.valid_until, NaiveDate::from_ymd_opt(2027, 3, 1));

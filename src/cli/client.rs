@@ -9,7 +9,8 @@ use reqwest::blocking::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
 use super::error::CliError;
-use super::settings::{ApiKey, Owner, ServerUrl};
+use super::inputs::{ApiKey, ServerUrl};
+use super::settings::Owner;
 use crate::api::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest, OrgList, Whoami};
 use crate::domain::api_key::PublicId;
 
@@ -49,7 +50,9 @@ impl Client {
 
     pub fn keys_page(&self, owner: &Owner, page: u32) -> Result<KeyList, CliError> {
         let mut url = self.base.endpoint(&owner.keys_path());
-        url.query_pairs_mut().append_pair("page", &page.to_string()).append_pair("per_page", &PER_PAGE.to_string());
+        url.query_pairs_mut()
+            .append_pair("page", &page.to_string())
+            .append_pair("per_page", &PER_PAGE.to_string());
         self.read(self.http.get(url))
     }
 
@@ -102,10 +105,10 @@ impl Client {
 
     /// Sends the request with the key; anything but a 2xx becomes an error.
     fn send(&self, request: RequestBuilder) -> Result<Response, CliError> {
-        let response = request.bearer_auth(self.key.token()).send().map_err(|e| CliError::Unreachable {
-            url: self.base.to_string(),
-            cause: innermost(&e),
-        })?;
+        let response = request
+            .bearer_auth(self.key.token())
+            .send()
+            .map_err(|e| CliError::Unreachable { url: self.base.to_string(), cause: innermost(&e) })?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -190,7 +193,10 @@ mod tests {
     fn other_refusals_are_the_servers_message() {
         let body = r#"{"error":{"code":"not_found","message":"Not found, or not within this key's reach."}}"#;
         let error = refusal(StatusCode::NOT_FOUND, body, "mci_usr_abcd…", BASE);
-        assert_eq!((error.to_string().as_str(), error.exit_code()), ("Not found, or not within this key's reach.", 1));
+        assert_eq!(
+            (error.to_string().as_str(), error.exit_code()),
+            ("Not found, or not within this key's reach.", 1)
+        );
     }
 
     #[test]

@@ -95,7 +95,10 @@ fn login(settings: &Settings, org: Option<&str>, json: bool) -> Result<String, C
     let org = org
         .map(|raw| {
             OrgSlug::parse(raw).map_err(|reason| {
-                CliError::Usage(format!("the organization “{}” from --org is not valid: {reason}", raw.trim()))
+                CliError::Usage(format!(
+                    "the organization “{}” from --org is not valid: {reason}",
+                    raw.trim()
+                ))
             })
         })
         .transpose()?;
@@ -120,7 +123,9 @@ fn login(settings: &Settings, org: Option<&str>, json: bool) -> Result<String, C
         account.url = Some(url.to_string());
     }
     // An organization key only reaches its own organization: that is the one to use.
-    if let Some(slug) = org.as_ref().map(OrgSlug::as_str).or(me.organization.as_ref().map(|o| o.slug.as_str())) {
+    if let Some(slug) =
+        org.as_ref().map(OrgSlug::as_str).or(me.organization.as_ref().map(|o| o.slug.as_str()))
+    {
         account.org = Some(slug.to_string());
     }
     let default_org = account.org.clone();

@@ -89,13 +89,15 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, CliError> {
 /// Replaces the file atomically: a private temporary file in the same directory,
 /// then a rename over the old one.
 pub fn save(path: &Path, config: &ConfigFile) -> Result<(), CliError> {
-    let failed = |e: io::Error| CliError::Other(format!("cannot write the config file {}: {e}", path.display()));
+    let failed =
+        |e: io::Error| CliError::Other(format!("cannot write the config file {}: {e}", path.display()));
     let yaml = serde_yaml_ng::to_string(config).map_err(|e| failed(io::Error::other(e)))?;
     let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
     create_private_dir(dir).map_err(failed)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = dir.join(format!(".{name}.{}.tmp", crate::random::request_id()));
-    let written = write_private(&temp, format!("{HEADER}{yaml}").as_bytes()).and_then(|()| fs::rename(&temp, path));
+    let written =
+        write_private(&temp, format!("{HEADER}{yaml}").as_bytes()).and_then(|()| fs::rename(&temp, path));
     if let Err(e) = written {
         let _ = fs::remove_file(&temp);
         return Err(failed(e));
@@ -165,7 +167,10 @@ mod tests {
     fn a_malformed_file_is_named_with_its_line() {
         let path = Path::new("/home/alice/.config/monkeyci/config.yaml");
         let error = parse(path, "account:\n  token: a\n   url: [\n").unwrap_err().to_string();
-        assert!(error.starts_with("the config file /home/alice/.config/monkeyci/config.yaml is not valid (line "), "{error}");
+        assert!(
+            error.starts_with("the config file /home/alice/.config/monkeyci/config.yaml is not valid (line "),
+            "{error}"
+        );
         let error = parse(path, "account:\n  org: [1, 2]\n").unwrap_err().to_string();
         assert!(error.contains("(line 2)"), "{error}");
     }
@@ -180,11 +185,13 @@ mod tests {
     fn a_saved_file_reads_back_and_is_private() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("monkeyci").join("config.yaml");
-        let config = ConfigFile { account: Some(account(Some("mci_usr_x"), Some("https://ci.example"), None)) };
+        let config =
+            ConfigFile { account: Some(account(Some("mci_usr_x"), Some("https://ci.example"), None)) };
         save(&path, &config).unwrap();
         assert_eq!(load(&path).unwrap(), Some(config.clone()));
         save(&path, &config).unwrap();
-        let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> =
+            fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["config.yaml"], "no temporary file is left behind");
         #[cfg(unix)]
         {

@@ -62,7 +62,8 @@ mod tests {
     fn each_kind_of_failure_has_its_exit_code() {
         assert_eq!(CliError::NoKey.exit_code(), 2);
         assert_eq!(CliError::Usage("choose --org SLUG or --user".into()).exit_code(), 2);
-        let malformed = CliError::MalformedKey { from: Source::Flag("--api-key"), reason: TokenError::Checksum };
+        let malformed =
+            CliError::MalformedKey { from: Source::Flag("--api-key"), reason: TokenError::Checksum };
         assert_eq!(malformed.exit_code(), 3);
         assert_eq!(CliError::Rejected { hint: "mci_org_3fKx…".into(), message: "No.".into() }.exit_code(), 3);
         assert_eq!(CliError::Server("Not found.".into()).exit_code(), 1);
@@ -71,7 +72,13 @@ mod tests {
 
     #[test]
     fn a_malformed_key_is_named_by_where_it_came_from() {
-        let error = CliError::MalformedKey { from: Source::Environment("MONKEYCI_API_KEY"), reason: TokenError::Length };
-        assert_eq!(error.to_string(), "the API key from MONKEYCI_API_KEY is malformed: the key has the wrong length");
+        let error = CliError::MalformedKey {
+            from: Source::Environment("MONKEYCI_API_KEY"),
+            reason: TokenError::Length,
+        };
+        assert_eq!(
+            error.to_string(),
+            "the API key from MONKEYCI_API_KEY is malformed: the key has the wrong length"
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! |---------------|---------------------------------------------------------------|
 //! | `args.rs`     | the command line (clap)                                       |
 //! | `settings.rs` | where the key, the URL and the organization come from         |
+//! | `inputs.rs`   | the key and the server URL, parsed once                       |
 //! | `config.rs`   | the config file: its path, reading it, writing it privately   |
 //! | `client.rs`   | HTTP to the API and what its errors mean                      |
 //! | `output.rs`   | tables and sentences                                          |
@@ -18,6 +19,7 @@ mod client;
 mod commands;
 mod config;
 mod error;
+mod inputs;
 mod output;
 mod settings;
 

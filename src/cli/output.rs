@@ -22,12 +22,30 @@ pub fn json<T: Serialize>(value: &T) -> String {
 
 /// Columns separated by two spaces, the header in capitals, no trailing blanks.
 pub fn table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
-    let mut table = Table::new();
-    table.load_preset(presets::NOTHING);
-    table.set_header(header.iter().map(|h| Cell::new(h)));
+    let mut table = plain_table();
+    table.set_header(header.iter().map(Cell::new));
     for row in rows {
         table.add_row(row.iter().map(|cell| Cell::new(clean(cell))));
     }
+    render(&mut table)
+}
+
+/// Label/value lines without a header.
+fn facts_table(facts: &[(&str, String)]) -> String {
+    let mut table = plain_table();
+    for (label, value) in facts {
+        table.add_row([Cell::new(label), Cell::new(clean(value))]);
+    }
+    render(&mut table)
+}
+
+fn plain_table() -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    table
+}
+
+fn render(table: &mut Table) -> String {
     for column in table.column_iter_mut() {
         column.set_padding((0, 2));
     }
@@ -141,24 +159,9 @@ pub fn logged_in(me: &Whoami, path: &Path, org: Option<&str>) -> String {
         path.display()
     );
     if let Some(org) = org {
-        text.push_str(&format!(" (keys commands use the organization {org} unless given --org or --user)"));
+        text.push_str(&format!("; `keys` commands use the organization {} by default", clean(org)));
     }
     text.push_str(".\n");
-    text
-}
-
-/// Label/value lines without a header.
-fn facts_table(facts: &[(&str, String)]) -> String {
-    let mut table = Table::new();
-    table.load_preset(presets::NOTHING);
-    for (label, value) in facts {
-        table.add_row([Cell::new(label), Cell::new(clean(value))]);
-    }
-    for column in table.column_iter_mut() {
-        column.set_padding((0, 2));
-    }
-    let mut text = table.lines().map(|line| line.trim_end().to_string()).collect::<Vec<_>>().join("\n");
-    text.push('\n');
     text
 }
 

@@ -6,11 +6,9 @@ use std::cell::OnceCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use url::Url;
-
 use super::config::{self, Account, ConfigFile};
 use super::error::CliError;
-use crate::domain::api_key::{KeyKind, ParsedToken};
+use super::inputs::{ApiKey, ServerUrl};
 use crate::domain::organization::OrgSlug;
 
 pub const API_KEY_FLAG: &str = "--api-key";
@@ -84,82 +82,9 @@ pub fn pick(
     if let Some((value, name)) = env.filter(|(value, _)| !value.trim().is_empty()) {
         return Some(sourced(value, Source::Environment(name)));
     }
-    file.filter(|(value, _)| !value.trim().is_empty()).map(|(value, path)| sourced(value, Source::File(path.into())))
+    file.filter(|(value, _)| !value.trim().is_empty())
+        .map(|(value, path)| sourced(value, Source::File(path.into())))
 }
-
-/// A key with the right shape and checksum, checked before any request.
-/// `Debug` shows its hint, never the token.
-pub struct ApiKey {
-    token: String,
-    parsed: ParsedToken,
-    pub source: Source,
-}
-
-impl ApiKey {
-    pub fn parse(raw: Sourced<String>) -> Result<ApiKey, CliError> {
-        match ParsedToken::parse(&raw.value) {
-            Ok(parsed) => Ok(ApiKey { token: raw.value, parsed, source: raw.source }),
-            Err(reason) => Err(CliError::MalformedKey { from: raw.source, reason }),
-        }
-    }
-
-    /// `mci_org_3fKx…`: what messages show.
-    pub fn hint(&self) -> String {
-        self.parsed.public_id.hint(self.parsed.kind)
-    }
-
-    /// The whole token: only for the `Authorization` header and the config file.
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ApiKey({} from {})", self.hint(), self.source)
-    }
-}
-
-/// The server's base URL: http or https, without credentials, query or fragment.
-#[derive(Debug, Clone)]
-pub struct ServerUrl {
-    url: Url,
-    pub source: Source,
-}
-
-impl ServerUrl {
-    pub fn parse(raw: Sourced<String>) -> Result<ServerUrl, CliError> {
-        let invalid = |why: String| CliError::Other(format!("the server URL from {} is not valid: {why}", raw.source));
-        let url = Url::parse(&raw.value).map_err(|e| invalid(e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(invalid("expected http://host[:port] or https://host[:port]".into()));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid("it must not hold a user name or password".into()));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid("it must not have a query or a fragment".into()));
-        }
-        Ok(ServerUrl { url, source: raw.source })
-    }
-
-    /// `{base}/api/v1/{segments…}`, each segment percent-encoded.
-    pub fn endpoint(&self, segments: &[&str]) -> Url {
-        let mut url = self.url.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(["api", "v1"]).extend(segments);
-        }
-        url
-    }
-}
-
-/// As people wrote it: no trailing slash.
-impl fmt::Display for ServerUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.url.as_str().trim_end_matches('/'))
-    }
-}
-
 /// Whose keys a `keys` command works on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
@@ -224,7 +149,9 @@ impl Settings {
     pub fn api_key(&self) -> Result<ApiKey, CliError> {
         let raw = match self.flag_or_env() {
             Some(raw) => Some(raw),
-            None => self.file()?.and_then(|(path, account)| pick(None, None, file_value(&account.token, path))),
+            None => {
+                self.file()?.and_then(|(path, account)| pick(None, None, file_value(&account.token, path)))
+            }
         };
         ApiKey::parse(raw.ok_or(CliError::NoKey)?)
     }
@@ -232,7 +159,9 @@ impl Settings {
     /// The key `login` saves: only a flag or the environment (the file is what it replaces).
     pub fn new_api_key(&self) -> Result<ApiKey, CliError> {
         let raw = self.flag_or_env().ok_or_else(|| {
-            CliError::Usage("no API key to log in with: pass --api-key <key> (or set MONKEYCI_API_KEY)".into())
+            CliError::Usage(
+                "no API key to log in with: pass --api-key <key> (or set MONKEYCI_API_KEY)".into(),
+            )
         })?;
         ApiKey::parse(raw)
     }
@@ -267,7 +196,10 @@ impl Settings {
                 .ok_or_else(|| CliError::Usage("choose --org SLUG or --user".into()))?,
         };
         OrgSlug::parse(&slug.value).map(Owner::Org).map_err(|reason| {
-            CliError::Usage(format!("the organization “{}” from {} is not valid: {reason}", slug.value, slug.source))
+            CliError::Usage(format!(
+                "the organization “{}” from {} is not valid: {reason}",
+                slug.value, slug.source
+            ))
         })
     }
 }
@@ -279,7 +211,7 @@ fn file_value<'a>(value: &'a Option<String>, path: &'a Path) -> Option<(&'a str,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::api_key::generate;
+    use crate::domain::api_key::{KeyKind, generate};
 
     fn token(kind: KeyKind) -> String {
         generate(kind).to_token_string()
@@ -307,8 +239,14 @@ mod tests {
         let env = Some(("e", API_KEY_VAR));
         let file = Some(("c", Path::new("/c.yaml")));
         assert_eq!(pick(flag, env, file).unwrap().source, Source::Flag("--api-key"));
-        assert_eq!(pick(None, env, file).unwrap(), Sourced { value: "e".into(), source: Source::Environment(API_KEY_VAR) });
-        assert_eq!(pick(None, None, file).unwrap(), Sourced { value: "c".into(), source: Source::File("/c.yaml".into()) });
+        assert_eq!(
+            pick(None, env, file).unwrap(),
+            Sourced { value: "e".into(), source: Source::Environment(API_KEY_VAR) }
+        );
+        assert_eq!(
+            pick(None, None, file).unwrap(),
+            Sourced { value: "c".into(), source: Source::File("/c.yaml".into()) }
+        );
         assert_eq!(pick(None, None, None), None);
     }
 
@@ -322,7 +260,8 @@ mod tests {
 
     #[test]
     fn the_key_comes_from_the_flag_then_the_environment_then_the_file() {
-        let (flag, env_key, file_key) = (token(KeyKind::User), token(KeyKind::User), token(KeyKind::Organization));
+        let (flag, env_key, file_key) =
+            (token(KeyKind::User), token(KeyKind::User), token(KeyKind::Organization));
         let (_dir, mut env) = environment(Some(&format!("account:\n  token: {file_key}\n")));
         let path = env.config_path().unwrap();
         assert_eq!(Settings::new(None, None, env.clone()).api_key().unwrap().token(), file_key);
@@ -359,7 +298,10 @@ mod tests {
         let (_dir, mut env) = environment(Some("account:\n  token: mci_org_short\n"));
         let path = env.config_path().unwrap();
         let error = Settings::new(None, None, env.clone()).api_key().unwrap_err();
-        assert_eq!(error.to_string(), format!("the API key from {} is malformed: the key has the wrong length", path.display()));
+        assert_eq!(
+            error.to_string(),
+            format!("the API key from {} is malformed: the key has the wrong length", path.display())
+        );
         env.api_key = Some("ghp_abc".into());
         let error = Settings::new(None, None, env).api_key().unwrap_err();
         assert!(error.to_string().starts_with("the API key from MONKEYCI_API_KEY is malformed: "), "{error}");
@@ -395,36 +337,12 @@ mod tests {
         assert_eq!(settings.owner(None, false).unwrap(), org("acme"));
         let error = settings.owner(Some("Bolt Labs"), false).unwrap_err();
         assert_eq!(error.exit_code(), 2);
-        assert!(error.to_string().starts_with("the organization “Bolt Labs” from --org is not valid: "), "{error}");
+        assert!(
+            error.to_string().starts_with("the organization “Bolt Labs” from --org is not valid: "),
+            "{error}"
+        );
         let (_dir, empty) = environment(None);
         let error = Settings::new(None, None, empty).owner(None, false).unwrap_err();
         assert_eq!((error.to_string().as_str(), error.exit_code()), ("choose --org SLUG or --user", 2));
-    }
-
-    #[test]
-    fn a_server_url_must_be_http_without_credentials() {
-        let parse = |raw: &str| ServerUrl::parse(Sourced { value: raw.into(), source: Source::Flag(URL_FLAG) });
-        assert!(parse("ftp://ci.example").is_err());
-        assert!(parse("ci.example").is_err());
-        assert!(parse("https://me:pw@ci.example").is_err());
-        assert!(parse("https://ci.example/?a=1").is_err());
-        let error = parse("nonsense").unwrap_err().to_string();
-        assert!(error.starts_with("the server URL from --url is not valid: "), "{error}");
-    }
-
-    #[test]
-    fn endpoints_keep_a_base_path_and_encode_segments() {
-        let url = ServerUrl::parse(Sourced { value: "https://ci.example/monkey/".into(), source: Source::Default }).unwrap();
-        assert_eq!(url.endpoint(&["orgs", "a b/c", "keys"]).as_str(), "https://ci.example/monkey/api/v1/orgs/a%20b%2Fc/keys");
-        let root = ServerUrl::parse(Sourced { value: "http://127.0.0.1:8080".into(), source: Source::Default }).unwrap();
-        assert_eq!(root.endpoint(&["whoami"]).as_str(), "http://127.0.0.1:8080/api/v1/whoami");
-    }
-
-    #[test]
-    fn debug_shows_the_hint_never_the_token() {
-        let raw = token(KeyKind::Organization);
-        let key = ApiKey::parse(Sourced { value: raw.clone(), source: Source::Flag(API_KEY_FLAG) }).unwrap();
-        assert_eq!(format!("{key:?}"), format!("ApiKey({} from --api-key)", key.hint()));
-        assert!(!format!("{key:?}").contains(&raw[24..]));
     }
 }

@@ -9,6 +9,7 @@ mod errors;
 mod headers;
 #[macro_use]
 mod keys;
+mod cli;
 mod openapi_conformance;
 mod orgs;
 mod rest;
