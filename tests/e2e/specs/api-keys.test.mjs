@@ -414,6 +414,43 @@ describe('API keys', () => {
     assert.equal(gone.status(), 404);
   });
 
+  test('a copied key works with the API at once, shows as used, and stops working when deleted', async (t) => {
+    const run = uniqueSuffix();
+    const description = `Deploy script ${run}`;
+    const { page } = await signedInPerson(`Ada Lovelace ${run}`);
+    const orgSlug = await createOrg(page, server.baseUrl, `Acme Corp ${run}`);
+    const listPath = `/o/${orgSlug}/settings/api-keys`;
+    await page.goto(`${server.baseUrl}${listPath}`);
+    const token = await createKey(page, listPath, { description });
+    await newKeyDialog(page).getByRole('button', { name: 'Done', exact: true }).click();
+    assert.equal((await keyRow(page, description)).lastUsed, 'never');
+
+    // What a script does with the copied token.
+    const whoami = () => fetch(`${server.baseUrl}/api/v1/whoami`, { headers: { Authorization: `Bearer ${token}` } });
+    let response = await whoami();
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.equal(body.organization.slug, orgSlug);
+    assert.equal(body.key.description, description);
+
+    // The list shows the use (written in the background: reload until it shows).
+    let lastUsed = '';
+    for (let attempt = 0; attempt < 20 && lastUsed !== 'just now'; attempt += 1) {
+      await page.reload();
+      lastUsed = (await keyRow(page, description)).lastUsed;
+    }
+    assert.equal(lastUsed, 'just now');
+    await snap(t, page, 'key-used.png');
+
+    // Deleted on the page: refused by the API on the very next request.
+    await (await keyRow(page, description)).row.getByRole('link', { name: `Delete ${description}`, exact: true }).click();
+    await deleteDialog(page).getByRole('button', { name: 'Delete key', exact: true }).click();
+    await expectFlash(page, `The API key ${hintOf(token)} “${description}” was deleted. It no longer works.`);
+    response = await whoami();
+    assert.equal(response.status, 401);
+    assert.equal((await response.json()).error.code, 'invalid_key');
+  });
+
   test('an empty description and a date of today are refused next to their fields', async (t) => {
     const run = uniqueSuffix();
     const { page } = await signedInPerson(`Ada Lovelace ${run}`);
