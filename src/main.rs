@@ -5,7 +5,7 @@ use monkeyci_accounts::telemetry;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    telemetry::init();
+    let _log_writer = telemetry::init();
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

@@ -12,22 +12,54 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 /// Logs to stderr (colours only on a terminal); `RUST_LOG` overrides the default level (`info`).
-pub fn init() {
+///
+/// Lines are written by a background thread, so a request never waits for a
+/// `write` to stderr; none are dropped (the queue blocks when full). Keep the
+/// returned guard until the end of `main`: dropping it flushes what is queued.
+pub fn init() -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+    guard
 }
 
 /// The id of the request being served; shown on the 500 page and sent as `X-Request-Id`.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// The path with the secret part of any API key in it cut off: a token pasted
+/// into a URL keeps its prefix and public id (`mci_org_<id>…`), which name the
+/// key without exposing it.
+pub fn without_secrets(path: &str) -> std::borrow::Cow<'_, str> {
+    const PREFIX_AND_ID: usize = 8 + 16;
+    if !path.contains("mci_org_") && !path.contains("mci_usr_") {
+        return path.into();
+    }
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = ["mci_org_", "mci_usr_"].iter().filter_map(|p| rest.find(p)).min() {
+        out.push_str(&rest[..at]);
+        let token = &rest[at..];
+        let run = token[8..].bytes().take_while(u8::is_ascii_alphanumeric).count() + 8;
+        let kept = run.min(PREFIX_AND_ID);
+        out.push_str(&token[..kept]);
+        if run > kept {
+            out.push('…');
+        }
+        rest = &token[run..];
+    }
+    out.push_str(rest);
+    out.into()
+}
 
 pub async fn log_requests(
     req: ServiceRequest,
@@ -37,7 +69,8 @@ pub async fn log_requests(
     req.extensions_mut().insert(RequestId(id.clone()));
     // Health checks and assets are too frequent to be worth a line each.
     let quiet = req.path() == "/healthz" || req.path().starts_with("/static/");
-    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
+    let span =
+        tracing::info_span!("request", id = %id, method = %req.method(), path = %without_secrets(req.path()));
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -57,5 +90,21 @@ pub async fn log_requests(
             tracing::error!(error = %format!("{error:#}"), "request failed");
             Err(error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_secrets;
+
+    #[test]
+    fn a_token_in_a_path_keeps_only_its_prefix_and_public_id() {
+        let token = format!("mci_org_{}{}{}", "A".repeat(16), "s".repeat(32), "c".repeat(6));
+        let path = format!("/api/v1/orgs/acme/keys/{token}/x");
+        assert_eq!(without_secrets(&path), format!("/api/v1/orgs/acme/keys/mci_org_{}…/x", "A".repeat(16)));
+        assert_eq!(without_secrets("/o/acme/settings/api-keys"), "/o/acme/settings/api-keys");
+        assert_eq!(without_secrets("/x/mci_usr_short"), "/x/mci_usr_short");
+        let twice = format!("/{token}/{}", token.replace("org", "usr"));
+        assert!(!without_secrets(&twice).contains("sss"));
     }
 }

@@ -5,7 +5,7 @@
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -21,7 +21,7 @@ pub async fn refuse_keys_in_query(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if carries_a_key(req.query_string()) {
         // The request line (and so the key) is never logged: the log has paths only.
-        tracing::warn!(path = req.path(), "refused a request with an API key in its URL");
+        tracing::warn!(path = %crate::telemetry::without_secrets(req.path()), "refused a request with an API key in its URL");
         let response = ApiError::KeyInQuery.error_response();
         return Ok(req.into_response(response));
     }
@@ -64,6 +64,12 @@ pub async fn json_error_bodies(
     };
     let mut json: HttpResponse = error.error_response();
     *json.status_mut() = status;
+    // Keep what actix said besides the body (`Allow` on a 405, …).
+    for (name, value) in response.headers() {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            json.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
     Ok(response.into_response(json))
 }
 

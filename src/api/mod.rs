@@ -34,11 +34,12 @@ pub fn scope() -> Scope<
         .wrap(from_fn(json_errors::refuse_keys_in_query))
         .wrap(from_fn(json_errors::json_error_bodies))
         .app_data(JsonConfig::default().limit(MAX_BODY).error_handler(|error, _| json_error(error).into()))
-        .route("/openapi.json", web::get().to(openapi::document))
-        .route("/whoami", web::get().to(whoami::whoami))
-        .route("/orgs", web::get().to(orgs::list))
-        .route("/orgs/{org}", web::get().to(orgs::show))
-        .route("/orgs/{org}/members", web::get().to(orgs::members))
+        // Resources (not `Scope::route`), so a wrong method is a 405, not a 404.
+        .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))
+        .service(web::resource("/whoami").route(web::get().to(whoami::whoami)))
+        .service(web::resource("/orgs").route(web::get().to(orgs::list)))
+        .service(web::resource("/orgs/{org}").route(web::get().to(orgs::show)))
+        .service(web::resource("/orgs/{org}/members").route(web::get().to(orgs::members)))
         .service(
             web::resource("/orgs/{org}/keys")
                 .route(web::get().to(keys::list_org_keys))

@@ -39,7 +39,7 @@ pub async fn csrf_guard(
     match check(&mut req).await.err() {
         None => next.call(req).await.map(ServiceResponse::map_into_left_body),
         Some(error) => {
-            tracing::warn!(path = req.path(), reason = %error, "state-changing request refused");
+            tracing::warn!(path = %crate::telemetry::without_secrets(req.path()), reason = %error, "state-changing request refused");
             Ok(req.error_response(error).map_into_right_body())
         }
     }

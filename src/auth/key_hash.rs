@@ -7,7 +7,8 @@
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
 
 const MEMORY_KIB: u32 = 19 * 1024;
 const PASSES: u32 = 2;
@@ -30,6 +31,33 @@ pub fn verify_secret(secret: &str, phc: &str) -> bool {
         Ok(hash) => argon2().verify_password(secret.as_bytes(), &hash).is_ok(),
         Err(_) => false,
     }
+}
+
+/// The working memory of one argon2 check (19 MiB with our parameters), kept
+/// and reused: allocating and freeing it per check leaves the allocator's
+/// per-thread arenas holding many such blocks, and memory grows under load.
+#[derive(Default)]
+pub struct Argon2Memory(Vec<Block>);
+
+/// [`verify_secret`] in `memory`, which grows to the hash's size once and is
+/// then reused. The comparison of the outputs is constant-time.
+pub fn verify_secret_in(secret: &str, phc: &str, memory: &mut Argon2Memory) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else { return false };
+    let (Some(expected), Some(salt)) = (&hash.hash, &hash.salt) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm) else { return false };
+    let Ok(version) = hash.version.map_or(Ok(Version::default()), Version::try_from) else { return false };
+    let Ok(params) = Params::try_from(&hash) else { return false };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+    let blocks = params.block_count();
+    if memory.0.len() < blocks {
+        memory.0.resize(blocks, Block::default());
+    }
+    let mut output = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(secret.as_bytes(), salt, &mut output, &mut memory.0[..blocks])
+        .is_ok()
+        && bool::from(output.as_slice().ct_eq(expected.as_bytes()))
 }
 
 pub async fn hash_secret_blocking(secret: String) -> Result<String, crate::error::AppError> {
@@ -56,6 +84,18 @@ mod tests {
         assert!(verify_secret("s3cret", &phc));
         assert!(!verify_secret("s3cres", &phc));
         assert!(!verify_secret("s3cret", "not a hash"));
+    }
+
+    #[test]
+    fn reused_memory_verifies_like_a_fresh_check() {
+        let phc = hash_secret("s3cret").unwrap();
+        let mut memory = Argon2Memory::default();
+        assert!(verify_secret_in("s3cret", &phc, &mut memory));
+        assert!(!verify_secret_in("s3cres", &phc, &mut memory));
+        assert!(verify_secret_in("s3cret", &phc, &mut memory), "again, in the same memory");
+        assert!(!verify_secret_in("s3cret", "not a hash", &mut memory));
+        let other = "$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHQ$kRfd9bP5lw3uTg+lZ+uYJgTyzpJ0dHaKIYqzgXYAeXk";
+        assert!(!verify_secret_in("x", other, &mut memory), "other parameters are read from the hash");
     }
 
     #[test]

@@ -57,18 +57,31 @@ pub struct Options {
     pub public_url: Option<Url>,
     /// Sign-in platforms (pointed at stand-ins); none means development sign-in.
     pub platforms: Platforms,
+    /// Failed API-key attempts allowed per client address and minute (`None`: the default).
+    pub api_failures_per_minute: Option<u32>,
 }
 
 impl Options {
     pub fn new(backend: Backend) -> Self {
-        Options { backend, clock: None, public_url: None, platforms: Platforms::default() }
+        Options {
+            backend,
+            clock: None,
+            public_url: None,
+            platforms: Platforms::default(),
+            api_failures_per_minute: None,
+        }
     }
 }
 
 /// Removes the per-test database when the test ends.
 enum DatabaseGuard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another instance's database: the first instance removes it.
+    Shared,
 }
 
 impl Drop for DatabaseGuard {
@@ -87,6 +100,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     pub clock: Option<FixedClock>,
+    /// The database this app runs on (shared by its siblings).
+    pub database: DatabaseTarget,
     _database: DatabaseGuard,
 }
 
@@ -126,10 +141,29 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> TestApp {
         let (target, guard) = fresh_database(options.backend);
-        let mut settings = Settings::new(vec!["127.0.0.1:0".parse().unwrap()], target);
+        Self::start(options, target, guard).await
+    }
+
+    /// Another instance of this app on the same database, as several servers share
+    /// one PostgreSQL behind a load balancer. It shares this app's clock and has
+    /// its own memory (key cache, rate limits); the database lives as long as this app.
+    pub async fn spawn_sibling(&self) -> TestApp {
+        let backend = match self.database {
+            DatabaseTarget::Sqlite { .. } => Backend::Sqlite,
+            DatabaseTarget::Postgres { .. } => Backend::Postgres,
+        };
+        let options = Options { clock: self.clock.clone(), ..Options::new(backend) };
+        Self::start(options, self.database.clone(), DatabaseGuard::Shared).await
+    }
+
+    async fn start(options: Options, target: DatabaseTarget, guard: DatabaseGuard) -> TestApp {
+        let mut settings = Settings::new(vec!["127.0.0.1:0".parse().unwrap()], target.clone());
         settings.workers = Some(1);
         settings.public_url = options.public_url.clone();
         settings.platforms = options.platforms.clone();
+        if let Some(per_minute) = options.api_failures_per_minute {
+            settings.api_failures_per_minute = per_minute;
+        }
         capture_logs();
         let clock: Arc<dyn Clock> = match &options.clock {
             Some(fixed) => Arc::new(fixed.clone()),
@@ -146,6 +180,7 @@ impl TestApp {
             client: client_with(jar.clone()),
             jar,
             clock: options.clock,
+            database: target,
             _database: guard,
         }
     }

@@ -14,7 +14,7 @@ pub mod listener;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -25,7 +25,7 @@ pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
 pub use failure_limit::FailureLimiter;
 use last_used::LastUsed;
 
-use super::key_hash::{hash_secret, verify_secret};
+use super::key_hash::{Argon2Memory, hash_secret, verify_secret_in};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::api_keys::{self, KeyForVerification};
@@ -65,6 +65,8 @@ pub struct KeyAuthenticator {
     limiter: FailureLimiter,
     argon2_slots: Semaphore,
     argon2_waiting: AtomicUsize,
+    /// One working memory per slot, allocated on first use and kept.
+    argon2_memory: Mutex<Vec<Argon2Memory>>,
     last_used: LastUsed,
     /// A hash no secret matches, so unknown keys pay the same argon2 cost.
     decoy_hash: OnceLock<String>,
@@ -91,6 +93,7 @@ impl KeyAuthenticator {
             limiter: FailureLimiter::new(settings.failures_per_minute),
             argon2_slots: Semaphore::new(settings.argon2_slots.max(1)),
             argon2_waiting: AtomicUsize::new(0),
+            argon2_memory: Mutex::new(Vec::new()),
             last_used: LastUsed::default(),
             decoy_hash: OnceLock::new(),
         }
@@ -112,13 +115,13 @@ impl KeyAuthenticator {
         };
         let digest: [u8; 32] = Sha256::digest(parsed.secret.expose().as_bytes()).into();
         let cached = self.cache.get(parsed.public_id.as_str());
-        if let Some(entry) = &cached
-            && entry.is_fresh(now)
-            && bool::from(entry.digest.ct_eq(&digest))
-        {
+        let known_secret = cached.as_ref().is_some_and(|entry| bool::from(entry.digest.ct_eq(&digest)));
+        if known_secret && let Some(entry) = cached.as_ref().filter(|entry| entry.is_fresh(now)) {
             return self.admit(entry.caller.clone());
         }
-        if let Some(retry_after) = self.limiter.retry_after(client, now) {
+        // A key verified before (now due for revalidation) is not a guess: it
+        // passes the limiter, so a flood from the same address cannot lock it out.
+        if !known_secret && let Some(retry_after) = self.limiter.retry_after(client, now) {
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: too many failed attempts");
             return Err(AuthFailure::RateLimited { retry_after });
         }
@@ -132,10 +135,8 @@ impl KeyAuthenticator {
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: unknown key");
             return Err(AuthFailure::Invalid);
         };
-        let known_secret = cached
-            .as_ref()
-            .is_some_and(|entry| entry.secret_hash == secret_hash && bool::from(entry.digest.ct_eq(&digest)));
-        if !known_secret && !self.verify(&parsed, &secret_hash).await? {
+        let unchanged = known_secret && cached.as_ref().is_some_and(|entry| entry.secret_hash == secret_hash);
+        if !unchanged && !self.verify(&parsed, &secret_hash).await? {
             self.limiter.record_failure(client, now);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: wrong secret");
             return Err(AuthFailure::Invalid);
@@ -168,7 +169,7 @@ impl KeyAuthenticator {
 
     async fn verify(&self, parsed: &ParsedToken, secret_hash: &str) -> Result<bool, AuthFailure> {
         let (secret, hash) = (parsed.secret.expose().to_string(), secret_hash.to_string());
-        self.with_argon2_slot(move || verify_secret(&secret, &hash)).await
+        self.with_argon2_slot(move |memory| verify_secret_in(&secret, &hash, memory)).await
     }
 
     /// The argon2 check an unknown key would have cost, so failures all take as long.
@@ -176,8 +177,8 @@ impl KeyAuthenticator {
         let secret = parsed.secret.expose().to_string();
         let decoy = self.decoy_hash.get().cloned();
         let made = self
-            .with_argon2_slot(move || match decoy {
-                Some(decoy) => (verify_secret(&secret, &decoy), None),
+            .with_argon2_slot(move |memory| match decoy {
+                Some(decoy) => (verify_secret_in(&secret, &decoy, memory), None),
                 None => (false, hash_secret(&secret).ok()),
             })
             .await?;
@@ -187,9 +188,11 @@ impl KeyAuthenticator {
         Ok(())
     }
 
+    /// Runs an argon2 check on the blocking pool once one of the slots is free,
+    /// in that slot's reusable memory.
     async fn with_argon2_slot<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Argon2Memory) -> T + Send + 'static,
     ) -> Result<T, AuthFailure> {
         if self.argon2_slots.available_permits() == 0
             && self.argon2_waiting.load(Ordering::Relaxed) >= MAX_ARGON2_WAITING
@@ -199,7 +202,17 @@ impl KeyAuthenticator {
         let waiting = Waiting::enter(&self.argon2_waiting);
         let _slot = self.argon2_slots.acquire().await.map_err(AppError::internal)?;
         drop(waiting);
-        actix_web::web::block(work).await.map_err(|e| AuthFailure::Internal(AppError::internal(e)))
+        // A slot is held, so a memory is free (or this is the slot's first check).
+        let mut memory =
+            self.argon2_memory.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
+        let (result, memory) = actix_web::web::block(move || {
+            let result = work(&mut memory);
+            (result, memory)
+        })
+        .await
+        .map_err(|e| AuthFailure::Internal(AppError::internal(e)))?;
+        self.argon2_memory.lock().unwrap_or_else(|e| e.into_inner()).push(memory);
+        Ok(result)
     }
 }
 

@@ -2,15 +2,103 @@
 //!
 //! Tests start from the keys tests' [`Team`] (Alice admin of Acme, Mia member of
 //! Acme, Bob admin of Bolt, Olga in no organization), whose people create keys
-//! through the UI; [`Api`] then calls the API with one of those keys.
+//! through the UI; [`Api`] then calls the API with one of those keys. The app's
+//! clock stands still at [`test_epoch`] (28 Feb 2027, 12:00 UTC) until a test moves it.
 
+/// Like `both_databases_at_epoch!`, with the app's [`Options`] changed first by
+/// the function given before the `;` (e.g. a lower limit of failed attempts).
+macro_rules! both_databases_with {
+    ($options:expr; $($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$meta])*
+            #[actix_web::test]
+            async fn sqlite() {
+                let $app = $crate::rest::spawn_at_epoch_with($crate::helpers::Backend::Sqlite, $options)
+                    .await
+                    .expect("SQLite is always there");
+                $body
+            }
+
+            $(#[$meta])*
+            #[actix_web::test]
+            async fn postgres() {
+                let Some($app) =
+                    $crate::rest::spawn_at_epoch_with($crate::helpers::Backend::Postgres, $options).await
+                else {
+                    return;
+                };
+                $body
+            }
+        }
+    )*};
+}
+
+/// For what only PostgreSQL has (several instances on one database): one run,
+/// `<name>::postgres`, with the clock at [`test_epoch`].
+macro_rules! postgres_at_epoch {
+    ($($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$meta])*
+            #[actix_web::test]
+            async fn postgres() {
+                let Some($app) = $crate::keys::spawn_at_epoch($crate::helpers::Backend::Postgres).await
+                else {
+                    return;
+                };
+                $body
+            }
+        }
+    )*};
+}
+
+mod expiry;
+mod failures;
+mod instances;
+mod junk;
+mod last_used;
+mod reach;
+mod revocation;
+mod secrecy;
 mod smoke;
+mod statuses;
+mod validation;
 
-use reqwest::{Method, Response, StatusCode};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use monkeyci_accounts::clock::FixedClock;
+pub use monkeyci_accounts::domain::api_key::KeyKind;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
-pub use crate::helpers::{Backend, Options, TestApp, test_epoch};
-pub use crate::keys::{ACME_KEYS, BOLT_KEYS, Browser, Team, Token, USER_KEYS, set_clock, spawn_at_epoch};
+pub use crate::helpers::{Backend, Options, TestApp, captured_logs, test_epoch};
+pub use crate::keys::{
+    ACME_KEYS, BOLT_KEYS, Team, Token, USER_KEYS, audit_rows, every_stored_text, key_count, key_exists,
+    secret_hash, set_clock,
+};
+pub use crate::sql::{quoted, strings};
+
+/// [`test_epoch`] as the API writes times.
+pub const EPOCH: &str = "2027-02-28T12:00:00Z";
+
+/// An app whose clock stands at [`test_epoch`], with `change` applied to its
+/// options; `None` when PostgreSQL is unreachable and not required.
+pub async fn spawn_at_epoch_with(
+    backend: Backend,
+    change: impl FnOnce(Options) -> Options,
+) -> Option<TestApp> {
+    let options = change(Options { clock: Some(FixedClock::at(test_epoch())), ..Options::new(backend) });
+    match backend {
+        Backend::Sqlite => Some(TestApp::spawn_with(options).await),
+        Backend::Postgres => TestApp::spawn_with_postgres(options).await,
+    }
+}
 
 /// A client of the API holding one key.
 pub struct Api {
@@ -24,11 +112,15 @@ impl Api {
         Api { client: reqwest::Client::new(), base: app.address.clone(), token: token.to_string() }
     }
 
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        let mut request = self
-            .client
+    /// A request carrying the key as `Authorization: Bearer <key>`, to add to.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
             .request(method, format!("{}{}", self.base, path))
-            .header("Authorization", format!("Bearer {}", self.token));
+            .header("Authorization", format!("Bearer {}", self.token))
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut request = self.request(method, path);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -51,11 +143,46 @@ impl Api {
     pub async fn delete(&self, path: &str) -> Response {
         self.call(Method::DELETE, path, None).await
     }
+
+    /// `(status, JSON body)` of a DELETE (`Value::Null` for an empty body).
+    pub async fn delete_json(&self, path: &str) -> (StatusCode, Value) {
+        json_of(self.delete(path).await).await
+    }
+
+    /// The status of `GET /api/v1/whoami` and the error code, if any.
+    pub async fn whoami_status(&self) -> (StatusCode, Option<String>) {
+        let (status, body) = self.get_json("/api/v1/whoami").await;
+        let code = body["error"]["code"].as_str().map(str::to_string);
+        (status, code)
+    }
+
+    /// Creates a key through the API (`list` is `/api/v1/orgs/{org}/keys` or
+    /// `/api/v1/user/keys`) and returns the response's body and the token, checked.
+    pub async fn create_key(
+        &self,
+        list: &str,
+        description: &str,
+        valid_until: Option<&str>,
+    ) -> (Value, Token) {
+        let (status, body) = self
+            .post_json(list, serde_json::json!({ "description": description, "valid_until": valid_until }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{list}: {body}");
+        let kind = if list.starts_with("/api/v1/orgs/") { KeyKind::Organization } else { KeyKind::User };
+        let token = Token::parse(body["token"].as_str().expect("a token"), kind);
+        (body, token)
+    }
+}
+
+/// A request without any key.
+pub fn anonymous(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
+    reqwest::Client::new().request(method, app.url(path))
 }
 
 pub async fn json_of(response: Response) -> (StatusCode, Value) {
     let status = response.status();
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let text = response.text().await.expect("body");
     if text.is_empty() {
         return (status, Value::Null);
@@ -67,4 +194,75 @@ pub async fn json_of(response: Response) -> (StatusCode, Value) {
 /// The error code of an error body.
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_else(|| panic!("an error body: {body}"))
+}
+
+/// The error message of an error body.
+pub fn message(body: &Value) -> &str {
+    body["error"]["message"].as_str().unwrap_or_else(|| panic!("an error body: {body}"))
+}
+
+/// Checks an error answer: status, JSON body `{"error": {"code", "message"}}`, code.
+pub async fn assert_error(response: Response, status: StatusCode, expected: &str) -> Value {
+    let (got, body) = json_of(response).await;
+    assert_eq!(got, status, "{body}");
+    assert_eq!(code(&body), expected, "{body}");
+    assert!(!message(&body).is_empty(), "{body}");
+    body
+}
+
+/// Polls `check` every 50 ms until it holds; the time it took, or a panic
+/// naming `what` after `limit`.
+pub async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if check().await {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A key's last use as stored (`YYYY-MM-DD HH:MM:SS`), read directly.
+pub async fn last_used(app: &TestApp, public_id: &str) -> Option<String> {
+    let sql = format!(
+        "SELECT CAST(last_used_at AS TEXT) AS v FROM api_keys \
+         WHERE public_id = {} AND last_used_at IS NOT NULL",
+        quoted(public_id)
+    );
+    strings(app, sql).await.into_iter().next().map(|at| at.chars().take(19).collect())
+}
+
+/// Waits until the key's use has been written (the write runs in the background).
+pub async fn wait_for_last_use(app: &TestApp, public_id: &str, at: &str) {
+    within(Duration::from_secs(1), &format!("last use of {public_id} written as {at}"), || async {
+        last_used(app, public_id).await.as_deref() == Some(at)
+    })
+    .await;
+}
+
+/// Checks that no token (nor its secret) was ever logged.
+pub fn assert_not_logged(tokens: &[&Token]) {
+    let logs = captured_logs();
+    for token in tokens {
+        assert!(!token.leaks_into(&logs), "the log holds the token {}", token.hint());
+    }
+}
+
+/// Checks that nothing stored in the database holds a token or its secret.
+pub async fn assert_not_stored(app: &TestApp, tokens: &[&Token]) {
+    for stored in every_stored_text(app).await {
+        for token in tokens {
+            assert!(!token.leaks_into(&stored), "stored: {stored}");
+        }
+    }
+}
+
+/// The organization's audit entries about API keys: "action | actor | details".
+pub async fn key_audit(app: &TestApp, slug: &str) -> Vec<String> {
+    audit_rows(app, slug).await.into_iter().filter(|row| row.starts_with("api_key.")).collect()
 }

@@ -1,0 +1,102 @@
+//! Failed key checks are limited per client address (SPEC §2): after the
+//! allowance (here 3 a minute) a well-formed key is refused with 429 and
+//! `Retry-After`, without any database or argon2 work, except a key already
+//! verified and fresh in the cache, which keeps working. The allowance refills
+//! with time (the app's clock).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use chrono::Duration;
+use reqwest::StatusCode;
+
+use super::*;
+use monkeyci_accounts::domain::api_key::generate;
+
+/// An attempt with a right-shaped key that does not exist: a failure.
+async fn unknown_key(app: &TestApp) -> reqwest::Response {
+    Api::new(app, &generate(KeyKind::Organization).to_token_string()).get("/api/v1/whoami").await
+}
+
+/// Checks a 429 and returns its `Retry-After`.
+async fn limited(response: reqwest::Response) -> String {
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .expect("a Retry-After header")
+        .to_string();
+    let body = assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_eq!(
+        message(&body),
+        format!("Too many failed attempts from your address. Try again in {retry_after} s.")
+    );
+    retry_after
+}
+
+both_databases_with! {
+    |options: Options| Options { api_failures_per_minute: Some(3), ..options };
+
+    async fn failed_attempts_are_limited_per_address_until_the_allowance_refills(app) {
+        let team = Team::new(&app).await;
+        let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
+        let laptop = team.alice.new_key(USER_KEYS, "Laptop", "").await;
+        let fresh = team.alice.new_key(ACME_KEYS, "Not used yet", "").await;
+        let org = Api::new(&app, &ci.full);
+        let user = Api::new(&app, &laptop.full);
+        assert_eq!(org.whoami_status().await, (StatusCode::OK, None));
+        assert_eq!(user.whoami_status().await, (StatusCode::OK, None));
+
+        // Headers without a key at all are not attempts.
+        for _ in 0..5 {
+            assert_error(
+                anonymous(&app, reqwest::Method::GET, "/api/v1/whoami").send().await.unwrap(),
+                StatusCode::UNAUTHORIZED,
+                "missing_key",
+            )
+            .await;
+        }
+        for _ in 0..3 {
+            assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+        }
+        assert_eq!(limited(unknown_key(&app).await).await, "20");
+        let wrong_secret = junk::with_checksum(&format!("{}{}", &ci.full[..24], "s".repeat(32)));
+        limited(Api::new(&app, &wrong_secret).get("/api/v1/whoami").await).await;
+
+        // Keys verified and hot in the cache keep working from the same address...
+        assert_eq!(org.whoami_status().await, (StatusCode::OK, None));
+        assert_eq!(org.get("/api/v1/orgs/acme/keys").await.status(), StatusCode::OK);
+        let (created, _) = user.create_key("/api/v1/user/keys", "Made while limited", None).await;
+        assert_eq!(created["description"], "Made while limited");
+        // ...a key not verified yet waits like any other attempt...
+        limited(Api::new(&app, &fresh.full).get("/api/v1/whoami").await).await;
+        // ...and junk is still refused for what it is, never with a 500.
+        let (status, _) = Api::new(&app, "junk").get_json("/api/v1/whoami").await;
+        assert!([StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&status), "{status}");
+
+        // Another address has its own allowance.
+        let elsewhere = reqwest::Client::builder()
+            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)))
+            .build()
+            .unwrap();
+        let other = Api { client: elsewhere, ..Api::new(&app, &generate(KeyKind::User).to_token_string()) };
+        assert_eq!(other.whoami_status().await, (StatusCode::UNAUTHORIZED, Some("invalid_key".into())));
+        let other = Api { token: fresh.full.clone(), ..other };
+        assert_eq!(other.whoami_status().await, (StatusCode::OK, None));
+
+        // 20 s later, one attempt is back; then the limit holds again.
+        app.advance_clock(Duration::seconds(20));
+        assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+        assert_eq!(limited(unknown_key(&app).await).await, "20");
+        assert_eq!(org.whoami_status().await, (StatusCode::OK, None), "still fresh in the cache");
+
+        // A minute later the whole allowance is back.
+        app.advance_clock(Duration::seconds(60));
+        assert_eq!(Api::new(&app, &fresh.full).whoami_status().await, (StatusCode::OK, None));
+        assert_eq!(org.whoami_status().await, (StatusCode::OK, None), "verified again");
+        for _ in 0..3 {
+            assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+        }
+        limited(unknown_key(&app).await).await;
+        assert_not_logged(&[&ci, &laptop, &fresh]);
+    }
+}
