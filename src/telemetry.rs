@@ -67,8 +67,11 @@ pub async fn log_requests(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = crate::random::request_id();
     req.extensions_mut().insert(RequestId(id.clone()));
-    // Health checks and assets are too frequent to be worth a line each.
-    let quiet = req.path() == "/healthz" || req.path().starts_with("/static/");
+    // Health checks and assets are too frequent to be worth a line each; so are
+    // successful API reads (a script may poll thousands a minute): those are
+    // logged at debug level. Failures, refusals and every change keep their line.
+    let routine = req.path() == "/healthz" || req.path().starts_with("/static/");
+    let api_read = req.method() == actix_web::http::Method::GET && req.path().starts_with("/api/");
     let span =
         tracing::info_span!("request", id = %id, method = %req.method(), path = %without_secrets(req.path()));
     let started = Instant::now();
@@ -78,8 +81,11 @@ pub async fn log_requests(
     match result {
         Ok(mut res) => {
             let status = res.status().as_u16();
-            if !quiet || status >= 500 {
+            let quiet = routine || (api_read && status < 400);
+            if status >= 500 || !quiet {
                 tracing::info!(status, ms = format!("{elapsed_ms:.1}"), "served");
+            } else if api_read {
+                tracing::debug!(status, ms = format!("{elapsed_ms:.1}"), "served");
             }
             if let Ok(value) = HeaderValue::from_str(&id) {
                 res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);

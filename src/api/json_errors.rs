@@ -15,17 +15,19 @@ use super::error::ApiError;
 const CREDENTIAL_PARAMS: [&str; 7] =
     ["api_key", "apikey", "key", "token", "access_token", "private_token", "auth"];
 
-pub async fn refuse_keys_in_query(
+/// Both jobs in one middleware: it runs on every API request.
+pub async fn api_guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if carries_a_key(req.query_string()) {
         // The request line (and so the key) is never logged: the log has paths only.
-        tracing::warn!(path = %crate::telemetry::without_secrets(req.path()), "refused a request with an API key in its URL");
+        let path = crate::telemetry::without_secrets(req.path()).into_owned();
+        tracing::warn!(path, "refused a request with an API key in its URL");
         let response = ApiError::KeyInQuery.error_response();
         return Ok(req.into_response(response));
     }
-    Ok(next.call(req).await?.map_into_boxed_body())
+    json_error_bodies(next.call(req).await?)
 }
 
 fn carries_a_key(query: &str) -> bool {
@@ -40,11 +42,10 @@ fn carries_a_key(query: &str) -> bool {
         })
 }
 
-pub async fn json_error_bodies(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
+/// Any error response without a JSON body gets one.
+fn json_error_bodies(
+    response: ServiceResponse<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let response = next.call(req).await?;
     let status = response.status();
     let is_json = response
         .headers()

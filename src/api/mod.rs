@@ -31,8 +31,7 @@ pub fn scope() -> Scope<
     >,
 > {
     web::scope("/api/v1")
-        .wrap(from_fn(json_errors::refuse_keys_in_query))
-        .wrap(from_fn(json_errors::json_error_bodies))
+        .wrap(from_fn(json_errors::api_guard))
         .app_data(JsonConfig::default().limit(MAX_BODY).error_handler(|error, _| json_error(error).into()))
         // Resources (not `Scope::route`), so a wrong method is a 405, not a 404.
         .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))

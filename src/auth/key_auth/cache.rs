@@ -3,16 +3,18 @@
 //! work and no argon2.
 //!
 //! Only keys whose secret was verified get in, so a flood of bad keys cannot
-//! fill it. Every access change forgets the entries it touches and bumps a
-//! generation number; a verification that read the database before the change
-//! carries the older generation and is not stored, so it cannot bring back the
-//! state the change removed.
+//! fill it. Every access change forgets the entries it touches, bumps a
+//! generation number and is remembered for a while; a verification that read the
+//! database before a change that touches its key is not stored, so it cannot
+//! bring back the state the change removed. (Changes to other keys and users do
+//! not spoil it.)
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::Verified;
 use crate::domain::access::{AccessChange, Caller};
 
 /// Entries are checked against the database again after this long.
@@ -21,7 +23,7 @@ pub const REVALIDATE_AFTER: Duration = Duration::seconds(30);
 const MAX_ENTRIES: usize = 50_000;
 
 pub struct Entry {
-    pub caller: Arc<Caller>,
+    pub caller: Arc<Verified>,
     /// The stored PHC string, to tell on revalidation whether the secret changed.
     pub secret_hash: String,
     pub digest: [u8; 32],
@@ -39,10 +41,39 @@ pub struct KeyCache {
     inner: RwLock<Inner>,
 }
 
+/// Changes remembered for checking loads that were under way; a load older than
+/// these is not stored.
+const RECENT_CHANGES: usize = 256;
+
 #[derive(Default)]
 struct Inner {
     entries: HashMap<String, Arc<Entry>>,
     generation: u64,
+    /// `(generation, change)`, oldest first; `None` stands for "everything" (a clear).
+    recent: VecDeque<(u64, Option<AccessChange>)>,
+}
+
+impl Inner {
+    fn record(&mut self, change: Option<AccessChange>) {
+        self.generation += 1;
+        if self.recent.len() == RECENT_CHANGES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((self.generation, change));
+    }
+
+    /// Whether a change since `generation` may have made `caller` out of date.
+    fn changed_since(&self, generation: u64, caller: &Caller) -> bool {
+        if generation == self.generation {
+            return false;
+        }
+        let remembered = self.recent.front().is_some_and(|(first, _)| *first <= generation + 1);
+        !remembered
+            || self.recent.iter().filter(|(g, _)| *g > generation).any(|(_, change)| match change {
+                Some(change) => change.affects(caller),
+                None => true,
+            })
+    }
 }
 
 impl KeyCache {
@@ -55,10 +86,10 @@ impl KeyCache {
         self.read().generation
     }
 
-    /// Stores the entry unless something changed since `generation` was read.
+    /// Stores the entry unless a change since `generation` was read touches it.
     pub fn insert(&self, generation: u64, entry: Entry) {
         let mut inner = self.write();
-        if inner.generation != generation {
+        if inner.changed_since(generation, &entry.caller) {
             return;
         }
         if inner.entries.len() >= MAX_ENTRIES {
@@ -69,15 +100,15 @@ impl KeyCache {
 
     pub fn apply(&self, change: &AccessChange) {
         let mut inner = self.write();
-        inner.generation += 1;
         inner.entries.retain(|_, entry| !change.affects(&entry.caller));
+        inner.record(Some(change.clone()));
     }
 
     /// Forgets everything (when notifications may have been missed).
     pub fn clear(&self) {
         let mut inner = self.write();
-        inner.generation += 1;
         inner.entries.clear();
+        inner.record(None);
     }
 
     pub fn len(&self) -> usize {
@@ -119,7 +150,7 @@ mod tests {
         };
         let org = OrgRef { id: org_id, slug: "acme".into(), name: "Acme".into() };
         Entry {
-            caller: Arc::new(Caller { key, holder: KeyHolder::Organization(org) }),
+            caller: Arc::new(Verified::new(Caller { key, holder: KeyHolder::Organization(org) })),
             secret_hash: "$argon2id$…".into(),
             digest: [0; 32],
             loaded_at: t0(),
@@ -143,6 +174,28 @@ mod tests {
         cache.apply(&AccessChange::KeyDeleted { public_id: "AAAAAAAAAAAAAAAA".into() });
         cache.insert(before, entry("AAAAAAAAAAAAAAAA", 1));
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_none());
+    }
+
+    #[test]
+    fn a_load_survives_changes_to_other_keys_but_not_a_clear_or_a_forgotten_past() {
+        let cache = KeyCache::default();
+        let before = cache.generation();
+        cache.apply(&AccessChange::KeyDeleted { public_id: "BBBBBBBBBBBBBBBB".into() });
+        cache.apply(&AccessChange::UserChanged { user_id: 9 });
+        cache.insert(before, entry("AAAAAAAAAAAAAAAA", 1));
+        assert!(cache.get("AAAAAAAAAAAAAAAA").is_some(), "other keys' changes do not spoil the load");
+
+        let before = cache.generation();
+        cache.clear();
+        cache.insert(before, entry("AAAAAAAAAAAAAAAA", 1));
+        assert!(cache.get("AAAAAAAAAAAAAAAA").is_none(), "a clear spoils every load under way");
+
+        let before = cache.generation();
+        for user_id in 0..(RECENT_CHANGES as i32 + 1) {
+            cache.apply(&AccessChange::UserChanged { user_id: 1000 + user_id });
+        }
+        cache.insert(before, entry("AAAAAAAAAAAAAAAA", 1));
+        assert!(cache.get("AAAAAAAAAAAAAAAA").is_none(), "changes no longer remembered spoil it too");
     }
 
     #[test]

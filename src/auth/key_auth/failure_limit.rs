@@ -47,12 +47,39 @@ impl FailureLimiter {
         (bucket.left < 1.0).then(|| self.seconds_until_one(bucket.left))
     }
 
+    /// Takes one attempt from `client`'s allowance before a check, or says how
+    /// long to wait when none is left. Give it back with [`Self::give_back`] if
+    /// the check succeeds.
+    pub fn take(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let address = bucket_of(client);
+        if let Some(bucket) = buckets.get(&address).map(|b| self.refilled(*b, now))
+            && bucket.left < 1.0
+        {
+            return Err(self.seconds_until_one(bucket.left));
+        }
+        self.consume(&mut buckets, address, now);
+        Ok(())
+    }
+
+    /// Returns an attempt taken for a check that succeeded.
+    pub fn give_back(&self, client: IpAddr, now: DateTime<Utc>) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bucket) = buckets.get_mut(&bucket_of(client)) {
+            let refilled = self.refilled(*bucket, now);
+            *bucket = Bucket { left: (refilled.left + 1.0).min(self.per_minute), updated: now };
+        }
+    }
+
     /// Counts one failed attempt by `client`.
     pub fn record_failure(&self, client: IpAddr, now: DateTime<Utc>) {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let address = bucket_of(client);
+        self.consume(&mut buckets, bucket_of(client), now);
+    }
+
+    fn consume(&self, buckets: &mut HashMap<IpAddr, Bucket>, address: IpAddr, now: DateTime<Utc>) {
         if !buckets.contains_key(&address) && buckets.len() >= self.max_tracked {
-            self.make_room(&mut buckets, now);
+            self.make_room(buckets, now);
         }
         let full = Bucket { left: self.per_minute, updated: now };
         let bucket = buckets.get(&address).map_or(full, |b| self.refilled(*b, now));
@@ -121,6 +148,19 @@ mod tests {
         }
         assert_eq!(limiter.retry_after(ip("192.0.2.1"), t0()), Some(20));
         assert_eq!(limiter.retry_after(ip("192.0.2.2"), t0()), None, "other clients are not affected");
+    }
+
+    #[test]
+    fn an_attempt_taken_before_a_check_is_given_back_when_it_succeeds() {
+        let limiter = FailureLimiter::new(2);
+        let client = ip("192.0.2.1");
+        for _ in 0..10 {
+            assert_eq!(limiter.take(client, t0()), Ok(()));
+            limiter.give_back(client, t0());
+        }
+        assert_eq!(limiter.take(client, t0()), Ok(()));
+        assert_eq!(limiter.take(client, t0()), Ok(()));
+        assert_eq!(limiter.take(client, t0()), Err(30));
     }
 
     #[test]

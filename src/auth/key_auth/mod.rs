@@ -9,27 +9,30 @@
 
 mod cache;
 mod failure_limit;
+mod in_flight;
 mod last_used;
 pub mod listener;
+mod verified;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
 pub use failure_limit::FailureLimiter;
+use in_flight::InFlight;
 use last_used::LastUsed;
+pub use verified::Verified;
 
 use super::key_hash::{Argon2Memory, hash_secret, verify_secret_in};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::api_keys::{self, KeyForVerification};
-use crate::domain::access::Caller;
 use crate::domain::api_key::{ParsedToken, TokenError};
 use crate::error::AppError;
 
@@ -68,6 +71,7 @@ pub struct KeyAuthenticator {
     /// One working memory per slot, allocated on first use and kept.
     argon2_memory: Mutex<Vec<Argon2Memory>>,
     last_used: LastUsed,
+    in_flight: InFlight,
     /// A hash no secret matches, so unknown keys pay the same argon2 cost.
     decoy_hash: OnceLock<String>,
 }
@@ -95,6 +99,7 @@ impl KeyAuthenticator {
             argon2_waiting: AtomicUsize::new(0),
             argon2_memory: Mutex::new(Vec::new()),
             last_used: LastUsed::default(),
+            in_flight: InFlight::default(),
             decoy_hash: OnceLock::new(),
         }
     }
@@ -103,8 +108,19 @@ impl KeyAuthenticator {
         &self.cache
     }
 
+    /// The answer for a hot key, without waiting for anything: `Some` when `token`
+    /// is well-formed and its key is cached, fresh, with this secret. (Callers
+    /// fall back to [`Self::authenticate`] on `None`.)
+    pub fn authenticate_cached(&self, token: &str) -> Option<Result<Arc<Verified>, AuthFailure>> {
+        let parsed = ParsedToken::parse(token).ok()?;
+        let entry = self.cache.get(parsed.public_id.as_str())?;
+        let digest: [u8; 32] = Sha256::digest(parsed.secret.expose().as_bytes()).into();
+        (entry.is_fresh(self.clock.now()) && bool::from(entry.digest.ct_eq(&digest)))
+            .then(|| self.admit(entry.caller.clone()))
+    }
+
     /// Who `token` speaks for, as of now.
-    pub async fn authenticate(&self, token: &str, client: IpAddr) -> Result<Arc<Caller>, AuthFailure> {
+    pub async fn authenticate(&self, token: &str, client: IpAddr) -> Result<Arc<Verified>, AuthFailure> {
         let now = self.clock.now();
         let parsed = match ParsedToken::parse(token) {
             Ok(parsed) => parsed,
@@ -115,40 +131,77 @@ impl KeyAuthenticator {
         };
         let digest: [u8; 32] = Sha256::digest(parsed.secret.expose().as_bytes()).into();
         let cached = self.cache.get(parsed.public_id.as_str());
-        let known_secret = cached.as_ref().is_some_and(|entry| bool::from(entry.digest.ct_eq(&digest)));
-        if known_secret && let Some(entry) = cached.as_ref().filter(|entry| entry.is_fresh(now)) {
+        if let Some(entry) = cached.filter(|entry| bool::from(entry.digest.ct_eq(&digest))) {
+            if entry.is_fresh(now) {
+                return self.admit(entry.caller.clone());
+            }
+            // Verified before and due for revalidation: not a guess, so no
+            // limiter and no argon2 unless the stored hash changed.
+            if let Some(caller) = self.revalidate(&parsed, &entry, now).await? {
+                return self.admit(caller);
+            }
+        }
+
+        // One argon2 check per key at a time: requests that arrive together with
+        // a key not yet cached wait for the first one's verdict.
+        let _turn = self.in_flight.turn(parsed.public_id.as_str()).await;
+        if let Some(entry) = self.cache.get(parsed.public_id.as_str())
+            && entry.is_fresh(now)
+            && bool::from(entry.digest.ct_eq(&digest))
+        {
             return self.admit(entry.caller.clone());
         }
-        // A key verified before (now due for revalidation) is not a guess: it
-        // passes the limiter, so a flood from the same address cannot lock it out.
-        if !known_secret && let Some(retry_after) = self.limiter.retry_after(client, now) {
+        // The attempt is counted before the check (and given back if it
+        // succeeds), so concurrent guesses cannot outrun the allowance.
+        if let Err(retry_after) = self.limiter.take(client, now) {
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: too many failed attempts");
             return Err(AuthFailure::RateLimited { retry_after });
         }
-
         let generation = self.cache.generation();
         let public_id = parsed.public_id.clone();
         let loaded = self.db.run(move |conn| api_keys::load_for_verification(conn, &public_id)).await?;
         let Some(KeyForVerification { caller, secret_hash }) = loaded else {
             self.pay_for_failure(&parsed).await?;
-            self.limiter.record_failure(client, now);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: unknown key");
             return Err(AuthFailure::Invalid);
         };
-        let unchanged = known_secret && cached.as_ref().is_some_and(|entry| entry.secret_hash == secret_hash);
-        if !unchanged && !self.verify(&parsed, &secret_hash).await? {
-            self.limiter.record_failure(client, now);
+        if !self.verify(&parsed, &secret_hash).await? {
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: wrong secret");
             return Err(AuthFailure::Invalid);
         }
-        let caller = Arc::new(caller);
+        self.limiter.give_back(client, now);
+        let caller = Arc::new(Verified::new(caller));
         self.cache.insert(generation, Entry { caller: caller.clone(), secret_hash, digest, loaded_at: now });
         self.admit(caller)
     }
 
+    /// Reads a cached key again. `None` when the stored hash is no longer the one
+    /// the secret was checked against (then the full check runs).
+    async fn revalidate(
+        &self,
+        parsed: &ParsedToken,
+        entry: &Entry,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Arc<Verified>>, AuthFailure> {
+        let generation = self.cache.generation();
+        let public_id = parsed.public_id.clone();
+        let loaded = self.db.run(move |conn| api_keys::load_for_verification(conn, &public_id)).await?;
+        let Some(KeyForVerification { caller, secret_hash }) = loaded else {
+            tracing::info!(key = parsed.public_id.as_str(), "API key refused: deleted");
+            return Err(AuthFailure::Invalid);
+        };
+        if secret_hash != entry.secret_hash {
+            return Ok(None);
+        }
+        let caller = Arc::new(Verified::new(caller));
+        let fresh = Entry { caller: caller.clone(), secret_hash, digest: entry.digest, loaded_at: now };
+        self.cache.insert(generation, fresh);
+        Ok(Some(caller))
+    }
+
     /// A verified key: refused if expired, otherwise its use is recorded (at most
     /// once a minute) and the caller let in.
-    fn admit(&self, caller: Arc<Caller>) -> Result<Arc<Caller>, AuthFailure> {
+    fn admit(&self, caller: Arc<Verified>) -> Result<Arc<Verified>, AuthFailure> {
         let now = self.clock.now();
         if let Some(valid_until) = caller.key.valid_until
             && !valid_until.is_usable_at(now)
