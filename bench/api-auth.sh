@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Benchmark of API-key authentication: GET /api/v1/whoami against GET /healthz side by
+# side, the first use of a key against a hot key, and a flood of invalid keys while
+# valid requests run; on SQLite and on PostgreSQL. See bench/README.md.
+#
+#   bench/api-auth.sh                  # both databases (about 5 minutes after the build)
+#   BENCH_DATABASES=sqlite bench/api-auth.sh
+#
+# Settings (environment):
+#   BENCH_DATABASES        "sqlite postgres" (default) or one of them
+#   BENCH_PG_URL           PostgreSQL server where a fresh database is created and dropped
+#                          (default postgres://postgres@127.0.0.1:5432/postgres)
+#   BENCH_THREADS          wrk threads for the side-by-side runs (2)
+#   BENCH_CONNECTIONS      wrk connections for the side-by-side runs (64)
+#   BENCH_DURATION         seconds per side-by-side run (10)
+#   BENCH_ROUNDS           rounds of healthz/whoami (2)
+#   BENCH_FRESH_KEYS       fresh keys whose first use is timed (5)
+#   BENCH_HOT_REQUESTS     sequential requests with the hot key (200)
+#   BENCH_FLOOD_KIND       wrong-secret (default: the real key's id with wrong secrets) or unknown-id
+#   BENCH_FLOOD_DURATION   seconds of flood (15)
+#   BENCH_FLOOD_CONNECTIONS  wrk connections sending bad keys (64)
+#   BENCH_VALID_CONNECTIONS  wrk connections sending the valid key during the flood (16)
+#   BENCH_JUNK             1 (default) also floods with bad-checksum junk; 0 skips it
+#   BENCH_FLOODS           1 (default); 0 skips the floods (parts 1 and 2 only)
+#   BENCH_OUT_DIR          where the summary goes (default bench/results)
+#   BENCH_KEEP             1 keeps the temporary directory (SQLite file, server logs, JSON)
+#   BENCH_SKIP_BUILD       1 skips `cargo build --release`
+#   BENCH_SERVER_ENV       diagnostic: space-separated NAME=value settings added to the server's
+#                          environment, e.g. "RUST_LOG=warn" or "MALLOC_ARENA_MAX=2"; the runs are
+#                          then labelled sqlite-env / postgres-env
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HELPER="$ROOT/bench/api_auth.py"
+BIN="$ROOT/target/release/monkeyci-server"
+PY="${PYTHON:-python3}"
+
+DATABASES="${BENCH_DATABASES:-sqlite postgres}"
+PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+THREADS="${BENCH_THREADS:-2}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+DURATION="${BENCH_DURATION:-10}"
+ROUNDS="${BENCH_ROUNDS:-2}"
+FRESH_KEYS="${BENCH_FRESH_KEYS:-5}"
+HOT_REQUESTS="${BENCH_HOT_REQUESTS:-200}"
+FLOOD_KIND="${BENCH_FLOOD_KIND:-wrong-secret}"
+FLOOD_DURATION="${BENCH_FLOOD_DURATION:-15}"
+FLOOD_CONNECTIONS="${BENCH_FLOOD_CONNECTIONS:-64}"
+VALID_CONNECTIONS="${BENCH_VALID_CONNECTIONS:-16}"
+JUNK="${BENCH_JUNK:-1}"
+OUT_DIR="${BENCH_OUT_DIR:-$ROOT/bench/results}"
+# The limit that keeps the per-address limiter out of the way, so that the flood
+# exercises the bound on argon2 checks instead.
+NO_LIMIT=1000000
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/monkeyci-api-bench.XXXXXX")"
+SERVER_PID=""
+PG_DB=""
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+      kill -TERM "$SERVER_PID" 2>/dev/null || true
+      for _ in $(seq 1 100); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+drop_pg_db() {
+  if [[ -n "$PG_DB" ]]; then
+    psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 \
+      || log "warning: could not drop database $PG_DB"
+    PG_DB=""
+  fi
+}
+
+cleanup() {
+  local rc=$?
+  stop_server
+  drop_pg_db
+  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+    log "kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# URL of the admin database with another database name.
+pg_url_for() {
+  "$PY" - "$PG_URL" "$1" <<'EOF'
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2])))
+EOF
+}
+
+start_server() { # $1 = log name, $2 = DATABASE_URL, then extra NAME=value settings
+  local name="$1" url="$2" port
+  shift 2
+  port="$("$PY" "$HELPER" free-port)"
+  BASE_URL="http://127.0.0.1:$port"
+  SERVER_LOG="$WORK/server-$name.log"
+  # A clean environment: no platform variables, so development sign-in is on, and
+  # the server's defaults for everything else (workers and argon2 slots = cores).
+  env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
+    MONKEYCI_LISTEN="127.0.0.1:$port" \
+    DATABASE_URL="$url" \
+    ${BENCH_SERVER_ENV:-} \
+    "$@" \
+    "$BIN" >"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  if ! "$PY" "$HELPER" wait --base-url "$BASE_URL" --pid "$SERVER_PID" --timeout 60; then
+    log "server log:"; cat "$SERVER_LOG" >&2
+    return 1
+  fi
+}
+
+flood() { # $1 = label, $2 = variant, $3 = kind, $4 = failures per minute (for the summary)
+  "$PY" "$HELPER" flood --label "$1" --variant "$2" --kind "$3" --failures-per-minute "$4" \
+    --base-url "$BASE_URL" --pid "$SERVER_PID" --server-log "$SERVER_LOG" --state "$WORK/state-$1.json" \
+    --out "$WORK/flood-$1-$2.json" --duration "$FLOOD_DURATION" --connections "$FLOOD_CONNECTIONS" \
+    --valid-connections "$VALID_CONNECTIONS"
+  RESULTS+=("$WORK/flood-$1-$2.json")
+}
+
+run_one() { # $1 = label, $2 = DATABASE_URL
+  local label="$1" url="$2"
+  log "[$label] starting the server (defaults)"
+  start_server "$label" "$url"
+  "$PY" "$HELPER" run --label "$label" --base-url "$BASE_URL" --pid "$SERVER_PID" --server-log "$SERVER_LOG" \
+    --state "$WORK/state-$label.json" --out "$WORK/run-$label.json" \
+    --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DURATION" --rounds "$ROUNDS" \
+    --fresh-keys "$FRESH_KEYS" --hot-requests "$HOT_REQUESTS"
+  RESULTS+=("$WORK/run-$label.json")
+  [[ "${BENCH_FLOODS:-1}" == 1 ]] || { stop_server; return 0; }
+  flood "$label" default-limit "$FLOOD_KIND" 10
+  stop_server
+
+  log "[$label] restarting the server with MONKEYCI_API_FAILURES_PER_MINUTE=$NO_LIMIT"
+  start_server "$label-nolimit" "$url" MONKEYCI_API_FAILURES_PER_MINUTE="$NO_LIMIT"
+  flood "$label" no-limit "$FLOOD_KIND" "$NO_LIMIT"
+  if [[ "$JUNK" == 1 ]]; then
+    flood "$label" junk junk "$NO_LIMIT"
+  fi
+  stop_server
+}
+
+command -v "$PY" >/dev/null || { log "python3 is needed"; exit 1; }
+if ! command -v wrk >/dev/null; then
+  log "installing wrk (apt-get install -y wrk)"
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+
+if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+  log "cargo build --release --bin monkeyci-server (no-op when up to date)"
+  (cd "$ROOT" && cargo build --release --quiet --bin monkeyci-server)
+fi
+[[ -x "$BIN" ]] || { log "missing $BIN"; exit 1; }
+
+SUFFIX=""
+if [[ -n "${BENCH_SERVER_ENV:-}" ]]; then
+  SUFFIX="-env"
+  log "diagnostic: the server also gets $BENCH_SERVER_ENV (runs labelled *-env)"
+fi
+
+RESULTS=()
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+started=$SECONDS
+for db in $DATABASES; do
+  case "$db" in
+    sqlite)
+      run_one "sqlite$SUFFIX" "sqlite://$WORK/bench.db"
+      ;;
+    postgres)
+      if ! command -v psql >/dev/null; then
+        log "ERROR: psql is not installed: skipping PostgreSQL"
+        continue
+      fi
+      if ! pg_err="$(PGCONNECT_TIMEOUT=5 psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" -c 'SELECT 1' 2>&1 >/dev/null)"; then
+        log "ERROR: PostgreSQL is unreachable at $PG_URL: skipping it (${pg_err//$'\n'/ })"
+        log "       start it with: pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start"
+        continue
+      fi
+      PG_DB="monkeyci_api_bench_$$_$RANDOM"
+      log "[postgres] creating database $PG_DB"
+      psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+      run_one "postgres$SUFFIX" "$(pg_url_for "$PG_DB")"
+      drop_pg_db
+      ;;
+    *)
+      log "unknown database '$db' (use sqlite and/or postgres)"; exit 2 ;;
+  esac
+done
+log "done in $((SECONDS - started))s"
+((${#RESULTS[@]})) || { log "nothing was measured"; exit 1; }
+
+mkdir -p "$OUT_DIR"
+OUT_FILE="$OUT_DIR/api-auth-$(date -u +%Y-%m-%d)$SUFFIX.txt"
+{
+  echo "bench/api-auth.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "?")"
+  echo "load average (1/5/15 min) before: $LOAD_START, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  [[ -z "${BENCH_SERVER_ENV:-}" ]] || echo "diagnostic server environment: $BENCH_SERVER_ENV"
+  echo
+} >"$OUT_FILE"
+"$PY" "$HELPER" summary "${RESULTS[@]}" --write "$WORK/summary.txt"
+cat "$WORK/summary.txt" >>"$OUT_FILE"
+log "summary written to ${OUT_FILE#"$ROOT"/}"

@@ -1,0 +1,646 @@
+#!/usr/bin/env python3
+"""Helper for bench/api-auth.sh: what an API key costs on a running monkeyci-server.
+
+Standard library only, plus `wrk` (the load generator) on the PATH. Sub-commands:
+
+  free-port                      print a free TCP port on 127.0.0.1
+  wait  --base-url URL           wait until GET /healthz answers
+  run   --label L --base-url URL --pid PID --server-log FILE --state FILE --out FILE
+                                 sign in (development sign-in), create an organization and
+                                 an organization key through the UI, then measure
+                                 1. GET /healthz against GET /api/v1/whoami side by side (wrk)
+                                 2. the first use of fresh keys against a hot key (sequential)
+                                 writes the token and its public id to --state
+  flood --label L --variant V --base-url URL --pid PID --server-log FILE --state FILE --out FILE
+                                 valid whoami requests (wrk) while a second wrk sends bad keys;
+                                 samples the server's memory every 200 ms
+  summary FILE...                print the summary tables of one or more result files
+
+See bench/README.md.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from datetime import datetime, timedelta, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from keys_page import Client, cmd_free_port, cmd_wait, csrf_token, percentile, server_times  # noqa: E402
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+ADMIN_NAME = "Bench Admin"
+ORG_NAME, ORG_SLUG = "API Bench", "api-bench"
+KEYS_URL = f"/o/{ORG_SLUG}/settings/api-keys"
+LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api_auth.lua")
+TARGET_RATIO = 0.85
+SAMPLE_EVERY = 0.2
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def crc_base62(text):
+    """The checksum of src/domain/api_key/token.rs: CRC32 as 6 base62 digits, most
+    significant first."""
+    value = zlib.crc32(text.encode())
+    digits = []
+    for _ in range(6):
+        digits.append(BASE62[value % 62])
+        value //= 62
+    return "".join(reversed(digits))
+
+
+def random_base62(rng, n):
+    return "".join(rng.choice(BASE62) for _ in range(n))
+
+
+def bad_tokens(kind, public_id, n, seed=1):
+    """n well-formed tokens that must all be refused.
+
+    wrong-secret: the real key's public id, a random secret, a valid checksum (a
+                  database read and one argon2 check each);
+    unknown-id:   random public ids, valid checksum (a database read and one argon2
+                  check against the decoy hash each);
+    junk:         the right shape with a wrong checksum (refused before any I/O)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        pid = public_id if kind == "wrong-secret" else random_base62(rng, 16)
+        body = "mci_org_" + pid + random_base62(rng, 32)
+        checksum = crc_base62(body)
+        if kind == "junk":
+            checksum = checksum[:-1] + BASE62[(BASE62.index(checksum[-1]) + 1) % 62]
+        out.append(body + checksum)
+    return out
+
+
+# --------------------------------------------------------------------------- UI
+
+
+def sign_in_and_create_org(client):
+    status, _, html = client.request("GET", "/login")
+    if status != 200:
+        raise SystemExit(f"GET /login: {status}")
+    status, _, _ = client.request(
+        "POST", "/auth/dev/login", form={"name": ADMIN_NAME, "csrf_token": csrf_token(html), "return_to": "/"}
+    )
+    if status != 303:
+        raise SystemExit(f"POST /auth/dev/login: {status} (is development sign-in on?)")
+    status, _, html = client.request("GET", "/orgs/new")
+    if status != 200:
+        raise SystemExit(f"GET /orgs/new: {status}")
+    status, resp, body = client.request(
+        "POST", "/orgs", form={"name": ORG_NAME, "slug": ORG_SLUG, "csrf_token": csrf_token(html)}
+    )
+    if status != 303 or resp.getheader("Location") != f"/o/{ORG_SLUG}":
+        raise SystemExit(f"POST /orgs: {status} {resp.getheader('Location')} {body[:300]!r}")
+
+
+TOKEN_FIELD = re.compile(rb'<input id="new-key-token"[^>]*\bvalue="([^"]+)"')
+
+
+def create_key(client, description):
+    """Creates an organization key through the form; returns the one-time token read
+    from the dialog of the page the form redirects to."""
+    status, _, html = client.request("GET", KEYS_URL)
+    if status != 200:
+        raise SystemExit(f"GET {KEYS_URL}: {status}")
+    valid_until = (datetime.now(timezone.utc) + timedelta(days=90)).date().isoformat()
+    status, resp, body = client.request(
+        "POST", KEYS_URL,
+        form={"description": description, "valid_until": valid_until, "csrf_token": csrf_token(html)},
+    )
+    if status != 303:
+        raise SystemExit(f"POST {KEYS_URL}: {status} {body[:300]!r}")
+    status, _, html = client.request("GET", resp.getheader("Location") or KEYS_URL)
+    m = TOKEN_FIELD.search(html)
+    if status != 200 or not m:
+        raise SystemExit(f"no one-time token on the keys page after creating a key (status {status})")
+    token = m.group(1).decode()
+    if len(token) != 62 or crc_base62(token[:56]) != token[56:]:
+        raise SystemExit("the token on the page does not have the documented shape and checksum")
+    return token
+
+
+def api_client(base_url):
+    return Client(base_url)
+
+
+def api_get(client, path, token=None):
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return client.request("GET", path, extra_headers=headers)
+
+
+# --------------------------------------------------------------------------- wrk
+
+
+def wrk(url, threads, connections, duration, token=None, tokens_file=None, timeout="10s"):
+    """Runs wrk with bench/api_auth.lua; returns the parsed WRKJSON line plus req/s."""
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+           "--timeout", timeout, "-s", LUA]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    cmd.append(url)
+    return WrkRun(cmd, tokens_file)
+
+
+class WrkRun:
+    def __init__(self, cmd, tokens_file):
+        env = dict(os.environ, WRK_TOKENS=tokens_file or "")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.cmd = cmd
+
+    def result(self):
+        out, err = self.proc.communicate()
+        m = re.search(r"^WRKJSON (\{.*\})$", out, re.M)
+        if self.proc.returncode != 0 or not m:
+            raise SystemExit(f"wrk failed ({self.proc.returncode}): {' '.join(self.cmd)}\n{out}\n{err}")
+        r = json.loads(m.group(1))
+        r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+        return r
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def proc_status(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])  # kB
+            elif key == "Threads":
+                out[key] = int(value)
+    return out
+
+
+def proc_cpu_seconds(pid):
+    """User + system CPU time the server has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_schedstat_ns(pid):
+    """(ns on a CPU, ns waiting for one) summed over the server's threads: finer than
+    /proc/PID/stat's 10 ms ticks, for timing single requests."""
+    run = wait = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                a, b, _ = f.read().split()
+        except (OSError, ValueError):
+            continue  # a thread that just ended
+        run, wait = run + int(a), wait + int(b)
+    return run, wait
+
+
+class Sampler(threading.Thread):
+    """VmRSS and thread count of the server every 200 ms, tagged with the phase."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.phase, self.samples, self.t0 = pid, "idle", [], time.monotonic()
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                s = proc_status(self.pid)
+            except OSError:
+                break
+            self.samples.append((self.phase, round(time.monotonic() - self.t0, 2), s["VmRSS"], s["Threads"]))
+            self.stop.wait(SAMPLE_EVERY)
+
+    def phase_stats(self, phase):
+        rows = [s for s in self.samples if s[0] == phase]
+        if not rows:
+            return None
+        return {"samples": len(rows), "rss_peak_kb": max(r[2] for r in rows), "rss_last_kb": rows[-1][2],
+                "threads_peak": max(r[3] for r in rows)}
+
+
+LOG_PROBLEMS = re.compile(r"status=5\d\d|panicked| ERROR | WARN ")
+
+
+def log_problems(path, start_offset):
+    """Lines logged since start_offset that show a 5xx, a panic, an error or a warning."""
+    out = []
+    with open(path, "rb") as f:
+        f.seek(start_offset)
+        for raw in f:
+            line = re.sub(r"\x1b\[[0-9;]*m", "", raw.decode("utf-8", "replace")).rstrip()
+            if LOG_PROBLEMS.search(line):
+                out.append(line)
+    return out
+
+
+def log_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+# --------------------------------------------------------------------------- run
+
+
+def stats_ms(values):
+    return {"n": len(values), "median_ms": statistics.median(values), "p95_ms": percentile(values, 95),
+            "min_ms": min(values), "max_ms": max(values)}
+
+
+def timed_get(client, path, token=None):
+    t0 = time.perf_counter_ns()
+    status, resp, body = api_get(client, path, token)
+    ms = (time.perf_counter_ns() - t0) / 1e6
+    return status, ms, resp.getheader("X-Request-Id"), body
+
+
+def side_by_side(args, token):
+    """healthz, whoami, healthz, whoami, ...: the same wrk settings, one after the other."""
+    cases = {"healthz": (f"{args.base_url}/healthz", None),
+             "whoami": (f"{args.base_url}/api/v1/whoami", token)}
+    # Warm-up: the key gets verified (argon2 once) and cached; wrk's connections,
+    # the server's buffers and the CPU frequency settle.
+    for name, (url, tok) in cases.items():
+        r = wrk(url, args.threads, args.connections, args.warmup_seconds, token=tok).result()
+        if r["non_2xx_3xx"] or r["requests"] == 0:
+            raise SystemExit(f"warm-up of {name}: {r['non_2xx_3xx']} non-2xx responses of {r['requests']}")
+    runs = {name: [] for name in cases}
+    for rnd in range(args.rounds):
+        for name, (url, tok) in cases.items():
+            cpu0 = proc_cpu_seconds(args.pid)
+            r = wrk(url, args.threads, args.connections, args.duration, token=tok).result()
+            r["server_cpu_us_per_request"] = (proc_cpu_seconds(args.pid) - cpu0) * 1e6 / max(r["requests"], 1)
+            r["round"] = rnd + 1
+            runs[name].append(r)
+            bad = r["non_2xx_3xx"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+            print(f"    {name:8} round {rnd + 1}: {r['rps']:9.0f} req/s  p50 {r['p50_us'] / 1000:6.2f} ms  "
+                  f"p99 {r['p99_us'] / 1000:6.2f} ms  server CPU {r['server_cpu_us_per_request']:5.1f} us/req"
+                  f"{f'  ({bad} errors/non-2xx)' if bad else ''}",
+                  file=sys.stderr, flush=True)
+            if r["non_2xx_3xx"]:
+                raise SystemExit(f"{name}: {r['non_2xx_3xx']} responses were not 2xx")
+    out = {}
+    for name, rs in runs.items():
+        best = max(rs, key=lambda r: r["rps"])
+        out[name] = {"runs": rs, "best_rps": best["rps"], "best_p99_ms": best["p99_us"] / 1000,
+                     "median_rps": statistics.median(r["rps"] for r in rs),
+                     "median_p99_ms": statistics.median(r["p99_us"] for r in rs) / 1000,
+                     "cpu_us_per_request": statistics.median(r["server_cpu_us_per_request"] for r in rs)}
+    out["ratio_best"] = out["whoami"]["best_rps"] / out["healthz"]["best_rps"]
+    out["ratio_median"] = out["whoami"]["median_rps"] / out["healthz"]["median_rps"]
+    out["cpu_ratio"] = out["whoami"]["cpu_us_per_request"] / out["healthz"]["cpu_us_per_request"]
+    return out
+
+
+def first_use_vs_hot(args, ui, token):
+    """Sequential, one keep-alive connection: the first whoami of fresh keys (a
+    database read and one argon2 check each) against a hot key (neither)."""
+    api = api_client(args.base_url)
+    first, second, ids_first, ids_second, cpu_first, wait_first = [], [], [], [], [], []
+    for i in range(args.fresh_keys):
+        fresh = create_key(ui, f"first use #{i + 1}")
+        status, _, _ = api_get(api, "/healthz")  # the connection is open and warm
+        if status != 200:
+            raise SystemExit(f"GET /healthz: {status}")
+        time.sleep(0.2)  # let the key creation's own work (argon2 hash, writes) settle
+        run0, wait0 = proc_schedstat_ns(args.pid)
+        status, ms, rid, body = timed_get(api, "/api/v1/whoami", fresh)
+        run1, wait1 = proc_schedstat_ns(args.pid)
+        if status != 200:
+            raise SystemExit(f"first whoami with a fresh key: {status} {body[:200]!r}")
+        cpu_first.append((run1 - run0) / 1e6)
+        wait_first.append((wait1 - wait0) / 1e6)
+        first.append(ms)
+        ids_first.append(rid)
+        status, ms, rid, _ = timed_get(api, "/api/v1/whoami", fresh)
+        if status != 200:
+            raise SystemExit(f"second whoami with a fresh key: {status}")
+        second.append(ms)
+        ids_second.append(rid)
+    for _ in range(20):
+        api_get(api, "/api/v1/whoami", token)
+        api_get(api, "/healthz")
+    hot, health, ids_hot, ids_health = [], [], [], []
+    for _ in range(args.hot_requests):
+        status, ms, rid, _ = timed_get(api, "/api/v1/whoami", token)
+        if status != 200:
+            raise SystemExit(f"hot whoami: {status}")
+        hot.append(ms)
+        ids_hot.append(rid)
+        status, ms, rid, _ = timed_get(api, "/healthz")
+        health.append(ms)
+        ids_health.append(rid)
+    api.close()
+    time.sleep(0.3)  # let the log catch up
+    server = server_times(args.server_log, {"first": ids_first, "second": ids_second, "hot": ids_hot})
+    return {
+        "first_use": stats_ms(first), "first_use_all_ms": first,
+        # CPU time the server's threads used during the request, and time they spent
+        # runnable but waiting for a core (the other processes on the machine, wrk...).
+        "first_use_server_cpu": stats_ms(cpu_first), "first_use_server_runqueue_wait": stats_ms(wait_first),
+        "second_use": stats_ms(second),
+        "hot": stats_ms(hot),
+        "healthz_sequential": stats_ms(health),
+        "server_ms": {name: stats_ms(v) for name, v in server.items()},
+    }
+
+
+def cmd_run(args):
+    ui = Client(args.base_url)
+    print(f"==> [{args.label}] signing in, creating organization {ORG_SLUG} and a key through the UI",
+          file=sys.stderr, flush=True)
+    sign_in_and_create_org(ui)
+    token = create_key(ui, "API benchmark")
+    api = api_client(args.base_url)
+    status, _, body = api_get(api, "/api/v1/whoami", token)
+    if status != 200:
+        raise SystemExit(f"GET /api/v1/whoami with the new key: {status} {body[:300]!r}")
+    whoami = json.loads(body)
+    api.close()
+    with open(args.state, "w") as f:
+        json.dump({"token": token, "public_id": token[8:24]}, f)
+
+    sampler = Sampler(args.pid)
+    sampler.phase = "side-by-side"
+    sampler.start()
+    print(f"==> [{args.label}] healthz vs whoami side by side: wrk -t{args.threads} -c{args.connections} "
+          f"-d{args.duration}s, {args.rounds} rounds", file=sys.stderr, flush=True)
+    sbs = side_by_side(args, token)
+    sampler.phase = "first-use"
+    print(f"==> [{args.label}] first use of {args.fresh_keys} fresh keys vs a hot key "
+          f"({args.hot_requests} sequential requests)", file=sys.stderr, flush=True)
+    fh = first_use_vs_hot(args, ui, token)
+    ui.close()
+    sampler.stop.set()
+    sampler.join()
+    result = {"kind": "run", "label": args.label, "wrk": {"threads": args.threads, "connections": args.connections,
+              "duration_s": args.duration, "rounds": args.rounds}, "whoami_body": whoami,
+              "side_by_side": sbs, "first_vs_hot": fh, "cores": os.cpu_count(),
+              "rss_after_kb": proc_status(args.pid)["VmRSS"], "hwm_after_kb": proc_status(args.pid)["VmHWM"],
+              "memory": {p: sampler.phase_stats(p) for p in ("side-by-side", "first-use")},
+              "timeline": [{"phase": p, "t": t, "rss_kb": rss, "threads": th} for p, t, rss, th in sampler.samples]}
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+
+
+# --------------------------------------------------------------------------- flood
+
+
+def cmd_flood(args):
+    with open(args.state) as f:
+        state = json.load(f)
+    token = state["token"]
+    tokens = bad_tokens(args.kind, state["public_id"], args.tokens)
+    tmp = tempfile.mkdtemp(prefix="api-auth-flood.")
+    bad_file, good_file = os.path.join(tmp, "bad.txt"), os.path.join(tmp, "good.txt")
+    with open(bad_file, "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    with open(good_file, "w") as f:
+        f.write(token + "\n")
+
+    api = api_client(args.base_url)
+    for _ in range(20):  # the key is verified once and hot from here on
+        status, _, body = api_get(api, "/api/v1/whoami", token)
+        if status != 200:
+            raise SystemExit(f"warm-up whoami: {status} {body[:200]!r}")
+    # One bad token by hand: it must be refused with JSON, not accepted, not a 500.
+    status, _, body = api_get(api, "/api/v1/whoami", tokens[0])
+    probe = {"status": status, "body": body[:200].decode("utf-8", "replace")}
+    if status not in (401, 429, 503):
+        raise SystemExit(f"a bad token got {status}: {body[:200]!r}")
+    api.close()
+
+    whoami = f"{args.base_url}/api/v1/whoami"
+    log_start = log_size(args.server_log)
+    sampler = Sampler(args.pid)
+    hwm_start_kb = proc_status(args.pid)["VmHWM"]
+    sampler.start()
+    print(f"==> [{args.label}] {args.variant}: valid whoami alone for {args.before}s "
+          f"(wrk -t1 -c{args.valid_connections})", file=sys.stderr, flush=True)
+    sampler.phase = "before"
+    before = wrk(whoami, 1, args.valid_connections, args.before, tokens_file=good_file).result()
+    print(f"==> [{args.label}] {args.variant}: {args.kind} flood (wrk -t1 -c{args.connections} "
+          f"-d{args.duration}s) while valid whoami runs", file=sys.stderr, flush=True)
+    sampler.phase = "flood"
+    flood_run = wrk(whoami, 1, args.connections, args.duration, tokens_file=bad_file)
+    valid_run = wrk(whoami, 1, args.valid_connections, args.duration, tokens_file=good_file)
+    valid = valid_run.result()
+    flood = flood_run.result()
+    sampler.phase = "after"
+    time.sleep(args.after)
+    sampler.stop.set()
+    sampler.join()
+    end = proc_status(args.pid)
+
+    # Still serving after the flood?
+    api = api_client(args.base_url)
+    status_health, _, _ = api_get(api, "/healthz")
+    status_valid, _, _ = api_get(api, "/api/v1/whoami", token)
+    api.close()
+    time.sleep(0.3)
+    problems = log_problems(args.server_log, log_start)
+    result = {
+        "kind": "flood", "label": args.label, "variant": args.variant, "flood_kind": args.kind,
+        "failures_per_minute": args.failures_per_minute, "connections": args.connections,
+        "valid_connections": args.valid_connections, "duration_s": args.duration,
+        "probe": probe, "valid_before": before, "valid_during": valid, "flood": flood,
+        "memory": {"hwm_start_kb": hwm_start_kb, "hwm_end_kb": end["VmHWM"], "rss_end_kb": end["VmRSS"],
+                   "threads_end": end["Threads"],
+                   "phases": {p: sampler.phase_stats(p) for p in ("before", "flood", "after")},
+                   "timeline": [{"phase": p, "t": t, "rss_kb": rss, "threads": th}
+                                for p, t, rss, th in sampler.samples]},
+        "after": {"healthz": status_health, "whoami": status_valid},
+        "log_problems": len(problems), "log_problem_examples": problems[:5],
+        "log_bytes": log_size(args.server_log) - log_start,
+    }
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+    m = result["memory"]["phases"]
+    print(f"    RSS before {m['before']['rss_peak_kb'] / 1024:.1f} MiB, flood peak "
+          f"{m['flood']['rss_peak_kb'] / 1024:.1f} MiB, VmHWM {end['VmHWM'] / 1024:.1f} MiB; valid "
+          f"{before['rps']:.0f} -> {valid['rps']:.0f} req/s; flood {flood['rps']:.0f} req/s {flood['codes']}",
+          file=sys.stderr, flush=True)
+    for f in (bad_file, good_file):
+        os.unlink(f)
+    os.rmdir(tmp)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def mib(kb):
+    return kb / 1024
+
+
+def codes_text(codes):
+    return " ".join(f"{k}:{v}" for k, v in sorted(codes.items())) or "-"
+
+
+def rss_peak(run):
+    """The server's peak RSS during the side-by-side runs."""
+    m = (run.get("memory") or {}).get("side-by-side")
+    return f"{mib(m['rss_peak_kb']):.0f}Mi" if m else "-"
+
+
+def cmd_summary(args):
+    results = []
+    for path in args.files:
+        with open(path) as f:
+            results.append(json.load(f))
+    runs = [r for r in results if r["kind"] == "run"]
+    floods = [r for r in results if r["kind"] == "flood"]
+    lines = []
+    if runs:
+        w = runs[0]["wrk"]
+        lines.append(f"1. Side by side: wrk -t{w['threads']} -c{w['connections']} -d{w['duration_s']}s on loopback, "
+                     f"{w['rounds']} rounds each, alternating; best round (p99 of that round). "
+                     f"{runs[0]['cores']} cores shared by wrk and the server.")
+        lines.append("   CPU us/req: the server's user+system CPU time per request, healthz/whoami (median of rounds);")
+        lines.append("   RSS peak: the server's resident memory at its highest during these runs (sampled every 200 ms).")
+        lines.append(f"{'database':10} {'healthz req/s':>13} {'p99 ms':>7} {'whoami req/s':>13} {'p99 ms':>7} "
+                     f"{'ratio':>6} {'(median)':>8} {'CPU us/req h/w':>15} {'RSS peak':>9}  target >= {TARGET_RATIO:.0%}")
+        for r in runs:
+            s = r["side_by_side"]
+            ok = "met" if s["ratio_best"] >= TARGET_RATIO else "NOT MET"
+            lines.append(f"{r['label']:10} {s['healthz']['best_rps']:13.0f} {s['healthz']['best_p99_ms']:7.2f} "
+                         f"{s['whoami']['best_rps']:13.0f} {s['whoami']['best_p99_ms']:7.2f} "
+                         f"{s['ratio_best']:6.1%} {s['ratio_median']:8.1%} "
+                         f"{s['healthz']['cpu_us_per_request']:7.1f}/{s['whoami']['cpu_us_per_request']:<7.1f} "
+                         f"{rss_peak(r):>9}  {ok}")
+        lines.append("")
+        lines.append("2. First use vs hot key: sequential requests on one keep-alive connection; "
+                     "client time (server time from its log).")
+        lines.append("   first use CPU / wait: the server's CPU time during that request, and time its threads "
+                     "waited for a core (medians).")
+        lines.append(f"{'database':10} {'first use ms':>22} {'CPU / wait ms':>14} {'second use ms':>14} "
+                     f"{'hot ms':>16} {'hot p95':>8} {'healthz ms':>10}")
+        for r in runs:
+            fh = r["first_vs_hot"]
+            srv = fh.get("server_ms", {})
+
+            def both(name, key="median_ms"):
+                client = fh[{"first": "first_use", "second": "second_use", "hot": "hot"}[name]][key]
+                s = srv.get(name)
+                return f"{client:.2f} ({s[key]:.1f})" if s else f"{client:.2f}"
+
+            first = both("first") + f" n={fh['first_use']['n']}"
+            cpu = fh.get("first_use_server_cpu", {}).get("median_ms", float("nan"))
+            waited = fh.get("first_use_server_runqueue_wait", {}).get("median_ms", float("nan"))
+            cpu_wait = f"{cpu:.1f} / {waited:.1f}"
+            lines.append(f"{r['label']:10} {first:>22} {cpu_wait:>14} {both('second'):>14} "
+                         f"{both('hot'):>16} {fh['hot']['p95_ms']:8.2f} {fh['healthz_sequential']['median_ms']:10.3f}")
+        lines.append("")
+    if floods:
+        lines.append("3. Flood of bad keys (wrk -t1) while valid whoami requests run (wrk -t1): server memory "
+                     "sampled every 200 ms.")
+        lines.append(f"{'database':10} {'variant':14} {'flood':12} {'RSS before':>10} {'flood peak':>10} "
+                     f"{'VmHWM':>7} {'valid req/s':>16} {'valid p99':>9} {'flood req/s':>11}  "
+                     "flood codes / valid codes during")
+        for r in floods:
+            m = r["memory"]["phases"]
+            v0, v1, fl = r["valid_before"], r["valid_during"], r["flood"]
+            lines.append(
+                f"{r['label']:10} {r['variant']:14} {r['flood_kind']:12} "
+                f"{mib(m['before']['rss_peak_kb']):8.1f}Mi {mib(m['flood']['rss_peak_kb']):8.1f}Mi "
+                f"{mib(r['memory']['hwm_end_kb']):5.1f}Mi "
+                f"{v0['rps']:7.0f} -> {v1['rps']:5.0f} {v1['p99_us'] / 1000:7.1f}ms {fl['rps']:11.0f}  "
+                f"{codes_text(fl['codes'])} / {codes_text(v1['codes'])}")
+        notes = []
+        for r in floods:
+            fl = r["flood"]
+            extra = []
+            if fl["timeouts"] or fl["connect_errors"] or fl["read_errors"] or fl["write_errors"]:
+                extra.append(f"flood socket errors: connect {fl['connect_errors']} read {fl['read_errors']} "
+                             f"write {fl['write_errors']} timeouts {fl['timeouts']}")
+            v = r["valid_during"]
+            if set(v["codes"]) - {"200"} or v["timeouts"]:
+                extra.append(f"valid requests during the flood: {codes_text(v['codes'])}, timeouts {v['timeouts']}")
+            if r["log_problems"]:
+                extra.append(f"{r['log_problems']} log lines with 5xx/ERROR/WARN/panic, e.g. "
+                             f"{r['log_problem_examples'][0][:160]}")
+            if r["after"]["healthz"] != 200 or r["after"]["whoami"] != 200:
+                extra.append(f"after the flood: healthz {r['after']['healthz']}, whoami {r['after']['whoami']}")
+            threads = r["memory"]["phases"]["flood"]["threads_peak"]
+            extra.append(f"server threads peak {threads}; valid p99 before {r['valid_before']['p99_us'] / 1000:.1f} ms")
+            notes.append(f"  {r['label']} {r['variant']}: " + "; ".join(extra))
+        lines.extend(notes)
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        with open(args.write, "w") as f:
+            f.write(text + "\n")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("free-port").set_defaults(func=cmd_free_port)
+    w = sub.add_parser("wait")
+    w.add_argument("--base-url", required=True)
+    w.add_argument("--pid", type=int)
+    w.add_argument("--timeout", type=float, default=60)
+    w.set_defaults(func=cmd_wait)
+
+    r = sub.add_parser("run")
+    r.add_argument("--label", required=True)
+    r.add_argument("--base-url", required=True)
+    r.add_argument("--pid", type=int, required=True)
+    r.add_argument("--server-log", required=True)
+    r.add_argument("--state", required=True, help="where to write the token for the flood runs")
+    r.add_argument("--out", required=True)
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--connections", type=int, default=64)
+    r.add_argument("--duration", type=int, default=10)
+    r.add_argument("--rounds", type=int, default=2)
+    r.add_argument("--warmup-seconds", type=int, default=2)
+    r.add_argument("--fresh-keys", type=int, default=5)
+    r.add_argument("--hot-requests", type=int, default=200)
+    r.set_defaults(func=cmd_run)
+
+    f = sub.add_parser("flood")
+    f.add_argument("--label", required=True)
+    f.add_argument("--variant", required=True, help="a name for the summary, e.g. default-limit")
+    f.add_argument("--failures-per-minute", default="", help="for the summary: the server's setting")
+    f.add_argument("--base-url", required=True)
+    f.add_argument("--pid", type=int, required=True)
+    f.add_argument("--server-log", required=True)
+    f.add_argument("--state", required=True)
+    f.add_argument("--out", required=True)
+    f.add_argument("--kind", choices=("wrong-secret", "unknown-id", "junk"), default="wrong-secret")
+    f.add_argument("--tokens", type=int, default=500, help="distinct bad tokens, sent round-robin")
+    f.add_argument("--connections", type=int, default=64)
+    f.add_argument("--valid-connections", type=int, default=16)
+    f.add_argument("--duration", type=int, default=15)
+    f.add_argument("--before", type=int, default=5, help="seconds of valid requests alone first")
+    f.add_argument("--after", type=float, default=2, help="seconds of sampling after the flood")
+    f.set_defaults(func=cmd_flood)
+
+    s = sub.add_parser("summary")
+    s.add_argument("files", nargs="+")
+    s.add_argument("--write", help="also write the summary to this file")
+    s.set_defaults(func=cmd_summary)
+    args = p.parse_args()
+    try:
+        args.func(args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
