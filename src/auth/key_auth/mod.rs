@@ -217,6 +217,7 @@ impl KeyAuthenticator {
                 }
             });
         }
+        tracing::debug!(key = caller.key.public_id.as_str(), "API key accepted");
         Ok(caller)
     }
 
