@@ -96,7 +96,7 @@ pub async fn list_org_keys(
 pub async fn create_org_key(
     caller: ApiCaller,
     path: Path<String>,
-    body: Json<NewKeyRequest>,
+    body: Json<serde_json::Value>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let reach = caller.key_admin_of(&path)?;
@@ -197,7 +197,7 @@ pub async fn list_user_keys(
 )]
 pub async fn create_user_key(
     caller: ApiCaller,
-    body: Json<NewKeyRequest>,
+    body: Json<serde_json::Value>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = user_owner(&caller)?;
@@ -284,14 +284,24 @@ async fn get(owner: Owner, id: String, state: &AppState) -> Result<Json<ApiKeyIn
     Ok(Json(key_info(owner.kind(), item, state.clock.now())))
 }
 
+/// The body as a `NewKeyRequest`. Read from a JSON value first so that only an
+/// object is accepted (serde would also read `["CD"]` as a description).
+fn new_key_request(body: serde_json::Value) -> Result<NewKeyRequest, ApiError> {
+    if !body.is_object() {
+        return Err(ApiError::field("body", "Send a JSON object such as {\"description\": \"CI\"}."));
+    }
+    serde_json::from_value(body).map_err(|e| ApiError::field("body", e.to_string()))
+}
+
 async fn create(
     caller: &ApiCaller,
     owner: Owner,
     max_days: Option<u32>,
-    body: NewKeyRequest,
+    body: serde_json::Value,
     state: &AppState,
     location: impl Fn(&str) -> String,
 ) -> Result<HttpResponse, ApiError> {
+    let body = new_key_request(body)?;
     let via_key = caller.hint();
     let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(&via_key) };
     let input = NewKeyInput {

@@ -93,6 +93,9 @@ both_databases_at_epoch! {
                 json!({"description": null}),
                 json!({"description": "CD", "valid_until": 20270601}),
                 json!("CD"),
+                json!(["CD"]),
+                json!(["CD", "2027-06-01"]),
+                json!(null),
             ] {
                 refused_as_a_whole(&api, list, body).await;
             }
