@@ -8,6 +8,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use clap::Parser;
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -46,6 +47,12 @@ pub struct Cli {
     /// Failed API-key attempts allowed per client address and minute (then 429).
     #[arg(long, env = "MONKEYCI_API_FAILURES_PER_MINUTE", default_value_t = 10)]
     pub api_failures_per_minute: u32,
+
+    /// Load balancers / reverse proxies whose `X-Forwarded-For` is believed, comma
+    /// separated addresses or networks (e.g. `10.0.0.0/8,127.0.0.1`). Default: none,
+    /// so the client address is the connection's.
+    #[arg(long, env = "MONKEYCI_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 
     /// argon2 key checks that may run at once (default: one per CPU core).
     #[arg(long, env = "MONKEYCI_ARGON2_CONCURRENCY")]
@@ -121,6 +128,21 @@ pub enum ConfigError {
          MONKEYCI_GITHUB_CLIENT_ID and MONKEYCI_GITHUB_CLIENT_SECRET) or listen on 127.0.0.1"
     )]
     DevSignInOnPublicAddress(SocketAddr),
+    #[error("MONKEYCI_TRUSTED_PROXIES: `{0}` is not an IP address or network (like 10.0.0.0/8)")]
+    BadTrustedProxy(String),
+}
+
+/// `10.0.0.0/8`, `127.0.0.1` or `::1`: a lone address is a network of one.
+fn parse_trusted_proxies(raw: &[String]) -> Result<Vec<IpNet>, ConfigError> {
+    raw.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| ConfigError::BadTrustedProxy(s.to_string()))
+        })
+        .collect()
 }
 
 /// Where the data lives, picked from the scheme of `DATABASE_URL`.
@@ -230,6 +252,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     pub platforms: Platforms,
     pub api_failures_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (for the failure limit).
+    pub trusted_proxies: Vec<IpNet>,
     /// `None`: one per CPU core.
     pub argon2_concurrency: Option<usize>,
 }
@@ -248,6 +272,7 @@ impl Settings {
             workers: None,
             platforms: Platforms::default(),
             api_failures_per_minute: 10,
+            trusted_proxies: Vec::new(),
             argon2_concurrency: None,
         }
     }
@@ -271,6 +296,7 @@ impl Settings {
             workers: cli.workers,
             platforms,
             api_failures_per_minute: cli.api_failures_per_minute,
+            trusted_proxies: parse_trusted_proxies(&cli.trusted_proxies)?,
             argon2_concurrency: cli.argon2_concurrency,
             ..Settings::new(listen, database)
         };
@@ -422,6 +448,15 @@ mod tests {
             matches!(settings.database, DatabaseTarget::Sqlite { ref path } if path == "data/monkeyci.db")
         );
         assert!(settings.dev_sign_in());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let settings = Settings::from_cli(cli(&["--trusted-proxies", "10.0.0.0/8, 127.0.0.1,::1"])).unwrap();
+        let shown: Vec<String> = settings.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        let err = Settings::from_cli(cli(&["--trusted-proxies", "proxy.local"])).unwrap_err();
+        assert!(matches!(err, ConfigError::BadTrustedProxy(ref s) if s == "proxy.local"));
     }
 
     #[test]

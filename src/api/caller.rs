@@ -11,6 +11,7 @@ use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 
+use super::client_address;
 use super::error::ApiError;
 use crate::auth::key_auth::{AuthFailure, Verified};
 use crate::domain::access::Reach;
@@ -61,7 +62,8 @@ impl FromRequest for ApiCaller {
         if let Some(result) = state.key_auth.authenticate_cached(token) {
             return Either::Left(ready(result.map(ApiCaller).map_err(ApiError::from)));
         }
-        let client = req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
+        let client = client_address::of(req, &state.settings.trusted_proxies)
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let token = token.to_string();
         Either::Right(Box::pin(async move {
             let caller = state.key_auth.authenticate(&token, client).await?;

@@ -3,6 +3,7 @@
 //! domain and storage, and answer with the types of [`model`].
 
 pub mod caller;
+mod client_address;
 pub mod error;
 mod json_errors;
 mod keys;

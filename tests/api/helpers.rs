@@ -59,6 +59,8 @@ pub struct Options {
     pub platforms: Platforms,
     /// Failed API-key attempts allowed per client address and minute (`None`: the default).
     pub api_failures_per_minute: Option<u32>,
+    /// Proxies whose `X-Forwarded-For` is believed (networks like `127.0.0.1/32`).
+    pub trusted_proxies: Vec<&'static str>,
 }
 
 impl Options {
@@ -69,6 +71,7 @@ impl Options {
             public_url: None,
             platforms: Platforms::default(),
             api_failures_per_minute: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -164,6 +167,8 @@ impl TestApp {
         if let Some(per_minute) = options.api_failures_per_minute {
             settings.api_failures_per_minute = per_minute;
         }
+        settings.trusted_proxies =
+            options.trusted_proxies.iter().map(|net| net.parse().expect("a network")).collect();
         capture_logs();
         let clock: Arc<dyn Clock> = match &options.clock {
             Some(fixed) => Arc::new(fixed.clone()),

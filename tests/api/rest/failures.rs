@@ -100,3 +100,40 @@ both_databases_with! {
         assert_not_logged(&[&ci, &laptop, &fresh]);
     }
 }
+
+/// An attempt with an unknown key, through a proxy that says it came from `client`.
+async fn unknown_key_from(app: &TestApp, client: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(app.url("/api/v1/whoami"))
+        .header("Authorization", format!("Bearer {}", generate(KeyKind::Organization).to_token_string()))
+        .header("X-Forwarded-For", client)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+both_databases_with! {
+    |options: Options| Options { api_failures_per_minute: Some(2), trusted_proxies: vec!["127.0.0.1/32"], ..options };
+
+    async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(app) {
+        for _ in 0..2 {
+            assert_eq!(unknown_key_from(&app, "203.0.113.1").await, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(unknown_key_from(&app, "203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
+        // Another client behind the same proxy is not affected...
+        assert_eq!(unknown_key_from(&app, "203.0.113.2").await, StatusCode::UNAUTHORIZED);
+        // ...and a client cannot escape by claiming another address before its own.
+        assert_eq!(unknown_key_from(&app, "198.51.100.9, 203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+both_databases_with! {
+    |options: Options| Options { api_failures_per_minute: Some(2), ..options };
+
+    async fn without_trusted_proxies_a_forwarded_address_is_ignored(app) {
+        assert_eq!(unknown_key_from(&app, "203.0.113.1").await, StatusCode::UNAUTHORIZED);
+        assert_eq!(unknown_key_from(&app, "203.0.113.2").await, StatusCode::UNAUTHORIZED);
+        assert_eq!(unknown_key_from(&app, "203.0.113.3").await, StatusCode::TOO_MANY_REQUESTS);
+    }
+}
