@@ -13,7 +13,7 @@ use super::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest};
 use super::views::key_info;
 use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
 use crate::db::organizations::Organization;
-use crate::domain::api_key::PublicId;
+use crate::domain::api_key::{DescriptionError, PublicId};
 use crate::services::api_keys::{self as keys, Actor, NewKeyInput};
 use crate::state::AppState;
 
@@ -287,8 +287,11 @@ async fn get(owner: Owner, id: String, state: &AppState) -> Result<Json<ApiKeyIn
 /// The body as a `NewKeyRequest`. Read from a JSON value first so that only an
 /// object is accepted (serde would also read `["CD"]` as a description).
 fn new_key_request(body: serde_json::Value) -> Result<NewKeyRequest, ApiError> {
-    if !body.is_object() {
+    let Some(object) = body.as_object() else {
         return Err(ApiError::field("body", "Send a JSON object such as {\"description\": \"CI\"}."));
+    };
+    if !object.contains_key("description") {
+        return Err(ApiError::field("description", DescriptionError::Empty.to_string()));
     }
     serde_json::from_value(body).map_err(|e| ApiError::field("body", e.to_string()))
 }
