@@ -53,79 +53,9 @@ OUT_DIR="${BENCH_OUT_DIR:-$ROOT/bench/results}"
 # exercises the bound on argon2 checks instead.
 NO_LIMIT=1000000
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/monkeyci-api-bench.XXXXXX")"
-SERVER_PID=""
-PG_DB=""
-
-log() { printf '==> %s\n' "$*" >&2; }
-
-stop_server() {
-  if [[ -n "$SERVER_PID" ]]; then
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-      kill -TERM "$SERVER_PID" 2>/dev/null || true
-      for _ in $(seq 1 100); do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
-
-drop_pg_db() {
-  if [[ -n "$PG_DB" ]]; then
-    psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 \
-      || log "warning: could not drop database $PG_DB"
-    PG_DB=""
-  fi
-}
-
-cleanup() {
-  local rc=$?
-  stop_server
-  drop_pg_db
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-    log "kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# URL of the admin database with another database name.
-pg_url_for() {
-  "$PY" - "$PG_URL" "$1" <<'EOF'
-import sys, urllib.parse
-u = urllib.parse.urlsplit(sys.argv[1])
-print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2])))
-EOF
-}
-
-start_server() { # $1 = log name, $2 = DATABASE_URL, then extra NAME=value settings
-  local name="$1" url="$2" port
-  shift 2
-  port="$("$PY" "$HELPER" free-port)"
-  BASE_URL="http://127.0.0.1:$port"
-  SERVER_LOG="$WORK/server-$name.log"
-  # A clean environment: no platform variables, so development sign-in is on, and
-  # the server's defaults for everything else (workers and argon2 slots = cores).
-  env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
-    MONKEYCI_LISTEN="127.0.0.1:$port" \
-    DATABASE_URL="$url" \
-    ${BENCH_SERVER_ENV:-} \
-    "$@" \
-    "$BIN" >"$SERVER_LOG" 2>&1 &
-  SERVER_PID=$!
-  if ! "$PY" "$HELPER" wait --base-url "$BASE_URL" --pid "$SERVER_PID" --timeout 60; then
-    log "server log:"; cat "$SERVER_LOG" >&2
-    return 1
-  fi
-}
+WORK_NAME=monkeyci-api-bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 flood() { # $1 = label, $2 = variant, $3 = kind, $4 = failures per minute (for the summary)
   "$PY" "$HELPER" flood --label "$1" --variant "$2" --kind "$3" --failures-per-minute "$4" \
