@@ -3,10 +3,10 @@
 //! them silently; they are stored in each PHC string, so old hashes keep verifying.
 //!
 //! Hashing costs ~20 ms of CPU: callers run it off the async threads
-//! (`hash_secret_blocking` / `verify_secret_blocking`).
+//! (`hash_secret_blocking`, and `key_auth`'s argon2 slots).
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 
@@ -26,11 +26,9 @@ pub fn hash_secret(secret: &str) -> Result<String, argon2::password_hash::Error>
 }
 
 /// True when `secret` matches the stored PHC string. A malformed hash never matches.
+/// (Allocates the working memory; repeated checks use [`verify_secret_in`].)
 pub fn verify_secret(secret: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(hash) => argon2().verify_password(secret.as_bytes(), &hash).is_ok(),
-        Err(_) => false,
-    }
+    verify_secret_in(secret, phc, &mut Argon2Memory::default())
 }
 
 /// The working memory of one argon2 check (19 MiB with our parameters), kept
@@ -67,15 +65,10 @@ pub async fn hash_secret_blocking(secret: String) -> Result<String, crate::error
         .map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("argon2: {e}")))
 }
 
-pub async fn verify_secret_blocking(secret: String, phc: String) -> Result<bool, crate::error::AppError> {
-    actix_web::web::block(move || verify_secret(&secret, &phc))
-        .await
-        .map_err(crate::error::AppError::internal)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordVerifier;
 
     #[test]
     fn a_hash_verifies_its_secret_only() {
@@ -89,6 +82,9 @@ mod tests {
     #[test]
     fn reused_memory_verifies_like_a_fresh_check() {
         let phc = hash_secret("s3cret").unwrap();
+        let parsed = PasswordHash::new(&phc).unwrap();
+        assert!(argon2().verify_password(b"s3cret", &parsed).is_ok(), "the crate's own verifier agrees");
+        assert!(argon2().verify_password(b"s3cres", &parsed).is_err());
         let mut memory = Argon2Memory::default();
         assert!(verify_secret_in("s3cret", &phc, &mut memory));
         assert!(!verify_secret_in("s3cres", &phc, &mut memory));

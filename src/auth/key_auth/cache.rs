@@ -111,14 +111,6 @@ impl KeyCache {
         inner.record(None);
     }
 
-    pub fn len(&self) -> usize {
-        self.read().entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }
