@@ -1,6 +1,8 @@
 //! `ApiCaller`: the extractor every authenticated endpoint takes. It reads the
 //! `Authorization` header (`Bearer <key>` or `Token <key>`) and asks the key
-//! authenticator who the key speaks for, as of this request.
+//! authenticator who the key speaks for, as of this request. The access rules
+//! are extractors on top of it (`OrgInReach`, `OrgKeyManager`, `UserKeyOwner`),
+//! so no handler can forget one.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -14,34 +16,95 @@ use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use super::client_address;
 use super::error::ApiError;
 use crate::auth::key_auth::{AuthFailure, Verified};
-use crate::domain::access::Reach;
+use crate::domain::access::{OrgRef, Reach};
+use crate::domain::organization::Role;
 use crate::state::AppState;
 
 pub struct ApiCaller(pub Arc<Verified>);
 
 impl ApiCaller {
-    /// The organization `slug`, if this key reaches it; otherwise 404, whether
-    /// the organization exists or not.
-    pub fn reach(&self, slug: &str) -> Result<Reach<'_>, ApiError> {
-        self.0.reach(slug).ok_or(ApiError::NotFound)
-    }
-
-    /// The organization `slug`, if this key may manage its keys (404 outside
-    /// its reach, 403 for a member's user key).
-    pub fn key_admin_of(&self, slug: &str) -> Result<Reach<'_>, ApiError> {
-        let reach = self.reach(slug)?;
-        if !reach.can_manage_keys() {
-            return Err(ApiError::Forbidden(format!(
-                "Managing the API keys of {} needs the admin role; you are a member.",
-                reach.org.name
-            )));
-        }
-        Ok(reach)
-    }
-
     /// The hint of the key making the request, for audit entries.
     pub fn hint(&self) -> String {
         self.0.key.hint()
+    }
+}
+
+/// The organization named by the path's `{org}`, when the key reaches it; 404
+/// otherwise, whether it exists or not. (Authentication comes first: 401 wins.)
+pub struct OrgInReach {
+    pub caller: ApiCaller,
+    pub org: OrgRef,
+    /// The user's role; `None` for an organization key.
+    pub role: Option<Role>,
+}
+
+impl OrgInReach {
+    pub fn can_manage_keys(&self) -> bool {
+        Reach { org: &self.org, role: self.role }.can_manage_keys()
+    }
+}
+
+/// [`OrgInReach`] for a key that may manage the organization's keys: an
+/// organization key, or an admin's user key (403 for a member's).
+pub struct OrgKeyManager(pub OrgInReach);
+
+/// The person behind a user key, for `/user/keys` (403 for an organization key).
+pub struct UserKeyOwner {
+    pub caller: ApiCaller,
+    pub user_id: i32,
+}
+
+impl FromRequest for OrgInReach {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<OrgInReach, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let slug = req.match_info().get("org").map(str::to_string);
+        let caller = ApiCaller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            let reach = slug.as_deref().and_then(|slug| caller.0.reach(slug)).ok_or(ApiError::NotFound)?;
+            let (org, role) = (reach.org.clone(), reach.role);
+            Ok(OrgInReach { caller, org, role })
+        })
+    }
+}
+
+impl FromRequest for OrgKeyManager {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<OrgKeyManager, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let in_reach = OrgInReach::from_request(req, payload);
+        Box::pin(async move {
+            let in_reach = in_reach.await?;
+            if !in_reach.can_manage_keys() {
+                return Err(ApiError::Forbidden(format!(
+                    "Managing the API keys of {} needs the admin role; you are a member.",
+                    in_reach.org.name
+                )));
+            }
+            Ok(OrgKeyManager(in_reach))
+        })
+    }
+}
+
+impl FromRequest for UserKeyOwner {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<UserKeyOwner, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = ApiCaller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            let user_id = caller.0.user().map(|user| user.id).ok_or_else(|| {
+                ApiError::Forbidden(
+                    "These endpoints manage a person's own keys: call them with a user key (mci_usr_…)."
+                        .into(),
+                )
+            })?;
+            Ok(UserKeyOwner { caller, user_id })
+        })
     }
 }
 

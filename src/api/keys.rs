@@ -7,18 +7,25 @@ use actix_web::web::{Data, Json, Path, Query};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::caller::ApiCaller;
+use super::caller::{ApiCaller, OrgInReach, OrgKeyManager, UserKeyOwner};
 use super::error::ApiError;
 use super::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest};
 use super::views::key_info;
 use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
 use crate::db::organizations::Organization;
+use crate::domain::access::OrgRef;
 use crate::domain::api_key::{DescriptionError, PublicId};
 use crate::services::api_keys::{self as keys, Actor, NewKeyInput};
 use crate::state::AppState;
 
 const DEFAULT_PER_PAGE: u32 = 50;
 const MAX_PER_PAGE: u32 = 100;
+
+/// The key id of a path (`…/keys/{id}`).
+#[derive(Debug, Deserialize)]
+pub struct KeyPath {
+    id: String,
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -65,13 +72,11 @@ impl PageParams {
     security(("api_key" = []))
 )]
 pub async fn list_org_keys(
-    caller: ApiCaller,
-    path: Path<String>,
+    manager: OrgKeyManager,
     query: Query<PageParams>,
     state: Data<AppState>,
 ) -> Result<Json<KeyList>, ApiError> {
-    let owner = Owner::Organization(caller.key_admin_of(&path)?.org.id);
-    list(owner, &query, &state).await
+    list(Owner::Organization(manager.0.org.id), &query, &state).await
 }
 
 /// Creates an organization key. The token is in this response only.
@@ -94,13 +99,11 @@ pub async fn list_org_keys(
     security(("api_key" = []))
 )]
 pub async fn create_org_key(
-    caller: ApiCaller,
-    path: Path<String>,
+    manager: OrgKeyManager,
     body: Json<serde_json::Value>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let reach = caller.key_admin_of(&path)?;
-    let (org_id, slug) = (reach.org.id, reach.org.slug.clone());
+    let OrgKeyManager(OrgInReach { caller, org: OrgRef { id: org_id, slug, .. }, .. }) = manager;
     let org =
         state.db.run(move |conn| Organization::find_by_id(conn, org_id)).await?.ok_or(ApiError::NotFound)?;
     let max_days = org.max_key_lifetime_days.and_then(|d| u32::try_from(d).ok());
@@ -123,13 +126,11 @@ pub async fn create_org_key(
     security(("api_key" = []))
 )]
 pub async fn get_org_key(
-    caller: ApiCaller,
-    path: Path<(String, String)>,
+    manager: OrgKeyManager,
+    path: Path<KeyPath>,
     state: Data<AppState>,
 ) -> Result<Json<ApiKeyInfo>, ApiError> {
-    let (slug, id) = path.into_inner();
-    let owner = Owner::Organization(caller.key_admin_of(&slug)?.org.id);
-    get(owner, id, &state).await
+    get(Owner::Organization(manager.0.org.id), path.into_inner().id, &state).await
 }
 
 /// Deletes one of the organization's keys: it stops working at once.
@@ -147,13 +148,12 @@ pub async fn get_org_key(
     security(("api_key" = []))
 )]
 pub async fn delete_org_key(
-    caller: ApiCaller,
-    path: Path<(String, String)>,
+    manager: OrgKeyManager,
+    path: Path<KeyPath>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let owner = Owner::Organization(caller.key_admin_of(&slug)?.org.id);
-    delete(&caller, owner, &id, &state).await
+    let OrgKeyManager(OrgInReach { caller, org, .. }) = manager;
+    delete(&caller, Owner::Organization(org.id), &path.id, &state).await
 }
 
 /// The caller's own user keys, newest first (user keys only).
@@ -171,11 +171,11 @@ pub async fn delete_org_key(
     security(("api_key" = []))
 )]
 pub async fn list_user_keys(
-    caller: ApiCaller,
+    owner: UserKeyOwner,
     query: Query<PageParams>,
     state: Data<AppState>,
 ) -> Result<Json<KeyList>, ApiError> {
-    list(user_owner(&caller)?, &query, &state).await
+    list(Owner::User(owner.user_id), &query, &state).await
 }
 
 /// Creates a user key for the caller. The token is in this response only.
@@ -196,12 +196,12 @@ pub async fn list_user_keys(
     security(("api_key" = []))
 )]
 pub async fn create_user_key(
-    caller: ApiCaller,
+    owner: UserKeyOwner,
     body: Json<serde_json::Value>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = user_owner(&caller)?;
-    create(&caller, owner, None, body.into_inner(), &state, |id| format!("/api/v1/user/keys/{id}")).await
+    let location = |id: &str| format!("/api/v1/user/keys/{id}");
+    create(&owner.caller, Owner::User(owner.user_id), None, body.into_inner(), &state, location).await
 }
 
 /// One of the caller's user keys.
@@ -219,11 +219,11 @@ pub async fn create_user_key(
     security(("api_key" = []))
 )]
 pub async fn get_user_key(
-    caller: ApiCaller,
-    path: Path<String>,
+    owner: UserKeyOwner,
+    path: Path<KeyPath>,
     state: Data<AppState>,
 ) -> Result<Json<ApiKeyInfo>, ApiError> {
-    get(user_owner(&caller)?, path.into_inner(), &state).await
+    get(Owner::User(owner.user_id), path.into_inner().id, &state).await
 }
 
 /// Deletes one of the caller's user keys: it stops working at once.
@@ -241,21 +241,11 @@ pub async fn get_user_key(
     security(("api_key" = []))
 )]
 pub async fn delete_user_key(
-    caller: ApiCaller,
-    path: Path<String>,
+    owner: UserKeyOwner,
+    path: Path<KeyPath>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = user_owner(&caller)?;
-    delete(&caller, owner, &path, &state).await
-}
-
-fn user_owner(caller: &ApiCaller) -> Result<Owner, ApiError> {
-    let user = caller.0.user().ok_or_else(|| {
-        ApiError::Forbidden(
-            "These endpoints manage a person's own keys: call them with a user key (mci_usr_…).".into(),
-        )
-    })?;
-    Ok(Owner::User(user.id))
+    delete(&owner.caller, Owner::User(owner.user_id), &path.id, &state).await
 }
 
 async fn list(owner: Owner, query: &PageParams, state: &AppState) -> Result<Json<KeyList>, ApiError> {

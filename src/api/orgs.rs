@@ -1,8 +1,8 @@
 //! Organizations the key reaches: the list, one organization, its members.
 
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json};
 
-use super::caller::ApiCaller;
+use super::caller::{ApiCaller, OrgInReach};
 use super::error::ApiError;
 use super::model::{ErrorBody, MemberInfo, MemberList, OrgDetails, OrgList, UserInfo};
 use super::views::org_access;
@@ -38,21 +38,16 @@ pub async fn list(caller: ApiCaller) -> Json<OrgList> {
     ),
     security(("api_key" = []))
 )]
-pub async fn show(
-    caller: ApiCaller,
-    path: Path<String>,
-    state: Data<AppState>,
-) -> Result<Json<OrgDetails>, ApiError> {
-    let reach = caller.reach(&path)?;
-    let org_id = reach.org.id;
+pub async fn show(at: OrgInReach, state: Data<AppState>) -> Result<Json<OrgDetails>, ApiError> {
+    let org_id = at.org.id;
     let org =
         state.db.run(move |conn| Organization::find_by_id(conn, org_id)).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(OrgDetails {
         slug: org.slug,
         name: org.name,
         created_at: org.created_at.and_utc(),
-        role: reach.role.map(|role| role.as_str().to_string()),
-        can_manage_keys: reach.can_manage_keys(),
+        role: at.role.map(|role| role.as_str().to_string()),
+        can_manage_keys: at.can_manage_keys(),
         max_key_lifetime_days: org.max_key_lifetime_days,
     }))
 }
@@ -70,12 +65,8 @@ pub async fn show(
     ),
     security(("api_key" = []))
 )]
-pub async fn members(
-    caller: ApiCaller,
-    path: Path<String>,
-    state: Data<AppState>,
-) -> Result<Json<MemberList>, ApiError> {
-    let org_id = caller.reach(&path)?.org.id;
+pub async fn members(at: OrgInReach, state: Data<AppState>) -> Result<Json<MemberList>, ApiError> {
+    let org_id = at.org.id;
     let members = state.db.run(move |conn| memberships::members(conn, org_id)).await?;
     Ok(Json(MemberList {
         members: members
