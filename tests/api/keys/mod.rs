@@ -15,10 +15,12 @@
 //! that changes there do not break these tests.
 
 /// Like `both_databases!`, but each app's clock stands still at [`test_epoch`]
-/// until the test moves it (`app.advance_clock`, [`set_clock`]); attributes such
-/// as `#[ignore = "…"]` apply to both runs.
-macro_rules! both_databases_at_epoch {
-    ($($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
+/// until the test moves it (`app.advance_clock`, [`set_clock`]), and its
+/// [`Options`] are changed first by the function given before the `;` (e.g. a
+/// lower limit of failed attempts); attributes such as `#[ignore = "…"]` apply
+/// to both runs.
+macro_rules! both_databases_with {
+    ($options:expr; $($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -26,7 +28,7 @@ macro_rules! both_databases_at_epoch {
             $(#[$meta])*
             #[actix_web::test]
             async fn sqlite() {
-                let $app = $crate::keys::spawn_at_epoch($crate::helpers::Backend::Sqlite)
+                let $app = $crate::keys::spawn_at_epoch_with($crate::helpers::Backend::Sqlite, $options)
                     .await
                     .expect("SQLite is always there");
                 $body
@@ -35,7 +37,8 @@ macro_rules! both_databases_at_epoch {
             $(#[$meta])*
             #[actix_web::test]
             async fn postgres() {
-                let Some($app) = $crate::keys::spawn_at_epoch($crate::helpers::Backend::Postgres).await
+                let Some($app) =
+                    $crate::keys::spawn_at_epoch_with($crate::helpers::Backend::Postgres, $options).await
                 else {
                     return;
                 };
@@ -43,6 +46,13 @@ macro_rules! both_databases_at_epoch {
             }
         }
     )*};
+}
+
+/// [`both_databases_with!`] with the options as they are.
+macro_rules! both_databases_at_epoch {
+    ($($tests:tt)*) => {
+        both_databases_with! { |options: $crate::helpers::Options| options; $($tests)* }
+    };
 }
 
 mod access;
@@ -77,7 +87,15 @@ pub const CONFIRM: &str = "[data-testid=confirm-delete]";
 /// An app on either database whose clock stands still at [`test_epoch`]; `None`
 /// when PostgreSQL is unreachable and not required (the run is skipped).
 pub async fn spawn_at_epoch(backend: Backend) -> Option<TestApp> {
-    let options = Options { clock: Some(FixedClock::at(test_epoch())), ..Options::new(backend) };
+    spawn_at_epoch_with(backend, |options| options).await
+}
+
+/// [`spawn_at_epoch`] with `change` applied to the app's options first.
+pub async fn spawn_at_epoch_with(
+    backend: Backend,
+    change: impl FnOnce(Options) -> Options,
+) -> Option<TestApp> {
+    let options = change(Options { clock: Some(FixedClock::at(test_epoch())), ..Options::new(backend) });
     match backend {
         Backend::Sqlite => Some(TestApp::spawn_with(options).await),
         Backend::Postgres => TestApp::spawn_with_postgres(options).await,

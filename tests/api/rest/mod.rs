@@ -5,37 +5,6 @@
 //! through the UI; [`Api`] then calls the API with one of those keys. The app's
 //! clock stands still at [`test_epoch`] (28 Feb 2027, 12:00 UTC) until a test moves it.
 
-/// Like `both_databases_at_epoch!`, with the app's [`Options`] changed first by
-/// the function given before the `;` (e.g. a lower limit of failed attempts).
-macro_rules! both_databases_with {
-    ($options:expr; $($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(#[$meta])*
-            #[actix_web::test]
-            async fn sqlite() {
-                let $app = $crate::rest::spawn_at_epoch_with($crate::helpers::Backend::Sqlite, $options)
-                    .await
-                    .expect("SQLite is always there");
-                $body
-            }
-
-            $(#[$meta])*
-            #[actix_web::test]
-            async fn postgres() {
-                let Some($app) =
-                    $crate::rest::spawn_at_epoch_with($crate::helpers::Backend::Postgres, $options).await
-                else {
-                    return;
-                };
-                $body
-            }
-        }
-    )*};
-}
-
 /// For what only PostgreSQL has (several instances on one database): one run,
 /// `<name>::postgres`, with the clock at [`test_epoch`].
 macro_rules! postgres_at_epoch {
@@ -72,12 +41,11 @@ mod validation;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use monkeyci_accounts::clock::FixedClock;
 pub use monkeyci_accounts::domain::api_key::KeyKind;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
-pub use crate::helpers::{Backend, Options, TestApp, captured_logs, test_epoch};
+pub use crate::helpers::{Options, TestApp, captured_logs};
 pub use crate::keys::{
     ACME_KEYS, BOLT_KEYS, Team, Token, USER_KEYS, audit_rows, every_stored_text, key_count, key_exists,
     secret_hash, set_clock,
@@ -86,19 +54,6 @@ pub use crate::sql::{quoted, strings};
 
 /// [`test_epoch`] as the API writes times.
 pub const EPOCH: &str = "2027-02-28T12:00:00Z";
-
-/// An app whose clock stands at [`test_epoch`], with `change` applied to its
-/// options; `None` when PostgreSQL is unreachable and not required.
-pub async fn spawn_at_epoch_with(
-    backend: Backend,
-    change: impl FnOnce(Options) -> Options,
-) -> Option<TestApp> {
-    let options = change(Options { clock: Some(FixedClock::at(test_epoch())), ..Options::new(backend) });
-    match backend {
-        Backend::Sqlite => Some(TestApp::spawn_with(options).await),
-        Backend::Postgres => TestApp::spawn_with_postgres(options).await,
-    }
-}
 
 /// A client of the API holding one key.
 pub struct Api {
