@@ -101,8 +101,8 @@ impl Application {
             platforms,
             public_url,
         });
-        let store = DbSessionStore::new(db, clock, settings.session_max_age);
-        spawn_session_sweeper(store.clone());
+        let store = DbSessionStore::new(db.clone(), clock.clone(), settings.session_max_age);
+        spawn_sweeper(store.clone(), db.clone(), clock.clone());
 
         let https = state.is_https();
         let cookie_name = if https { "__Host-monkeyci_session" } else { "monkeyci_session" };
@@ -176,7 +176,9 @@ impl Application {
     }
 }
 
-fn spawn_session_sweeper(store: DbSessionStore) {
+/// Removes what can no longer be used: ended sessions, and key tokens whose
+/// page was not opened in time (ciphertext, but no reason to keep it).
+fn spawn_sweeper(store: DbSessionStore, db: Db, clock: Arc<dyn Clock>) {
     actix_web::rt::spawn(async move {
         let mut ticks = actix_web::rt::time::interval(SESSION_SWEEP_EVERY);
         loop {
@@ -187,6 +189,12 @@ fn spawn_session_sweeper(store: DbSessionStore) {
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), "could not remove ended sessions")
                 }
+            }
+            let now = clock.now_naive();
+            match db.run(move |conn| crate::db::pending_tokens::delete_expired(conn, now)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "unshown key tokens removed"),
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not remove unshown key tokens"),
             }
         }
     });

@@ -19,14 +19,17 @@ pub fn user_id(session: &Session) -> Option<i32> {
 }
 
 /// Starts a signed-in session under a new id (the old id stops working: no
-/// fixation) with a fresh CSRF token.
+/// fixation) with a fresh CSRF token. A key token still waiting to be shown
+/// belonged to whoever was signed in before: it is dropped.
 pub fn sign_in(session: &Session, user_id: i32) -> Result<(), actix_session::SessionInsertError> {
     session.renew();
     session.remove(CSRF_TOKEN);
+    session.remove(NEW_API_KEY);
     session.insert(USER_ID, user_id)
 }
 
-/// Ends the session: its row is deleted and the cookie removed.
+/// Ends the session: its row is deleted and the cookie removed (and with it the
+/// reference to any key token still waiting to be shown).
 pub fn sign_out(session: &Session) {
     session.purge();
 }
@@ -112,27 +115,46 @@ pub fn save_pending_logins(session: &Session, pending: &PendingLogins) {
 
 const NEW_API_KEY: &str = "new_api_key";
 
-/// A key just created, waiting for the one page that shows its token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewKeyNotice {
-    /// The list page that may show it (a key made for one owner never shows on another's page).
+/// Which sealed token (`auth::pending_token`) waits for which list page. Not a
+/// secret: the row it names is ciphertext, and the key is in a cookie.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTokenRef {
+    pub id: String,
     pub list_url: String,
-    pub token: String,
-    pub hint: String,
-    pub description: String,
 }
 
-pub fn put_new_key(session: &Session, notice: &NewKeyNotice) {
-    let _ = session.insert(NEW_API_KEY, notice);
+/// Remembers the key just created for this session's next visit to its list.
+/// One per list page: a second key made on the same page before it was shown
+/// replaces the first (whose token is then lost, as the dialog would say).
+pub fn put_pending_token(
+    session: &Session,
+    pending: PendingTokenRef,
+) -> Result<(), actix_session::SessionInsertError> {
+    let mut all = pending_tokens(session);
+    all.retain(|p| p.list_url != pending.list_url);
+    all.push(pending);
+    // A person has a handful of key screens; never let the session grow.
+    let excess = all.len().saturating_sub(MAX_PENDING_TOKENS);
+    all.drain(..excess);
+    session.insert(NEW_API_KEY, all)
 }
 
-/// Takes the new key out of the session if it belongs to `list_url`: it is shown
-/// once, and a reload, the back button or another tab finds nothing.
-pub fn take_new_key(session: &Session, list_url: &str) -> Option<NewKeyNotice> {
-    let notice: NewKeyNotice = session.get(NEW_API_KEY).ok().flatten()?;
-    if notice.list_url != list_url {
-        return None;
+const MAX_PENDING_TOKENS: usize = 8;
+
+fn pending_tokens(session: &Session) -> Vec<PendingTokenRef> {
+    session.get(NEW_API_KEY).ok().flatten().unwrap_or_default()
+}
+
+/// Takes the waiting token's reference out of the session if one belongs to
+/// `list_url` (a key made for one owner never shows on another's page).
+pub fn take_pending_token(session: &Session, list_url: &str) -> Option<PendingTokenRef> {
+    let mut all = pending_tokens(session);
+    let index = all.iter().position(|p| p.list_url == list_url)?;
+    let pending = all.remove(index);
+    if all.is_empty() {
+        session.remove(NEW_API_KEY);
+    } else if let Err(error) = session.insert(NEW_API_KEY, all) {
+        tracing::error!(%error, "could not keep the other waiting key tokens");
     }
-    session.remove(NEW_API_KEY);
-    Some(notice)
+    Some(pending)
 }

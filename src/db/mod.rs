@@ -11,6 +11,7 @@ pub mod identities;
 pub mod join_requests;
 pub mod memberships;
 pub mod organizations;
+pub mod pending_tokens;
 pub mod schema;
 pub mod sessions;
 pub mod users;

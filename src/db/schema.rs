@@ -13,6 +13,8 @@ diesel::table! {
         created_at -> Timestamp,
         created_by -> Nullable<Integer>,
         last_used_at -> Nullable<Timestamp>,
+        created_by_key_hint -> Nullable<Text>,
+        created_by_key_description -> Nullable<Text>,
     }
 }
 
@@ -25,6 +27,8 @@ diesel::table! {
         target_user_id -> Nullable<Integer>,
         details -> Text,
         created_at -> Timestamp,
+        actor_key_hint -> Nullable<Text>,
+        actor_key_description -> Nullable<Text>,
     }
 }
 
@@ -78,6 +82,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_tokens (id) {
+        id -> Text,
+        user_id -> Integer,
+        list_url -> Text,
+        sealed -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         user_id -> Nullable<Integer>,
@@ -102,6 +116,7 @@ diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(join_requests -> organizations (organization_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(pending_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -111,6 +126,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     join_requests,
     memberships,
     organizations,
+    pending_tokens,
     sessions,
     users,
 );

@@ -61,6 +61,27 @@ impl Browser {
         browser
     }
 
+    /// Signs in as `name` in this same browser (its cookies kept), as a second
+    /// person at a shared computer would, without signing the first one out.
+    pub async fn sign_in_as(&mut self, app: &TestApp, name: &str) {
+        let response = self.post("/auth/dev/login", &[("name", name)]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{name} signs in");
+        let html = self.html("/orgs/new").await;
+        self.token = quietly(|| csrf_token_in(&html)).expect("a signed-in page has a CSRF token");
+        self.name = name.to_string();
+        self.id = user_id_of(app, name).await;
+    }
+
+    /// Signs out; the browser keeps whatever cookies the server leaves it.
+    pub async fn sign_out(&mut self) {
+        let response = self.post("/auth/logout", &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} signs out", self.who());
+        let html = self.html("/login").await;
+        self.token = quietly(|| csrf_token_in(&html)).expect("the sign-in page has a CSRF token");
+        self.name = String::new();
+        self.id = 0;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

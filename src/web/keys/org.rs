@@ -23,8 +23,8 @@ pub async fn list(
     session: Session,
     query: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (scope, _) = scope(admin);
-    screen::list(&req, &scope, &state, &session, &query).await
+    let (scope, viewer) = scope(admin);
+    screen::list(&req, &scope, viewer, &state, &session, &query).await
 }
 
 pub async fn create(

@@ -9,8 +9,10 @@ use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::KeyScope;
-use crate::auth::session::{self, Flash, NewKeyNotice};
+use crate::auth::pending_token::{self, NewKeyNotice};
+use crate::auth::session::{self, Flash, PendingTokenRef};
 use crate::db::api_keys::{self, KeyListItem};
+use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::validity::{human_date, latest_allowed, suggestion};
 use crate::domain::api_key::{KeyStatus, PublicId, ValidUntil, time_ago};
 use crate::error::AppError;
@@ -195,11 +197,17 @@ async fn render_list(
 pub async fn list(
     req: &HttpRequest,
     scope: &KeyScope,
+    viewer: i32,
     state: &AppState,
     session: &Session,
     query: &PageQuery,
 ) -> Result<HttpResponse, AppError> {
-    let new_key = session::take_new_key(session, &scope.base_url());
+    let list_url = scope.base_url();
+    let pending = session::take_pending_token(session, &list_url);
+    let new_key = match &pending {
+        Some(pending) => take_new_key(req, session, state, viewer, pending).await?,
+        None => None,
+    };
     let today = state.clock.now().date_naive();
     let suggested = suggestion(today, scope.max_days());
     let form = FormState { valid_until: suggested.to_string(), ..FormState::default() };
@@ -211,7 +219,49 @@ pub async fn list(
         actix_web::http::header::CACHE_CONTROL,
         actix_web::http::header::HeaderValue::from_static("no-store"),
     );
+    if pending.is_some() {
+        response
+            .add_cookie(&pending_token::removal(&list_url, state.is_https()))
+            .map_err(AppError::internal)?;
+    }
     Ok(response)
+}
+
+/// The sealed token waiting for this page, taken out of the database (one
+/// request wins) and opened with the key from this browser's cookie.
+async fn take_new_key(
+    req: &HttpRequest,
+    session: &Session,
+    state: &AppState,
+    viewer: i32,
+    pending: &PendingTokenRef,
+) -> Result<Option<NewKeyNotice>, AppError> {
+    let now = state.clock.now_naive();
+    let (id, list_url) = (pending.id.clone(), pending.list_url.clone());
+    let sealed = state.db.run(move |conn| pending_tokens::take(conn, &id, viewer, &list_url, now)).await?;
+    let Some(sealed) = sealed else {
+        // Shown already (another tab won the race) or expired.
+        return Ok(None);
+    };
+    let key = req.cookie(pending_token::cookie_name(state.is_https()));
+    match key.map(|key| pending_token::open(&sealed, key.value(), &pending.id, &pending.list_url)) {
+        Some(Ok(notice)) => Ok(Some(notice)),
+        failure => {
+            let reason = match failure {
+                Some(Err(error)) => error.to_string(),
+                _ => "the browser did not send the key's cookie".to_string(),
+            };
+            tracing::warn!(%reason, "a new key's token could not be shown");
+            session::push_flash(
+                session,
+                Flash::error(
+                    "The new key was created, but its token could not be shown (this browser did not \
+                     send it back). Delete that key and create another one.",
+                ),
+            );
+            Ok(None)
+        }
+    }
 }
 
 pub async fn create(
@@ -223,6 +273,7 @@ pub async fn create(
     form: CreateForm,
 ) -> Result<HttpResponse, AppError> {
     let input = NewKeyInput { description: &form.description, valid_until: &form.valid_until };
+    let actor_id = actor;
     let actor = Actor { user_id: Some(actor), via_key: None };
     let created = match keys::create(state, scope.owner(), scope.max_days(), actor, input).await? {
         Ok(created) => created,
@@ -237,16 +288,30 @@ pub async fn create(
                 .await;
         }
     };
-    session::put_new_key(
-        session,
-        &NewKeyNotice {
-            list_url: scope.base_url(),
-            token: created.token.to_token_string(),
-            hint: created.hint,
-            description: created.key.description,
-        },
-    );
-    Ok(see_other(&scope.base_url()))
+    let list_url = scope.base_url();
+    let notice = NewKeyNotice {
+        token: created.token.to_token_string(),
+        hint: created.hint,
+        description: created.key.description,
+    };
+    let sealed = pending_token::seal(&notice, &list_url);
+    drop(notice);
+    let expires_at = state.clock.now_naive() + pending_token::LIFETIME;
+    let (id, url, ciphertext) = (sealed.id.clone(), list_url.clone(), sealed.sealed);
+    state
+        .db
+        .run(move |conn| {
+            NewPendingToken { id: &id, user_id: actor_id, list_url: &url, sealed: &ciphertext, expires_at }
+                .insert(conn)
+        })
+        .await?;
+    session::put_pending_token(session, PendingTokenRef { id: sealed.id, list_url: list_url.clone() })
+        .map_err(AppError::internal)?;
+    let mut response = see_other(&list_url);
+    response
+        .add_cookie(&pending_token::cookie(sealed.key, &list_url, state.is_https()))
+        .map_err(AppError::internal)?;
+    Ok(response)
 }
 
 pub async fn confirm_delete(

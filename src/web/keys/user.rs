@@ -18,7 +18,7 @@ pub async fn list(
     session: Session,
     query: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    screen::list(&req, &KeyScope::User { user_id: user.id }, &state, &session, &query).await
+    screen::list(&req, &KeyScope::User { user_id: user.id }, user.id, &state, &session, &query).await
 }
 
 pub async fn create(

@@ -69,7 +69,10 @@ use diesel::RunQueryDsl;
 use monkeyci_accounts::clock::FixedClock;
 use monkeyci_accounts::domain::api_key::{KeyKind, ParsedToken};
 
+use diesel::Connection;
+use monkeyci_accounts::config::DatabaseTarget;
 use reqwest::{Response, StatusCode};
+use secrecy::ExposeSecret;
 
 pub use crate::browser::{Browser, quietly};
 use crate::helpers::{Backend, Options, TestApp, location, test_epoch};
@@ -293,10 +296,17 @@ pub async fn every_stored_text(app: &TestApp) -> Vec<String> {
         ("api_keys", "kind"),
         ("api_keys", "secret_hash"),
         ("api_keys", "description"),
+        ("api_keys", "created_by_key_hint"),
+        ("api_keys", "created_by_key_description"),
+        ("pending_tokens", "id"),
+        ("pending_tokens", "list_url"),
+        ("pending_tokens", "sealed"),
         ("sessions", "id"),
         ("sessions", "state"),
         ("audit_events", "action"),
         ("audit_events", "details"),
+        ("audit_events", "actor_key_hint"),
+        ("audit_events", "actor_key_description"),
         ("users", "display_name"),
         ("organizations", "slug"),
         ("organizations", "name"),
@@ -416,4 +426,97 @@ pub fn flashes(html: &str) -> Vec<String> {
 /// The whole text of a page (what a person reads), squashed.
 pub fn page_text(html: &str) -> String {
     quietly(|| element_text(scraper::Html::parse_document(html).root_element()))
+}
+
+// ---------------------------------------------------------------------------
+// The database's files, as a copy or a backup would hold them.
+
+/// Where the database's bytes stood when a test began: on PostgreSQL, the WAL
+/// position (the WAL written since is read with the tables' files).
+pub struct DatabaseFiles {
+    wal_start: Option<String>,
+}
+
+impl DatabaseFiles {
+    pub async fn mark(app: &TestApp) -> DatabaseFiles {
+        match &app.database {
+            DatabaseTarget::Sqlite { .. } => DatabaseFiles { wal_start: None },
+            DatabaseTarget::Postgres { url } => {
+                let url = url.expose_secret().to_string();
+                let start = actix_web::rt::task::spawn_blocking(move || {
+                    let mut conn = diesel::PgConnection::establish(&url).expect("PostgreSQL reachable");
+                    current_wal_file(&mut conn)
+                })
+                .await
+                .unwrap();
+                DatabaseFiles { wal_start: Some(start) }
+            }
+        }
+    }
+
+    /// Every byte the database keeps on disk: on SQLite the file and its `-wal`;
+    /// on PostgreSQL (after a checkpoint) every table's, index's and TOAST
+    /// table's file, and the WAL written since [`DatabaseFiles::mark`].
+    pub async fn read(&self, app: &TestApp) -> Vec<u8> {
+        match &app.database {
+            DatabaseTarget::Sqlite { path } => {
+                let mut bytes = std::fs::read(path).expect("the SQLite file");
+                bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+                bytes
+            }
+            DatabaseTarget::Postgres { url } => {
+                let url = url.expose_secret().to_string();
+                let start = self.wal_start.clone().expect("marked on PostgreSQL");
+                actix_web::rt::task::spawn_blocking(move || postgres_files(&url, &start)).await.unwrap()
+            }
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct FileBytes {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    data: Vec<u8>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+fn current_wal_file(conn: &mut diesel::PgConnection) -> String {
+    diesel::sql_query("SELECT pg_walfile_name(pg_current_wal_lsn()) AS name")
+        .get_result::<Name>(conn)
+        .expect("the WAL position")
+        .name
+}
+
+fn postgres_files(url: &str, wal_start: &str) -> Vec<u8> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = diesel::PgConnection::establish(url).expect("PostgreSQL reachable");
+    conn.batch_execute("CHECKPOINT").expect("CHECKPOINT (the test role must be allowed to)");
+    let relations = diesel::sql_query(
+        "SELECT pg_read_binary_file(pg_relation_filepath(c.oid)) AS data FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 't', 'i') \
+         AND pg_relation_filepath(c.oid) IS NOT NULL",
+    )
+    .load::<FileBytes>(&mut conn)
+    .expect("the tables' files are readable (the test role must be allowed to)");
+    let wal_end = current_wal_file(&mut conn);
+    let wal = diesel::sql_query(
+        "SELECT pg_read_binary_file('pg_wal/' || name) AS data FROM pg_ls_waldir() \
+         WHERE name ~ '^[0-9A-F]{24}$' AND name >= $1 AND name <= $2",
+    )
+    .bind::<diesel::sql_types::Text, _>(wal_start)
+    .bind::<diesel::sql_types::Text, _>(&wal_end)
+    .load::<FileBytes>(&mut conn)
+    .expect("the WAL is readable");
+    relations.into_iter().chain(wal).flat_map(|file| file.data).collect()
+}
+
+/// True when `needle` occurs anywhere in `haystack`.
+pub fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
 }
