@@ -128,6 +128,13 @@ pub enum ConfigError {
          MONKEYCI_GITHUB_CLIENT_ID and MONKEYCI_GITHUB_CLIENT_SECRET) or listen on 127.0.0.1"
     )]
     DevSignInOnPublicAddress(SocketAddr),
+    #[error(
+        "no sign-in platform is configured, and development sign-in is only allowed when the \
+         server is reached on a loopback address: MONKEYCI_PUBLIC_URL names `{0}`, so a proxy \
+         would expose it; configure a platform (e.g. MONKEYCI_GITHUB_CLIENT_ID and \
+         MONKEYCI_GITHUB_CLIENT_SECRET) or point MONKEYCI_PUBLIC_URL at 127.0.0.1"
+    )]
+    DevSignInBehindPublicUrl(String),
     #[error("MONKEYCI_TRUSTED_PROXIES: `{0}` is not an IP address or network (like 10.0.0.0/8)")]
     BadTrustedProxy(String),
 }
@@ -316,7 +323,25 @@ impl Settings {
         {
             return Err(ConfigError::DevSignInOnPublicAddress(*public));
         }
+        if let Some(url) = &self.public_url
+            && !names_loopback(url)
+            && self.dev_sign_in()
+        {
+            return Err(ConfigError::DevSignInBehindPublicUrl(
+                url.host_str().unwrap_or_default().to_string(),
+            ));
+        }
         Ok(())
+    }
+}
+
+/// True when the URL's host is this machine: `localhost`, 127.0.0.0/8 or `::1`.
+fn names_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -464,6 +489,19 @@ mod tests {
         let err = Settings::from_cli(cli(&["--listen", "0.0.0.0:8080"])).unwrap_err();
         assert!(matches!(err, ConfigError::DevSignInOnPublicAddress(_)));
         assert!(err.to_string().contains("loopback"));
+    }
+
+    #[test]
+    fn dev_sign_in_behind_a_public_url_is_refused_even_on_loopback() {
+        for url in ["https://accounts.example.com", "http://10.0.0.5:8080", "http://localhost.example.com"] {
+            let err = Settings::from_cli(cli(&["--public-url", url])).unwrap_err();
+            assert!(matches!(err, ConfigError::DevSignInBehindPublicUrl(_)), "{url}");
+            assert!(err.to_string().contains("MONKEYCI_PUBLIC_URL names"), "{err}");
+        }
+        for url in ["http://127.0.0.1:8080", "http://localhost:3000", "http://[::1]:8080", "http://127.0.0.2"]
+        {
+            Settings::from_cli(cli(&["--public-url", url])).unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
     }
 
     #[test]

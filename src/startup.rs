@@ -100,6 +100,7 @@ impl Application {
             dev_sign_in: settings.dev_sign_in(),
             platforms,
             public_url,
+            cookie_key: session_key.clone(),
         });
         let store = DbSessionStore::new(db.clone(), clock.clone(), settings.session_max_age);
         spawn_sweeper(store.clone(), db.clone(), clock.clone());

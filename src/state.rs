@@ -23,6 +23,8 @@ pub struct AppState {
     pub platforms: Platforms,
     /// Verifies API keys for `/api/v1`.
     pub key_auth: KeyAuthenticator,
+    /// Signs and encrypts cookies: the session's, and the anonymous CSRF cookie.
+    pub cookie_key: actix_web::cookie::Key,
 }
 
 impl AppState {

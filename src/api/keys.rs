@@ -15,7 +15,7 @@ use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
 use crate::db::organizations::Organization;
 use crate::domain::access::OrgRef;
 use crate::domain::api_key::{DescriptionError, PublicId};
-use crate::services::api_keys::{self as keys, Actor, NewKeyInput};
+use crate::services::api_keys::{self as keys, Actor, NewKeyInput, ViaKey};
 use crate::state::AppState;
 
 const DEFAULT_PER_PAGE: u32 = 50;
@@ -295,8 +295,9 @@ async fn create(
     location: impl Fn(&str) -> String,
 ) -> Result<HttpResponse, ApiError> {
     let body = new_key_request(body)?;
-    let via_key = caller.hint();
-    let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(&via_key) };
+    let hint = caller.hint();
+    let via_key = ViaKey { hint: &hint, description: &caller.0.key.description };
+    let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(via_key) };
     let input = NewKeyInput {
         description: &body.description,
         valid_until: body.valid_until.as_deref().unwrap_or(""),
@@ -324,8 +325,9 @@ async fn delete(
     id: &str,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let via_key = caller.hint();
-    let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(&via_key) };
+    let hint = caller.hint();
+    let via_key = ViaKey { hint: &hint, description: &caller.0.key.description };
+    let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(via_key) };
     keys::delete(state, owner, id, actor).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::NoContent().finish())
 }

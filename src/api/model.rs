@@ -102,6 +102,14 @@ pub struct MemberList {
     pub members: Vec<MemberInfo>,
 }
 
+/// The key another key was created with.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatorKey {
+    #[schema(example = "mci_org_3fKx…")]
+    pub hint: String,
+    pub description: String,
+}
+
 /// An API key as lists show it: never the token, never the hash.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApiKeyInfo {
@@ -120,6 +128,10 @@ pub struct ApiKeyInfo {
     pub created_at: DateTime<Utc>,
     /// `null` when the creator's account is gone or an organization key created it.
     pub created_by: Option<UserInfo>,
+    /// The API key it was created with, when it was created through the API
+    /// (named even after that key is deleted); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by_key: Option<CreatorKey>,
     /// May lag up to a minute.
     pub last_used_at: Option<DateTime<Utc>>,
 }

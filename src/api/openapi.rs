@@ -44,6 +44,7 @@ use super::model;
         model::MemberInfo,
         model::MemberList,
         model::ApiKeyInfo,
+        model::CreatorKey,
         model::KeyList,
         model::NewKeyRequest,
         model::CreatedKey,

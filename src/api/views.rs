@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::model::{ApiKeyInfo, KeyIdentity, OrgAccess, UserInfo};
+use super::model::{ApiKeyInfo, CreatorKey, KeyIdentity, OrgAccess, UserInfo};
 use crate::db::api_keys::KeyListItem;
 use crate::domain::access::{KeyFacts, Reach, UserRef};
 use crate::domain::api_key::{KeyKind, KeyStatus, PublicId, ValidUntil};
@@ -53,6 +53,9 @@ pub fn key_info(kind: KeyKind, item: KeyListItem, now: DateTime<Utc>) -> ApiKeyI
             .created_by
             .zip(item.created_by_name)
             .map(|(id, display_name)| UserInfo { id, display_name }),
+        created_by_key: key
+            .created_by_key_hint
+            .map(|hint| CreatorKey { hint, description: key.created_by_key_description.unwrap_or_default() }),
         last_used_at: key.last_used_at.map(|t| t.and_utc()),
     }
 }

@@ -114,7 +114,11 @@ fn key_row(key: &ApiKeyInfo) -> Vec<String> {
         valid_until(key.valid_until),
         key.status.replace('_', " "),
         date_time(key.created_at),
-        key.created_by.as_ref().map_or_else(|| "-".into(), |user| user.display_name.clone()),
+        match (&key.created_by, &key.created_by_key) {
+            (Some(user), _) => user.display_name.clone(),
+            (None, Some(creator)) => format!("key {} ({})", creator.hint, creator.description),
+            (None, None) => "-".into(),
+        },
         key.last_used_at.map_or_else(|| "never".into(), date_time),
     ]
 }
@@ -199,6 +203,7 @@ mod tests {
             status: if valid_until.is_some() { "expires_soon".into() } else { "active".into() },
             created_at: Utc.with_ymd_and_hms(2027, 2, 28, 12, 0, 0).unwrap(),
             created_by: Some(UserInfo { id: 1, display_name: "Alice".into() }),
+            created_by_key: None,
             last_used_at: None,
         }
     }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::access_changes::announce;
-use super::audit_events::{self, AuditAction};
+use super::audit_events::{self, AuditAction, ViaKey};
 use super::organizations::Organization;
 use super::schema::{api_keys, organizations, users};
 use super::users::User;
@@ -51,6 +51,21 @@ pub struct ApiKey {
     pub created_at: NaiveDateTime,
     pub created_by: Option<i32>,
     pub last_used_at: Option<NaiveDateTime>,
+    /// The key it was made with, through the API (kept after that key is gone).
+    pub created_by_key_hint: Option<String>,
+    pub created_by_key_description: Option<String>,
+}
+
+impl KeyListItem {
+    /// "Alice", or "key mci_org_3fKx… (Deploys)" for a key made by an
+    /// organization key, or "a deleted user".
+    pub fn created_by_label(&self) -> String {
+        audit_events::actor_label(
+            self.created_by_name.clone(),
+            self.key.created_by_key_hint.as_deref(),
+            self.key.created_by_key_description.as_deref(),
+        )
+    }
 }
 
 /// A key with its creator's name, for the list.
@@ -67,14 +82,14 @@ pub struct NewKey<'a> {
     pub valid_until: Option<NaiveDate>,
     /// The person who created it (`None`: an organization key, through the API).
     pub created_by: Option<i32>,
-    /// The hint of the API key that made the request, when it came through the API.
-    pub via_key: Option<&'a str>,
+    /// The API key that made the request, when it came through the API.
+    pub via_key: Option<ViaKey<'a>>,
     pub now: NaiveDateTime,
 }
 
 /// "" or " (through the API, key mci_org_3fKx…)", for audit details.
-fn through_api(via_key: Option<&str>) -> String {
-    via_key.map(|hint| format!(" (through the API, key {hint})")).unwrap_or_default()
+fn through_api(via_key: Option<ViaKey<'_>>) -> String {
+    via_key.map(|key| format!(" (through the API, key {})", key.hint)).unwrap_or_default()
 }
 
 /// Runs `$then` on `$query` narrowed to the owner's keys. (A macro rather than a
@@ -115,14 +130,17 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
                 api_keys::valid_until.eq(new.valid_until),
                 api_keys::created_at.eq(new.now),
                 api_keys::created_by.eq(new.created_by),
+                api_keys::created_by_key_hint.eq(new.via_key.map(|key| key.hint)),
+                api_keys::created_by_key_description.eq(new.via_key.map(|key| key.description)),
             ))
             .execute(conn)?;
         if let Owner::Organization(org_id) = new.owner {
             let details = format!("Created API key {hint} “{}”{}", new.description, through_api(new.via_key));
-            audit_events::record(
+            audit_events::record_via_key(
                 conn,
                 org_id,
                 new.created_by,
+                new.via_key,
                 AuditAction::ApiKeyCreated,
                 None,
                 &details,
@@ -205,7 +223,7 @@ pub fn delete_for_owner(
     owner: Owner,
     public_id: &str,
     actor: Option<i32>,
-    via_key: Option<&str>,
+    via_key: Option<ViaKey<'_>>,
     hint: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<ApiKey>> {
@@ -217,7 +235,16 @@ pub fn delete_for_owner(
         announce(conn, AccessChange::KeyDeleted { public_id: key.public_id.clone() })?;
         if let Owner::Organization(org_id) = owner {
             let details = format!("Deleted API key {hint} “{}”{}", key.description, through_api(via_key));
-            audit_events::record(conn, org_id, actor, AuditAction::ApiKeyDeleted, None, &details, now)?;
+            audit_events::record_via_key(
+                conn,
+                org_id,
+                actor,
+                via_key,
+                AuditAction::ApiKeyDeleted,
+                None,
+                &details,
+                now,
+            )?;
         }
         Ok(Some(key))
     })

@@ -51,6 +51,29 @@ pub struct NewAuditEvent<'a> {
     pub target_user_id: Option<i32>,
     pub details: &'a str,
     pub created_at: NaiveDateTime,
+    pub actor_key_hint: Option<&'a str>,
+    pub actor_key_description: Option<&'a str>,
+}
+
+/// The API key a change was made with (through the API): kept by hint and
+/// description, so the log still names it after the key is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViaKey<'a> {
+    pub hint: &'a str,
+    pub description: &'a str,
+}
+
+/// Who did something, as the log and lists show it: the person, else the key
+/// that did it ("key mci_org_3fKx… (Deploys)"), else "a deleted user".
+pub fn actor_label(name: Option<String>, key_hint: Option<&str>, key_description: Option<&str>) -> String {
+    match (name, key_hint) {
+        (Some(name), _) => name,
+        (None, Some(hint)) => match key_description {
+            Some(description) => format!("key {hint} ({description})"),
+            None => format!("key {hint}"),
+        },
+        (None, None) => "a deleted user".into(),
+    }
 }
 
 /// Records an event; call it inside the transaction that makes the change, so the
@@ -64,6 +87,21 @@ pub fn record(
     details: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    record_via_key(conn, organization_id, actor, None, action, target, details, now)
+}
+
+/// [`record`] for a change made through the API: the key used is named too.
+#[allow(clippy::too_many_arguments)]
+pub fn record_via_key(
+    conn: &mut DbConnection,
+    organization_id: i32,
+    actor: Option<i32>,
+    via_key: Option<ViaKey<'_>>,
+    action: AuditAction,
+    target: Option<i32>,
+    details: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values(NewAuditEvent {
             organization_id,
@@ -72,6 +110,8 @@ pub fn record(
             target_user_id: target,
             details,
             created_at: now,
+            actor_key_hint: via_key.map(|key| key.hint),
+            actor_key_description: via_key.map(|key| key.description),
         })
         .execute(conn)?;
     Ok(())
@@ -87,6 +127,8 @@ pub struct AuditEvent {
     pub target_user_id: Option<i32>,
     pub details: String,
     pub created_at: NaiveDateTime,
+    pub actor_key_hint: Option<String>,
+    pub actor_key_description: Option<String>,
 }
 
 /// An event with the names of the people involved, as they are now.

@@ -2,6 +2,7 @@
 
 use crate::auth::key_hash::hash_secret_blocking;
 use crate::db::api_keys::{self, ApiKey, NewKey, Owner};
+pub use crate::db::audit_events::ViaKey;
 use crate::domain::api_key::{
     Description, DescriptionError, ParsedToken, PublicId, ValidUntil, ValidUntilError, generate,
 };
@@ -13,7 +14,7 @@ use crate::state::AppState;
 #[derive(Clone, Copy)]
 pub struct Actor<'a> {
     pub user_id: Option<i32>,
-    pub via_key: Option<&'a str>,
+    pub via_key: Option<ViaKey<'a>>,
 }
 
 pub struct NewKeyInput<'a> {
@@ -57,7 +58,8 @@ pub async fn create(
     let secret_hash = hash_secret_blocking(token.secret.expose().to_string()).await?;
     let now = state.clock.now_naive();
     let public_id = token.public_id.as_str().to_string();
-    let (hint_for_db, via_key) = (hint.clone(), actor.via_key.map(str::to_string));
+    let hint_for_db = hint.clone();
+    let via_key = actor.via_key.map(|key| (key.hint.to_string(), key.description.to_string()));
     let created_by = actor.user_id;
     let description_text = description.as_str().to_string();
     let key = state
@@ -70,7 +72,7 @@ pub async fn create(
                 description: &description_text,
                 valid_until: valid_until.map(ValidUntil::date),
                 created_by,
-                via_key: via_key.as_deref(),
+                via_key: via_key.as_ref().map(|(hint, description)| ViaKey { hint, description }),
                 now,
             };
             api_keys::insert(conn, &new, &hint_for_db)?;
@@ -93,13 +95,14 @@ pub async fn delete(
     let Some(public_id) = PublicId::parse(public_id) else { return Ok(None) };
     let hint = public_id.hint(owner.kind());
     let now = state.clock.now_naive();
-    let (lookup, hint_for_db, via_key) =
-        (public_id.as_str().to_string(), hint.clone(), actor.via_key.map(str::to_string));
+    let (lookup, hint_for_db) = (public_id.as_str().to_string(), hint.clone());
+    let via_key = actor.via_key.map(|key| (key.hint.to_string(), key.description.to_string()));
     let user_id = actor.user_id;
     let deleted = state
         .db
         .run(move |conn| {
-            api_keys::delete_for_owner(conn, owner, &lookup, user_id, via_key.as_deref(), &hint_for_db, now)
+            let via_key = via_key.as_ref().map(|(hint, description)| ViaKey { hint, description });
+            api_keys::delete_for_owner(conn, owner, &lookup, user_id, via_key, &hint_for_db, now)
         })
         .await?;
     if deleted.is_some() {

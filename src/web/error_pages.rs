@@ -81,6 +81,28 @@ async fn error_page(
     Ok(response)
 }
 
+/// The error page for a request that failed before any handler could answer
+/// (the session store failing, say): no session or user to show, only the
+/// status and the request id.
+pub fn standalone(status: StatusCode, request_id: Option<String>, dev_sign_in: bool) -> HttpResponse {
+    let template = ErrorPage {
+        page: PageContext {
+            user: None,
+            orgs: Vec::new(),
+            csrf_token: String::new(),
+            dev_sign_in,
+            flashes: Vec::new(),
+        },
+        status: status.as_u16(),
+        title: title(status).to_string(),
+        message: generic_message(status),
+        request_id: request_id.filter(|_| status.is_server_error()),
+    };
+    crate::web::page::render(status, &template).unwrap_or_else(|_| {
+        HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(status.to_string())
+    })
+}
+
 fn title(status: StatusCode) -> &'static str {
     match status {
         StatusCode::NOT_FOUND => "Page not found",

@@ -33,8 +33,8 @@ pub struct OrgLink {
 
 impl PageContext {
     /// Signed-in pages always have a CSRF token (the header's Sign out form needs
-    /// it). Anonymous visitors get one only on pages with a form (`for_form`), so
-    /// that merely looking at the site does not create a session.
+    /// it). Anonymous visitors get one only on pages with a form (`for_form`),
+    /// and then in a cookie, not a session: looking at the site writes no row.
     pub async fn load(req: &HttpRequest) -> Result<PageContext, AppError> {
         Self::load_with(req, false).await
     }
@@ -58,10 +58,12 @@ impl PageContext {
 
     fn assemble(req: &HttpRequest, user: Option<User>, orgs: Vec<OrgLink>, needs_csrf: bool) -> PageContext {
         let session = req.get_session();
-        let csrf_token = if user.is_some() || needs_csrf {
-            session::csrf_token(&session)
-        } else {
-            session::existing_csrf_token(&session).unwrap_or_default()
+        // A visitor without a session gets a cookie token rather than a session row.
+        let csrf_token = match (&user, session::existing_csrf_token(&session)) {
+            (Some(_), _) => session::csrf_token(&session),
+            (None, Some(token)) => token,
+            (None, None) if needs_csrf => crate::auth::csrf::anonymous_token(req),
+            (None, None) => String::new(),
         };
         let dev_sign_in = req.app_data::<Data<AppState>>().is_some_and(|s| s.dev_sign_in);
         PageContext { user, orgs, csrf_token, dev_sign_in, flashes: session::take_flashes(&session) }

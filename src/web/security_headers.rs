@@ -1,9 +1,19 @@
 //! Headers every response carries (SPEC §8). Set here once, not per handler.
+//!
+//! That includes requests that fail before a handler answers (a middleware such
+//! as the session store returning an error): they are turned into the error
+//! page (or the API's JSON error) here, with the same headers, instead of
+//! actix-web's bare 500.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use futures_util::FutureExt;
+
+use crate::telemetry::RequestId;
 
 /// No inline script or style anywhere: everything comes from /static.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -14,10 +24,34 @@ pub async fn add_security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let https =
-        req.app_data::<actix_web::web::Data<crate::state::AppState>>().is_some_and(|state| state.is_https());
-    let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
+    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>();
+    let https = state.is_some_and(|state| state.is_https());
+    let dev_sign_in = state.is_some_and(|state| state.dev_sign_in);
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+    let is_api = req.path().starts_with("/api/");
+    match next.call(req).await {
+        Ok(mut res) => {
+            set_headers(res.headers_mut(), https);
+            Ok(res)
+        }
+        Err(error) => {
+            let status = error.as_response_error().status_code();
+            tracing::error!(error = %format!("{error:#}"), %status, "a request failed before a handler answered");
+            let mut response = if is_api {
+                crate::api::error::ApiError::Internal(anyhow::anyhow!("{status}")).error_response()
+            } else {
+                crate::web::error_pages::standalone(status, request_id.clone(), dev_sign_in)
+            };
+            set_headers(response.headers_mut(), https);
+            if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+            }
+            Err(PreparedResponse::from(response).into())
+        }
+    }
+}
+
+fn set_headers(headers: &mut HeaderMap, https: bool) {
     let mut set = |name: HeaderName, value: &'static str| {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
@@ -34,5 +68,46 @@ pub async fn add_security_headers(
     if https {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
-    Ok(res)
+}
+
+/// A finished response carried as an error, so that actix-web sends it as it is
+/// (there is no request left to build a `ServiceResponse` with).
+#[derive(Debug)]
+struct PreparedResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+}
+
+impl From<HttpResponse> for PreparedResponse {
+    fn from(response: HttpResponse) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = actix_web::body::to_bytes_limited(response.into_body(), 1 << 20)
+            .now_or_never()
+            .and_then(|read| read.ok())
+            .and_then(|read| read.ok())
+            .unwrap_or_default();
+        PreparedResponse { status, headers, body }
+    }
+}
+
+impl std::fmt::Display for PreparedResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.status)
+    }
+}
+
+impl ResponseError for PreparedResponse {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status).body(self.body.clone());
+        for (name, value) in &self.headers {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+        response
+    }
 }

@@ -62,6 +62,33 @@ both_databases! {
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     }
 
+    async fn a_failing_session_store_gives_the_error_page_with_every_header(app) {
+        let app = app.signed_in("Ada").await;
+        // The session store cannot be read (as when SQLite stays locked past the
+        // busy timeout): the table is moved away under the running server.
+        app.execute_sql("ALTER TABLE sessions RENAME TO sessions_away").await;
+        for path in ["/settings/profile", "/", "/login"] {
+            let response = app.get(path).await;
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+            assert_security_headers(response.headers(), path);
+            assert_eq!(response.headers().get("cache-control").unwrap(), "no-store", "{path}");
+            let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+            assert!(
+                response.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/html"),
+                "{path}"
+            );
+            let html = response.text().await.unwrap();
+            assert_eq!(crate::helpers::text_of(&html, "h1").as_deref(), Some("Something went wrong"), "{path}");
+            assert_eq!(
+                crate::helpers::text_of(&html, ".request-id").as_deref(),
+                Some(request_id.as_str()),
+                "{path}: the page names the request id"
+            );
+        }
+        app.execute_sql("ALTER TABLE sessions_away RENAME TO sessions").await;
+        assert_eq!(app.get("/settings/profile").await.status(), StatusCode::OK, "and it recovers");
+    }
+
     async fn an_unknown_asset_is_a_404(app) {
         assert_eq!(app.get("/static/nope.css").await.status(), StatusCode::NOT_FOUND);
         assert_eq!(app.get("/static/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);

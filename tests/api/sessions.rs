@@ -3,12 +3,14 @@ use reqwest::StatusCode;
 use crate::both_databases;
 use crate::helpers::{Backend, Options, TestApp, location, test_epoch};
 use monkeyci_accounts::clock::FixedClock;
+use monkeyci_accounts::config::{GitHubSettings, OAuthApp};
 
 both_databases! {
     async fn signing_in_renews_the_session_id(app) {
-        // An anonymous session exists once the sign-in form has been shown.
+        // A session exists (someone signed in on this browser before).
+        let app = app.signed_in("Bea").await;
+        let before = app.session_cookie().expect("a session cookie");
         let token = app.csrf_token().await;
-        let before = app.session_cookie().expect("anonymous session cookie");
         let response = app.post_form("/auth/dev/login", &[("name", "Ada"), ("csrf_token", &token)]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let after = app.session_cookie().expect("signed-in session cookie");
@@ -51,8 +53,8 @@ both_databases! {
     }
 
     async fn the_session_cookie_is_http_only_and_same_site_lax(app) {
-        let response = app.get("/login").await;
-        let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+        let response = app.sign_in("Ada").await;
+        let cookie = set_cookie(&response, "monkeyci_session=").expect("signing in sets the session cookie");
         assert!(cookie.starts_with("monkeyci_session="), "{cookie}");
         assert!(cookie.contains("HttpOnly"));
         assert!(cookie.contains("SameSite=Lax"));
@@ -66,20 +68,85 @@ both_databases! {
         assert!(response.headers().get("set-cookie").is_none());
         assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 0);
     }
+
+    async fn anonymous_visitors_of_the_sign_in_page_cost_no_session_row(app) {
+        for _ in 0..30 {
+            let (visitor, _jar) = app.new_visitor();
+            let response = visitor.get(app.url("/login")).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            assert!(set_cookie(&response, "monkeyci_session=").is_none(), "no session cookie");
+            let cookie = set_cookie(&response, "monkeyci_csrf=").expect("the form's token comes in a cookie");
+            assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"));
+            let html = response.text().await.unwrap();
+            let token = crate::helpers::csrf_token_in(&html).expect("the form has a token");
+            assert!(cookie.starts_with(&format!("monkeyci_csrf={token};")), "the form's token is the cookie's");
+        }
+        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 0);
+        // The row is written at sign-in, with the token from the cookie.
+        let app = app.signed_in("Ada").await;
+        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 1);
+    }
+
+    async fn an_anonymous_token_must_be_ours_and_match_the_cookie(app) {
+        let (visitor, _jar) = app.new_visitor();
+        let html = visitor.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        let own = crate::helpers::csrf_token_in(&html).unwrap();
+        let (random, _mac) = own.split_once('.').expect("a value and its signature");
+        let made_up = format!("{random}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        let other = app.csrf_token().await;
+        let attempts = [
+            ("a made-up cookie and field", made_up.clone(), made_up.clone()),
+            ("a field that is not the cookie's", own.clone(), other.clone()),
+            ("no cookie", String::new(), own.clone()),
+        ];
+        for (what, cookie, field) in attempts {
+            let mut request = reqwest::Client::new()
+                .post(app.url("/auth/dev/login"))
+                .header("Origin", &app.address)
+                .form(&[("name", "Mallory"), ("csrf_token", &field)]);
+            if !cookie.is_empty() {
+                request = request.header("Cookie", format!("monkeyci_csrf={cookie}"));
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{what}");
+        }
+        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM users").await, 0, "nobody signed in");
+    }
+}
+
+/// The `Set-Cookie` header of the cookie whose name and `=` start it.
+fn set_cookie(response: &reqwest::Response, prefix: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(prefix))
+        .map(str::to_string)
 }
 
 #[actix_web::test]
-async fn over_https_the_cookie_is_secure_and_host_prefixed() {
+async fn over_https_the_cookies_are_secure_and_host_prefixed() {
     let mut options = Options::new(Backend::Sqlite);
     options.public_url = Some("https://accounts.example.com".parse().unwrap());
+    // Development sign-in is refused behind a public URL: a platform (never
+    // reached here) is configured instead.
+    options.platforms.github = Some(GitHubSettings {
+        app: OAuthApp { client_id: "client".into(), client_secret: "secret".to_string().into() },
+        url: "http://127.0.0.1:9/".parse().unwrap(),
+        api_url: "http://127.0.0.1:9/".parse().unwrap(),
+    });
     let app = TestApp::spawn_with(options).await;
     let response = app.get("/login").await;
-    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
-    assert!(cookie.starts_with("__Host-monkeyci_session="), "{cookie}");
+    let csrf = set_cookie(&response, "__Host-monkeyci_csrf=").expect("the sign-in form's token cookie");
+    assert!(csrf.contains("Secure") && csrf.contains("Path=/") && !csrf.contains("Domain="), "{csrf}");
+    assert!(response.headers().get("strict-transport-security").is_some());
+    // Starting a sign-in is what writes the session.
+    let response = app.get("/auth/github/login").await;
+    let cookie = set_cookie(&response, "__Host-monkeyci_session=").expect("the session cookie");
     assert!(cookie.contains("Secure"));
     assert!(cookie.contains("Path=/"));
     assert!(!cookie.contains("Domain="));
-    assert!(response.headers().get("strict-transport-security").is_some());
 }
 
 async fn app_with_clock(backend: Backend) -> Option<TestApp> {

@@ -100,6 +100,7 @@ fn org_view(scope: &KeyScope) -> Option<OrgView> {
 }
 
 fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) -> KeyRow {
+    let created_by = item.created_by_label();
     let key = item.key;
     let valid_until = key.valid_until.map(ValidUntil::from_date);
     let status = KeyStatus::at(valid_until, now);
@@ -109,7 +110,7 @@ fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) 
         description: key.description,
         hint,
         created_on: human_date(key.created_at.date()),
-        created_by: item.created_by_name.unwrap_or_else(|| "a deleted user".into()),
+        created_by,
         last_used: time_ago(key.last_used_at.map(|t| t.and_utc()), now),
         valid_until: match valid_until {
             Some(v) => format!("{} ({})", human_date(v.date()), v.meaning()),

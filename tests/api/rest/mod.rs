@@ -26,6 +26,7 @@ macro_rules! postgres_at_epoch {
     )*};
 }
 
+mod attribution;
 mod expiry;
 mod failures;
 mod instances;

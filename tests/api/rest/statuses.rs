@@ -83,6 +83,7 @@ both_databases_at_epoch! {
                 "id": token.public_id, "kind": "organization", "hint": token.hint(),
                 "description": "From CI", "valid_until": "2027-03-05", "status": "expires_soon",
                 "created_at": EPOCH, "created_by": null, "last_used_at": null, "token": token.full,
+                "created_by_key": {"hint": ci.hint(), "description": "CI"},
             })
         );
         assert!(key_exists(&app, &token.public_id).await);
@@ -195,6 +196,7 @@ both_databases_at_epoch! {
                 "description": "Deploy",
                 "valid_until": "2027-05-29", "status": "active", "created_at": EPOCH, "created_by": alice,
                 "last_used_at": null, "token": deploy.full,
+                "created_by_key": {"hint": laptop.hint(), "description": "Laptop"},
             })
         );
         assert_eq!(api.get_json(&org_url).await, (StatusCode::OK, without_token(&org_key)));
@@ -217,8 +219,9 @@ both_databases_at_epoch! {
             user_key,
             json!({
                 "id": second.public_id, "kind": "user", "hint": second.hint(), "description": "Laptop 2",
-                "valid_until": null, "status": "active", "created_at": EPOCH, "created_by": alice,
+                "valid_until": null, "status": "active", "created_by": alice, "created_at": EPOCH,
                 "last_used_at": null, "token": second.full,
+                "created_by_key": {"hint": laptop.hint(), "description": "Laptop"},
             })
         );
         assert_eq!(api.get_json(&user_url).await, (StatusCode::OK, without_token(&user_key)));

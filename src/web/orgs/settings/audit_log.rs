@@ -60,7 +60,11 @@ pub async fn show(
         .map(|entry| EventRow {
             when: entry.event.created_at.format("%-d %b %Y %H:%M UTC").to_string(),
             when_iso: entry.event.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            actor: entry.actor_name.unwrap_or_else(|| "a deleted user".into()),
+            actor: audit_events::actor_label(
+                entry.actor_name,
+                entry.event.actor_key_hint.as_deref(),
+                entry.event.actor_key_description.as_deref(),
+            ),
             action: entry.event.action,
             details: entry.event.details,
         })
