@@ -107,4 +107,14 @@ document.querySelectorAll("[data-valid-until]").forEach((input) => {
   };
   input.addEventListener("input", update);
   input.addEventListener("change", update);
+  // A half-typed or impossible date reads as empty, which would mean "never
+  // expires": refuse to send the form instead.
+  input.form?.addEventListener("submit", (event) => {
+    if (input.validity.badInput) {
+      event.preventDefault();
+      input.setCustomValidity("Enter a whole date, or clear the field for a key that never expires.");
+      input.reportValidity();
+      input.setCustomValidity("");
+    }
+  });
 });

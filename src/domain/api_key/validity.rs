@@ -14,7 +14,7 @@ pub struct ValidUntil(NaiveDate);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValidUntilError {
-    #[error("Enter a date as YYYY-MM-DD.")]
+    #[error("Enter the date as YYYY-MM-DD, e.g. 2027-12-31.")]
     NotADate,
     #[error("Choose a date after today ({}).", human_date(*.today))]
     NotInTheFuture { today: NaiveDate },

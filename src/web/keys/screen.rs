@@ -45,6 +45,16 @@ pub struct FormState {
     pub valid_until_error: Option<String>,
 }
 
+impl FormState {
+    /// A date input drops a value that is not `YYYY-MM-DD`, and the form would
+    /// then come back empty, meaning "never expires". What was typed instead is
+    /// shown as text, so it stays visible and is sent again as it is.
+    pub fn valid_until_input_type(&self) -> &'static str {
+        let value = self.valid_until.trim();
+        if value.is_empty() || NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() { "date" } else { "text" }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "keys/list.html")]
 struct KeysPage {

@@ -9,7 +9,7 @@ use super::*;
 const EMPTY_DESCRIPTION: &str = "Describe what the key is for.";
 const TOO_LONG: &str = "Use at most 200 characters.";
 const CONTROL: &str = "The description cannot contain control characters such as line breaks.";
-const NOT_A_DATE: &str = "Enter a date as YYYY-MM-DD.";
+const NOT_A_DATE: &str = "Enter the date as YYYY-MM-DD, e.g. 2027-12-31.";
 const NOT_AFTER_TODAY: &str = "Choose a date after today (28 Feb 2027).";
 
 /// The error shown inside the same `.field` as the input `#{id}`, if any; and
@@ -54,6 +54,15 @@ async fn refused(
     let kept = description.replace("\r\n", "\n").replace('\0', "\u{FFFD}");
     assert_eq!(value(&html, "input#description"), Some(kept), "{case}: description kept");
     assert_eq!(value(&html, "input#valid_until").as_deref(), Some(valid_until), "{case}: date kept");
+    // A date input would drop a value it cannot read (and an empty date means
+    // "never expires"): such a value comes back in a text input.
+    let readable = chrono::NaiveDate::parse_from_str(valid_until.trim(), "%Y-%m-%d").is_ok();
+    let expected_type = if readable || valid_until.trim().is_empty() { "date" } else { "text" };
+    assert_eq!(
+        attrs(&html, "input#valid_until", "type"),
+        [expected_type],
+        "{case}: the browser keeps what was typed"
+    );
     assert!(new_token(&html).is_none(), "{case}: no dialog");
     assert!(!html.contains("mci_org_") && !html.contains("mci_usr_"), "{case}: no token");
 }
@@ -110,6 +119,17 @@ both_databases_at_epoch! {
         }
         assert_eq!(key_count(&app).await, 0);
         assert!(key_audit_rows(&app).await.is_empty());
+    }
+
+    async fn an_unreadable_date_sent_again_is_refused_again_never_made_a_key_without_expiry(app) {
+        let alice = Browser::signed_in(&app, "Alice").await;
+        for typed in ["31/12/2027", "2027-02-30"] {
+            // The person presses Create twice: the second time, the browser sends
+            // what the returned form holds.
+            refused(&alice, USER_KEYS, "Deploy bot", typed, None, Some(NOT_A_DATE)).await;
+            refused(&alice, USER_KEYS, "Deploy bot", typed, None, Some(NOT_A_DATE)).await;
+        }
+        assert_eq!(key_count(&app).await, 0, "no key, and above all no key that never expires");
     }
 
     async fn two_hundred_characters_of_any_script_are_accepted(app) {

@@ -36,7 +36,7 @@ both_databases_at_epoch! {
         let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
         let laptop = team.alice.new_key(USER_KEYS, "Laptop", "").await;
         let after_today = "Choose a date after today (28 Feb 2027).";
-        let not_a_date = "Enter a date as YYYY-MM-DD.";
+        let not_a_date = "Enter the date as YYYY-MM-DD, e.g. 2027-12-31.";
         let describe = "Describe what the key is for.";
         for (token, list) in [(&ci, "/api/v1/orgs/acme/keys"), (&laptop, "/api/v1/user/keys")] {
             let api = Api::new(&app, &token.full);
