@@ -508,4 +508,80 @@ describe('API keys', () => {
     assert.ok(token.startsWith('mci_usr_'), token);
     assert.equal(await addKeyPanel(page).locator('.field-error').count(), 0);
   });
+  /**
+   * Sends the Add form but stops the browser before it follows the redirect to the list,
+   * as when the tab is closed or the connection drops: the token waits on the server.
+   * The response's cookies are kept, as the browser would have kept them.
+   */
+  async function createKeyWithoutOpeningTheList(page, description) {
+    await page.route('**/settings/api-keys', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const response = await route.fetch({ maxRedirects: 0 });
+      assert.equal(response.status(), 303, 'the key is created');
+      await route.fulfill({ response, status: 200, contentType: 'text/plain', body: 'interrupted' });
+    });
+    await descriptionInput(page).fill(description);
+    await addKeyPanel(page).getByRole('button', { name: 'Create API key', exact: true }).click();
+    await page.getByText('interrupted').waitFor();
+    await page.unroute('**/settings/api-keys');
+  }
+
+  async function signOut(page) {
+    await page.locator('header').getByTestId('account-menu').locator('summary').click();
+    await page.locator('header').getByRole('menuitem', { name: 'Sign out', exact: true }).click();
+    await expectPath(page, '/');
+  }
+
+  test('a token waiting to be shown belongs to whoever created it, in that session only', async (t) => {
+    const run = uniqueSuffix();
+    const adaName = `Ada Lovelace ${run}`;
+    const bobName = `Bob Builder ${run}`;
+    const { context, page } = await signedInPerson(adaName);
+    const listPath = '/settings/api-keys';
+    await page.goto(`${server.baseUrl}${listPath}`);
+    await createKeyWithoutOpeningTheList(page, `Laptop ${run}`);
+
+    // Only the creating browser holds the key to the waiting token, in a cookie
+    // that scripts cannot read and that goes to the list page only.
+    const cookie = (await context.cookies(`${server.baseUrl}${listPath}`)).find((c) => c.name === 'monkeyci_new_key');
+    assert.ok(cookie, 'the browser holds the new key cookie');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.equal(cookie.path, listPath);
+
+    // Bob uses the same browser after Ada signs out: he never sees her token.
+    await page.goto(`${server.baseUrl}/`);
+    await signOut(page);
+    await signInAsDev(page, server.baseUrl, bobName);
+    await page.goto(`${server.baseUrl}${listPath}`);
+    await emptyState(page).waitFor({ state: 'visible' });
+    assert.equal(await newKeyDialog(page).count(), 0, 'Bob sees no dialog');
+    assert.ok(!(await page.content()).includes('mci_usr_'), 'Bob sees no user key of Ada');
+    await snap(t, page, 'key-other-person.png');
+
+    // Ada comes back: signing out discarded the token; her key is listed without it.
+    await signOut(page);
+    await signInAsDev(page, server.baseUrl, adaName);
+    await page.goto(`${server.baseUrl}${listPath}`);
+    await keysTable(page).waitFor({ state: 'visible' });
+    assert.equal(await newKeyDialog(page).count(), 0, 'a new session shows no old token');
+    assert.ok((await keyRow(page, `Laptop ${run}`)).row, 'the key is listed');
+  });
+
+  test('tabs opening the list at the same moment show the token once', async () => {
+    const run = uniqueSuffix();
+    const { context, page } = await signedInPerson(`Ada Lovelace ${run}`);
+    const listPath = '/settings/api-keys';
+    await page.goto(`${server.baseUrl}${listPath}`);
+    await createKeyWithoutOpeningTheList(page, `Laptop ${run}`);
+    const tabs = [page, ...(await Promise.all([1, 2, 3, 4, 5].map(() => context.newPage())))];
+    await Promise.all(tabs.map((tab) => tab.goto(`${server.baseUrl}${listPath}`)));
+    const shown = [];
+    for (const tab of tabs) {
+      if ((await newKeyDialog(tab).count()) > 0) shown.push(await tokenField(tab).inputValue());
+    }
+    assert.equal(shown.length, 1, `the token was shown in ${shown.length} of ${tabs.length} tabs`);
+    assert.equal(shown[0].length, TOKEN_LENGTH);
+    assert.ok(shown[0].startsWith('mci_usr_'));
+  });
 });
