@@ -30,6 +30,7 @@ mod expiry;
 mod failures;
 mod instances;
 mod junk;
+mod key_kind;
 mod last_used;
 mod reach;
 mod revocation;
