@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 
 use super::caller::{ApiCaller, OrgInReach, OrgKeyManager, UserKeyOwner};
 use super::error::ApiError;
+use super::json_body::JsonBody;
 use super::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest};
 use super::views::key_info;
 use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
@@ -94,13 +95,13 @@ pub async fn list_org_keys(
         (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "Invalid description or valid_until (see `fields`)", body = ErrorBody),
+        (status = 422, description = "Invalid description or valid_until, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
 pub async fn create_org_key(
     manager: OrgKeyManager,
-    body: Json<serde_json::Value>,
+    body: Json<JsonBody>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let OrgKeyManager(OrgInReach { caller, org: OrgRef { id: org_id, slug, .. }, .. }) = manager;
@@ -191,13 +192,13 @@ pub async fn list_user_keys(
         (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "Invalid description or valid_until (see `fields`)", body = ErrorBody),
+        (status = 422, description = "Invalid description or valid_until, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
 pub async fn create_user_key(
     owner: UserKeyOwner,
-    body: Json<serde_json::Value>,
+    body: Json<JsonBody>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let location = |id: &str| format!("/api/v1/user/keys/{id}");
@@ -275,8 +276,10 @@ async fn get(owner: Owner, id: String, state: &AppState) -> Result<Json<ApiKeyIn
 }
 
 /// The body as a `NewKeyRequest`. Read from a JSON value first so that only an
-/// object is accepted (serde would also read `["CD"]` as a description).
-fn new_key_request(body: serde_json::Value) -> Result<NewKeyRequest, ApiError> {
+/// object is accepted (serde would also read `["CD"]` as a description), with
+/// each member given once.
+fn new_key_request(body: JsonBody) -> Result<NewKeyRequest, ApiError> {
+    let body = body.into_value()?;
     let Some(object) = body.as_object() else {
         return Err(ApiError::field("body", "Send a JSON object such as {\"description\": \"CI\"}."));
     };
@@ -290,7 +293,7 @@ async fn create(
     caller: &ApiCaller,
     owner: Owner,
     max_days: Option<u32>,
-    body: serde_json::Value,
+    body: JsonBody,
     state: &AppState,
     location: impl Fn(&str) -> String,
 ) -> Result<HttpResponse, ApiError> {

@@ -5,6 +5,7 @@
 pub mod caller;
 mod client_address;
 pub mod error;
+mod json_body;
 mod json_errors;
 mod keys;
 pub mod model;

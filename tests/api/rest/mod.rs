@@ -37,6 +37,7 @@ mod revocation;
 mod secrecy;
 mod smoke;
 mod statuses;
+mod strictness;
 mod validation;
 
 use std::future::Future;
