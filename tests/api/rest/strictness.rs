@@ -1,6 +1,7 @@
 //! Input read one way by us and another by whoever sent or relayed it is
 //! refused, not guessed at: a JSON body that names a member twice (serde_json
-//! would keep the last).
+//! would keep the last), and a key in the query string hidden under several
+//! rounds of percent-encoding.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -63,5 +64,40 @@ both_databases_at_epoch! {
         }
         assert_eq!(key_count(&app).await, 4, "only the two good bodies made keys");
         assert_not_logged(&[&ci, &laptop]);
+    }
+
+    async fn a_key_in_the_query_is_refused_however_many_times_it_was_percent_encoded(app) {
+        let team = Team::new(&app).await;
+        let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
+        let api = Api::new(&app, &ci.full);
+        let twice = ci.full.replace('_', "%255F");
+        let thrice = ci.full.replace('_', "%25255F");
+        let queries = [
+            format!("x={twice}"),
+            format!("x={thrice}"),
+            format!("page=1&q={}", ci.full.replace("mci_", "mci%255F").replace("org_", "org%2525255F")),
+            format!("{twice}=1"),
+            "api%255Fkey=abc".to_string(),
+            "access%25255Ftoken=abc".to_string(),
+            "%2561pi_key=abc".to_string(),
+            format!("x=1%2526token%253D{twice}"),
+        ];
+        for query in &queries {
+            for path in ["/api/v1/whoami", "/api/v1/orgs/acme/keys"] {
+                let body = assert_error(
+                    api.get(&format!("{path}?{query}")).await,
+                    StatusCode::BAD_REQUEST,
+                    "key_in_query",
+                )
+                .await;
+                assert!(message(&body).contains("consider this one exposed"), "{query}: {body}");
+            }
+        }
+        // Encoded text that decodes to no key nor credential name is fine.
+        for query in ["q=%2541%2542", "q=mci%255Fci", "per_page=%2510", "q=100%25"] {
+            let (status, body) = api.get_json(&format!("/api/v1/whoami?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        }
+        assert_not_logged(&[&ci]);
     }
 }
