@@ -65,7 +65,6 @@ impl PageParams {
     params(("org" = String, Path, description = "The organization's slug"), PageParams),
     responses(
         (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
         (status = 422, description = "Bad page or per_page", body = ErrorBody),
@@ -90,11 +89,8 @@ pub async fn list_org_keys(
     responses(
         (status = 201, description = "Created; `Location` is the key's URL", body = CreatedKey,
             headers(("Location" = String, description = "/api/v1/orgs/{org}/keys/{id}"))),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
-        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "Invalid description or valid_until, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
     ),
     security(("api_key" = []))
@@ -120,7 +116,6 @@ pub async fn create_org_key(
     params(("org" = String, Path, description = "The organization's slug"), ("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 200, description = "The key (never its token or hash)", body = ApiKeyInfo),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
         (status = 404, description = "No such key or organization within this key's reach", body = ErrorBody),
     ),
@@ -142,7 +137,6 @@ pub async fn get_org_key(
     params(("org" = String, Path, description = "The organization's slug"), ("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
         (status = 404, description = "No such key or organization within this key's reach", body = ErrorBody),
     ),
@@ -165,7 +159,6 @@ pub async fn delete_org_key(
     params(PageParams),
     responses(
         (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
         (status = 422, description = "Bad page or per_page", body = ErrorBody),
     ),
@@ -188,10 +181,7 @@ pub async fn list_user_keys(
     responses(
         (status = 201, description = "Created; `Location` is the key's URL", body = CreatedKey,
             headers(("Location" = String, description = "/api/v1/user/keys/{id}"))),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
-        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "Invalid description or valid_until, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
     ),
     security(("api_key" = []))
@@ -213,7 +203,6 @@ pub async fn create_user_key(
     params(("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 200, description = "The key (never its token or hash)", body = ApiKeyInfo),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
         (status = 404, description = "The caller has no such key", body = ErrorBody),
     ),
@@ -235,7 +224,6 @@ pub async fn get_user_key(
     params(("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
         (status = 404, description = "The caller has no such key", body = ErrorBody),
     ),
