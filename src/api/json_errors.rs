@@ -30,16 +30,64 @@ pub async fn api_guard(
     json_error_bodies(next.call(req).await?)
 }
 
+/// Rounds of percent-decoding that may change a query string: no client
+/// encodes more often, so one still changing after them is taken to hide a key.
+const DECODE_ROUNDS: usize = 8;
+
+/// Whether the query string holds a key, or a parameter named like a
+/// credential, once fully percent-decoded (`mci%255Forg%255F…` is a key
+/// encoded twice: something between the client and us may decode it again).
 fn carries_a_key(query: &str) -> bool {
     if query.is_empty() {
         return false;
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
-    let decoded_has_token = |s: &str| s.contains("mci_org_") || s.contains("mci_usr_");
-    decoded_has_token(query)
-        || pairs.iter().any(|(name, value)| {
-            CREDENTIAL_PARAMS.contains(&name.to_ascii_lowercase().as_str()) || decoded_has_token(value)
+    let looks_like_a_key = |s: &str| s.contains("mci_org_") || s.contains("mci_usr_");
+    // Decoding leaves `&` and `=` where they are, so the whole string decoded
+    // holds every name and value decoded.
+    let Some(decoded) = fully_decoded(query) else { return true };
+    looks_like_a_key(&decoded)
+        || query.split('&').any(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            fully_decoded(&name.replace('+', " "))
+                .is_none_or(|name| CREDENTIAL_PARAMS.contains(&name.to_ascii_lowercase().as_str()))
         })
+}
+
+/// `text` percent-decoded until it stops changing; `None` when it still
+/// changes after [`DECODE_ROUNDS`].
+fn fully_decoded(text: &str) -> Option<String> {
+    let mut current = text.to_string();
+    for _ in 0..=DECODE_ROUNDS {
+        let next = percent_decoded(&current);
+        if next == current {
+            return Some(current);
+        }
+        current = next;
+    }
+    None
+}
+
+/// One round: every `%` followed by two hex digits becomes that byte (invalid
+/// UTF-8 becomes U+FFFD); anything else stays.
+fn percent_decoded(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
+    }
+    let (bytes, mut out, mut i) = (text.as_bytes(), Vec::with_capacity(text.len()), 0);
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Any error response without a JSON body gets one.
@@ -76,7 +124,7 @@ fn json_error_bodies(
 
 #[cfg(test)]
 mod tests {
-    use super::carries_a_key;
+    use super::{DECODE_ROUNDS, carries_a_key, fully_decoded, percent_decoded};
 
     #[test]
     fn keys_in_a_query_string_are_recognised_however_they_are_named_or_encoded() {
@@ -86,5 +134,45 @@ mod tests {
         assert!(carries_a_key("x=mci%5Fusr%5F0123"));
         assert!(!carries_a_key(""));
         assert!(!carries_a_key("page=2&per_page=100"));
+    }
+
+    #[test]
+    fn keys_and_credential_names_encoded_several_times_are_recognised() {
+        for query in [
+            "x=mci%255Forg%255F0123",
+            "x=mci%25255Fusr%25255F0123",
+            "mci%255Forg%255F0123",
+            "mci%255Forg%255F0123=1",
+            "page=1&x=%256D%2563%2569%255F%2575%2573%2572%255F",
+            "api%255Fkey=abc",
+            "ACCESS%25255FTOKEN=abc",
+            "%2561pi_key=abc",
+            "private%5ftoken",
+            "x=1%2526token%253Dmci%255Forg%255F",
+        ] {
+            assert!(carries_a_key(query), "{query}");
+        }
+        for query in ["q=%2541%2542", "q=mci%255Fci", "per_page=%2510", "q=100%25", "q=%zz%2", "apikeys=1"] {
+            assert!(!carries_a_key(query), "{query}");
+        }
+    }
+
+    #[test]
+    fn a_query_still_changing_after_the_last_round_is_refused() {
+        let encoded = |times: usize| format!("x=%{}5F", "25".repeat(times - 1));
+        assert_eq!(fully_decoded(&encoded(DECODE_ROUNDS)).as_deref(), Some("x=_"));
+        assert!(!carries_a_key(&encoded(DECODE_ROUNDS)));
+        assert_eq!(fully_decoded(&encoded(DECODE_ROUNDS + 1)), None);
+        assert!(carries_a_key(&encoded(DECODE_ROUNDS + 1)));
+    }
+
+    #[test]
+    fn one_round_decodes_valid_escapes_only() {
+        assert_eq!(percent_decoded("a%5Fb%5fc"), "a_b_c");
+        assert_eq!(percent_decoded("%25%2541"), "%%41");
+        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
+        assert_eq!(percent_decoded("%C3%A9%FF"), "é\u{FFFD}");
+        assert_eq!(percent_decoded("é+"), "é+");
     }
 }

@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 
 use super::caller::{ApiCaller, OrgInReach, OrgKeyManager, UserKeyOwner};
 use super::error::ApiError;
+use super::json_body::JsonBody;
 use super::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest};
 use super::views::key_info;
 use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
@@ -64,7 +65,6 @@ impl PageParams {
     params(("org" = String, Path, description = "The organization's slug"), PageParams),
     responses(
         (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
         (status = 422, description = "Bad page or per_page", body = ErrorBody),
@@ -89,18 +89,15 @@ pub async fn list_org_keys(
     responses(
         (status = 201, description = "Created; `Location` is the key's URL", body = CreatedKey,
             headers(("Location" = String, description = "/api/v1/orgs/{org}/keys/{id}"))),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
-        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "Invalid description or valid_until (see `fields`)", body = ErrorBody),
+        (status = 422, description = "Invalid description or valid_until, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
 pub async fn create_org_key(
     manager: OrgKeyManager,
-    body: Json<serde_json::Value>,
+    body: Json<JsonBody>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let OrgKeyManager(OrgInReach { caller, org: OrgRef { id: org_id, slug, .. }, .. }) = manager;
@@ -119,7 +116,6 @@ pub async fn create_org_key(
     params(("org" = String, Path, description = "The organization's slug"), ("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 200, description = "The key (never its token or hash)", body = ApiKeyInfo),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
         (status = 404, description = "No such key or organization within this key's reach", body = ErrorBody),
     ),
@@ -141,7 +137,6 @@ pub async fn get_org_key(
     params(("org" = String, Path, description = "The organization's slug"), ("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
         (status = 404, description = "No such key or organization within this key's reach", body = ErrorBody),
     ),
@@ -164,7 +159,6 @@ pub async fn delete_org_key(
     params(PageParams),
     responses(
         (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
         (status = 422, description = "Bad page or per_page", body = ErrorBody),
     ),
@@ -187,17 +181,14 @@ pub async fn list_user_keys(
     responses(
         (status = 201, description = "Created; `Location` is the key's URL", body = CreatedKey,
             headers(("Location" = String, description = "/api/v1/user/keys/{id}"))),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
-        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "Invalid description or valid_until (see `fields`)", body = ErrorBody),
+        (status = 422, description = "Invalid description or valid_until, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
 pub async fn create_user_key(
     owner: UserKeyOwner,
-    body: Json<serde_json::Value>,
+    body: Json<JsonBody>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let location = |id: &str| format!("/api/v1/user/keys/{id}");
@@ -212,7 +203,6 @@ pub async fn create_user_key(
     params(("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 200, description = "The key (never its token or hash)", body = ApiKeyInfo),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
         (status = 404, description = "The caller has no such key", body = ErrorBody),
     ),
@@ -234,7 +224,6 @@ pub async fn get_user_key(
     params(("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
         (status = 404, description = "The caller has no such key", body = ErrorBody),
     ),
@@ -275,8 +264,10 @@ async fn get(owner: Owner, id: String, state: &AppState) -> Result<Json<ApiKeyIn
 }
 
 /// The body as a `NewKeyRequest`. Read from a JSON value first so that only an
-/// object is accepted (serde would also read `["CD"]` as a description).
-fn new_key_request(body: serde_json::Value) -> Result<NewKeyRequest, ApiError> {
+/// object is accepted (serde would also read `["CD"]` as a description), with
+/// each member given once.
+fn new_key_request(body: JsonBody) -> Result<NewKeyRequest, ApiError> {
+    let body = body.into_value()?;
     let Some(object) = body.as_object() else {
         return Err(ApiError::field("body", "Send a JSON object such as {\"description\": \"CI\"}."));
     };
@@ -290,7 +281,7 @@ async fn create(
     caller: &ApiCaller,
     owner: Owner,
     max_days: Option<u32>,
-    body: serde_json::Value,
+    body: JsonBody,
     state: &AppState,
     location: impl Fn(&str) -> String,
 ) -> Result<HttpResponse, ApiError> {

@@ -5,6 +5,7 @@
 pub mod caller;
 mod client_address;
 pub mod error;
+mod json_body;
 mod json_errors;
 mod keys;
 pub mod model;
@@ -13,9 +14,10 @@ mod orgs;
 mod views;
 mod whoami;
 
+use actix_web::Scope;
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::middleware::from_fn;
-use actix_web::web::{self, JsonConfig};
-use actix_web::{Scope, error::JsonPayloadError};
+use actix_web::web::{self, JsonConfig, QueryConfig};
 
 use error::ApiError;
 
@@ -34,6 +36,7 @@ pub fn scope() -> Scope<
     web::scope("/api/v1")
         .wrap(from_fn(json_errors::api_guard))
         .app_data(JsonConfig::default().limit(MAX_BODY).error_handler(|error, _| json_error(error).into()))
+        .app_data(QueryConfig::default().error_handler(|error, _| query_error(error).into()))
         // Resources (not `Scope::route`), so a wrong method is a 405, not a 404.
         .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))
         .service(web::resource("/whoami").route(web::get().to(whoami::whoami)))
@@ -72,5 +75,16 @@ fn json_error(error: JsonPayloadError) -> ApiError {
         JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::field("body", e.to_string()),
         JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("The body is not valid JSON: {e}.")),
         other => ApiError::BadRequest(format!("The body could not be read: {other}.")),
+    }
+}
+
+/// A query string the operation's parameters cannot be read from: in practice a
+/// parameter given twice (`?per_page=1&per_page=2`), which has no one meaning.
+fn query_error(error: QueryPayloadError) -> ApiError {
+    match error {
+        QueryPayloadError::Deserialize(e) => ApiError::BadRequest(format!(
+            "The query string could not be read: {e}. Give each parameter once."
+        )),
+        other => ApiError::BadRequest(format!("The query string could not be read: {other}.")),
     }
 }

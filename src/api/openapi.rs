@@ -5,7 +5,10 @@ use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
 use actix_web::http::header::ContentType;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Object, Ref, Response, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
 use super::model;
@@ -16,7 +19,8 @@ use super::model;
         title = "MonkeyCI accounts API",
         version = "1",
         description = "Organizations and API keys. Authenticate with `Authorization: Bearer <key>` \
-            (or `Token <key>`); keys in the URL are refused. Errors are `{\"error\": {\"code\", \"message\"}}`."
+            (or `Token <key>`); keys in the URL are refused. Errors are `{\"error\": {\"code\", \"message\"}}` \
+            (422 adds `fields`). A method a path does not list is answered 405 with `Allow`."
     ),
     paths(
         super::whoami::whoami,
@@ -49,7 +53,7 @@ use super::model;
         model::NewKeyRequest,
         model::CreatedKey,
     )),
-    modifiers(&ApiKeyAuth),
+    modifiers(&ApiKeyAuth, &MechanismResponses),
     tags(
         (name = "identity", description = "The calling key"),
         (name = "organizations", description = "Organizations the key reaches"),
@@ -75,6 +79,104 @@ impl Modify for ApiKeyAuth {
     }
 }
 
+/// The answers an operation can give because of what runs before its handler,
+/// added to every operation that does not describe them itself (handlers
+/// document their own: 403 and 404 of the access extractors, 422 of their rules):
+///
+/// - 400: a key in the URL (`json_errors`, every route); a query string the
+///   operation's parameters cannot be read from (one given twice); a body that is
+///   not JSON;
+/// - 401, 429 and 503: the key check (`ApiCaller`), for operations that need a key;
+/// - 413, 415 and 422: the JSON body (size limit, content type, shape), for
+///   operations that take one;
+/// - 500: a failure on our side (the database, …), which the body does not detail.
+///
+/// Wrong methods (405) are answered by the path, not by an operation: the
+/// document's description says so.
+struct MechanismResponses;
+
+impl Modify for MechanismResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                add_mechanism_responses(operation);
+            }
+        }
+    }
+}
+
+fn add_mechanism_responses(operation: &mut Operation) {
+    let has_query =
+        operation.parameters.iter().flatten().any(|parameter| parameter.parameter_in == ParameterIn::Query);
+    let has_body = operation.request_body.is_some();
+    let needs_key = operation.security.as_ref().is_some_and(|requirements| !requirements.is_empty());
+
+    let mut bad_request = vec!["An API key in the URL (`key_in_query`: consider the key exposed)"];
+    if has_query {
+        bad_request.push("a query parameter given more than once");
+    }
+    if has_body {
+        bad_request.push("a body that is not valid JSON");
+    }
+    let mut answers = vec![(400, error_response(&bad_request.join("; "), None))];
+    if needs_key {
+        answers.push((
+            401,
+            error_response(
+                "Missing, malformed, unknown or expired key, or an `Authorization` header that is not \
+                 `Bearer <key>` or `Token <key>`",
+                Some(("WWW-Authenticate", "`Bearer realm=\"monkeyci\"`", Type::String)),
+            ),
+        ));
+        answers.push((
+            429,
+            error_response(
+                "Too many failed key checks from this address (`rate_limited`)",
+                Some(("Retry-After", "Seconds until an attempt is allowed again", Type::Integer)),
+            ),
+        ));
+        answers.push((
+            503,
+            error_response(
+                "Too many key checks waiting at once (`busy`)",
+                Some(("Retry-After", "Seconds to wait before trying again", Type::Integer)),
+            ),
+        ));
+    }
+    if has_body {
+        answers.push((413, error_response("The body is larger than 16 KiB", None)));
+        answers.push((415, error_response("The body is not sent as `application/json`", None)));
+        answers.push((422, error_response("The body is not what the operation takes (see `fields`)", None)));
+    }
+    answers
+        .push((500, error_response("A failure on our side; it is logged, the body holds no detail", None)));
+    for (status, response) in answers {
+        operation.responses.responses.entry(status.to_string()).or_insert_with(|| response.into());
+    }
+}
+
+/// A response with the JSON error body and, possibly, a header (name, description, type).
+fn error_response(description: &str, header: Option<(&str, &str, Type)>) -> Response {
+    let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    let mut response = ResponseBuilder::new().description(description).content("application/json", body);
+    if let Some((name, description, kind)) = header {
+        let header =
+            HeaderBuilder::new().schema(Object::with_type(kind)).description(Some(description)).build();
+        response = response.header(name, header);
+    }
+    response.build()
+}
+
 /// The document as JSON, built once.
 pub fn json() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
@@ -83,4 +185,46 @@ pub fn json() -> &'static str {
 
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok().content_type(ContentType::json()).body(json())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn document() -> Value {
+        serde_json::from_str(super::json()).unwrap()
+    }
+
+    fn statuses(document: &Value, path: &str, method: &str) -> Vec<String> {
+        document["paths"][path][method]["responses"].as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn operations_document_what_runs_before_their_handlers() {
+        let document = document();
+        let every = ["400", "401", "429", "500", "503"];
+        let with = |extra: &[&str]| {
+            let mut all: Vec<String> = every.iter().chain(extra).map(|s| s.to_string()).collect();
+            all.sort();
+            all
+        };
+        assert_eq!(statuses(&document, "/api/v1/whoami", "get"), with(&["200"]));
+        assert_eq!(statuses(&document, "/api/v1/orgs/{org}", "get"), with(&["200", "404"]));
+        assert_eq!(
+            statuses(&document, "/api/v1/orgs/{org}/keys", "post"),
+            with(&["201", "403", "404", "413", "415", "422"])
+        );
+        assert_eq!(statuses(&document, "/api/v1/user/keys/{id}", "delete"), with(&["204", "403", "404"]));
+
+        let bad_request = |path: &str, method: &str| {
+            document["paths"][path][method]["responses"]["400"]["description"].as_str().unwrap().to_string()
+        };
+        assert!(bad_request("/api/v1/user/keys", "get").contains("given more than once"));
+        assert!(!bad_request("/api/v1/user/keys", "get").contains("body"));
+        assert!(bad_request("/api/v1/user/keys", "post").contains("not valid JSON"));
+        assert!(bad_request("/api/v1/whoami", "get").starts_with("An API key in the URL"));
+        let retry_after =
+            &document["paths"]["/api/v1/whoami"]["get"]["responses"]["429"]["headers"]["Retry-After"];
+        assert_eq!(retry_after["schema"]["type"], "integer");
+    }
 }

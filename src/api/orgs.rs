@@ -17,7 +17,6 @@ use crate::state::AppState;
     tag = "organizations",
     responses(
         (status = 200, description = "The organizations, by name", body = OrgList),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -33,7 +32,6 @@ pub async fn list(caller: ApiCaller) -> Json<OrgList> {
     params(("org" = String, Path, description = "The organization's slug")),
     responses(
         (status = 200, description = "The organization", body = OrgDetails),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
     ),
     security(("api_key" = []))
@@ -60,7 +58,6 @@ pub async fn show(at: OrgInReach, state: Data<AppState>) -> Result<Json<OrgDetai
     params(("org" = String, Path, description = "The organization's slug")),
     responses(
         (status = 200, description = "The members", body = MemberList),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
     ),
     security(("api_key" = []))

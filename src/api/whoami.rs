@@ -6,7 +6,7 @@ use actix_web::http::header::ContentType;
 use bytes::Bytes;
 
 use super::caller::ApiCaller;
-use super::model::{ErrorBody, Whoami};
+use super::model::Whoami;
 use super::views::{key_identity, org_access, user_info};
 use crate::domain::access::{Caller, KeyHolder};
 
@@ -17,8 +17,6 @@ use crate::domain::access::{Caller, KeyHolder};
     tag = "identity",
     responses(
         (status = 200, description = "The key and its reach", body = Whoami),
-        (status = 401, description = "Missing, malformed, unknown or expired key", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts from this address", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]

@@ -21,9 +21,14 @@ both_databases! {
         assert!(html.contains(r#"action="/auth/logout""#));
     }
 
-    async fn a_get_to_a_post_only_address_is_not_a_500(app) {
+    async fn a_get_to_a_post_only_address_is_a_404_page_and_changes_nothing(app) {
+        let app = app.signed_in("Ada").await;
         let response = app.get("/auth/logout").await;
-        assert!(response.status().is_client_error());
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let html = response.text().await.unwrap();
+        assert_eq!(text_of(&html, "h1").as_deref(), Some("Page not found"));
+        let home = app.get_html("/").await;
+        assert_eq!(text_of(&home, "[data-testid=user-name]").as_deref(), Some("Ada"), "still signed in");
     }
 
     async fn a_server_error_shows_a_request_id_and_no_error_chain(app) {
@@ -54,6 +59,12 @@ both_databases! {
             .unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         let html = response.text().await.unwrap();
-        assert!(html.contains("could not be read"), "{html}");
+        assert_eq!(text_of(&html, "h1").as_deref(), Some("The request could not be handled"));
+        assert_eq!(
+            text_of(&html, ".error-page .lead").as_deref(),
+            Some("The request could not be read. Go back and try again.")
+        );
+        let profile = app.get_html("/settings/profile").await;
+        assert_eq!(text_of(&profile, "[data-testid=user-name]").as_deref(), Some("Ada"), "the name is unchanged");
     }
 }

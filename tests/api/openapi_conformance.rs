@@ -1,11 +1,18 @@
 //! `GET /api/v1/openapi.json` describes what the server does: every documented
 //! route answers, with and without a key, with a status the document lists, and
-//! JSON where the document promises a body.
+//! JSON where the document promises a body; every way of getting each route to
+//! refuse a request answers a status documented for that route, and every
+//! status documented for a route is one it answers.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+
+use monkeyci_accounts::domain::api_key::{KeyKind, generate};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::keys::{ACME_KEYS, Team, USER_KEYS};
+use crate::helpers::{Options, TestApp};
+use crate::keys::{ACME_KEYS, BOLT_KEYS, Team, USER_KEYS};
 use crate::rest::Api;
 
 /// A value for each path parameter, so that every route reaches its handler.
@@ -114,5 +121,210 @@ both_databases_at_epoch! {
         for schema in ["ErrorBody", "Whoami", "KeyList", "CreatedKey", "NewKeyRequest"] {
             assert!(document["components"]["schemas"][schema].is_object(), "{schema} is described");
         }
+    }
+}
+
+/// A body a test sends: the operation's usual one (a new key's JSON for a POST,
+/// nothing otherwise), or these bytes with this `Content-Type`, whatever the method.
+enum Body {
+    Usual,
+    Raw(&'static str, String),
+}
+
+/// One way of calling a route: with which key (if any), from which address,
+/// with what query string and body.
+struct Attempt {
+    what: &'static str,
+    key: Option<String>,
+    from: IpAddr,
+    query: &'static str,
+    body: Body,
+}
+
+impl Attempt {
+    fn new(what: &'static str, key: Option<&str>) -> Attempt {
+        Attempt { what, key: key.map(str::to_string), from: LOCAL, query: "", body: Body::Usual }
+    }
+
+    fn from(self, from: IpAddr) -> Attempt {
+        Attempt { from, ..self }
+    }
+
+    fn query(self, query: &'static str) -> Attempt {
+        Attempt { query, ..self }
+    }
+
+    fn body(self, content_type: &'static str, text: impl Into<String>) -> Attempt {
+        Attempt { body: Body::Raw(content_type, text.into()), ..self }
+    }
+
+    /// The status and the body (`Null` when empty).
+    async fn send(&self, app: &TestApp, method: &Method, url: &str) -> (u16, Value) {
+        let client = reqwest::Client::builder().local_address(self.from).build().unwrap();
+        let mut request = client.request(method.clone(), app.url(&format!("{url}{}", self.query)));
+        if let Some(key) = &self.key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        request = match &self.body {
+            Body::Usual if *method == Method::POST => {
+                request.json(&json!({"description": "Made by the conformance test"}))
+            }
+            Body::Usual => request,
+            Body::Raw(content_type, text) => request.header("Content-Type", *content_type).body(text.clone()),
+        };
+        let response = request.send().await.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(json!(text)) };
+        (status, body)
+    }
+}
+
+const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// An address whose allowance of failed attempts is spent first.
+const SPENT: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+/// An address for the malformed keys (they count against its allowance).
+const JUNK: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
+
+/// Every operation of the document: method, path and the operation object.
+fn operations(document: &Value) -> Vec<(Method, String, Value)> {
+    let mut all = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().unwrap() {
+            all.push((method.to_uppercase().parse().unwrap(), path.clone(), operation.clone()));
+        }
+    }
+    all
+}
+
+/// A well-formed key that does not exist.
+fn unknown_key() -> String {
+    generate(KeyKind::Organization).to_token_string()
+}
+
+/// What the attempts found: the statuses each operation answered, and every
+/// disagreement with the document (collected, so that one run lists them all).
+#[derive(Default)]
+struct Findings {
+    answered: BTreeMap<(String, String), BTreeSet<u16>>,
+    problems: Vec<String>,
+}
+
+impl Findings {
+    fn record(
+        &mut self,
+        method: &Method,
+        path: &str,
+        operation: &Value,
+        what: &str,
+        status: u16,
+        body: &Value,
+    ) {
+        let documented = documented_statuses(operation);
+        if !documented.contains(&status) {
+            self.problems.push(format!("{method} {path}, {what}: {status} is not documented ({body})"));
+        } else if status >= 400 && !promises_json(operation, status) {
+            self.problems.push(format!("{method} {path}: {status} is documented without its JSON body"));
+        }
+        if status >= 400 && !body["error"]["code"].is_string() {
+            self.problems.push(format!("{method} {path}, {what}: {status} without a JSON error ({body})"));
+        }
+        self.answered.entry((method.to_string(), path.to_string())).or_default().insert(status);
+    }
+
+    /// Every documented status but 503 was answered, and 503 is documented.
+    fn compare(&mut self, method: &Method, path: &str, operation: &Value) {
+        let documented: BTreeSet<u16> = documented_statuses(operation).into_iter().collect();
+        let answered =
+            self.answered.get(&(method.to_string(), path.to_string())).cloned().unwrap_or_default();
+        let expected: BTreeSet<u16> = documented.iter().copied().filter(|s| *s != 503).collect();
+        if answered != expected {
+            self.problems.push(format!("{method} {path}: answered {answered:?}, documented {documented:?}"));
+        }
+        if !documented.contains(&503) {
+            self.problems.push(format!("{method} {path}: 503 (busy checking keys) is not documented"));
+        }
+    }
+}
+
+both_databases_with! {
+    |options: Options| Options { api_failures_per_minute: Some(3), ..options };
+
+    async fn every_status_a_route_answers_is_documented_for_it_and_no_other(app) {
+        let team = Team::new(&app).await;
+        let org_key = team.alice.new_key(ACME_KEYS, "Conformance", "").await;
+        let user_key = team.alice.new_key(USER_KEYS, "Conformance", "").await;
+        let member_key = team.mia.new_key(USER_KEYS, "Member", "").await;
+        let outsider_key = team.bob.new_key(BOLT_KEYS, "Outsider", "").await;
+        let org_victim = team.alice.new_key(ACME_KEYS, "To delete", "").await;
+        let user_victim = team.alice.new_key(USER_KEYS, "To delete", "").await;
+        let response = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap();
+        let document: Value = response.json().await.unwrap();
+        let operations = operations(&document);
+        assert_eq!(operations.len(), 12);
+
+        for _ in 0..3 {
+            let attempt = Attempt::new("spending the allowance", Some(&unknown_key())).from(SPENT);
+            assert_eq!(attempt.send(&app, &Method::GET, "/api/v1/whoami").await.0, 401);
+        }
+
+        let mut findings = Findings::default();
+        for (method, path, operation) in &operations {
+            let user_route = path.starts_with("/api/v1/user/");
+            let (own, other_kind) =
+                if user_route { (&user_key, &org_key) } else { (&org_key, &user_key) };
+            let url = if *method == Method::DELETE {
+                fill(path, &org_victim.public_id, &user_victim.public_id)
+            } else {
+                fill(path, &org_key.public_id, &user_key.public_id)
+            };
+            let own = Some(own.full.as_str());
+            let attempts = [
+                Attempt::new("its key", own),
+                Attempt::new("no key", None),
+                Attempt::new("a malformed key", Some("junk")).from(JUNK),
+                Attempt::new("another organization's key", Some(&outsider_key.full)),
+                Attempt::new("a member's user key", Some(&member_key.full)),
+                Attempt::new("the other kind of key", Some(&other_kind.full)),
+                Attempt::new("an unknown key after the allowance", Some(&unknown_key())).from(SPENT),
+                Attempt::new("a key in the URL", own).query("?api_key=abc"),
+                Attempt::new("a parameter given twice", own).query("?per_page=1&per_page=2"),
+                Attempt::new("a page size out of range", own).query("?per_page=0"),
+                Attempt::new("a body that is not JSON", own).body("application/json", "{\"description\": "),
+                Attempt::new("a form body", own).body("application/x-www-form-urlencoded", "description=x"),
+                Attempt::new("a text body", own).body("text/plain", "{\"description\": \"x\"}"),
+                Attempt::new("a body too large", own)
+                    .body("application/json", json!({"description": "x".repeat(20_000)}).to_string()),
+                Attempt::new("a body without a description", own).body("application/json", "{}"),
+                Attempt::new("a member given twice", own)
+                    .body("application/json", r#"{"description": "a", "description": "b"}"#),
+            ];
+            for attempt in attempts {
+                let (status, body) = attempt.send(&app, method, &url).await;
+                findings.record(method, path, operation, attempt.what, status, &body);
+            }
+        }
+
+        // A failure on our side: the key check cannot read the keys (each
+        // attempt from its own address, as every one counts against it).
+        app.execute_sql("DROP TABLE api_keys").await;
+        for (i, (method, path, operation)) in operations.iter().enumerate() {
+            let url = fill(path, &org_key.public_id, &user_key.public_id);
+            let from = IpAddr::V4(Ipv4Addr::new(127, 0, 1, u8::try_from(i + 1).unwrap()));
+            let attempt = Attempt::new("a key while the database fails", Some(&unknown_key())).from(from);
+            let (status, body) = attempt.send(&app, method, &url).await;
+            assert_eq!(status, 500, "{method} {path}: {body}");
+            findings.record(method, path, operation, attempt.what, status, &body);
+        }
+
+        // The other way round: each documented status was answered, except 503,
+        // which needs more key checks waiting at once than a test should make;
+        // every operation behind the key check documents it.
+        for (method, path, operation) in &operations {
+            findings.compare(method, path, operation);
+        }
+        let problems = findings.problems.join("\n");
+        assert!(problems.is_empty(), "the document and the server disagree:\n{problems}");
     }
 }

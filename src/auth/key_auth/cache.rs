@@ -13,9 +13,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
+use subtle::ConstantTimeEq;
 
 use super::Verified;
 use crate::domain::access::{AccessChange, Caller};
+use crate::domain::api_key::ParsedToken;
 
 /// Entries are checked against the database again after this long.
 pub const REVALIDATE_AFTER: Duration = Duration::seconds(30);
@@ -31,6 +33,12 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Whether `parsed` is this entry's key: the same kind (prefix) and a secret
+    /// with this SHA-256 (compared in constant time).
+    pub fn matches(&self, parsed: &ParsedToken, digest: &[u8; 32]) -> bool {
+        self.caller.key.kind == parsed.kind && bool::from(self.digest.ct_eq(digest))
+    }
+
     pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
         now - self.loaded_at < REVALIDATE_AFTER && now >= self.loaded_at
     }
@@ -188,6 +196,21 @@ mod tests {
         }
         cache.insert(before, entry("AAAAAAAAAAAAAAAA", 1));
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_none(), "changes no longer remembered spoil it too");
+    }
+
+    #[test]
+    fn an_entry_matches_its_secret_under_its_own_prefix_only() {
+        use crate::domain::api_key::generate;
+        use sha2::{Digest, Sha256};
+
+        let token = generate(KeyKind::Organization);
+        let digest: [u8; 32] = Sha256::digest(token.secret.expose().as_bytes()).into();
+        let cached = Entry { digest, ..entry("AAAAAAAAAAAAAAAA", 1) };
+        assert!(cached.matches(&token, &digest));
+        let relabelled = ParsedToken { kind: KeyKind::User, ..token.clone() };
+        assert!(!cached.matches(&relabelled, &digest), "a user key's prefix on an organization key");
+        let other: [u8; 32] = Sha256::digest(b"another secret").into();
+        assert!(!cached.matches(&token, &other));
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! the clock. Every failure pays one argon2 check and counts against the
 //! client's address; a client over its allowance is refused without any work
 //! (429), except for a key already verified and cached, which stays cheap.
+//!
+//! The prefix is part of what is checked: a key presented with the other kind's
+//! prefix (its checksum recomputed, which anyone can do) matches no cached entry
+//! and fails the full check, as a wrong secret does.
 
 mod cache;
 mod failure_limit;
@@ -20,7 +24,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
@@ -114,8 +117,7 @@ impl KeyAuthenticator {
     pub fn authenticate_cached(&self, token: &str) -> Option<Result<Arc<Verified>, AuthFailure>> {
         let parsed = ParsedToken::parse(token).ok()?;
         let entry = self.cache.get(parsed.public_id.as_str())?;
-        let digest: [u8; 32] = Sha256::digest(parsed.secret.expose().as_bytes()).into();
-        (entry.is_fresh(self.clock.now()) && bool::from(entry.digest.ct_eq(&digest)))
+        (entry.is_fresh(self.clock.now()) && entry.matches(&parsed, &secret_digest(&parsed)))
             .then(|| self.admit(entry.caller.clone()))
     }
 
@@ -129,9 +131,9 @@ impl KeyAuthenticator {
                 return Err(AuthFailure::Malformed(reason));
             }
         };
-        let digest: [u8; 32] = Sha256::digest(parsed.secret.expose().as_bytes()).into();
+        let digest = secret_digest(&parsed);
         let cached = self.cache.get(parsed.public_id.as_str());
-        if let Some(entry) = cached.filter(|entry| bool::from(entry.digest.ct_eq(&digest))) {
+        if let Some(entry) = cached.filter(|entry| entry.matches(&parsed, &digest)) {
             if entry.is_fresh(now) {
                 return self.admit(entry.caller.clone());
             }
@@ -147,7 +149,7 @@ impl KeyAuthenticator {
         let _turn = self.in_flight.turn(parsed.public_id.as_str()).await;
         if let Some(entry) = self.cache.get(parsed.public_id.as_str())
             && entry.is_fresh(now)
-            && bool::from(entry.digest.ct_eq(&digest))
+            && entry.matches(&parsed, &digest)
         {
             return self.admit(entry.caller.clone());
         }
@@ -167,6 +169,11 @@ impl KeyAuthenticator {
         };
         if !self.verify(&parsed, &secret_hash).await? {
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: wrong secret");
+            return Err(AuthFailure::Invalid);
+        }
+        // Checked after argon2, so that this failure costs what the others do.
+        if caller.key.kind != parsed.kind {
+            tracing::info!(key = parsed.public_id.as_str(), "API key refused: the other kind's prefix");
             return Err(AuthFailure::Invalid);
         }
         self.limiter.give_back(client, now);
@@ -268,6 +275,11 @@ impl KeyAuthenticator {
         self.argon2_memory.lock().unwrap_or_else(|e| e.into_inner()).push(memory);
         Ok(result)
     }
+}
+
+/// The SHA-256 of the token's secret, as the cache keeps it.
+fn secret_digest(parsed: &ParsedToken) -> [u8; 32] {
+    Sha256::digest(parsed.secret.expose().as_bytes()).into()
 }
 
 /// Counts a request while it waits for an argon2 slot.

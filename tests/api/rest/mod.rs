@@ -31,12 +31,14 @@ mod expiry;
 mod failures;
 mod instances;
 mod junk;
+mod key_kind;
 mod last_used;
 mod reach;
 mod revocation;
 mod secrecy;
 mod smoke;
 mod statuses;
+mod strictness;
 mod validation;
 
 use std::future::Future;

@@ -325,11 +325,6 @@ both_databases_at_epoch! {
         assert_not_logged(&[&org_key]);
     }
 
-    // SERVER BUG (reported, not fixed yet): the endpoints registered with
-    // `Scope::route` in src/api/mod.rs (whoami, orgs, orgs/{org}, orgs/{org}/members)
-    // answer a method they do not have with 404 `not_found` instead of 405
-    // `method_not_allowed`: actix moves the route's method guard onto the resource,
-    // so the request falls through to the scope's default service.
     async fn every_endpoint_answers_405_to_a_method_it_does_not_have(app) {
         let team = Team::new(&app).await;
         let org_key = team.alice.new_key(ACME_KEYS, "CI", "").await;
@@ -352,10 +347,7 @@ both_databases_at_epoch! {
         assert_not_logged(&[&org_key]);
     }
 
-    // SERVER BUG (reported, not fixed yet): a 405 must say which methods the
-    // resource has (RFC 9110 §15.5.6). actix sets `Allow`, but
-    // `json_error_bodies` in src/api/json_errors.rs replaces the whole response
-    // (`response.into_response(json)`) to give it a JSON body, and the header is lost.
+    // RFC 9110 §15.5.6: a 405 says which methods the resource has.
     async fn a_405_says_which_methods_are_allowed(app) {
         let team = Team::new(&app).await;
         let org_key = team.alice.new_key(ACME_KEYS, "CI", "").await;

@@ -188,6 +188,13 @@ both_databases_at_epoch! {
             }
             let (_, body) = api.get_json(&format!("{list}?per_page=100")).await;
             assert_eq!(body["per_page"], 100);
+            // A parameter given twice has no one meaning: 400, naming it.
+            for (twice, name) in [("per_page=1&per_page=2", "per_page"), ("page=1&x=0&page=1", "page")] {
+                let (status, body) = api.get_json(&format!("{list}?{twice}")).await;
+                assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "bad_request"), "{twice}");
+                let expected = format!("duplicate field `{name}`. Give each parameter once.");
+                assert_eq!(message(&body), format!("The query string could not be read: {expected}"));
+            }
         }
         assert_not_logged(&[&ci, &laptop]);
     }
