@@ -106,9 +106,7 @@ impl Application {
 
         let https = state.is_https();
         let cookie_name = if https { "__Host-monkeyci_session" } else { "monkeyci_session" };
-        let idle = actix_web::cookie::time::Duration::seconds(
-            i64::try_from(settings.session_idle_timeout.as_secs()).unwrap_or(i64::MAX),
-        );
+        let idle = actix_web::cookie::time::Duration::seconds(settings.session_idle_timeout.whole_seconds());
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
