@@ -83,7 +83,7 @@ impl Application {
             db.clone(),
             clock.clone(),
             &AuthSettings { failures_per_minute: settings.api_failures_per_minute, argon2_slots },
-        );
+        )?;
         let listener = match &settings.database {
             DatabaseTarget::Postgres { url } => Some(
                 listener::spawn(url.expose_secret().to_string(), Arc::downgrade(key_auth.cache()))

@@ -104,6 +104,14 @@ pub type PooledConn = PooledConnection<ConnectionManager>;
 /// Called with every access change this instance's own work announced.
 pub type AccessChangeHook = Arc<dyn Fn(&AccessChange) + Send + Sync>;
 
+/// A second hook was offered to a database handle that already has one.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this database handle already reports its access changes to a key cache; \
+     a second hook would never be called (one instance, one cache)"
+)]
+pub struct AccessHookTaken;
+
 /// The pool plus the one way handlers reach it.
 #[derive(Clone)]
 pub struct Db {
@@ -152,9 +160,12 @@ impl Db {
         self.kind
     }
 
-    /// Sets who hears about the access changes this instance makes (once: the cache).
-    pub fn on_access_change(&self, hook: AccessChangeHook) {
-        let _ = self.on_access_change.set(hook);
+    /// Sets who hears about the access changes this instance makes: the
+    /// instance's one key cache. The handle and its clones take one hook; a
+    /// second is refused rather than silently never called. (One slot keeps
+    /// [`Db::run`], which every query goes through, free of locks.)
+    pub fn on_access_change(&self, hook: AccessChangeHook) -> Result<(), AccessHookTaken> {
+        self.on_access_change.set(hook).map_err(|_| AccessHookTaken)
     }
 
     /// Runs blocking database work on the blocking thread pool, then passes the

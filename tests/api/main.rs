@@ -5,6 +5,7 @@ mod helpers;
 
 mod config;
 mod csrf;
+mod database;
 mod errors;
 mod headers;
 #[macro_use]

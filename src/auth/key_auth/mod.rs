@@ -31,8 +31,8 @@ pub use verified::Verified;
 
 use super::key_hash::{Argon2Memory, hash_secret, verify_secret_in};
 use crate::clock::Clock;
-use crate::db::Db;
 use crate::db::api_keys::{self, KeyForVerification};
+use crate::db::{AccessHookTaken, Db};
 use crate::domain::api_key::{ParsedToken, TokenError};
 use crate::error::AppError;
 
@@ -82,15 +82,21 @@ pub struct AuthSettings {
 }
 
 impl KeyAuthenticator {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: &AuthSettings) -> KeyAuthenticator {
+    /// Fails when `db` already feeds another authenticator's cache: this one's
+    /// would never hear of the access changes made through `db`.
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        settings: &AuthSettings,
+    ) -> Result<KeyAuthenticator, AccessHookTaken> {
         let cache = Arc::new(KeyCache::default());
         let hook_cache = Arc::downgrade(&cache);
         db.on_access_change(Arc::new(move |change| {
             if let Some(cache) = hook_cache.upgrade() {
                 cache.apply(change);
             }
-        }));
-        KeyAuthenticator {
+        }))?;
+        Ok(KeyAuthenticator {
             db,
             clock,
             cache,
@@ -101,7 +107,7 @@ impl KeyAuthenticator {
             last_used: LastUsed::default(),
             in_flight: InFlight::default(),
             decoy_hash: OnceLock::new(),
-        }
+        })
     }
 
     pub fn cache(&self) -> &Arc<KeyCache> {
