@@ -307,6 +307,12 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// `None`: one per CPU core.
     pub argon2_concurrency: Option<usize>,
+    /// A name for this instance in its log: when set, everything the instance
+    /// logs (requests and background work) sits inside an `app{instance=…}`
+    /// span. Not read from the environment; `None` (the default) leaves the log
+    /// lines exactly as they are. The tests set it to tell apart the lines of
+    /// the several apps one test binary runs at once.
+    pub instance_name: Option<String>,
 }
 
 impl Settings {
@@ -325,6 +331,7 @@ impl Settings {
             api_failures_per_minute: 10,
             trusted_proxies: Vec::new(),
             argon2_concurrency: None,
+            instance_name: None,
         }
     }
 

@@ -12,6 +12,7 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use secrecy::ExposeSecret;
+use tracing::Instrument;
 use url::Url;
 
 use crate::api;
@@ -64,13 +65,16 @@ impl Application {
         };
         let public_origin = public_url.origin().ascii_serialization();
 
+        let instance = telemetry::InstanceSpan::new(settings.instance_name.as_deref());
         let session_key = match &settings.session_secret {
             Some(secret) => Key::from(secret.expose_secret().as_bytes()),
             None => {
-                tracing::warn!(
-                    "MONKEYCI_SESSION_SECRET is not set: using a random one, so sessions end when \
-                     the server restarts and cannot be shared between instances"
-                );
+                instance.0.in_scope(|| {
+                    tracing::warn!(
+                        "MONKEYCI_SESSION_SECRET is not set: using a random one, so sessions end when \
+                         the server restarts and cannot be shared between instances"
+                    )
+                });
                 Key::generate()
             }
         };
@@ -86,8 +90,12 @@ impl Application {
         )?;
         let listener = match &settings.database {
             DatabaseTarget::Postgres { url } => Some(
-                listener::spawn(url.expose_secret().to_string(), Arc::downgrade(key_auth.cache()))
-                    .context("cannot start the access-change listener")?,
+                listener::spawn(
+                    url.expose_secret().to_string(),
+                    Arc::downgrade(key_auth.cache()),
+                    instance.0.clone(),
+                )
+                .context("cannot start the access-change listener")?,
             ),
             DatabaseTarget::Sqlite { .. } => None,
         };
@@ -102,7 +110,7 @@ impl Application {
             public_url,
         });
         let store = DbSessionStore::new(db, clock, settings.session_max_age);
-        spawn_session_sweeper(store.clone());
+        spawn_session_sweeper(store.clone(), instance.0.clone());
 
         let https = state.is_https();
         let cookie_name = if https { "__Host-monkeyci_session" } else { "monkeyci_session" };
@@ -124,6 +132,7 @@ impl Application {
                 .build();
             App::new()
                 .app_data(app_state.clone())
+                .app_data(instance.clone())
                 .app_data(web::FormConfig::default().limit(64 * 1024))
                 .wrap(from_fn(add_security_headers))
                 .wrap(from_fn(telemetry::log_requests))
@@ -174,8 +183,8 @@ impl Application {
     }
 }
 
-fn spawn_session_sweeper(store: DbSessionStore) {
-    actix_web::rt::spawn(async move {
+fn spawn_session_sweeper(store: DbSessionStore, span: tracing::Span) {
+    let sweep = async move {
         let mut ticks = actix_web::rt::time::interval(SESSION_SWEEP_EVERY);
         loop {
             ticks.tick().await;
@@ -187,5 +196,6 @@ fn spawn_session_sweeper(store: DbSessionStore) {
                 }
             }
         }
-    });
+    };
+    actix_web::rt::spawn(sweep.instrument(span));
 }

@@ -11,6 +11,7 @@ mod headers;
 #[macro_use]
 mod keys;
 mod cli;
+mod logging;
 mod openapi_conformance;
 mod orgs;
 mod rest;

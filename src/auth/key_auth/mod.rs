@@ -22,6 +22,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
 pub use failure_limit::FailureLimiter;
@@ -217,11 +218,15 @@ impl KeyAuthenticator {
         }
         if self.last_used.is_due(caller.key.id, now) {
             let (db, key_id, at) = (self.db.clone(), caller.key.id, now.naive_utc());
-            actix_web::rt::spawn(async move {
-                if let Err(e) = db.run(move |conn| api_keys::touch_last_used(conn, key_id, at)).await {
-                    tracing::warn!(error = %e, "could not record a key's last use");
+            // In the request's span: a failure is logged under the request that caused the write.
+            actix_web::rt::spawn(
+                async move {
+                    if let Err(e) = db.run(move |conn| api_keys::touch_last_used(conn, key_id, at)).await {
+                        tracing::warn!(error = %e, "could not record a key's last use");
+                    }
                 }
-            });
+                .in_current_span(),
+            );
         }
         tracing::debug!(key = caller.key.public_id.as_str(), "API key accepted");
         Ok(caller)
