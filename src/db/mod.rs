@@ -27,6 +27,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::DatabaseTarget;
 use crate::domain::access::AccessChange;
+use crate::domain::organization::Role;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -51,6 +52,19 @@ pub enum DbSetupError {
     Pool(String),
     #[error("cannot migrate the database: {0}")]
     Migrate(String),
+    #[error("cannot check the database: {0}")]
+    Check(#[source] diesel::result::Error),
+    #[error(
+        "the memberships table holds {rows} {} with a role this server does not know (it knows {}): \
+         correct the role column, then start the server",
+        if *rows == 1 { "row" } else { "rows" },
+        known_roles()
+    )]
+    UnknownRoles { rows: i64 },
+}
+
+fn known_roles() -> String {
+    Role::ALL.map(Role::as_str).join(" and ")
 }
 
 /// Opens connections of the configured kind, with the SQLite settings applied to
@@ -140,6 +154,7 @@ impl Db {
         // Connect once by hand first: r2d2 only reports a timeout, this reports why.
         let mut first = manager.open().map_err(DbSetupError::Connect)?;
         run_migrations(&mut first)?;
+        check_stored_values(&mut first)?;
         drop(first);
 
         let max_size = match kind {
@@ -206,6 +221,15 @@ fn create_parent_dir(path: &str) -> Result<(), DbSetupError> {
             .map_err(|source| DbSetupError::CreateDir { path: path.to_string(), source })?;
     }
     Ok(())
+}
+
+/// Refuses data this server would have to guess about: a role it does not
+/// know would fail every request that reads it, so it stops the start instead.
+fn check_stored_values(conn: &mut DbConnection) -> Result<(), DbSetupError> {
+    match memberships::count_unknown_roles(conn).map_err(DbSetupError::Check)? {
+        0 => Ok(()),
+        rows => Err(DbSetupError::UnknownRoles { rows }),
+    }
 }
 
 /// Several instances may start at once against one PostgreSQL: an advisory lock

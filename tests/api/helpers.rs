@@ -161,6 +161,16 @@ impl TestApp {
         Self::start(options, self.database.clone(), DatabaseGuard::Shared).await
     }
 
+    /// Why another instance on the same database fails to start (panics if it starts).
+    pub async fn sibling_start_error(&self) -> anyhow::Error {
+        let mut settings = Settings::new(vec!["127.0.0.1:0".parse().unwrap()], self.database.clone());
+        settings.workers = Some(1);
+        match Application::build(settings).await {
+            Ok(_) => panic!("the other instance started"),
+            Err(error) => error,
+        }
+    }
+
     async fn start(options: Options, target: DatabaseTarget, guard: DatabaseGuard) -> TestApp {
         let log = AppLog::open();
         let mut settings = Settings::new(vec!["127.0.0.1:0".parse().unwrap()], target.clone());
