@@ -114,8 +114,13 @@ pub enum ConfigError {
     BadListenAddress(String),
     #[error("MONKEYCI_PUBLIC_URL: `{0}` is not an http(s) URL")]
     BadPublicUrl(String),
-    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got `{0}…`)")]
-    BadDatabaseUrl(String),
+    /// Only the scheme is shown: the rest of a URL may hold a password.
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got a {0}:// URL)")]
+    UnknownDatabaseScheme(String),
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got a value without a URL scheme)")]
+    DatabaseUrlWithoutScheme,
+    #[error("DATABASE_URL: sqlite:// needs a file path, e.g. sqlite://data/monkeyci.db")]
+    SqliteWithoutPath,
     #[error("MONKEYCI_SESSION_SECRET must be at least 64 bytes long (it is {0})")]
     ShortSessionSecret(usize),
     #[error("{0} is set but {1} is missing")]
@@ -137,6 +142,40 @@ pub enum ConfigError {
     DevSignInBehindPublicUrl(String),
     #[error("MONKEYCI_TRUSTED_PROXIES: `{0}` is not an IP address or network (like 10.0.0.0/8)")]
     BadTrustedProxy(String),
+    #[error("{0} is too long: at most {MAX_SESSION_DAYS}days (100 years)")]
+    SessionTooLong(&'static str),
+}
+
+/// The longest session timeout: far beyond any useful session, and far inside
+/// what the session dates (`now` ± the timeout) can hold.
+const MAX_SESSION_DAYS: i64 = 36_500;
+
+/// A session timeout (idle or absolute), at most [`MAX_SESSION_DAYS`] long, so
+/// the session arithmetic cannot overflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLength(chrono::Duration);
+
+impl SessionLength {
+    /// `name` is the environment variable the value came from, for the message.
+    pub fn new(name: &'static str, length: Duration) -> Result<SessionLength, ConfigError> {
+        chrono::Duration::from_std(length)
+            .ok()
+            .filter(|length| *length <= chrono::Duration::days(MAX_SESSION_DAYS))
+            .map(SessionLength)
+            .ok_or(ConfigError::SessionTooLong(name))
+    }
+
+    const fn hours(hours: i64) -> SessionLength {
+        SessionLength(chrono::Duration::hours(hours))
+    }
+
+    pub fn as_chrono(self) -> chrono::Duration {
+        self.0
+    }
+
+    pub fn whole_seconds(self) -> i64 {
+        self.0.num_seconds()
+    }
 }
 
 /// `10.0.0.0/8`, `127.0.0.1` or `::1`: a lone address is a network of one.
@@ -173,16 +212,28 @@ impl DatabaseTarget {
     pub fn parse(raw: &str) -> Result<Self, ConfigError> {
         if let Some(path) = raw.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(ConfigError::BadDatabaseUrl("sqlite://".into()));
+                return Err(ConfigError::SqliteWithoutPath);
             }
             Ok(DatabaseTarget::Sqlite { path: path.to_string() })
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             Ok(DatabaseTarget::Postgres { url: SecretString::from(raw.to_string()) })
         } else {
-            let shown: String = raw.chars().take(12).collect();
-            Err(ConfigError::BadDatabaseUrl(shown))
+            match raw.split_once("://").map(|(scheme, _)| scheme).filter(|s| is_url_scheme(s)) {
+                Some(scheme) => Err(ConfigError::UnknownDatabaseScheme(scheme.to_string())),
+                None => Err(ConfigError::DatabaseUrlWithoutScheme),
+            }
         }
     }
+}
+
+/// A URL scheme as RFC 3986 writes it (a letter, then letters, digits, `+`, `-`
+/// or `.`), and short like every real one: anything else before `://` may be
+/// part of a secret, so it is not shown.
+fn is_url_scheme(s: &str) -> bool {
+    let mut chars = s.chars();
+    s.len() <= 16
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// One OAuth application: the client id is public, the secret is not.
@@ -254,8 +305,8 @@ pub struct Settings {
     pub database: DatabaseTarget,
     /// `None`: a random secret is made at start (sessions end when the server restarts).
     pub session_secret: Option<SecretString>,
-    pub session_idle_timeout: Duration,
-    pub session_max_age: Duration,
+    pub session_idle_timeout: SessionLength,
+    pub session_max_age: SessionLength,
     pub workers: Option<usize>,
     pub platforms: Platforms,
     pub api_failures_per_minute: u32,
@@ -263,6 +314,12 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// `None`: one per CPU core.
     pub argon2_concurrency: Option<usize>,
+    /// A name for this instance in its log: when set, everything the instance
+    /// logs (requests and background work) sits inside an `app{instance=…}`
+    /// span. Not read from the environment; `None` (the default) leaves the log
+    /// lines exactly as they are. The tests set it to tell apart the lines of
+    /// the several apps one test binary runs at once.
+    pub instance_name: Option<String>,
 }
 
 impl Settings {
@@ -274,13 +331,14 @@ impl Settings {
             public_url: None,
             database,
             session_secret: None,
-            session_idle_timeout: Duration::from_secs(8 * 3600),
-            session_max_age: Duration::from_secs(7 * 24 * 3600),
+            session_idle_timeout: SessionLength::hours(8),
+            session_max_age: SessionLength::hours(7 * 24),
             workers: None,
             platforms: Platforms::default(),
             api_failures_per_minute: 10,
             trusted_proxies: Vec::new(),
             argon2_concurrency: None,
+            instance_name: None,
         }
     }
 
@@ -298,8 +356,11 @@ impl Settings {
         let settings = Settings {
             public_url,
             session_secret: cli.session_secret,
-            session_idle_timeout: cli.session_idle_timeout,
-            session_max_age: cli.session_max_age,
+            session_idle_timeout: SessionLength::new(
+                "MONKEYCI_SESSION_IDLE_TIMEOUT",
+                cli.session_idle_timeout,
+            )?,
+            session_max_age: SessionLength::new("MONKEYCI_SESSION_MAX_AGE", cli.session_max_age)?,
             workers: cli.workers,
             platforms,
             api_failures_per_minute: cli.api_failures_per_minute,
@@ -531,9 +592,55 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_database_scheme_is_refused_without_echoing_it_whole() {
-        let err = Settings::from_cli(cli(&["--database-url", "mysql://user:password@host/db"])).unwrap_err();
-        assert!(!err.to_string().contains("password"));
+    fn an_unknown_database_scheme_is_named_without_any_of_the_rest() {
+        let err = Settings::from_cli(cli(&["--database-url", "mysql://a:secret@host/db"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "DATABASE_URL must start with sqlite:// or postgres:// (got a mysql:// URL)"
+        );
+    }
+
+    #[test]
+    fn a_database_url_without_a_scheme_is_refused_without_echoing_it() {
+        for raw in
+            ["a:secret@host/db", "data/monkeyci.db", "", "hunter2 ://x", "s3cr3t-t0k3n-th4t-is-l0ng://x"]
+        {
+            let err = DatabaseTarget::parse(raw).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "DATABASE_URL must start with sqlite:// or postgres:// (got a value without a URL scheme)",
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sqlite_without_a_path_is_told_it_needs_one() {
+        let err = DatabaseTarget::parse("sqlite://").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "DATABASE_URL: sqlite:// needs a file path, e.g. sqlite://data/monkeyci.db"
+        );
+    }
+
+    #[test]
+    fn session_lengths_beyond_a_hundred_years_are_refused_by_name() {
+        let err = Settings::from_cli(cli(&["--session-max-age", "300000years"])).unwrap_err();
+        assert_eq!(err.to_string(), "MONKEYCI_SESSION_MAX_AGE is too long: at most 36500days (100 years)");
+        let err = Settings::from_cli(cli(&["--session-idle-timeout", "36501days"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "MONKEYCI_SESSION_IDLE_TIMEOUT is too long: at most 36500days (100 years)"
+        );
+        let settings = Settings::from_cli(cli(&[
+            "--session-max-age",
+            "36500days",
+            "--session-idle-timeout",
+            "36500days",
+        ]))
+        .expect("the longest allowed");
+        assert_eq!(settings.session_max_age.as_chrono(), chrono::Duration::days(36_500));
+        assert_eq!(settings.session_idle_timeout.whole_seconds(), 36_500 * 24 * 3600);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use secrecy::ExposeSecret;
+use tracing::Instrument;
 use url::Url;
 
 use crate::api;
@@ -64,13 +65,16 @@ impl Application {
         };
         let public_origin = public_url.origin().ascii_serialization();
 
+        let instance = telemetry::InstanceSpan::new(settings.instance_name.as_deref());
         let session_key = match &settings.session_secret {
             Some(secret) => Key::from(secret.expose_secret().as_bytes()),
             None => {
-                tracing::warn!(
-                    "MONKEYCI_SESSION_SECRET is not set: using a random one, so sessions end when \
-                     the server restarts and cannot be shared between instances"
-                );
+                instance.0.in_scope(|| {
+                    tracing::warn!(
+                        "MONKEYCI_SESSION_SECRET is not set: using a random one, so sessions end when \
+                         the server restarts and cannot be shared between instances"
+                    )
+                });
                 Key::generate()
             }
         };
@@ -83,11 +87,15 @@ impl Application {
             db.clone(),
             clock.clone(),
             &AuthSettings { failures_per_minute: settings.api_failures_per_minute, argon2_slots },
-        );
+        )?;
         let listener = match &settings.database {
             DatabaseTarget::Postgres { url } => Some(
-                listener::spawn(url.expose_secret().to_string(), Arc::downgrade(key_auth.cache()))
-                    .context("cannot start the access-change listener")?,
+                listener::spawn(
+                    url.expose_secret().to_string(),
+                    Arc::downgrade(key_auth.cache()),
+                    instance.0.clone(),
+                )
+                .context("cannot start the access-change listener")?,
             ),
             DatabaseTarget::Sqlite { .. } => None,
         };
@@ -103,13 +111,11 @@ impl Application {
             cookie_key: session_key.clone(),
         });
         let store = DbSessionStore::new(db.clone(), clock.clone(), settings.session_max_age);
-        spawn_sweeper(store.clone(), db.clone(), clock.clone());
+        spawn_sweeper(store.clone(), db.clone(), clock.clone(), instance.0.clone());
 
         let https = state.is_https();
         let cookie_name = if https { "__Host-monkeyci_session" } else { "monkeyci_session" };
-        let idle = actix_web::cookie::time::Duration::seconds(
-            i64::try_from(settings.session_idle_timeout.as_secs()).unwrap_or(i64::MAX),
-        );
+        let idle = actix_web::cookie::time::Duration::seconds(settings.session_idle_timeout.whole_seconds());
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
@@ -127,6 +133,7 @@ impl Application {
                 .build();
             App::new()
                 .app_data(app_state.clone())
+                .app_data(instance.clone())
                 .app_data(web::FormConfig::default().limit(64 * 1024))
                 .wrap(from_fn(add_security_headers))
                 .wrap(from_fn(telemetry::log_requests))
@@ -179,8 +186,8 @@ impl Application {
 
 /// Removes what can no longer be used: ended sessions, and key tokens whose
 /// page was not opened in time (ciphertext, but no reason to keep it).
-fn spawn_sweeper(store: DbSessionStore, db: Db, clock: Arc<dyn Clock>) {
-    actix_web::rt::spawn(async move {
+fn spawn_sweeper(store: DbSessionStore, db: Db, clock: Arc<dyn Clock>, span: tracing::Span) {
+    let sweep = async move {
         let mut ticks = actix_web::rt::time::interval(SESSION_SWEEP_EVERY);
         loop {
             ticks.tick().await;
@@ -198,5 +205,6 @@ fn spawn_sweeper(store: DbSessionStore, db: Db, clock: Arc<dyn Clock>) {
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not remove unshown key tokens"),
             }
         }
-    });
+    };
+    actix_web::rt::spawn(sweep.instrument(span));
 }

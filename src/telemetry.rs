@@ -32,6 +32,20 @@ pub fn init() -> WorkerGuard {
     guard
 }
 
+/// The span around everything one application instance logs: `app{instance=…}`
+/// when `Settings::instance_name` is set, otherwise a disabled span, which
+/// changes nothing. Request spans open inside it; background work runs in it.
+#[derive(Debug, Clone)]
+pub struct InstanceSpan(pub tracing::Span);
+
+impl InstanceSpan {
+    pub fn new(name: Option<&str>) -> InstanceSpan {
+        InstanceSpan(
+            name.map_or_else(tracing::Span::none, |name| tracing::info_span!("app", instance = name)),
+        )
+    }
+}
+
 /// The id of the request being served; shown on the 500 page and sent as `X-Request-Id`.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -72,8 +86,10 @@ pub async fn log_requests(
     // logged at debug level. Failures, refusals and every change keep their line.
     let routine = req.path() == "/healthz" || req.path().starts_with("/static/");
     let api_read = req.method() == actix_web::http::Method::GET && req.path().starts_with("/api/");
-    let span =
-        tracing::info_span!("request", id = %id, method = %req.method(), path = %without_secrets(req.path()));
+    let instance = req.app_data::<InstanceSpan>().map_or_else(tracing::Span::none, |s| s.0.clone());
+    let span = instance.in_scope(|| {
+        tracing::info_span!("request", id = %id, method = %req.method(), path = %without_secrets(req.path()))
+    });
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

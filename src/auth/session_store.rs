@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::session::USER_ID_KEY;
 use crate::clock::Clock;
+use crate::config::SessionLength;
 use crate::db::Db;
 use crate::db::sessions::{self, Liveness, NewSession};
 
@@ -31,9 +32,8 @@ pub struct DbSessionStore {
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, max_age: std::time::Duration) -> Self {
-        let max_age = Duration::from_std(max_age).unwrap_or(Duration::days(7));
-        DbSessionStore { db, clock, max_age }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, max_age: SessionLength) -> Self {
+        DbSessionStore { db, clock, max_age: max_age.as_chrono() }
     }
 
     fn liveness(&self) -> Liveness {

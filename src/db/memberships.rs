@@ -2,13 +2,15 @@
 //! Every change keeps at least one admin and is written to the audit log.
 
 use chrono::NaiveDateTime;
+use diesel::deserialize;
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 
-use super::DbConnection;
 use super::access_changes::announce;
 use super::audit_events::{self, AuditAction};
 use super::organizations::Organization;
 use super::schema::{memberships, users};
+use super::{DbConnection, MultiBackend};
 use crate::domain::access::AccessChange;
 use crate::domain::organization::Role;
 
@@ -32,19 +34,39 @@ pub enum MembershipChange {
     NotAMember,
 }
 
+/// A `memberships.role` value this server does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("memberships.role holds `{0}`, which is not a role this server knows")]
+pub struct UnknownRole(String);
+
+/// `memberships.role` is read as a [`Role`] by every query, in one place: a
+/// value that is not `admin` or `member` fails the query (a logged 500 for the
+/// request), never a guess at what was meant.
+impl Queryable<Text, MultiBackend> for Role {
+    type Row = String;
+
+    fn build(raw: String) -> deserialize::Result<Role> {
+        Role::parse(&raw).ok_or_else(|| UnknownRole(raw).into())
+    }
+}
+
+/// How many memberships hold a role this server does not know (checked at start).
+pub fn count_unknown_roles(conn: &mut DbConnection) -> QueryResult<i64> {
+    memberships::table.filter(memberships::role.ne_all(Role::ALL.map(Role::as_str))).count().get_result(conn)
+}
+
 pub fn role_of(conn: &mut DbConnection, org_id: i32, user_id: i32) -> QueryResult<Option<Role>> {
-    let role: Option<String> = memberships::table
+    memberships::table
         .filter(memberships::organization_id.eq(org_id))
         .filter(memberships::user_id.eq(user_id))
         .select(memberships::role)
         .first(conn)
-        .optional()?;
-    Ok(role.and_then(|r| Role::parse(&r)))
+        .optional()
 }
 
 /// The members, admins first, then by name.
 pub fn members(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<Member>> {
-    let rows: Vec<(i32, String, String, NaiveDateTime)> = memberships::table
+    let rows: Vec<(i32, String, Role, NaiveDateTime)> = memberships::table
         .inner_join(users::table)
         .filter(memberships::organization_id.eq(org_id))
         .order((memberships::role.asc(), users::display_name.asc(), users::id.asc()))
@@ -52,12 +74,7 @@ pub fn members(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<Member>>
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, display_name, role, joined_at)| Member {
-            user_id,
-            display_name,
-            role: Role::parse(&role).unwrap_or(Role::Member),
-            joined_at,
-        })
+        .map(|(user_id, display_name, role, joined_at)| Member { user_id, display_name, role, joined_at })
         .collect())
 }
 

@@ -28,6 +28,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::DatabaseTarget;
 use crate::domain::access::AccessChange;
+use crate::domain::organization::Role;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -52,6 +53,19 @@ pub enum DbSetupError {
     Pool(String),
     #[error("cannot migrate the database: {0}")]
     Migrate(String),
+    #[error("cannot check the database: {0}")]
+    Check(#[source] diesel::result::Error),
+    #[error(
+        "the memberships table holds {rows} {} with a role this server does not know (it knows {}): \
+         correct the role column, then start the server",
+        if *rows == 1 { "row" } else { "rows" },
+        known_roles()
+    )]
+    UnknownRoles { rows: i64 },
+}
+
+fn known_roles() -> String {
+    Role::ALL.map(Role::as_str).join(" and ")
 }
 
 /// Opens connections of the configured kind, with the SQLite settings applied to
@@ -105,6 +119,14 @@ pub type PooledConn = PooledConnection<ConnectionManager>;
 /// Called with every access change this instance's own work announced.
 pub type AccessChangeHook = Arc<dyn Fn(&AccessChange) + Send + Sync>;
 
+/// A second hook was offered to a database handle that already has one.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this database handle already reports its access changes to a key cache; \
+     a second hook would never be called (one instance, one cache)"
+)]
+pub struct AccessHookTaken;
+
 /// The pool plus the one way handlers reach it.
 #[derive(Clone)]
 pub struct Db {
@@ -133,6 +155,7 @@ impl Db {
         // Connect once by hand first: r2d2 only reports a timeout, this reports why.
         let mut first = manager.open().map_err(DbSetupError::Connect)?;
         run_migrations(&mut first)?;
+        check_stored_values(&mut first)?;
         drop(first);
 
         let max_size = match kind {
@@ -153,9 +176,12 @@ impl Db {
         self.kind
     }
 
-    /// Sets who hears about the access changes this instance makes (once: the cache).
-    pub fn on_access_change(&self, hook: AccessChangeHook) {
-        let _ = self.on_access_change.set(hook);
+    /// Sets who hears about the access changes this instance makes: the
+    /// instance's one key cache. The handle and its clones take one hook; a
+    /// second is refused rather than silently never called. (One slot keeps
+    /// [`Db::run`], which every query goes through, free of locks.)
+    pub fn on_access_change(&self, hook: AccessChangeHook) -> Result<(), AccessHookTaken> {
+        self.on_access_change.set(hook).map_err(|_| AccessHookTaken)
     }
 
     /// Runs blocking database work on the blocking thread pool, then passes the
@@ -196,6 +222,15 @@ fn create_parent_dir(path: &str) -> Result<(), DbSetupError> {
             .map_err(|source| DbSetupError::CreateDir { path: path.to_string(), source })?;
     }
     Ok(())
+}
+
+/// Refuses data this server would have to guess about: a role it does not
+/// know would fail every request that reads it, so it stops the start instead.
+fn check_stored_values(conn: &mut DbConnection) -> Result<(), DbSetupError> {
+    match memberships::count_unknown_roles(conn).map_err(DbSetupError::Check)? {
+        0 => Ok(()),
+        rows => Err(DbSetupError::UnknownRoles { rows }),
+    }
 }
 
 /// Several instances may start at once against one PostgreSQL: an advisory lock

@@ -192,13 +192,12 @@ impl Organization {
 
     /// The organizations a user belongs to, with their role, by name.
     pub fn for_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<Vec<(Organization, Role)>> {
-        let rows: Vec<(Organization, String)> = organizations::table
+        organizations::table
             .inner_join(memberships::table)
             .filter(memberships::user_id.eq(user_id))
             .order(organizations::name.asc())
             .select((Organization::as_select(), memberships::role))
-            .load(conn)?;
-        Ok(rows.into_iter().map(|(org, role)| (org, Role::parse(&role).unwrap_or(Role::Member))).collect())
+            .load(conn)
     }
 
     /// Serializes changes to one organization's members: a no-op write takes the

@@ -133,6 +133,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 2] = [Role::Admin, Role::Member];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",

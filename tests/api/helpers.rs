@@ -105,6 +105,8 @@ pub struct TestApp {
     pub clock: Option<FixedClock>,
     /// The database this app runs on (shared by its siblings).
     pub database: DatabaseTarget,
+    /// What this app has logged (see [`TestApp::logs`]).
+    log: AppLog,
     _database: DatabaseGuard,
 }
 
@@ -159,8 +161,20 @@ impl TestApp {
         Self::start(options, self.database.clone(), DatabaseGuard::Shared).await
     }
 
+    /// Why another instance on the same database fails to start (panics if it starts).
+    pub async fn sibling_start_error(&self) -> anyhow::Error {
+        let mut settings = Settings::new(vec!["127.0.0.1:0".parse().unwrap()], self.database.clone());
+        settings.workers = Some(1);
+        match Application::build(settings).await {
+            Ok(_) => panic!("the other instance started"),
+            Err(error) => error,
+        }
+    }
+
     async fn start(options: Options, target: DatabaseTarget, guard: DatabaseGuard) -> TestApp {
+        let log = AppLog::open();
         let mut settings = Settings::new(vec!["127.0.0.1:0".parse().unwrap()], target.clone());
+        settings.instance_name = Some(log.instance.clone());
         settings.workers = Some(1);
         settings.public_url = options.public_url.clone();
         settings.platforms = options.platforms.clone();
@@ -186,8 +200,17 @@ impl TestApp {
             jar,
             clock: options.clock,
             database: target,
+            log,
             _database: guard,
         }
+    }
+
+    /// Every line this app has logged so far, and no other app's: the lines
+    /// its requests and its background work wrote (those inside its
+    /// `app{instance=…}` span). Lines of libraries outside the app's work, of
+    /// the test's own client or of stand-in servers are in no app's log.
+    pub fn logs(&self) -> String {
+        self.log.text()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -348,35 +371,160 @@ pub fn location(response: &Response) -> String {
         .to_string()
 }
 
-/// Everything the apps of this test binary log, so tests can check that no token
-/// or secret is ever written. Installed once, as the global subscriber.
-static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
-
-struct LogWriter;
-
-impl std::io::Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
+/// Installs, once, the global subscriber: [`per_app::Router`], which gives
+/// each app its lines (read with [`TestApp::logs`]).
 fn capture_logs() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug,html5ever=off,selectors=off"))
-            .with_ansi(false)
-            .with_writer(|| LogWriter)
+        let _ = tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new("debug,html5ever=off,selectors=off"))
+            .with(per_app::Router)
             .try_init();
     });
 }
 
-/// All log output captured so far (of every test in this binary).
-pub fn captured_logs() -> String {
-    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+/// One app's log: its instance name (`Settings::instance_name`) and the
+/// buffer [`per_app::Router`] fills. The buffer is forgotten with the app.
+struct AppLog {
+    instance: String,
+    lines: Arc<std::sync::Mutex<String>>,
+}
+
+impl AppLog {
+    fn open() -> AppLog {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let instance = format!("test-app-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let lines = Arc::new(std::sync::Mutex::new(String::new()));
+        per_app::buffers().insert(instance.clone(), lines.clone());
+        AppLog { instance, lines }
+    }
+
+    fn text(&self) -> String {
+        self.lines.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Drop for AppLog {
+    fn drop(&mut self) {
+        per_app::buffers().remove(&self.instance);
+    }
+}
+
+/// A tracing layer that writes each event into the buffer of the app whose
+/// `app{instance=…}` span (made by `telemetry::InstanceSpan`) encloses it.
+/// A line reads `LEVEL span{fields}:span{fields}: target: message field=value`.
+mod per_app {
+    use std::collections::HashMap;
+    use std::fmt::Write;
+    use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::{Context, Layer};
+    use tracing_subscriber::registry::LookupSpan;
+
+    type Buffers = HashMap<String, Arc<Mutex<String>>>;
+
+    /// Instance name → that app's buffer, for the apps alive now.
+    pub(super) fn buffers() -> MutexGuard<'static, Buffers> {
+        static BUFFERS: LazyLock<Mutex<Buffers>> = LazyLock::new(Mutex::default);
+        BUFFERS.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) struct Router;
+
+    /// The instance name, kept on an app span.
+    struct Instance(String);
+
+    /// A span's fields as text.
+    struct Fields(String);
+
+    /// Writes fields as `name=value`, the message first and bare; remembers `instance`.
+    #[derive(Default)]
+    struct Text {
+        message: String,
+        fields: String,
+        instance: Option<String>,
+    }
+
+    impl Text {
+        fn add(&mut self, field: &Field, value: &dyn std::fmt::Display) {
+            match field.name() {
+                "message" => {
+                    let _ = write!(self.message, "{value}");
+                }
+                name => {
+                    let gap = if self.fields.is_empty() { "" } else { " " };
+                    let _ = write!(self.fields, "{gap}{name}={value}");
+                }
+            }
+        }
+    }
+
+    impl Visit for Text {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if field.name() == "instance" {
+                self.instance = Some(value.to_string());
+            }
+            self.add(field, &value);
+        }
+
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.add(field, &format_args!("{value:?}"));
+        }
+    }
+
+    impl<S> Layer<S> for Router
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            let Some(span) = ctx.span(id) else { return };
+            let mut text = Text::default();
+            attrs.record(&mut text);
+            let mut extensions = span.extensions_mut();
+            if span.name() == "app"
+                && let Some(instance) = text.instance.take()
+            {
+                extensions.insert(Instance(instance));
+            }
+            extensions.insert(Fields(text.fields));
+        }
+
+        fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+            let Some(span) = ctx.span(id) else { return };
+            let mut text = Text::default();
+            values.record(&mut text);
+            if let Some(Fields(fields)) = span.extensions_mut().get_mut::<Fields>() {
+                let gap = if fields.is_empty() || text.fields.is_empty() { "" } else { " " };
+                let _ = write!(fields, "{gap}{}", text.fields);
+            }
+        }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            let Some(scope) = ctx.event_scope(event) else { return };
+            let mut instance = None;
+            let mut spans = String::new();
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                if let Some(Instance(name)) = extensions.get::<Instance>() {
+                    instance = Some(name.clone());
+                }
+                let fields = extensions.get::<Fields>().map_or("", |f| f.0.as_str());
+                let _ = write!(spans, "{}{{{fields}}}:", span.name());
+            }
+            let Some(instance) = instance else { return };
+            let Some(buffer) = buffers().get(&instance).cloned() else { return };
+            let mut text = Text::default();
+            event.record(&mut text);
+            let meta = event.metadata();
+            let line =
+                format!("{} {spans} {}: {} {}\n", meta.level(), meta.target(), text.message, text.fields);
+            buffer.lock().unwrap_or_else(|e| e.into_inner()).push_str(&line);
+        }
+    }
 }

@@ -5,11 +5,13 @@ mod helpers;
 
 mod config;
 mod csrf;
+mod database;
 mod errors;
 mod headers;
 #[macro_use]
 mod keys;
 mod cli;
+mod logging;
 mod openapi_conformance;
 mod orgs;
 mod rest;

@@ -16,7 +16,7 @@ const OIDC: Platform = Platform::Oidc;
 /// Refused with a 502 page, for the reason the log names.
 async fn assert_id_token_refused(app: &TestApp, standin: &StandIn, failure: Failure, reason: &str) {
     let id = id_token_refused(app, standin, failure).await;
-    let logged = logged_for(&[id]).remove(0);
+    let logged = logged_for(app, &[id]).remove(0);
     assert!(logged.contains(&format!("the ID token was refused: {reason}")), "{failure:?}: {logged}");
 }
 

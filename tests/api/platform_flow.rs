@@ -13,7 +13,7 @@ use monkeyci_accounts::db::schema::{identities, sessions, users};
 use monkeyci_accounts::db::users::User;
 use reqwest::{Response, StatusCode};
 
-use crate::helpers::{Backend, Options, TestApp, captured_logs, location, test_epoch, text_of};
+use crate::helpers::{Backend, Options, TestApp, location, test_epoch, text_of};
 use crate::standins::{AuthorizeRequest, Person, Platform, StandIn};
 
 #[macro_export]
@@ -243,8 +243,8 @@ pub fn request_id(response: &Response) -> String {
 /// What the app logged while serving these requests, one entry per request id.
 /// Read the log once, after the test's last request: copying it holds the log
 /// lock, and a long pause can outlast the server's keep-alive.
-pub fn logged_for(request_ids: &[String]) -> Vec<String> {
-    let logs = captured_logs();
+pub fn logged_for(app: &TestApp, request_ids: &[String]) -> Vec<String> {
+    let logs = app.logs();
     request_ids
         .iter()
         .map(|id| {

@@ -3,7 +3,7 @@
 
 use reqwest::Response;
 
-use crate::helpers::{TestApp, captured_logs, location};
+use crate::helpers::{TestApp, location};
 use crate::platform_flow::{come_back_approved, database_dump, leave_for_platform, logged_for, request_id};
 use crate::platform_tests;
 use crate::standins::{Failure, Person, Platform, StandIn};
@@ -85,10 +85,10 @@ platform_tests! {
         // 5 failed after the token, 5 signed in, 1 signed in and 4 linked by Grace.
         assert_eq!(standin.access_tokens().len(), 15);
         let outcomes = ["signed in", "sign-in failed", "link attempt"];
-        let logged = logged_for(&seen.callbacks);
+        let logged = logged_for(&app, &seen.callbacks);
         let captured = logged.iter().all(|lines| outcomes.iter().any(|o| lines.contains(o)));
         assert!(captured, "every callback's outcome is in the captured log: {logged:?}");
-        let logs = captured_logs();
+        let logs = app.logs();
         let stored = database_dump(&app).await;
         let secrets = standin.secrets();
         assert!(secrets.len() > 40, "codes, access and refresh tokens, client secrets: {}", secrets.len());

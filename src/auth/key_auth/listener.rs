@@ -30,10 +30,16 @@ impl Drop for ListenerGuard {
     }
 }
 
-pub fn spawn(database_url: String, cache: Weak<KeyCache>) -> std::io::Result<ListenerGuard> {
+/// `span`: the instance's span, which the thread's log lines sit in.
+pub fn spawn(
+    database_url: String,
+    cache: Weak<KeyCache>,
+    span: tracing::Span,
+) -> std::io::Result<ListenerGuard> {
     let stop = Arc::new(AtomicBool::new(false));
     let stopped = stop.clone();
     std::thread::Builder::new().name("access-listener".into()).spawn(move || {
+        let _in_instance = span.entered();
         let running = || !stopped.load(Ordering::Relaxed) && cache.strong_count() > 0;
         while running() {
             match listen(&database_url) {

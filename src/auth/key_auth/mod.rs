@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
 pub use failure_limit::FailureLimiter;
@@ -34,8 +35,8 @@ pub use verified::Verified;
 
 use super::key_hash::{Argon2Memory, hash_secret, verify_secret_in};
 use crate::clock::Clock;
-use crate::db::Db;
 use crate::db::api_keys::{self, KeyForVerification};
+use crate::db::{AccessHookTaken, Db};
 use crate::domain::api_key::{ParsedToken, TokenError};
 use crate::error::AppError;
 
@@ -85,15 +86,21 @@ pub struct AuthSettings {
 }
 
 impl KeyAuthenticator {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: &AuthSettings) -> KeyAuthenticator {
+    /// Fails when `db` already feeds another authenticator's cache: this one's
+    /// would never hear of the access changes made through `db`.
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        settings: &AuthSettings,
+    ) -> Result<KeyAuthenticator, AccessHookTaken> {
         let cache = Arc::new(KeyCache::default());
         let hook_cache = Arc::downgrade(&cache);
         db.on_access_change(Arc::new(move |change| {
             if let Some(cache) = hook_cache.upgrade() {
                 cache.apply(change);
             }
-        }));
-        KeyAuthenticator {
+        }))?;
+        Ok(KeyAuthenticator {
             db,
             clock,
             cache,
@@ -104,7 +111,7 @@ impl KeyAuthenticator {
             last_used: LastUsed::default(),
             in_flight: InFlight::default(),
             decoy_hash: OnceLock::new(),
-        }
+        })
     }
 
     pub fn cache(&self) -> &Arc<KeyCache> {
@@ -218,11 +225,15 @@ impl KeyAuthenticator {
         }
         if self.last_used.is_due(caller.key.id, now) {
             let (db, key_id, at) = (self.db.clone(), caller.key.id, now.naive_utc());
-            actix_web::rt::spawn(async move {
-                if let Err(e) = db.run(move |conn| api_keys::touch_last_used(conn, key_id, at)).await {
-                    tracing::warn!(error = %e, "could not record a key's last use");
+            // In the request's span: a failure is logged under the request that caused the write.
+            actix_web::rt::spawn(
+                async move {
+                    if let Err(e) = db.run(move |conn| api_keys::touch_last_used(conn, key_id, at)).await {
+                        tracing::warn!(error = %e, "could not record a key's last use");
+                    }
                 }
-            });
+                .in_current_span(),
+            );
         }
         tracing::debug!(key = caller.key.public_id.as_str(), "API key accepted");
         Ok(caller)

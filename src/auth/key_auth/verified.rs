@@ -21,9 +21,15 @@ impl Verified {
         Verified { caller, rendered: OnceLock::new() }
     }
 
-    /// The rendering made by `render` the first time, reused afterwards.
-    pub fn rendered(&self, render: impl FnOnce(&Caller) -> Bytes) -> Bytes {
-        self.rendered.get_or_init(|| render(&self.caller)).clone()
+    /// The rendering made by `render` the first time it succeeds, reused
+    /// afterwards; a failure is returned and not kept.
+    pub fn rendered<E>(&self, render: impl FnOnce(&Caller) -> Result<Bytes, E>) -> Result<Bytes, E> {
+        if let Some(bytes) = self.rendered.get() {
+            return Ok(bytes.clone());
+        }
+        let bytes = render(&self.caller)?;
+        // Two requests may render at once: both get the one that is kept.
+        Ok(self.rendered.get_or_init(|| bytes).clone())
     }
 }
 
@@ -32,5 +38,40 @@ impl Deref for Verified {
 
     fn deref(&self) -> &Caller {
         &self.caller
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::domain::access::{KeyFacts, KeyHolder, OrgRef};
+    use crate::domain::api_key::{KeyKind, PublicId};
+
+    fn verified() -> Verified {
+        Verified::new(Caller {
+            key: KeyFacts {
+                id: 1,
+                public_id: PublicId::parse("AAAAAAAAAAAAAAAA").unwrap(),
+                kind: KeyKind::Organization,
+                description: "ci".into(),
+                valid_until: None,
+                created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            },
+            holder: KeyHolder::Organization(OrgRef { id: 1, slug: "acme".into(), name: "Acme".into() }),
+        })
+    }
+
+    #[test]
+    fn a_failed_rendering_is_not_kept_and_a_good_one_is() {
+        let verified = verified();
+        assert_eq!(verified.rendered(|_| Err::<Bytes, _>("broken")), Err("broken"));
+        assert_eq!(
+            verified.rendered(|_| Ok::<_, ()>(Bytes::from_static(b"first"))),
+            Ok(Bytes::from_static(b"first"))
+        );
+        let again = verified.rendered(|_| Err::<Bytes, _>("not called"));
+        assert_eq!(again, Ok(Bytes::from_static(b"first")));
     }
 }

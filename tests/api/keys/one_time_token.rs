@@ -7,7 +7,7 @@ use monkeyci_accounts::domain::api_key::KeyKind;
 use reqwest::StatusCode;
 
 use super::*;
-use crate::helpers::{captured_logs, location};
+use crate::helpers::location;
 
 /// Pages that must never show the token once the dialog has been shown.
 fn other_pages(list: &str, public_id: &str) -> Vec<String> {
@@ -129,7 +129,7 @@ async fn check_one_time_token(app: &TestApp, alice: &Browser, list: &str, kind: 
     assert!(!verify_secret(&String::from_utf8(wrong).unwrap(), &hash), "a different secret does not verify");
 
     // Never in the logs (which do name the key by its public id).
-    let logs = captured_logs();
+    let logs = app.logs();
     let leaks: Vec<&str> = logs.lines().filter(|line| token.leaks_into(line)).collect();
     assert!(leaks.is_empty(), "the logs hold the token: {leaks:#?}");
     assert!(logs.contains(&token.public_id), "the logs name the key by its public id");

@@ -75,6 +75,6 @@ both_databases_at_epoch! {
             "The API key expired: it was usable until the end of 1 Mar 2027 UTC. Create a new key."
         );
         assert!(key_exists(&app, &ci.public_id).await, "expiry does not delete the key");
-        assert_not_logged(&[&ci, &laptop, &later]);
+        assert_not_logged(&app, &[&ci, &laptop, &later]);
     }
 }

@@ -97,7 +97,7 @@ both_databases_with! {
             assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
         }
         limited(unknown_key(&app).await).await;
-        assert_not_logged(&[&ci, &laptop, &fresh]);
+        assert_not_logged(&app, &[&ci, &laptop, &fresh]);
     }
 }
 

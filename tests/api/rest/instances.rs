@@ -70,7 +70,8 @@ postgres_at_epoch! {
             on_first.whoami_status().await == (StatusCode::UNAUTHORIZED, Some("invalid_key".into()))
         })
         .await;
-        assert_not_logged(&[&ci, &admin, &laptop]);
+        assert_not_logged(&app, &[&ci, &admin, &laptop]);
+        assert_not_logged(&other, &[&ci, &admin, &laptop]);
     }
 
     async fn a_membership_change_on_one_instance_reaches_the_others_within_a_second(app) {
@@ -100,7 +101,8 @@ postgres_at_epoch! {
         let (status, body) = mia.get_json("/api/v1/orgs").await;
         assert_eq!((status, body["organizations"].clone()), (StatusCode::OK, serde_json::json!([])));
         assert_eq!(mia.whoami_status().await, (StatusCode::OK, None), "the key itself still works");
-        assert_not_logged(&[&mia_laptop]);
+        assert_not_logged(&app, &[&mia_laptop]);
+        assert_not_logged(&other, &[&mia_laptop]);
     }
 
     async fn a_lost_notification_channel_drops_the_whole_cache(app) {
@@ -131,6 +133,6 @@ postgres_at_epoch! {
         })
         .await;
         eprintln!("cache dropped after {took:?}");
-        assert_not_logged(&[&ci]);
+        assert_not_logged(&app, &[&ci]);
     }
 }

@@ -52,6 +52,6 @@ both_databases_with! {
         assert_eq!(ci_api.whoami_status().await, (StatusCode::OK, None));
         assert_eq!(ci_as_user.whoami_status().await, refused());
         assert_eq!(ci_as_user.get_json("/api/v1/user/keys").await.0, StatusCode::UNAUTHORIZED);
-        assert_not_logged(&[&laptop, &ci]);
+        assert_not_logged(&app, &[&laptop, &ci]);
     }
 }

@@ -60,6 +60,6 @@ both_databases_at_epoch! {
         settle().await;
         assert_eq!(last_used(&app, &ci.public_id).await.as_deref(), Some("2027-02-28 12:01:01"));
 
-        assert_not_logged(&[&ci, &laptop]);
+        assert_not_logged(&app, &[&ci, &laptop]);
     }
 }

@@ -48,7 +48,7 @@ pub use monkeyci_accounts::domain::api_key::KeyKind;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
-pub use crate::helpers::{Options, TestApp, captured_logs};
+pub use crate::helpers::{Options, TestApp};
 pub use crate::keys::{
     ACME_KEYS, BOLT_KEYS, Team, Token, USER_KEYS, audit_rows, every_stored_text, key_count, key_exists,
     secret_hash, set_clock,
@@ -203,10 +203,13 @@ pub async fn wait_for_last_use(app: &TestApp, public_id: &str, at: &str) {
     .await;
 }
 
-/// Checks that no token (nor its secret) was ever logged.
-pub fn assert_not_logged(tokens: &[&Token]) {
-    let logs = captured_logs();
+/// Checks that `app` never logged these tokens (nor their secrets). Each token's
+/// key must be named in that log (by its public id: creating or using a key
+/// logs it), so the check reads the log the tokens went through.
+pub fn assert_not_logged(app: &TestApp, tokens: &[&Token]) {
+    let logs = app.logs();
     for token in tokens {
+        assert!(logs.contains(&token.public_id), "the log never names the key {}:\n{logs}", token.hint());
         assert!(!token.leaks_into(&logs), "the log holds the token {}", token.hint());
     }
 }

@@ -113,7 +113,7 @@ both_databases_at_epoch! {
         assert_eq!(listed(&Api::new(&app, &olga_laptop.full)).await, Vec::<String>::new());
         assert_eq!(listed(&bob).await, ["bolt"]);
         assert_eq!(listed(&bob_user).await, ["bolt"]);
-        assert_not_logged(&[&acme_key, &laptop, &bolt_key, &bob_laptop, &olga_laptop]);
+        assert_not_logged(&app, &[&acme_key, &laptop, &bolt_key, &bob_laptop, &olga_laptop]);
     }
 
     async fn a_members_user_key_reads_the_organization_but_may_not_manage_its_keys(app) {
@@ -156,7 +156,7 @@ both_databases_at_epoch! {
         // Her own keys are hers to manage.
         let (status, body) = mia.get_json("/api/v1/user/keys").await;
         assert_eq!((status, body["total"].clone()), (StatusCode::OK, json!(1)));
-        assert_not_logged(&[&ci, &mia_laptop]);
+        assert_not_logged(&app, &[&ci, &mia_laptop]);
     }
 
     async fn an_organization_key_may_not_manage_user_keys(app) {
@@ -178,7 +178,7 @@ both_databases_at_epoch! {
         assert!(key_exists(&app, &laptop.public_id).await);
         assert_eq!(key_count(&app).await, 2);
         assert_eq!(Api::new(&app, &laptop.full).whoami_status().await, (StatusCode::OK, None));
-        assert_not_logged(&[&ci, &laptop]);
+        assert_not_logged(&app, &[&ci, &laptop]);
     }
 
     async fn a_user_key_loses_an_organization_the_moment_the_user_leaves_it(app) {
@@ -202,7 +202,7 @@ both_databases_at_epoch! {
         // Joining again brings the organization back, at once too.
         join(&team.mia, &team.alice, "acme").await;
         assert!(reaches_acme(&mia).await);
-        assert_not_logged(&[&mia_laptop, &ci]);
+        assert_not_logged(&app, &[&mia_laptop, &ci]);
     }
 
     async fn a_user_key_loses_an_organization_the_moment_an_admin_removes_the_user(app) {
@@ -217,7 +217,7 @@ both_databases_at_epoch! {
         assert_eq!(listed(&mia).await, Vec::<String>::new());
         let (status, body) = mia.get_json("/api/v1/orgs/acme/members").await;
         assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
-        assert_not_logged(&[&mia_laptop]);
+        assert_not_logged(&app, &[&mia_laptop]);
     }
 
     async fn a_promotion_gives_key_management_at_once_and_a_demotion_takes_it_away(app) {
@@ -241,7 +241,7 @@ both_databases_at_epoch! {
         let url = format!("/api/v1/orgs/acme/keys/{}", token.public_id);
         assert_error(mia.delete(&url).await, StatusCode::FORBIDDEN, "forbidden").await;
         assert!(key_exists(&app, &token.public_id).await);
-        assert_not_logged(&[&mia_laptop, &token]);
+        assert_not_logged(&app, &[&mia_laptop, &token]);
     }
 
     async fn a_renamed_organization_shows_its_new_name_at_once(app) {
@@ -266,7 +266,7 @@ both_databases_at_epoch! {
         }
         let (_, body) = org.get_json("/api/v1/whoami").await;
         assert_eq!(body["organization"]["name"], "Acme Inc");
-        assert_not_logged(&[&ci, &mia_laptop]);
+        assert_not_logged(&app, &[&ci, &mia_laptop]);
     }
 
     async fn a_signed_in_browser_is_not_let_in_without_a_key(app) {
@@ -291,6 +291,6 @@ both_databases_at_epoch! {
         assert_error(response, StatusCode::UNAUTHORIZED, "missing_key").await;
         assert!(key_exists(&app, &ci.public_id).await);
         assert_eq!(key_count(&app).await, 1);
-        assert_not_logged(&[&ci]);
+        assert_not_logged(&app, &[&ci]);
     }
 }

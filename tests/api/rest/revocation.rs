@@ -64,7 +64,7 @@ both_databases_at_epoch! {
         );
         refused(&app, &laptop).await;
         assert_eq!(key_count(&app).await, 0);
-        assert_not_logged(&[&ci, &deploy, &laptop, &spare]);
+        assert_not_logged(&app, &[&ci, &deploy, &laptop, &spare]);
     }
 
     async fn a_key_deleted_on_the_screens_is_refused_on_the_very_next_request(app) {
@@ -84,7 +84,7 @@ both_databases_at_epoch! {
             (StatusCode::OK, None),
             "the other key still works"
         );
-        assert_not_logged(&[&ci, &laptop, &keep]);
+        assert_not_logged(&app, &[&ci, &laptop, &keep]);
     }
 
     async fn a_key_deleted_behind_the_apps_back_works_until_its_cache_entry_is_revalidated(app) {
@@ -125,6 +125,6 @@ both_databases_at_epoch! {
         refused(&app, &laptop).await;
         assert_error(mia.get("/api/v1/orgs/acme").await, StatusCode::NOT_FOUND, "not_found").await;
         assert_eq!(mia.whoami_status().await, (StatusCode::OK, None), "Mia's key itself is still there");
-        assert_not_logged(&[&ci, &laptop, &mia_laptop]);
+        assert_not_logged(&app, &[&ci, &laptop, &mia_laptop]);
     }
 }

@@ -62,7 +62,7 @@ both_databases_at_epoch! {
         assert!(list.contains(&made_by_org.public_id) && list.contains(&made_by_org.hint()), "{list}");
 
         assert_not_stored(&app, &every).await;
-        assert_not_logged(&every);
+        assert_not_logged(&app, &every);
     }
 
     async fn keys_made_and_deleted_through_the_api_are_on_the_screens_and_in_the_audit_log(app) {
@@ -131,6 +131,6 @@ both_databases_at_epoch! {
         let every = [&ci, &laptop, &by_org, &by_alice, &own];
         assert!(!every.iter().any(|token| token.leaks_into(&text)));
         assert_not_stored(&app, &every).await;
-        assert_not_logged(&every);
+        assert_not_logged(&app, &every);
     }
 }

@@ -137,7 +137,7 @@ both_databases_at_epoch! {
             (StatusCode::UNAUTHORIZED, Some("invalid_key".into()))
         );
         assert_eq!(api.whoami_status().await, (StatusCode::OK, None), "the key that deleted it still works");
-        assert_not_logged(&[&ci, &token]);
+        assert_not_logged(&app, &[&ci, &token]);
     }
 
     async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app) {
@@ -257,7 +257,7 @@ both_databases_at_epoch! {
             Api::new(&app, &deploy.full).whoami_status().await,
             (StatusCode::UNAUTHORIZED, Some("invalid_key".into()))
         );
-        assert_not_logged(&[&laptop, &deploy, &second]);
+        assert_not_logged(&app, &[&laptop, &deploy, &second]);
     }
 
     async fn the_api_answers_errors_in_json_for_what_it_does_not_serve(app) {
@@ -322,7 +322,7 @@ both_databases_at_epoch! {
             .unwrap();
         assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
         assert_eq!(key_count(&app).await, 1, "nothing was created");
-        assert_not_logged(&[&org_key]);
+        assert_not_logged(&app, &[&org_key]);
     }
 
     async fn every_endpoint_answers_405_to_a_method_it_does_not_have(app) {
@@ -344,7 +344,7 @@ both_databases_at_epoch! {
                 "{method} {path}"
             );
         }
-        assert_not_logged(&[&org_key]);
+        assert_not_logged(&app, &[&org_key]);
     }
 
     // RFC 9110 §15.5.6: a 405 says which methods the resource has.
@@ -371,6 +371,6 @@ both_databases_at_epoch! {
             expected.sort_unstable();
             assert_eq!(listed, expected, "{method} {path}: Allow: {allow:?}");
         }
-        assert_not_logged(&[&org_key]);
+        assert_not_logged(&app, &[&org_key]);
     }
 }

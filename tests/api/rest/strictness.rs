@@ -63,7 +63,7 @@ both_databases_at_epoch! {
             assert_eq!((status, &created["description"]), (StatusCode::CREATED, &json!("1")), "{created}");
         }
         assert_eq!(key_count(&app).await, 4, "only the two good bodies made keys");
-        assert_not_logged(&[&ci, &laptop]);
+        assert_not_logged(&app, &[&ci, &laptop]);
     }
 
     async fn a_key_in_the_query_is_refused_however_many_times_it_was_percent_encoded(app) {
@@ -98,6 +98,6 @@ both_databases_at_epoch! {
             let (status, body) = api.get_json(&format!("/api/v1/whoami?{query}")).await;
             assert_eq!(status, StatusCode::OK, "{query}: {body}");
         }
-        assert_not_logged(&[&ci]);
+        assert_not_logged(&app, &[&ci]);
     }
 }

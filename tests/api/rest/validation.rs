@@ -112,7 +112,7 @@ both_databases_at_epoch! {
         assert_eq!(created["status"], "expires_soon");
         let (created, _) = Api::new(&app, &laptop.full).create_key("/api/v1/user/keys", "Never", None).await;
         assert_eq!(created["valid_until"], Value::Null);
-        assert_not_logged(&[&ci, &laptop]);
+        assert_not_logged(&app, &[&ci, &laptop]);
     }
 
     async fn an_organizations_key_policy_applies_to_keys_made_through_the_api(app) {
@@ -147,7 +147,7 @@ both_databases_at_epoch! {
             Api::new(&app, &laptop.full).create_key("/api/v1/user/keys", "Long", Some("2030-01-01")).await;
         assert_eq!(created["valid_until"], "2030-01-01");
         assert_eq!(key_count(&app).await, 5);
-        assert_not_logged(&[&ci, &laptop]);
+        assert_not_logged(&app, &[&ci, &laptop]);
     }
 
     async fn bad_page_numbers_are_refused_with_the_field_at_fault(app) {
@@ -196,6 +196,6 @@ both_databases_at_epoch! {
                 assert_eq!(message(&body), format!("The query string could not be read: {expected}"));
             }
         }
-        assert_not_logged(&[&ci, &laptop]);
+        assert_not_logged(&app, &[&ci, &laptop]);
     }
 }
