@@ -187,6 +187,7 @@ fn insert_identity(
     profile: &PlatformProfile,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    let profile = &profile.without_hidden_characters();
     diesel::insert_into(identities::table)
         .values(NewIdentity {
             user_id,
@@ -204,13 +205,15 @@ fn insert_identity(
 }
 
 /// Copies the platform's current profile fields onto the identity (and, for a
-/// sign-in, when it happened). The immutable id is never changed.
+/// sign-in, when it happened). The immutable id is never changed. Like a new
+/// identity's, the login and name are stored without hidden characters.
 fn refresh_profile(
     conn: &mut DbConnection,
     identity_id: i32,
     profile: &PlatformProfile,
     signed_in_at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
+    let profile = &profile.without_hidden_characters();
     diesel::update(identities::table.find(identity_id))
         .set((
             identities::login.eq(&profile.login),

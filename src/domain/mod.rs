@@ -7,3 +7,4 @@ pub mod identity;
 pub mod organization;
 pub mod pending_login;
 pub mod return_to;
+pub mod text;

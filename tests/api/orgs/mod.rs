@@ -14,6 +14,7 @@ mod access;
 mod audit_log;
 mod creation;
 mod escaping;
+mod hidden_characters;
 mod join_flow;
 mod last_admin;
 mod rename;
