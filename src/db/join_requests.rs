@@ -7,9 +7,11 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::DbConnection;
 use super::audit_events::{self, AuditAction};
+use super::identities::Identity;
 use super::memberships::{self, MembershipChange};
 use super::organizations::Organization;
 use super::schema::{join_requests, organizations, users};
+use crate::domain::identity::IdentityLabel;
 use crate::domain::organization::Role;
 
 pub const PENDING: &str = "pending";
@@ -34,6 +36,13 @@ pub enum RequestOutcome {
     Requested,
     AlreadyMember,
     AlreadyPending,
+}
+
+/// A pending request as the admins see it: who asks, and how they sign in.
+pub struct PendingRequest {
+    pub request: JoinRequest,
+    pub name: String,
+    pub identities: Vec<IdentityLabel>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,15 +102,26 @@ pub fn request(
     }
 }
 
-/// The pending requests of an organization, oldest first, with the requester's name.
-pub fn pending_for_org(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<(JoinRequest, String)>> {
-    join_requests::table
+/// The pending requests of an organization, oldest first, with the requester's
+/// name and sign-in identities.
+pub fn pending_for_org(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<PendingRequest>> {
+    let rows: Vec<(JoinRequest, String)> = join_requests::table
         .inner_join(users::table.on(users::id.eq(join_requests::user_id)))
         .filter(join_requests::organization_id.eq(org_id))
         .filter(join_requests::status.eq(PENDING))
         .order(join_requests::id.asc())
         .select((JoinRequest::as_select(), users::display_name))
-        .load(conn)
+        .load(conn)?;
+    let ids: Vec<i32> = rows.iter().map(|(r, _)| r.user_id).collect();
+    let mut labels = Identity::labels_for(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(request, name)| PendingRequest {
+            identities: labels.remove(&request.user_id).unwrap_or_default(),
+            request,
+            name,
+        })
+        .collect())
 }
 
 /// A person's requests, newest first, with the organization.

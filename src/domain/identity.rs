@@ -47,9 +47,47 @@ impl PlatformProfile {
     }
 }
 
+/// At most this many characters of a login are shown in a label.
+const LABEL_LOGIN_MAX: usize = 64;
+
+/// One of a person's ways to sign in, as shown next to their display name where
+/// admins decide about them: "github: mallory". Display names are free text, so
+/// two people may both be "Alice Example"; the platform and the login there tell
+/// them apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityLabel(String);
+
+impl IdentityLabel {
+    /// From a stored identity: the platform's slug and the login (hidden characters
+    /// dropped, cut to 64 characters), or the platform's immutable id when no
+    /// login is left.
+    pub fn new(platform: &str, login: &str, platform_user_id: &str) -> IdentityLabel {
+        let visible = |raw: &str| super::text::without_hidden(raw).trim().to_string();
+        let login =
+            Some(visible(login)).filter(|l| !l.is_empty()).unwrap_or_else(|| visible(platform_user_id));
+        let shown: String = if login.chars().count() > LABEL_LOGIN_MAX {
+            login.chars().take(LABEL_LOGIN_MAX - 1).chain(['…']).collect()
+        } else {
+            login
+        };
+        IdentityLabel(format!("{}: {shown}", visible(platform)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for IdentityLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::display_name::DisplayName;
 
     fn profile(login: &str, name: Option<&str>) -> PlatformProfile {
         PlatformProfile {
@@ -60,6 +98,24 @@ mod tests {
             email: None,
             avatar_url: None,
         }
+    }
+
+    #[test]
+    fn a_label_is_the_platform_and_the_login() {
+        assert_eq!(IdentityLabel::new("github", "mallory", "583231").as_str(), "github: mallory");
+        let dev = PlatformProfile::development(&DisplayName::parse("Alice Example").unwrap());
+        assert_eq!(
+            IdentityLabel::new(&dev.platform, &dev.login, &dev.platform_user_id).as_str(),
+            "dev: Alice Example"
+        );
+    }
+
+    #[test]
+    fn a_label_shows_no_hidden_characters_and_never_nothing() {
+        assert_eq!(IdentityLabel::new("oidc", "mal\u{202E}lory\u{200B}", "x").as_str(), "oidc: mallory");
+        assert_eq!(IdentityLabel::new("oidc", "\u{200B} ", "sub-1").as_str(), "oidc: sub-1");
+        let long = IdentityLabel::new("oidc", &"x".repeat(100), "x");
+        assert_eq!(long.as_str(), format!("oidc: {}…", "x".repeat(63)));
     }
 
     #[test]

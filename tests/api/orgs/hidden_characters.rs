@@ -10,7 +10,7 @@ use monkeyci_accounts::config::DatabaseTarget;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 
-use super::{Browser, World, attrs, first_column, org_name, quoted, snapshot, squash, strings};
+use super::{Browser, World, attrs, first_column, org_name, quoted, rows, snapshot, squash, strings};
 use crate::both_databases;
 use crate::helpers::{Backend, TestApp, text_of};
 
@@ -213,15 +213,25 @@ async fn names_are_cleaned_when_the_app_starts(backend: Backend) {
     let details = strings(&app, "SELECT details AS v FROM audit_events".to_string()).await;
     assert_eq!(details, ["Alice Example asked to join"]);
 
-    // The admin reads the cleaned names.
+    // The admin reads the cleaned names, each with how that person signs in.
     let mallory = Browser::signed_in(&app, "Mallory").await;
     assert_eq!(mallory.id, 1);
     let html = mallory.page("/o/acme/settings/members").await;
-    let mut members = first_column(&html, "[data-testid=members]");
+    let mut members: Vec<(String, String)> = rows(&html, "[data-testid=members]")
+        .into_iter()
+        .map(|row| (row[0].clone(), row[1].clone()))
+        .collect();
     members.sort();
-    // The page's text, read with white space squashed (U+00A0 too).
-    let mut expected: Vec<String> = STORED_NAMES[1..].iter().map(|(_, clean)| squash(clean)).collect();
-    expected.push("Mallory (you)".to_string());
+    let mut expected: Vec<(String, String)> = STORED_NAMES[1..]
+        .iter()
+        .enumerate()
+        .map(|(n, (_, clean))| {
+            let login = if *clean == "unnamed" { format!("sub-{}", n + 2) } else { clean.to_string() };
+            // The page's text, read with white space squashed (U+00A0 too).
+            (squash(clean), format!("oidc: {}", squash(&login)))
+        })
+        .collect();
+    expected.push(("Mallory (you)".to_string(), "oidc: Mallory, dev: Mallory".to_string()));
     expected.sort();
     assert_eq!(members, expected);
     // The organization is found under its cleaned name.

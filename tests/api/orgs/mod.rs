@@ -15,6 +15,7 @@ mod audit_log;
 mod creation;
 mod escaping;
 mod hidden_characters;
+mod identities;
 mod join_flow;
 mod last_admin;
 mod rename;
