@@ -17,6 +17,7 @@ mod escaping;
 mod hidden_characters;
 mod identities;
 mod join_flow;
+mod join_limits;
 mod last_admin;
 mod rename;
 mod roles;
