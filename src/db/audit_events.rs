@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::identities::Identity;
 use super::schema::{audit_events, users};
+use crate::domain::identity::IdentityLabel;
 
 /// What happened. The stored names are stable: they are the log's vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +20,7 @@ pub enum AuditAction {
     JoinRequested,
     JoinRequestApproved,
     JoinRequestRejected,
+    JoinRequestWithdrawn,
     ApiKeyCreated,
     ApiKeyDeleted,
     KeyPolicyChanged,
@@ -35,6 +38,7 @@ impl AuditAction {
             AuditAction::JoinRequested => "join_request.created",
             AuditAction::JoinRequestApproved => "join_request.approved",
             AuditAction::JoinRequestRejected => "join_request.rejected",
+            AuditAction::JoinRequestWithdrawn => "join_request.withdrawn",
             AuditAction::ApiKeyCreated => "api_key.created",
             AuditAction::ApiKeyDeleted => "api_key.deleted",
             AuditAction::KeyPolicyChanged => "organization.key_policy_changed",
@@ -131,11 +135,14 @@ pub struct AuditEvent {
     pub actor_key_description: Option<String>,
 }
 
-/// An event with the names of the people involved, as they are now.
+/// An event with the names and sign-in identities of the people involved, as
+/// they are now.
 pub struct AuditEntry {
     pub event: AuditEvent,
     pub actor_name: Option<String>,
+    pub actor_identities: Vec<IdentityLabel>,
     pub target_name: Option<String>,
+    pub target_identities: Vec<IdentityLabel>,
 }
 
 /// One page of an organization's log, newest first, and the total count.
@@ -162,13 +169,17 @@ pub fn page(
     ids.dedup();
     let names: Vec<(i32, String)> =
         users::table.filter(users::id.eq_any(&ids)).select((users::id, users::display_name)).load(conn)?;
+    let labels = Identity::labels_for(conn, &ids)?;
     let name_of =
         |id: Option<i32>| id.and_then(|id| names.iter().find(|(u, _)| *u == id).map(|(_, n)| n.clone()));
+    let labels_of = |id: Option<i32>| id.and_then(|id| labels.get(&id).cloned()).unwrap_or_default();
     let entries = events
         .into_iter()
         .map(|event| AuditEntry {
             actor_name: name_of(event.actor_user_id),
+            actor_identities: labels_of(event.actor_user_id),
             target_name: name_of(event.target_user_id),
+            target_identities: labels_of(event.target_user_id),
             event,
         })
         .collect();

@@ -1,5 +1,7 @@
 //! The `identities` table: how a user signs in. One row per (platform, platform user id).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -8,7 +10,7 @@ use super::DbConnection;
 use super::schema::identities;
 use super::users::NewUser;
 use crate::domain::display_name::DisplayName;
-use crate::domain::identity::PlatformProfile;
+use crate::domain::identity::{IdentityLabel, PlatformProfile};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = identities)]
@@ -51,6 +53,29 @@ impl Identity {
             .select(Identity::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The identities of these users as labels ("github: mallory"), each user's
+    /// oldest link first: what admins see next to a display name.
+    pub fn labels_for(
+        conn: &mut DbConnection,
+        user_ids: &[i32],
+    ) -> QueryResult<HashMap<i32, Vec<IdentityLabel>>> {
+        let rows: Vec<(i32, String, String, String)> = identities::table
+            .filter(identities::user_id.eq_any(user_ids))
+            .order((identities::user_id.asc(), identities::linked_at.asc(), identities::id.asc()))
+            .select((
+                identities::user_id,
+                identities::platform,
+                identities::login,
+                identities::platform_user_id,
+            ))
+            .load(conn)?;
+        let mut labels: HashMap<i32, Vec<IdentityLabel>> = HashMap::new();
+        for (user_id, platform, login, platform_user_id) in rows {
+            labels.entry(user_id).or_default().push(IdentityLabel::new(&platform, &login, &platform_user_id));
+        }
+        Ok(labels)
     }
 
     pub fn for_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<Vec<Identity>> {
@@ -187,6 +212,7 @@ fn insert_identity(
     profile: &PlatformProfile,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    let profile = &profile.without_hidden_characters();
     diesel::insert_into(identities::table)
         .values(NewIdentity {
             user_id,
@@ -204,13 +230,15 @@ fn insert_identity(
 }
 
 /// Copies the platform's current profile fields onto the identity (and, for a
-/// sign-in, when it happened). The immutable id is never changed.
+/// sign-in, when it happened). The immutable id is never changed. Like a new
+/// identity's, the login and name are stored without hidden characters.
 fn refresh_profile(
     conn: &mut DbConnection,
     identity_id: i32,
     profile: &PlatformProfile,
     signed_in_at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
+    let profile = &profile.without_hidden_characters();
     diesel::update(identities::table.find(identity_id))
         .set((
             identities::login.eq(&profile.login),

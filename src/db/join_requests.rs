@@ -1,15 +1,20 @@
 //! The `join_requests` table: people asking to join an organization, and the
 //! admins' answers.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::DbConnection;
 use super::audit_events::{self, AuditAction};
+use super::identities::Identity;
 use super::memberships::{self, MembershipChange};
 use super::organizations::Organization;
 use super::schema::{join_requests, organizations, users};
+use crate::domain::identity::IdentityLabel;
+use crate::domain::join_request::{ASK_AGAIN_AFTER, may_ask_again_at};
 use crate::domain::organization::Role;
 
 pub const PENDING: &str = "pending";
@@ -34,6 +39,17 @@ pub enum RequestOutcome {
     Requested,
     AlreadyMember,
     AlreadyPending,
+    /// They asked less than [`ASK_AGAIN_AFTER`] ago and withdrew: nothing written.
+    TooSoon {
+        ask_again_at: NaiveDateTime,
+    },
+}
+
+/// A pending request as the admins see it: who asks, and how they sign in.
+pub struct PendingRequest {
+    pub request: JoinRequest,
+    pub name: String,
+    pub identities: Vec<IdentityLabel>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +66,9 @@ pub enum DecisionOutcome {
     NotFound,
 }
 
-/// Asks to join. At most one pending request per person and organization.
+/// Asks to join. At most one pending request per person and organization, and
+/// after a withdrawal no new one until [`ASK_AGAIN_AFTER`] has passed since the
+/// withdrawn request was made (see [`ask_again_times`]).
 pub fn request(
     conn: &mut DbConnection,
     org_id: i32,
@@ -63,6 +81,18 @@ pub fn request(
         Organization::lock(conn, org_id)?;
         if memberships::role_of(conn, org_id, user_id)?.is_some() {
             return Ok(RequestOutcome::AlreadyMember);
+        }
+        let pending: i64 = join_requests::table
+            .filter(join_requests::organization_id.eq(org_id))
+            .filter(join_requests::user_id.eq(user_id))
+            .filter(join_requests::status.eq(PENDING))
+            .count()
+            .get_result(conn)?;
+        if pending > 0 {
+            return Ok(RequestOutcome::AlreadyPending);
+        }
+        if let Some(&ask_again_at) = ask_again_times(conn, user_id, now)?.get(&org_id) {
+            return Ok(RequestOutcome::TooSoon { ask_again_at });
         }
         diesel::insert_into(join_requests::table)
             .values((
@@ -85,6 +115,8 @@ pub fn request(
         )?;
         Ok(RequestOutcome::Requested)
     });
+    // The organization's row lock orders concurrent requests; the unique index
+    // stays the last word.
     match result {
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
             Ok(RequestOutcome::AlreadyPending)
@@ -93,15 +125,47 @@ pub fn request(
     }
 }
 
-/// The pending requests of an organization, oldest first, with the requester's name.
-pub fn pending_for_org(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<(JoinRequest, String)>> {
-    join_requests::table
+/// The organizations this person may not ask yet, with when they may: those they
+/// asked less than [`ASK_AGAIN_AFTER`] before `now` and withdrew from since.
+pub fn ask_again_times(
+    conn: &mut DbConnection,
+    user_id: i32,
+    now: NaiveDateTime,
+) -> QueryResult<HashMap<i32, NaiveDateTime>> {
+    let recent: Vec<(i32, NaiveDateTime)> = join_requests::table
+        .filter(join_requests::user_id.eq(user_id))
+        .filter(join_requests::status.eq(WITHDRAWN))
+        .filter(join_requests::created_at.gt(now - ASK_AGAIN_AFTER))
+        .select((join_requests::organization_id, join_requests::created_at))
+        .load(conn)?;
+    let mut times = HashMap::new();
+    for (org_id, asked_at) in recent {
+        let at = times.entry(org_id).or_insert(asked_at);
+        *at = (*at).max(asked_at);
+    }
+    Ok(times.into_iter().map(|(org_id, asked_at)| (org_id, may_ask_again_at(asked_at))).collect())
+}
+
+/// The pending requests of an organization, oldest first, with the requester's
+/// name and sign-in identities.
+pub fn pending_for_org(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<PendingRequest>> {
+    let rows: Vec<(JoinRequest, String)> = join_requests::table
         .inner_join(users::table.on(users::id.eq(join_requests::user_id)))
         .filter(join_requests::organization_id.eq(org_id))
         .filter(join_requests::status.eq(PENDING))
         .order(join_requests::id.asc())
         .select((JoinRequest::as_select(), users::display_name))
-        .load(conn)
+        .load(conn)?;
+    let ids: Vec<i32> = rows.iter().map(|(r, _)| r.user_id).collect();
+    let mut labels = Identity::labels_for(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(request, name)| PendingRequest {
+            identities: labels.remove(&request.user_id).unwrap_or_default(),
+            request,
+            name,
+        })
+        .collect())
 }
 
 /// A person's requests, newest first, with the organization.
@@ -192,15 +256,39 @@ pub fn decide(
 }
 
 /// The requester takes back a pending request; scoped to them. One conditional
-/// UPDATE, so it and an admin's decision cannot both succeed.
-pub fn withdraw(conn: &mut DbConnection, user_id: i32, request_id: i32) -> QueryResult<bool> {
-    let updated = diesel::update(
-        join_requests::table
-            .filter(join_requests::id.eq(request_id))
-            .filter(join_requests::user_id.eq(user_id))
-            .filter(join_requests::status.eq(PENDING)),
-    )
-    .set(join_requests::status.eq(WITHDRAWN))
-    .execute(conn)?;
-    Ok(updated == 1)
+/// UPDATE, so it and an admin's decision cannot both succeed; the organization's
+/// audit log records it in the same transaction.
+pub fn withdraw(
+    conn: &mut DbConnection,
+    user_id: i32,
+    request_id: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let org_id: Option<i32> = diesel::update(
+            join_requests::table
+                .filter(join_requests::id.eq(request_id))
+                .filter(join_requests::user_id.eq(user_id))
+                .filter(join_requests::status.eq(PENDING)),
+        )
+        .set(join_requests::status.eq(WITHDRAWN))
+        .returning(join_requests::organization_id)
+        .get_result(conn)
+        .optional()?;
+        let Some(org_id) = org_id else {
+            return Ok(false);
+        };
+        let name: String = users::table.find(user_id).select(users::display_name).first(conn)?;
+        let details = format!("{name} withdrew their request to join");
+        audit_events::record(
+            conn,
+            org_id,
+            Some(user_id),
+            AuditAction::JoinRequestWithdrawn,
+            Some(user_id),
+            &details,
+            now,
+        )?;
+        Ok(true)
+    })
 }

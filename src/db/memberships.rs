@@ -8,10 +8,12 @@ use diesel::sql_types::Text;
 
 use super::access_changes::announce;
 use super::audit_events::{self, AuditAction};
+use super::identities::Identity;
 use super::organizations::Organization;
 use super::schema::{memberships, users};
 use super::{DbConnection, MultiBackend};
 use crate::domain::access::AccessChange;
+use crate::domain::identity::IdentityLabel;
 use crate::domain::organization::Role;
 
 /// A member as the members page shows them.
@@ -19,6 +21,8 @@ use crate::domain::organization::Role;
 pub struct Member {
     pub user_id: i32,
     pub display_name: String,
+    /// How they sign in ("github: mallory"): display names are not unique.
+    pub identities: Vec<IdentityLabel>,
     pub role: Role,
     pub joined_at: NaiveDateTime,
 }
@@ -72,9 +76,17 @@ pub fn members(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<Member>>
         .order((memberships::role.asc(), users::display_name.asc(), users::id.asc()))
         .select((users::id, users::display_name, memberships::role, memberships::created_at))
         .load(conn)?;
+    let ids: Vec<i32> = rows.iter().map(|(id, ..)| *id).collect();
+    let mut labels = Identity::labels_for(conn, &ids)?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, display_name, role, joined_at)| Member { user_id, display_name, role, joined_at })
+        .map(|(user_id, display_name, role, joined_at)| Member {
+            user_id,
+            display_name,
+            identities: labels.remove(&user_id).unwrap_or_default(),
+            role,
+            joined_at,
+        })
         .collect())
 }
 

@@ -2,9 +2,13 @@
 
 use std::fmt;
 
+use super::text;
+
 pub const MAX_CHARS: usize = 64;
 
-/// A display name: 1 to 64 characters after trimming, no control characters.
+/// A display name: 1 to 64 characters after trimming, no control characters and
+/// no invisible ones (text-direction controls, zero-width characters: see
+/// [`text::is_invisible`]), so that names that look alike are the same text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -16,6 +20,11 @@ pub enum DisplayNameError {
     TooLong,
     #[error("The name cannot contain control characters.")]
     ControlCharacter,
+    /// The form shows the name back without them ([`text::without_invisible`]).
+    #[error(
+        "The name cannot contain invisible or text-direction characters. They were removed: check the name and save again."
+    )]
+    InvisibleCharacter,
 }
 
 impl DisplayName {
@@ -30,16 +39,19 @@ impl DisplayName {
         if trimmed.chars().any(char::is_control) {
             return Err(DisplayNameError::ControlCharacter);
         }
+        if trimmed.chars().any(text::is_invisible) {
+            return Err(DisplayNameError::InvisibleCharacter);
+        }
         Ok(DisplayName(trimmed.to_string()))
     }
 
     /// The name for a user created from a platform profile: the platform's name
     /// (or the login), made to fit the same rules as a name typed in the profile
-    /// form: control characters dropped, at most 64 characters. Platforms allow
-    /// longer names (GitHub and GitLab: 255).
+    /// form: control and invisible characters dropped (nobody is there to ask),
+    /// at most 64 characters. Platforms allow longer names (GitHub and GitLab: 255).
     pub fn from_platform(name: Option<&str>, login: &str) -> DisplayName {
         let fit = |raw: &str| -> String {
-            let cleaned: String = raw.chars().filter(|c| !c.is_control()).collect();
+            let cleaned = text::without_hidden(raw);
             cleaned.trim().chars().take(MAX_CHARS).collect::<String>().trim_end().to_string()
         };
         let name = name.map(fit).filter(|n| !n.is_empty()).unwrap_or_else(|| fit(login));
@@ -80,6 +92,44 @@ mod tests {
     #[test]
     fn control_characters_are_refused() {
         assert_eq!(DisplayName::parse("a\u{0}b"), Err(DisplayNameError::ControlCharacter));
+    }
+
+    #[test]
+    fn direction_and_zero_width_characters_are_refused() {
+        for name in [
+            "Alice\u{202E}txt.exe",
+            "Al\u{200B}ice",
+            "\u{FEFF}Alice",
+            "Alice\u{2066}x\u{2069}",
+            "Ali\u{00AD}ce",
+            "Alice\u{061C}",
+            "A\u{180E}lice",
+            "\u{200E}Alice\u{200F}",
+        ] {
+            assert_eq!(DisplayName::parse(name), Err(DisplayNameError::InvisibleCharacter), "{name:?}");
+        }
+        // Only invisible characters: still refused for them, not as empty.
+        assert_eq!(DisplayName::parse("\u{200B}\u{200B}"), Err(DisplayNameError::InvisibleCharacter));
+    }
+
+    #[test]
+    fn names_in_any_script_are_accepted() {
+        for name in ["Zoë Ådahl", "日本 太郎", "محمد", "Ωμέγα", "Ada 👍"] {
+            assert_eq!(DisplayName::parse(name).unwrap().as_str(), name);
+        }
+    }
+
+    #[test]
+    fn a_platform_name_loses_its_invisible_characters() {
+        let name = DisplayName::from_platform(Some("\u{202E}Al\u{200B}ice\u{FEFF} "), "alice");
+        assert_eq!(name.as_str(), "Alice");
+        assert!(DisplayName::parse(name.as_str()).is_ok());
+        // Nothing visible left: the login, then the fallback.
+        assert_eq!(DisplayName::from_platform(Some("\u{200B}\u{202E}"), "a\u{200D}da").as_str(), "ada");
+        assert_eq!(DisplayName::from_platform(Some("\u{200B}"), "\u{2060} ").as_str(), "unnamed");
+        // Removed before the 64 characters are counted.
+        let padded = format!("{}{}", "\u{200B}".repeat(100), "x".repeat(64));
+        assert_eq!(DisplayName::from_platform(Some(&padded), "x").as_str(), "x".repeat(64));
     }
 
     #[test]

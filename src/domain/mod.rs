@@ -4,6 +4,8 @@ pub mod access;
 pub mod api_key;
 pub mod display_name;
 pub mod identity;
+pub mod join_request;
 pub mod organization;
 pub mod pending_login;
 pub mod return_to;
+pub mod text;

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::text;
+
 pub const SLUG_MIN: usize = 2;
 pub const SLUG_MAX: usize = 40;
 pub const NAME_MAX: usize = 100;
@@ -50,7 +52,7 @@ impl OrgSlug {
     /// too short to be valid (a name of one letter, or only symbols).
     pub fn suggest(name: &str) -> String {
         let mut slug = String::new();
-        for c in name.trim().chars().flat_map(char::to_lowercase) {
+        for c in text::without_hidden(name).trim().chars().flat_map(char::to_lowercase) {
             let c = fold_accent(c);
             if c.is_ascii_alphanumeric() {
                 slug.push(c);
@@ -91,7 +93,8 @@ impl fmt::Display for OrgSlug {
     }
 }
 
-/// The organization's display name: 1 to 100 characters after trimming.
+/// The organization's display name: 1 to 100 characters after trimming, without
+/// control or invisible characters (people find and tell organizations apart by it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgName(String);
 
@@ -103,6 +106,11 @@ pub enum OrgNameError {
     TooLong,
     #[error("The name cannot contain control characters.")]
     ControlCharacter,
+    /// The form shows the name back without them ([`text::without_invisible`]).
+    #[error(
+        "The name cannot contain invisible or text-direction characters. They were removed: check the name and save again."
+    )]
+    InvisibleCharacter,
 }
 
 impl OrgName {
@@ -116,6 +124,9 @@ impl OrgName {
         }
         if name.chars().any(char::is_control) {
             return Err(OrgNameError::ControlCharacter);
+        }
+        if name.chars().any(text::is_invisible) {
+            return Err(OrgNameError::InvisibleCharacter);
         }
         Ok(OrgName(name.to_string()))
     }
@@ -187,6 +198,7 @@ mod tests {
         assert_eq!(OrgSlug::suggest("  Café   Zürich "), "cafe-zurich");
         assert_eq!(OrgSlug::suggest("--Hello__World--"), "hello-world");
         assert_eq!(OrgSlug::suggest("日本"), "");
+        assert_eq!(OrgSlug::suggest("Ac\u{200B}me\u{202E} Corp"), "acme-corp");
         assert_eq!(OrgSlug::suggest(&"long name ".repeat(10)).len(), 39);
     }
 
@@ -202,6 +214,14 @@ mod tests {
         assert_eq!(OrgName::parse("  Acme ").unwrap().as_str(), "Acme");
         assert_eq!(OrgName::parse(" "), Err(OrgNameError::Empty));
         assert_eq!(OrgName::parse(&"x".repeat(101)), Err(OrgNameError::TooLong));
+    }
+
+    #[test]
+    fn an_organization_name_with_invisible_characters_is_refused() {
+        for name in ["Acme\u{202E}proC", "Ac\u{200B}me", "\u{FEFF}Acme", "Acme\u{2067}"] {
+            assert_eq!(OrgName::parse(name), Err(OrgNameError::InvisibleCharacter), "{name:?}");
+        }
+        assert_eq!(OrgName::parse("日本 Ωμέγα 👍").unwrap().as_str(), "日本 Ωμέγα 👍");
     }
 
     #[test]

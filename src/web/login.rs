@@ -12,6 +12,7 @@ use crate::db::identities::Identity;
 use crate::domain::display_name::DisplayName;
 use crate::domain::identity::PlatformProfile;
 use crate::domain::return_to::ReturnTo;
+use crate::domain::text;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page::{PageContext, render, see_other};
@@ -100,7 +101,7 @@ pub async fn dev_sign_in(
                 page: PageContext::for_form(&req).await?,
                 platforms: platform_buttons(&state, &return_to),
                 return_to: return_to.as_str().to_string(),
-                name: form.name.clone(),
+                name: text::without_invisible(&form.name),
                 name_error: Some(error.to_string()),
             };
             return render(StatusCode::UNPROCESSABLE_ENTITY, &template);

@@ -82,6 +82,29 @@ impl Browser {
         self.id = 0;
     }
 
+    /// A browser that `client` (with its cookie `jar`) signed in some other way
+    /// than development sign-in, such as a platform's trip: reads the renewed
+    /// session's CSRF token.
+    pub async fn signed_in_elsewhere(
+        app: &TestApp,
+        client: reqwest::Client,
+        jar: Arc<Jar>,
+        name: &str,
+        id: i32,
+    ) -> Browser {
+        let mut browser = Browser {
+            client,
+            jar,
+            base: app.address.clone(),
+            name: name.to_string(),
+            id,
+            token: String::new(),
+        };
+        let html = browser.html("/orgs/new").await;
+        browser.token = quietly(|| csrf_token_in(&html)).expect("a signed-in page has a CSRF token");
+        browser
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -149,6 +149,23 @@ impl TestApp {
         Self::start(options, target, guard).await
     }
 
+    /// An app on a fresh database that `prepare` has filled first (as an older
+    /// version of the app left it, say), so that its start runs the remaining
+    /// migrations over those rows. `None` when PostgreSQL is skipped.
+    pub async fn spawn_on_prepared(
+        backend: Backend,
+        prepare: impl FnOnce(&DatabaseTarget),
+    ) -> Option<TestApp> {
+        if backend == Backend::Postgres && PgConnection::establish(&postgres_admin_url()).is_err() {
+            assert!(!postgres_required(), "PostgreSQL is required but unreachable at TEST_DATABASE_URL");
+            eprintln!("PostgreSQL unreachable: skipping the PostgreSQL run of this test");
+            return None;
+        }
+        let (target, guard) = fresh_database(backend);
+        prepare(&target);
+        Some(Self::start(Options::new(backend), target, guard).await)
+    }
+
     /// Another instance of this app on the same database, as several servers share
     /// one PostgreSQL behind a load balancer. It shares this app's clock and has
     /// its own memory (key cache, rate limits); the database lives as long as this app.

@@ -12,6 +12,7 @@ use crate::db::memberships::{self, MembershipChange};
 use crate::db::organizations::Organization;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::orgs::ask_again_text;
 use crate::web::page::see_other;
 
 /// `POST /o/{slug}/join-requests`: any signed-in person may ask; the
@@ -41,6 +42,11 @@ pub async fn ask_to_join(
         }
         RequestOutcome::AlreadyPending => Flash::info(format!("You already asked to join {}.", org.name)),
         RequestOutcome::AlreadyMember => Flash::info(format!("You are already a member of {}.", org.name)),
+        RequestOutcome::TooSoon { ask_again_at } => Flash::error(format!(
+            "You asked to join {} less than an hour ago and withdrew. You can ask again from {}.",
+            org.name,
+            ask_again_text(ask_again_at)
+        )),
     };
     session::push_flash(&session, flash);
     Ok(see_other("/orgs"))
@@ -54,7 +60,8 @@ pub async fn withdraw(
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     let request_id = request_id.into_inner();
-    let withdrawn = state.db.run(move |conn| join_requests::withdraw(conn, user.id, request_id)).await?;
+    let now = state.clock.now_naive();
+    let withdrawn = state.db.run(move |conn| join_requests::withdraw(conn, user.id, request_id, now)).await?;
     if !withdrawn {
         return Err(AppError::NotFound);
     }

@@ -11,6 +11,7 @@ use crate::auth::current_user::CurrentUser;
 use crate::auth::session::{self, Flash};
 use crate::db::organizations::Organization;
 use crate::domain::organization::{OrgName, OrgSlug};
+use crate::domain::text;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page::{PageContext, ok, render, see_other};
@@ -54,7 +55,7 @@ pub async fn create(
         (name, slug) => {
             let template = NewOrgPage {
                 page: PageContext::load(&req).await?,
-                name: form.name.clone(),
+                name: text::without_invisible(&form.name),
                 slug: form.slug.clone(),
                 name_error: name.err().map(|e| e.to_string()),
                 slug_error: slug.err().map(|e| {

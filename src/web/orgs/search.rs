@@ -11,6 +11,7 @@ use crate::db::join_requests::{self, PENDING};
 use crate::db::organizations::Organization;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::orgs::ask_again_text;
 use crate::web::page::{PageContext, ok};
 use crate::web::pagination::{PageQuery, Pagination};
 
@@ -19,7 +20,13 @@ const PER_PAGE: i64 = 20;
 /// What the person can do with a search result.
 pub enum Standing {
     Member,
-    Pending { request_id: i32 },
+    Pending {
+        request_id: i32,
+    },
+    /// They asked and withdrew less than an hour ago: when they may ask again.
+    AskAgainFrom {
+        when: String,
+    },
     CanAsk,
 }
 
@@ -70,7 +77,8 @@ pub async fn search(
     let searched = !text.is_empty();
     let user_id = user.id;
     let search_text = text.clone();
-    let (found, total, member_of, requests) = state
+    let now = state.clock.now_naive();
+    let (found, total, member_of, requests, ask_again) = state
         .db
         .run(move |conn| {
             let (found, total) = if search_text.is_empty() {
@@ -94,7 +102,8 @@ pub async fn search(
             let member_of: Vec<i32> =
                 Organization::for_user(conn, user_id)?.into_iter().map(|(o, _)| o.id).collect();
             let requests = join_requests::for_user(conn, user_id)?;
-            Ok((found, total, member_of, requests))
+            let ask_again = join_requests::ask_again_times(conn, user_id, now)?;
+            Ok((found, total, member_of, requests, ask_again))
         })
         .await?;
     let results = found
@@ -106,6 +115,8 @@ pub async fn search(
                 requests.iter().find(|(r, _)| r.organization_id == org.id && r.status == PENDING)
             {
                 Standing::Pending { request_id: request.id }
+            } else if let Some(at) = ask_again.get(&org.id) {
+                Standing::AskAgainFrom { when: ask_again_text(*at) }
             } else {
                 Standing::CanAsk
             };

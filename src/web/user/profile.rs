@@ -11,6 +11,7 @@ use crate::auth::current_user::CurrentUser;
 use crate::auth::session::{self, Flash};
 use crate::db::users::User;
 use crate::domain::display_name::DisplayName;
+use crate::domain::text;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page::{PageContext, render, see_other};
@@ -49,7 +50,7 @@ pub async fn update(
         Err(error) => {
             let template = ProfilePage {
                 page: PageContext::load(&req).await?,
-                name: form.display_name.clone(),
+                name: text::without_invisible(&form.display_name),
                 name_error: Some(error.to_string()),
             };
             return render(StatusCode::UNPROCESSABLE_ENTITY, &template);

@@ -69,8 +69,8 @@ both_databases_at_epoch! {
             format!("Deleted API key {} “Deploy bot”", token.hint()),
             format!("Created API key {} “Deploy bot”", token.hint()),
         );
-        assert_eq!(shown[0][1..], ["Alice", "api_key.deleted", &deleted]);
-        assert_eq!(shown[1][1..], ["Alice", "api_key.created", &created]);
+        assert_eq!(shown[0][1..], ["Alice dev: Alice", "api_key.deleted", &deleted]);
+        assert_eq!(shown[1][1..], ["Alice dev: Alice", "api_key.created", &created]);
         for stored in every_stored_text(&app).await {
             assert!(!token.leaks_into(&stored) && !keep.leaks_into(&stored), "stored: {stored}");
         }

@@ -17,6 +17,18 @@ fn entry(who: &str, event: &str, details: &str) -> (String, String, String) {
     (who.to_string(), event.to_string(), details.to_string())
 }
 
+/// Who did it, as the log shows a person who signs in with development sign-in:
+/// the name, then how they sign in.
+fn dev(name: &str) -> String {
+    format!("{name} dev: {name}")
+}
+
+/// The details of an event about someone else than its actor: the text, then whom
+/// it is about and how they sign in.
+fn about(details: &str, name: &str) -> String {
+    format!("{details} About {}", dev(name))
+}
+
 both_databases! {
     async fn every_action_is_logged_with_its_actor_and_details(app) {
         let alice = Browser::signed_in(&app, "Alice").await;
@@ -67,19 +79,19 @@ both_databases! {
         assert_eq!(
             entries(&html),
             [
-                entry("Alice", "member.removed", "Mia was removed"),
-                entry("Alice", "member.joined", "Mia joined as member"),
-                entry("Alice", "join_request.approved", "Approved Mia's request to join"),
-                entry("Mia", "join_request.created", "Mia asked to join"),
-                entry("Alice", "join_request.rejected", "Rejected Mia's request to join"),
-                entry("Mia", "join_request.created", "Mia asked to join"),
-                entry("Olga", "member.left", "Olga left"),
-                entry("Alice", "member.role_changed", "Olga changed from member to admin"),
-                entry("Alice", "member.joined", "Olga joined as member"),
-                entry("Alice", "join_request.approved", "Approved Olga's request to join"),
-                entry("Olga", "join_request.created", "Olga asked to join"),
-                entry("Alice", "organization.renamed", "Renamed from Acme Corp to Acme Inc"),
-                entry("Alice", "organization.created", "Created Acme Corp (acme)"),
+                entry(&dev("Alice"), "member.removed", &about("Mia was removed", "Mia")),
+                entry(&dev("Alice"), "member.joined", &about("Mia joined as member", "Mia")),
+                entry(&dev("Alice"), "join_request.approved", &about("Approved Mia's request to join", "Mia")),
+                entry(&dev("Mia"), "join_request.created", "Mia asked to join"),
+                entry(&dev("Alice"), "join_request.rejected", &about("Rejected Mia's request to join", "Mia")),
+                entry(&dev("Mia"), "join_request.created", "Mia asked to join"),
+                entry(&dev("Olga"), "member.left", "Olga left"),
+                entry(&dev("Alice"), "member.role_changed", &about("Olga changed from member to admin", "Olga")),
+                entry(&dev("Alice"), "member.joined", &about("Olga joined as member", "Olga")),
+                entry(&dev("Alice"), "join_request.approved", &about("Approved Olga's request to join", "Olga")),
+                entry(&dev("Olga"), "join_request.created", "Olga asked to join"),
+                entry(&dev("Alice"), "organization.renamed", "Renamed from Acme Corp to Acme Inc"),
+                entry(&dev("Alice"), "organization.created", "Created Acme Corp (acme)"),
             ]
         );
         // Each entry says when, for people and machines.
@@ -103,7 +115,7 @@ both_databases! {
         assert_eq!(w.bob.get("/o/acme/settings/audit-log").await.status(), StatusCode::NOT_FOUND);
         // Each organization's log holds only its own events.
         let html = w.bob.page("/o/bolt/settings/audit-log").await;
-        assert_eq!(entries(&html), [entry("Bob", "organization.created", "Created Bolt Labs (bolt)")]);
+        assert_eq!(entries(&html), [entry(&dev("Bob"), "organization.created", "Created Bolt Labs (bolt)")]);
         let html = w.alice.page("/o/acme/settings/audit-log").await;
         assert_eq!(entries(&html).len(), 4);
         assert!(!html.contains("Bolt Labs"));
@@ -117,7 +129,7 @@ both_databases! {
             assert_eq!(response.status(), StatusCode::SEE_OTHER, "rename {n}");
         }
         let renamed = |n: i32| {
-            entry("Alice", "organization.renamed", &format!("Renamed from Name {} to Name {n}", n - 1))
+            entry(&dev("Alice"), "organization.renamed", &format!("Renamed from Name {} to Name {n}", n - 1))
         };
 
         let html = alice.page("/o/acme/settings/audit-log").await;
@@ -129,7 +141,7 @@ both_databases! {
 
         let html = alice.page(&format!("/o/acme/settings/audit-log{}", next[0])).await;
         let mut expected: Vec<_> = (1..=5).rev().map(renamed).collect();
-        expected.push(entry("Alice", "organization.created", "Created Name 0 (acme)"));
+        expected.push(entry(&dev("Alice"), "organization.created", "Created Name 0 (acme)"));
         assert_eq!(entries(&html), expected);
         assert_eq!(text_of(&html, ".pagination .muted").as_deref(), Some("Page 2 of 2"));
         assert_eq!(attrs(&html, ".pagination a[rel=prev]", "href"), ["?page=1"]);

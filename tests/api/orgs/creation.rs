@@ -201,7 +201,7 @@ both_databases! {
         let html = alice.page("/o/acme/settings/audit-log").await;
         assert_eq!(
             rows(&html, "[data-testid=audit-log]")[0][1..],
-            ["Alice", "organization.created", "Created Acme Corp (acme)"]
+            ["Alice dev: Alice", "organization.created", "Created Acme Corp (acme)"]
         );
         // Refused attempts leave no trace.
         refused(&alice, "", "acme2").await;

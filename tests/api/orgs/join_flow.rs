@@ -1,5 +1,6 @@
 //! Joining: find an organization, ask to join, the admins answer; or withdraw.
 
+use monkeyci_accounts::domain::join_request::ASK_AGAIN_AFTER;
 use reqwest::StatusCode;
 
 use super::{
@@ -248,10 +249,12 @@ both_databases! {
     }
 }
 
-both_databases! {
+// The clock moves past the wait after a withdrawal before each round.
+both_databases_at_epoch! {
     async fn people_asking_to_join_at_the_same_time_each_get_one_request(app) {
         let w = World::new(&app).await;
         for round in 0..10 {
+            app.advance_clock(ASK_AGAIN_AFTER);
             // Two people at once, and a double click.
             let (a, b, c) = tokio::join!(
                 w.olga.post("/o/acme/join-requests", &[]),
@@ -272,10 +275,11 @@ both_databases! {
     }
 }
 
-both_databases! {
+both_databases_at_epoch! {
     async fn a_request_approved_and_withdrawn_at_once_ends_one_way_only(app) {
         let w = World::new(&app).await;
         for round in 0..30 {
+            app.advance_clock(ASK_AGAIN_AFTER);
             w.olga.ask_to_join("acme").await;
             let request = pending_request(&app, "acme", w.olga.id).await.unwrap();
             let approve = format!("/o/acme/settings/requests/{request}/approve");

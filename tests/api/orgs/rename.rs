@@ -34,7 +34,7 @@ both_databases! {
         let html = w.alice.page("/o/acme/settings/audit-log").await;
         assert_eq!(
             rows(&html, "[data-testid=audit-log]")[0][1..],
-            ["Alice", "organization.renamed", "Renamed from Acme Corp to Acme Inc"]
+            ["Alice dev: Alice", "organization.renamed", "Renamed from Acme Corp to Acme Inc"]
         );
     }
 

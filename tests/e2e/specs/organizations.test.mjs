@@ -158,8 +158,13 @@ describe('organizations', () => {
     const graceRequest = rowNamed(joinRequests, graceName);
     assert.equal(await graceRequest.count(), 1);
     assert.equal(await joinRequests.locator('tbody tr').count(), 1);
+    // Next to the name anyone can choose: how the person signs in.
+    await expectText(graceRequest.locator('td').nth(1), `dev: ${graceName}`);
     const members = ada.getByTestId('members');
-    assert.deepEqual((await tableRows(members)).map((cells) => cells[0]), [`${adaName} (you)`]);
+    assert.deepEqual(
+      (await tableRows(members)).map((cells) => cells.slice(0, 2)),
+      [[`${adaName} (you)`, `dev: ${adaName}`]],
+    );
     await snap(t, ada, 'org-members.png');
 
     await graceRequest.getByRole('button', { name: `Approve ${graceName}`, exact: true }).click();
@@ -251,7 +256,11 @@ describe('organizations', () => {
     await openSettingsTab(ada, orgSlug, 'Audit log', 'audit-log');
     const log = ada.getByTestId('audit-log');
     await log.waitFor({ state: 'visible' });
-    const events = (await tableRows(log)).map(([when, who, action, details]) => ({ when, who, action, details }));
+    // "Who" is the name, then on its own line how that person signs in.
+    const events = (await tableRows(log)).map(([when, whoAndSignIn, action, details]) => {
+      const [who, ...signIn] = whoAndSignIn.split('\n').map((line) => line.trim());
+      return { when, who, signIn: signIn.join(' '), action, details };
+    });
     assert.deepEqual(
       events.map(({ who, action }) => [action, who]),
       [
@@ -263,6 +272,7 @@ describe('organizations', () => {
       ],
     );
     for (const event of events) {
+      assert.equal(event.signIn, `dev: ${event.who}`, `sign-in shown for ${event.action}`);
       assert.match(event.when, /^\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} UTC$/, `time of ${event.action}`);
       assert.notEqual(event.details, '', `details of ${event.action}`);
     }

@@ -6,6 +6,7 @@ use askama::Template;
 
 use crate::auth::org_access::OrgAdmin;
 use crate::db::audit_events;
+use crate::domain::identity::IdentityLabel;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::orgs::OrgView;
@@ -18,8 +19,12 @@ pub struct EventRow {
     pub when: String,
     pub when_iso: String,
     pub actor: String,
+    pub actor_identities: Vec<IdentityLabel>,
     pub action: String,
     pub details: String,
+    /// Whom the event is about, when that is someone else than the actor: their
+    /// name and sign-in identities, as the details give only a name.
+    pub about: Option<(String, Vec<IdentityLabel>)>,
 }
 
 #[derive(Template)]
@@ -57,16 +62,26 @@ pub async fn show(
         .await?;
     let events = entries
         .into_iter()
-        .map(|entry| EventRow {
-            when: entry.event.created_at.format("%-d %b %Y %H:%M UTC").to_string(),
-            when_iso: entry.event.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            actor: audit_events::actor_label(
-                entry.actor_name,
-                entry.event.actor_key_hint.as_deref(),
-                entry.event.actor_key_description.as_deref(),
-            ),
-            action: entry.event.action,
-            details: entry.event.details,
+        .map(|entry| {
+            let about = match (entry.event.target_user_id, entry.target_name) {
+                (Some(target), Some(name)) if entry.event.actor_user_id != Some(target) => {
+                    Some((name, entry.target_identities))
+                }
+                _ => None,
+            };
+            EventRow {
+                when: entry.event.created_at.format("%-d %b %Y %H:%M UTC").to_string(),
+                when_iso: entry.event.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                actor: audit_events::actor_label(
+                    entry.actor_name,
+                    entry.event.actor_key_hint.as_deref(),
+                    entry.event.actor_key_description.as_deref(),
+                ),
+                actor_identities: entry.actor_identities,
+                action: entry.event.action,
+                details: entry.event.details,
+                about,
+            }
         })
         .collect();
     ok(&AuditLogPage {

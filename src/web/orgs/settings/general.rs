@@ -11,6 +11,7 @@ use crate::auth::org_access::OrgAdmin;
 use crate::auth::session::{self, Flash};
 use crate::db::organizations::Organization;
 use crate::domain::organization::OrgName;
+use crate::domain::text;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::orgs::OrgView;
@@ -69,7 +70,7 @@ pub async fn rename(
                 page: PageContext::load(&req).await?,
                 org: OrgView::of(&admin),
                 tab: "general",
-                name: form.name.clone(),
+                name: text::without_invisible(&form.name),
                 name_error: Some(error.to_string()),
                 max_days: policy_text(&admin.org),
                 max_days_error: None,

@@ -11,6 +11,7 @@ use crate::auth::org_access::OrgAdmin;
 use crate::auth::session::{self, Flash};
 use crate::db::join_requests::{self, Decision, DecisionOutcome};
 use crate::db::memberships::{self, Member, MembershipChange};
+use crate::domain::identity::IdentityLabel;
 use crate::domain::organization::Role;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -20,6 +21,7 @@ use crate::web::page::{PageContext, ok, see_other};
 pub struct RequestRow {
     pub id: i32,
     pub name: String,
+    pub identities: Vec<IdentityLabel>,
     pub asked_on: String,
 }
 
@@ -52,10 +54,11 @@ pub async fn show(
         .await?;
     let requests = pending
         .into_iter()
-        .map(|(r, name)| RequestRow {
-            id: r.id,
-            name,
-            asked_on: r.created_at.format("%-d %b %Y").to_string(),
+        .map(|pending| RequestRow {
+            id: pending.request.id,
+            name: pending.name,
+            identities: pending.identities,
+            asked_on: pending.request.created_at.format("%-d %b %Y").to_string(),
         })
         .collect();
     ok(&MembersPage { page, org: OrgView::of(&admin), tab: "members", me: admin.user.id, members, requests })

@@ -1,0 +1,2 @@
+-- The hidden characters removed by up.sql are not put back.
+SELECT 1;
