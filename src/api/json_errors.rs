@@ -10,6 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
 use super::error::ApiError;
+use crate::percent::fully_decoded;
 
 /// Query parameter names clients use for credentials.
 const CREDENTIAL_PARAMS: [&str; 7] =
@@ -30,10 +31,6 @@ pub async fn api_guard(
     json_error_bodies(next.call(req).await?)
 }
 
-/// Rounds of percent-decoding that may change a query string: no client
-/// encodes more often, so one still changing after them is taken to hide a key.
-const DECODE_ROUNDS: usize = 8;
-
 /// Whether the query string holds a key, or a parameter named like a
 /// credential, once fully percent-decoded (`mci%255Forg%255F…` is a key
 /// encoded twice: something between the client and us may decode it again).
@@ -51,43 +48,6 @@ fn carries_a_key(query: &str) -> bool {
             fully_decoded(&name.replace('+', " "))
                 .is_none_or(|name| CREDENTIAL_PARAMS.contains(&name.to_ascii_lowercase().as_str()))
         })
-}
-
-/// `text` percent-decoded until it stops changing; `None` when it still
-/// changes after [`DECODE_ROUNDS`].
-fn fully_decoded(text: &str) -> Option<String> {
-    let mut current = text.to_string();
-    for _ in 0..=DECODE_ROUNDS {
-        let next = percent_decoded(&current);
-        if next == current {
-            return Some(current);
-        }
-        current = next;
-    }
-    None
-}
-
-/// One round: every `%` followed by two hex digits becomes that byte (invalid
-/// UTF-8 becomes U+FFFD); anything else stays.
-fn percent_decoded(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_string();
-    }
-    let (bytes, mut out, mut i) = (text.as_bytes(), Vec::with_capacity(text.len()), 0);
-    while i < bytes.len() {
-        let hex = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
-        match (bytes[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(high), Some(low)) => {
-                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
-                i += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Any error response without a JSON body gets one.
@@ -124,7 +84,8 @@ fn json_error_bodies(
 
 #[cfg(test)]
 mod tests {
-    use super::{DECODE_ROUNDS, carries_a_key, fully_decoded, percent_decoded};
+    use super::{carries_a_key, fully_decoded};
+    use crate::percent::DECODE_ROUNDS;
 
     #[test]
     fn keys_in_a_query_string_are_recognised_however_they_are_named_or_encoded() {
@@ -164,15 +125,5 @@ mod tests {
         assert!(!carries_a_key(&encoded(DECODE_ROUNDS)));
         assert_eq!(fully_decoded(&encoded(DECODE_ROUNDS + 1)), None);
         assert!(carries_a_key(&encoded(DECODE_ROUNDS + 1)));
-    }
-
-    #[test]
-    fn one_round_decodes_valid_escapes_only() {
-        assert_eq!(percent_decoded("a%5Fb%5fc"), "a_b_c");
-        assert_eq!(percent_decoded("%25%2541"), "%%41");
-        assert_eq!(percent_decoded("100%"), "100%");
-        assert_eq!(percent_decoded("%zz%4"), "%zz%4");
-        assert_eq!(percent_decoded("%C3%A9%FF"), "é\u{FFFD}");
-        assert_eq!(percent_decoded("é+"), "é+");
     }
 }

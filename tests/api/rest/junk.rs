@@ -208,6 +208,11 @@ both_databases_with! {
         for path in [format!("/api/v1/{}", ci.full), format!("/api/v1/orgs/acme/keys/{}", ci.full)] {
             assert_error(api.get(&path).await, StatusCode::NOT_FOUND, "not_found").await;
         }
+        // Percent-encoded, once or twice: a token all the same.
+        for encoded in [ci.full.replace('_', "%5F"), ci.full.replace('_', "%255F")] {
+            let response = api.get(&format!("/api/v1/{encoded}")).await;
+            assert!(response.status().is_client_error(), "{}", response.status());
+        }
         // SPEC §2: the token never appears in a log line, wherever a client put it;
         // the paths are logged, cut after the key's public id.
         let logs = app.logs();
