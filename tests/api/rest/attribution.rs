@@ -41,7 +41,7 @@ both_databases_at_epoch! {
         let events = key_events(&team).await;
         assert_eq!(
             events,
-            [("Alice".to_string(), "api_key.created".to_string()), (by_key.clone(), "api_key.created".to_string())],
+            [("Alice dev: Alice".to_string(), "api_key.created".to_string()), (by_key.clone(), "api_key.created".to_string())],
             "the audit log names the key as the actor"
         );
 
@@ -53,7 +53,7 @@ both_databases_at_epoch! {
         assert_eq!(row[2], format!("28 Feb 2027 by {by_key}"), "still named after the key is gone");
         let events = key_events(&team).await;
         assert_eq!(events[1], (by_key.clone(), "api_key.created".to_string()));
-        assert_eq!(events[2], ("Alice".to_string(), "api_key.deleted".to_string()));
+        assert_eq!(events[2], ("Alice dev: Alice".to_string(), "api_key.deleted".to_string()));
     }
 
     async fn a_key_made_with_a_user_key_names_its_person(app) {
@@ -66,6 +66,6 @@ both_databases_at_epoch! {
         let html = team.alice.page(ACME_KEYS).await;
         let row = key_rows(&html).into_iter().find(|row| row[0] == "Nightly").unwrap();
         assert_eq!(row[2], "28 Feb 2027 by Alice");
-        assert_eq!(key_events(&team).await, [("Alice".to_string(), "api_key.created".to_string())]);
+        assert_eq!(key_events(&team).await, [("Alice dev: Alice".to_string(), "api_key.created".to_string())]);
     }
 }
