@@ -51,21 +51,16 @@ impl Browser {
     /// name is the same person each time).
     pub async fn signed_in(app: &TestApp, name: &str) -> Browser {
         let mut browser = Browser::anonymous(app).await;
-        let response = browser.post("/auth/dev/login", &[("name", name)]).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{name} signs in");
-        // Signing in renews the session and its CSRF token.
-        let html = browser.html("/orgs/new").await;
-        browser.token = quietly(|| csrf_token_in(&html)).expect("a signed-in page has a CSRF token");
-        browser.name = name.to_string();
-        browser.id = user_id_of(app, name).await;
+        browser.sign_in_as(app, name).await;
         browser
     }
 
-    /// Signs in as `name` in this same browser (its cookies kept), as a second
-    /// person at a shared computer would, without signing the first one out.
+    /// Signs in as `name` in this same browser (its cookies kept): also how a
+    /// second person at a shared computer signs in without signing the first out.
     pub async fn sign_in_as(&mut self, app: &TestApp, name: &str) {
         let response = self.post("/auth/dev/login", &[("name", name)]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{name} signs in");
+        // Signing in renews the session and its CSRF token.
         let html = self.html("/orgs/new").await;
         self.token = quietly(|| csrf_token_in(&html)).expect("a signed-in page has a CSRF token");
         self.name = name.to_string();

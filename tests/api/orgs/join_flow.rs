@@ -4,28 +4,18 @@ use monkeyci_accounts::domain::join_request::ASK_AGAIN_AFTER;
 use reqwest::StatusCode;
 
 use super::{
-    World, attrs, audit_actions, audit_rows, count, first_column, flash, join, pending_request,
-    request_statuses, role, rows, snapshot,
+    SEARCH_RESULTS, World, action_for, attrs, audit_actions, audit_rows, count, first_column, flash, join,
+    pending_request, request_statuses, role, rows, snapshot,
 };
 use crate::both_databases;
 use crate::helpers::{TestApp, location, text_of};
 
-const RESULTS: &str = "[data-testid=search-results]";
 const MY_REQUESTS: &str = "[data-testid=my-requests]";
 const JOIN_REQUESTS: &str = "[data-testid=join-requests]";
 
 /// The state shown for each of the person's requests: (organization, state).
 fn my_requests(html: &str) -> Vec<(String, String)> {
     rows(html, MY_REQUESTS).into_iter().map(|row| (row[0].clone(), row[2].clone())).collect()
-}
-
-/// The last cell (what can be done) of the search result for `name`.
-fn action_for(html: &str, name: &str) -> String {
-    rows(html, RESULTS)
-        .into_iter()
-        .find(|row| row[0] == name)
-        .and_then(|row| row.last().cloned())
-        .unwrap_or_else(|| panic!("{name} in the results"))
 }
 
 async fn pending_count(app: &TestApp) -> i64 {
@@ -40,7 +30,7 @@ both_databases! {
         // Olga finds Acme and asks to join with the form on the results.
         let html = olga.page("/orgs?q=acme").await;
         assert_eq!(action_for(&html, "Acme Corp"), "Ask to join Acme Corp");
-        let forms = attrs(&html, &format!("{RESULTS} form"), "action");
+        let forms = attrs(&html, &format!("{SEARCH_RESULTS} form"), "action");
         assert_eq!(forms, ["/o/acme/join-requests"]);
         let html = olga.post_and_follow(&forms[0], &[], "/orgs").await;
         assert_eq!(
@@ -167,7 +157,7 @@ both_databases! {
         let request = pending_request(&app, "acme", w.olga.id).await.unwrap();
         let withdraw = format!("/orgs/requests/{request}/withdraw");
         // Both the result and "Your requests" offer it.
-        assert_eq!(attrs(&html, &format!("{RESULTS} form"), "action"), [withdraw.as_str()]);
+        assert_eq!(attrs(&html, &format!("{SEARCH_RESULTS} form"), "action"), [withdraw.as_str()]);
         assert_eq!(attrs(&html, &format!("{MY_REQUESTS} form"), "action"), [withdraw.as_str()]);
 
         let html = w.olga.post_and_follow(&withdraw, &[], "/orgs").await;

@@ -7,24 +7,15 @@
 use chrono::Duration;
 use reqwest::StatusCode;
 
-use super::{World, audit_actions, audit_rows, flash, int, pending_request, request_statuses, rows};
-
-const RESULTS: &str = "[data-testid=search-results]";
+use super::{
+    World, action_for, audit_actions, audit_rows, flash, int, pending_request, request_statuses, rows,
+};
 
 /// Olga asks to join Acme and withdraws at once.
 async fn ask_and_withdraw(app: &crate::helpers::TestApp, w: &World) {
     w.olga.ask_to_join("acme").await;
     let request = pending_request(app, "acme", w.olga.id).await.expect("a pending request");
     w.olga.post_and_follow(&format!("/orgs/requests/{request}/withdraw"), &[], "/orgs").await;
-}
-
-/// The last cell (what can be done) of the search result for `name`.
-fn action_for(html: &str, name: &str) -> String {
-    rows(html, RESULTS)
-        .into_iter()
-        .find(|row| row[0] == name)
-        .and_then(|row| row.last().cloned())
-        .unwrap_or_else(|| panic!("{name} in the results"))
 }
 
 both_databases_at_epoch! {

@@ -205,6 +205,18 @@ pub fn attrs(html: &str, css: &str, attr: &str) -> Vec<String> {
 }
 
 /// The body rows of a table, as the squashed text of their cells.
+/// The results table of *Find an organization*.
+pub const SEARCH_RESULTS: &str = "[data-testid=search-results]";
+
+/// The last cell (what can be done) of the search result for `name`.
+pub fn action_for(html: &str, name: &str) -> String {
+    rows(html, SEARCH_RESULTS)
+        .into_iter()
+        .find(|row| row[0] == name)
+        .and_then(|row| row.last().cloned())
+        .unwrap_or_else(|| panic!("{name} in the results"))
+}
+
 pub fn rows(html: &str, table: &str) -> Vec<Vec<String>> {
     let doc = scraper::Html::parse_document(html);
     let row_selector = scraper::Selector::parse(&format!("{table} tbody tr")).unwrap();
