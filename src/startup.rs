@@ -110,12 +110,20 @@ impl Application {
             public_url,
             cookie_key: session_key.clone(),
         });
-        let store = DbSessionStore::new(db.clone(), clock.clone(), settings.session_max_age);
+        let store = DbSessionStore::new(
+            db.clone(),
+            clock.clone(),
+            settings.session_max_age,
+            settings.session_idle_timeout,
+        );
         spawn_sweeper(store.clone(), db.clone(), clock.clone(), instance.0.clone());
 
         let https = state.is_https();
         let cookie_name = if https { "__Host-monkeyci_session" } else { "monkeyci_session" };
-        let idle = actix_web::cookie::time::Duration::seconds(settings.session_idle_timeout.whole_seconds());
+        // The cookie lives as long as a session may; the idle timeout is the
+        // store's to enforce, so the cookie is sent again only when the state changes.
+        let cookie_lifetime =
+            actix_web::cookie::time::Duration::seconds(settings.session_max_age.whole_seconds());
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
@@ -127,8 +135,8 @@ impl Application {
                 .cookie_content_security(CookieContentSecurity::Private)
                 .session_lifecycle(
                     PersistentSession::default()
-                        .session_ttl(idle)
-                        .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                        .session_ttl(cookie_lifetime)
+                        .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
                 )
                 .build();
             App::new()

@@ -33,6 +33,9 @@ pub enum ApiError {
     /// Field name → what is wrong with it.
     #[error("validation failed")]
     Validation(BTreeMap<String, String>),
+    /// The server cannot do its work right now (its storage fails); try again.
+    #[error("temporarily unavailable")]
+    Unavailable,
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
+            ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -111,6 +115,7 @@ impl ApiError {
                     fields.iter().map(|(name, message)| format!("{name}: {message}")).collect::<Vec<_>>();
                 format!("The request has invalid fields. {}", list.join(" "))
             }
+            ApiError::Unavailable => "The service is temporarily unavailable. Try again in a moment.".into(),
             ApiError::Internal(_) => internal_message(),
         }
     }
@@ -119,6 +124,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(AuthFailure::RateLimited { retry_after }) => Some(*retry_after),
             ApiError::Unauthorized(AuthFailure::Busy) => Some(1),
+            ApiError::Unavailable => Some(5),
             _ => None,
         }
     }
@@ -166,6 +172,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

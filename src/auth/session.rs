@@ -14,6 +14,13 @@ const PENDING_LOGINS: &str = "pending_logins";
 /// Keys the store mirrors into their own columns.
 pub(crate) const USER_ID_KEY: &str = USER_ID;
 
+/// Whether the session holds `key`. Removing a key marks the session changed
+/// (and so written back) even when the key was not there: check first, so that
+/// merely reading a page writes nothing.
+fn holds(session: &Session, key: &str) -> bool {
+    session.contains_key(key)
+}
+
 pub fn user_id(session: &Session) -> Option<i32> {
     session.get::<i32>(USER_ID).ok().flatten()
 }
@@ -94,6 +101,9 @@ pub fn push_flash(session: &Session, flash: Flash) {
 
 /// The pending messages, removed from the session so they show once.
 pub fn take_flashes(session: &Session) -> Vec<Flash> {
+    if !holds(session, FLASH) {
+        return Vec::new();
+    }
     match session.remove_as::<Vec<Flash>>(FLASH) {
         Some(Ok(flashes)) => flashes,
         _ => Vec::new(),
@@ -107,7 +117,9 @@ pub fn pending_logins(session: &Session) -> PendingLogins {
 
 pub fn save_pending_logins(session: &Session, pending: &PendingLogins) {
     if pending.is_empty() {
-        session.remove(PENDING_LOGINS);
+        if holds(session, PENDING_LOGINS) {
+            session.remove(PENDING_LOGINS);
+        }
     } else {
         let _ = session.insert(PENDING_LOGINS, pending);
     }

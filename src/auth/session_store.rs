@@ -4,6 +4,11 @@
 //! a copy of the table cannot be turned back into cookies. Sessions end after an
 //! idle timeout (`expires_at`, pushed out as the session is used) and an absolute
 //! timeout counted from sign-in (`created_at`; signing in renews the session).
+//!
+//! Reading a page writes nothing but, at most once a minute, the idle expiry:
+//! the row is rewritten only when the session's state changed. So pages keep
+//! being served, and people stay signed in, while the database cannot take
+//! writes (a full disk); a write that then fails is an error page, not a 500.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,11 +34,12 @@ pub struct DbSessionStore {
     db: Db,
     clock: Arc<dyn Clock>,
     max_age: Duration,
+    idle: Duration,
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, max_age: SessionLength) -> Self {
-        DbSessionStore { db, clock, max_age: max_age.as_chrono() }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, max_age: SessionLength, idle: SessionLength) -> Self {
+        DbSessionStore { db, clock, max_age: max_age.as_chrono(), idle: idle.as_chrono() }
     }
 
     fn liveness(&self) -> Liveness {
@@ -41,8 +47,26 @@ impl DbSessionStore {
         Liveness { now, created_after: now - self.max_age }
     }
 
-    fn expiry(&self, ttl: &CookieDuration) -> NaiveDateTime {
-        self.clock.now_naive() + Duration::seconds(ttl.whole_seconds())
+    /// The idle expiry of a session used now. (The cookie's own lifetime is the
+    /// absolute limit: the idle timeout is kept here, so the cookie need not be
+    /// sent again on every request.)
+    fn expiry(&self) -> NaiveDateTime {
+        self.clock.now_naive() + self.idle
+    }
+
+    /// Pushes a busy session's idle expiry out, once a minute at most. A failure
+    /// is logged, and the request goes on: reading needs no write.
+    async fn extend_if_due(&self, id: String, expires_at: NaiveDateTime) {
+        let now = self.clock.now_naive();
+        let new_expiry = self.expiry();
+        if expires_at >= new_expiry - EXTEND_AT_MOST_EVERY {
+            return;
+        }
+        let result =
+            self.db.run(move |conn| sessions::extend(conn, &id, new_expiry, EXTEND_AT_MOST_EVERY, now)).await;
+        if let Err(error) = result {
+            tracing::warn!(error = %format!("{error:#}"), "could not extend a session's idle expiry");
+        }
     }
 
     /// Deletes sessions that can no longer be used; run from a timer.
@@ -51,13 +75,13 @@ impl DbSessionStore {
         Ok(self.db.run(move |conn| sessions::delete_dead(conn, &live)).await?)
     }
 
-    async fn insert_new(&self, state: SessionState, ttl: &CookieDuration) -> anyhow::Result<SessionKey> {
+    async fn insert_new(&self, state: SessionState) -> anyhow::Result<SessionKey> {
         let key = new_session_key();
         let row_id = row_id(&key);
         let user_id = user_id_of(&state);
         let json = serde_json::to_string(&state)?;
         let now = self.clock.now_naive();
-        let expires_at = self.expiry(ttl);
+        let expires_at = self.expiry();
         self.db
             .run(move |conn| {
                 NewSession { id: &row_id, user_id, state: &json, created_at: now, expires_at }.insert(conn)
@@ -83,31 +107,32 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         let id = row_id(session_key.as_ref());
         let live = self.liveness();
-        let state = self
+        let lookup = id.clone();
+        let found = self
             .db
-            .run(move |conn| sessions::find_live_state(conn, &id, &live))
+            .run(move |conn| sessions::find_live_state(conn, &lookup, &live))
             .await
             .map_err(|e| LoadError::Other(anyhow::anyhow!("{e:#}")))?;
-        state
-            .map(|json| serde_json::from_str(&json))
-            .transpose()
-            .map_err(|e| LoadError::Deserialization(e.into()))
+        let Some((json, expires_at)) = found else { return Ok(None) };
+        let state = serde_json::from_str(&json).map_err(|e| LoadError::Deserialization(e.into()))?;
+        self.extend_if_due(id, expires_at).await;
+        Ok(Some(state))
     }
 
-    async fn save(&self, state: SessionState, ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
-        self.insert_new(state, ttl).await.map_err(SaveError::Other)
+    async fn save(&self, state: SessionState, _ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
+        self.insert_new(state).await.map_err(SaveError::Other)
     }
 
     async fn update(
         &self,
         session_key: SessionKey,
         mut state: SessionState,
-        ttl: &CookieDuration,
+        _ttl: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
         let id = row_id(session_key.as_ref());
         let user_id = user_id_of(&state);
         let json = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
-        let expires_at = self.expiry(ttl);
+        let expires_at = self.expiry();
         let live = self.liveness();
         let updated = self
             .db
@@ -121,17 +146,18 @@ impl SessionStore for DbSessionStore {
         // expired). Keep the anonymous part, never the sign-in: an ended session
         // is not revived.
         state.remove(USER_ID_KEY);
-        self.insert_new(state, ttl).await.map_err(UpdateError::Other)
+        self.insert_new(state).await.map_err(UpdateError::Other)
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, ttl: &CookieDuration) -> anyhow::Result<()> {
+    /// Not called (the cookie is sent again only when the state changes); the
+    /// idle expiry is pushed out by `load` instead.
+    async fn update_ttl(&self, session_key: &SessionKey, _ttl: &CookieDuration) -> anyhow::Result<()> {
         let id = row_id(session_key.as_ref());
-        let expires_at = self.expiry(ttl);
-        let now = self.clock.now_naive();
-        self.db
-            .run(move |conn| sessions::extend(conn, &id, expires_at, EXTEND_AT_MOST_EVERY, now))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let live = self.liveness();
+        let found = self.db.run(move |conn| sessions::find_live_state(conn, &id, &live)).await?;
+        if let Some((_, expires_at)) = found {
+            self.extend_if_due(row_id(session_key.as_ref()), expires_at).await;
+        }
         Ok(())
     }
 

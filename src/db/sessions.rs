@@ -30,13 +30,17 @@ pub struct Liveness {
     pub created_after: NaiveDateTime,
 }
 
-/// The state of a live session.
-pub fn find_live_state(conn: &mut DbConnection, id: &str, live: &Liveness) -> QueryResult<Option<String>> {
+/// The state of a live session, and when it ends if left idle.
+pub fn find_live_state(
+    conn: &mut DbConnection,
+    id: &str,
+    live: &Liveness,
+) -> QueryResult<Option<(String, NaiveDateTime)>> {
     sessions::table
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(live.now))
         .filter(sessions::created_at.gt(live.created_after))
-        .select(sessions::state)
+        .select((sessions::state, sessions::expires_at))
         .first(conn)
         .optional()
 }

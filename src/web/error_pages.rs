@@ -111,6 +111,7 @@ fn title(status: StatusCode) -> &'static str {
         StatusCode::METHOD_NOT_ALLOWED => "Not allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "Too large",
         StatusCode::TOO_MANY_REQUESTS => "Too many requests",
+        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
         s if s.is_server_error() => "Something went wrong",
         _ => "The request could not be handled",
     }
@@ -121,6 +122,10 @@ fn generic_message(status: StatusCode) -> String {
         StatusCode::NOT_FOUND => AppError::NotFound.public_message(),
         StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request.".into(),
         StatusCode::TOO_MANY_REQUESTS => "Too many requests. Please wait a moment and try again.".into(),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "We cannot store or read data right now, so nothing was changed. Please try again in a moment."
+                .into()
+        }
         s if s.is_server_error() => AppError::Internal(anyhow::anyhow!("")).public_message(),
         _ => "The request could not be read. Go back and try again.".into(),
     }

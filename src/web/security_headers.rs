@@ -20,6 +20,9 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      img-src 'self' data: https:; font-src 'self'; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/// When to try again after a failure of the machinery (seconds).
+const RETRY_AFTER_SECONDS: &str = "5";
+
 pub async fn add_security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -35,14 +38,22 @@ pub async fn add_security_headers(
             Ok(res)
         }
         Err(error) => {
-            let status = error.as_response_error().status_code();
+            // What fails before any handler is the machinery around it (the session
+            // store, above all when the database cannot take writes): a temporary
+            // condition, answered as such.
+            let status = StatusCode::SERVICE_UNAVAILABLE;
             tracing::error!(error = %format!("{error:#}"), %status, "a request failed before a handler answered");
             let mut response = if is_api {
-                crate::api::error::ApiError::Internal(anyhow::anyhow!("{status}")).error_response()
+                crate::api::error::ApiError::Unavailable.error_response()
             } else {
                 crate::web::error_pages::standalone(status, request_id.clone(), dev_sign_in)
             };
             set_headers(response.headers_mut(), https);
+            if !response.headers().contains_key(header::RETRY_AFTER) {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+            }
             if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                 response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
             }

@@ -69,7 +69,8 @@ both_databases! {
         app.execute_sql("ALTER TABLE sessions RENAME TO sessions_away").await;
         for path in ["/settings/profile", "/", "/login"] {
             let response = app.get(path).await;
-            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+            assert_eq!(response.headers().get("retry-after").unwrap(), "5", "{path}");
             assert_security_headers(response.headers(), path);
             assert_eq!(response.headers().get("cache-control").unwrap(), "no-store", "{path}");
             let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
@@ -78,7 +79,7 @@ both_databases! {
                 "{path}"
             );
             let html = response.text().await.unwrap();
-            assert_eq!(crate::helpers::text_of(&html, "h1").as_deref(), Some("Something went wrong"), "{path}");
+            assert_eq!(crate::helpers::text_of(&html, "h1").as_deref(), Some("Temporarily unavailable"), "{path}");
             assert_eq!(
                 crate::helpers::text_of(&html, ".request-id").as_deref(),
                 Some(request_id.as_str()),

@@ -3,7 +3,7 @@ use reqwest::StatusCode;
 use crate::both_databases;
 use crate::helpers::{Backend, Options, TestApp, location, test_epoch};
 use monkeyci_accounts::clock::FixedClock;
-use monkeyci_accounts::config::{GitHubSettings, OAuthApp};
+use monkeyci_accounts::config::{DatabaseTarget, GitHubSettings, OAuthApp};
 
 both_databases! {
     async fn signing_in_renews_the_session_id(app) {
@@ -206,4 +206,99 @@ async fn a_busy_session_still_ends_after_the_absolute_timeout_sqlite() {
 #[actix_web::test]
 async fn a_busy_session_still_ends_after_the_absolute_timeout_postgres() {
     a_busy_session_still_ends_after_the_absolute_timeout(Backend::Postgres).await;
+}
+
+/// Makes the `sessions` table refuse every write, as a full disk would.
+async fn refuse_session_writes(app: &TestApp) {
+    let sql = match app.database {
+        DatabaseTarget::Sqlite { .. } => {
+            "CREATE TRIGGER refuse_session_inserts BEFORE INSERT ON sessions \
+               BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END; \
+             CREATE TRIGGER refuse_session_updates BEFORE UPDATE ON sessions \
+               BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;"
+        }
+        DatabaseTarget::Postgres { .. } => {
+            "CREATE FUNCTION refuse_writes() RETURNS trigger AS $$ \
+               BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$ \
+               LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse_session_writes BEFORE INSERT OR UPDATE ON sessions \
+               FOR EACH ROW EXECUTE FUNCTION refuse_writes();"
+        }
+    };
+    app.execute_sql(sql).await;
+}
+
+async fn pages_are_served_while_sessions_cannot_be_written(backend: Backend) {
+    let Some(app) = app_with_clock(backend).await else {
+        return;
+    };
+    let app = app.signed_in("Ada").await;
+    // (The first page shows, and so removes, the sign-in's one-time messages.)
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    let (visitor, _jar) = app.new_visitor();
+    refuse_session_writes(&app).await;
+    // Two minutes on, the idle expiry is due to be pushed out: that write fails,
+    // and the page is served all the same.
+    app.advance_clock(chrono::Duration::minutes(2));
+    for path in ["/", "/settings/profile", "/orgs"] {
+        assert_eq!(app.get(path).await.status(), StatusCode::OK, "{path} while writes fail");
+    }
+    let response = visitor.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the sign-in page needs no write");
+    assert!(app.logs().contains("could not extend a session's idle expiry"), "the failure is logged");
+
+    // Signing in must write the session: it fails as an error page saying so.
+    let html = response.text().await.unwrap();
+    let token = crate::helpers::csrf_token_in(&html).unwrap();
+    let response = visitor
+        .post(app.url("/auth/dev/login"))
+        .header("Origin", &app.address)
+        .form(&[("name", "Bea"), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().get("retry-after").is_some());
+    assert!(response.headers().get("content-security-policy").is_some());
+    let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+    let html = response.text().await.unwrap();
+    assert_eq!(crate::helpers::text_of(&html, ".request-id").as_deref(), Some(request_id.as_str()));
+}
+
+async fn reading_pages_writes_nothing_but_the_idle_expiry_once_a_minute(backend: Backend) {
+    let Some(app) = app_with_clock(backend).await else {
+        return;
+    };
+    let app = app.signed_in("Ada").await;
+    let expiry = || async {
+        crate::sql::strings(&app, "SELECT CAST(expires_at AS TEXT) AS v FROM sessions".to_string()).await
+    };
+    let before = expiry().await;
+    for _ in 0..5 {
+        assert_eq!(app.get("/settings/profile").await.status(), StatusCode::OK);
+    }
+    assert_eq!(expiry().await, before, "reading within the minute writes nothing");
+    app.advance_clock(chrono::Duration::seconds(61));
+    assert_eq!(app.get("/settings/profile").await.status(), StatusCode::OK);
+    assert_ne!(expiry().await, before, "the idle expiry moves after a minute");
+}
+
+#[actix_web::test]
+async fn pages_are_served_while_sessions_cannot_be_written_on_sqlite() {
+    pages_are_served_while_sessions_cannot_be_written(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn pages_are_served_while_sessions_cannot_be_written_on_postgres() {
+    pages_are_served_while_sessions_cannot_be_written(Backend::Postgres).await;
+}
+
+#[actix_web::test]
+async fn reading_pages_writes_nothing_but_the_idle_expiry_once_a_minute_on_sqlite() {
+    reading_pages_writes_nothing_but_the_idle_expiry_once_a_minute(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn reading_pages_writes_nothing_but_the_idle_expiry_once_a_minute_on_postgres() {
+    reading_pages_writes_nothing_but_the_idle_expiry_once_a_minute(Backend::Postgres).await;
 }
