@@ -36,7 +36,7 @@ psql "$admin_url" -q -c "CREATE DATABASE \"$pg_db\"" >/dev/null
 diesel_cli migration run --database-url "$pg_url" --migration-dir migrations/postgres >/dev/null
 diesel_cli migration redo --all --database-url "$pg_url" --migration-dir migrations/postgres >/dev/null
 diesel_cli print-schema --database-url "$pg_url" \
-  | sed -e 's/\bInt4\b/Integer/g' -e 's/\bInt8\b/BigInt/g' -e 's/\bInt2\b/SmallInt/g' > "$work/postgres.rs"
+  | sed -e 's/\bInt4\b/Integer/g' -e 's/\bInt8\b/BigInt/g' -e 's/\bInt2\b/SmallInt/g' -e 's/\bFloat8\b/Double/g' > "$work/postgres.rs"
 if ! diff -u src/db/schema.rs "$work/postgres.rs"; then
   echo "migrations/postgres do not give the same schema as migrations/sqlite (diff above)" >&2
   exit 1

@@ -212,6 +212,12 @@ fn spawn_sweeper(store: DbSessionStore, db: Db, clock: Arc<dyn Clock>, span: tra
                 Ok(n) => tracing::debug!(deleted = n, "unshown key tokens removed"),
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not remove unshown key tokens"),
             }
+            if db.kind() == crate::db::DbKind::Postgres {
+                let now = clock.now_naive();
+                if let Err(e) = db.run(move |conn| crate::db::failure_buckets::delete_full(conn, now)).await {
+                    tracing::warn!(error = %format!("{e:#}"), "could not forget refilled failure allowances");
+                }
+            }
         }
     };
     actix_web::rt::spawn(sweep.instrument(span));

@@ -7,6 +7,7 @@
 pub mod access_changes;
 pub mod api_keys;
 pub mod audit_events;
+pub mod failure_buckets;
 pub mod identities;
 pub mod join_requests;
 pub mod memberships;

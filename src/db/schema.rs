@@ -1,6 +1,14 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    api_failure_buckets (address) {
+        address -> Text,
+        attempts_left -> Double,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Integer,
         public_id -> Text,
@@ -120,6 +128,7 @@ diesel::joinable!(pending_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_failure_buckets,
     api_keys,
     audit_events,
     identities,

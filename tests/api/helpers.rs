@@ -105,6 +105,8 @@ pub struct TestApp {
     pub clock: Option<FixedClock>,
     /// The database this app runs on (shared by its siblings).
     pub database: DatabaseTarget,
+    /// The failed-attempt allowance it was started with (its siblings get the same).
+    api_failures_per_minute: Option<u32>,
     /// What this app has logged (see [`TestApp::logs`]).
     log: AppLog,
     _database: DatabaseGuard,
@@ -174,7 +176,11 @@ impl TestApp {
             DatabaseTarget::Sqlite { .. } => Backend::Sqlite,
             DatabaseTarget::Postgres { .. } => Backend::Postgres,
         };
-        let options = Options { clock: self.clock.clone(), ..Options::new(backend) };
+        let options = Options {
+            clock: self.clock.clone(),
+            api_failures_per_minute: self.api_failures_per_minute,
+            ..Options::new(backend)
+        };
         Self::start(options, self.database.clone(), DatabaseGuard::Shared).await
     }
 
@@ -217,6 +223,7 @@ impl TestApp {
             jar,
             clock: options.clock,
             database: target,
+            api_failures_per_minute: options.api_failures_per_minute,
             log,
             _database: guard,
         }

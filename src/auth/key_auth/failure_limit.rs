@@ -72,10 +72,14 @@ impl FailureLimiter {
         }
     }
 
-    /// Counts one failed attempt by `client`.
-    pub fn record_failure(&self, client: IpAddr, now: DateTime<Utc>) {
+    /// Counts one failed attempt by `client`; `false` when the address had no
+    /// attempt left (it is refused already: nothing more to count elsewhere).
+    pub fn record_failure(&self, client: IpAddr, now: DateTime<Utc>) -> bool {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        self.consume(&mut buckets, bucket_of(client), now);
+        let address = bucket_of(client);
+        let had_one = buckets.get(&address).is_none_or(|b| self.refilled(*b, now).left >= 1.0);
+        self.consume(&mut buckets, address, now);
+        had_one
     }
 
     fn consume(&self, buckets: &mut HashMap<IpAddr, Bucket>, address: IpAddr, now: DateTime<Utc>) {
@@ -113,7 +117,7 @@ impl FailureLimiter {
     }
 }
 
-fn bucket_of(client: IpAddr) -> IpAddr {
+pub(super) fn bucket_of(client: IpAddr) -> IpAddr {
     match client {
         IpAddr::V4(_) => client,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -16,6 +16,7 @@ mod failure_limit;
 mod in_flight;
 mod last_used;
 pub mod listener;
+mod shared_failures;
 mod verified;
 
 use std::net::IpAddr;
@@ -31,6 +32,7 @@ pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
 pub use failure_limit::FailureLimiter;
 use in_flight::InFlight;
 use last_used::LastUsed;
+pub use shared_failures::SharedFailureLimit;
 pub use verified::Verified;
 
 use super::key_hash::{Argon2Memory, hash_secret, verify_secret_in};
@@ -70,6 +72,8 @@ pub struct KeyAuthenticator {
     clock: Arc<dyn Clock>,
     cache: Arc<KeyCache>,
     limiter: FailureLimiter,
+    /// The same allowance across instances (PostgreSQL), behind `limiter`.
+    shared_limit: SharedFailureLimit,
     argon2_slots: Semaphore,
     argon2_waiting: AtomicUsize,
     /// One working memory per slot, allocated on first use and kept.
@@ -100,11 +104,14 @@ impl KeyAuthenticator {
                 cache.apply(change);
             }
         }))?;
+        let shared_limit = SharedFailureLimit::new(&db, settings.failures_per_minute);
         Ok(KeyAuthenticator {
+            shared_limit,
             db,
             clock,
             cache,
             limiter: FailureLimiter::new(settings.failures_per_minute),
+
             argon2_slots: Semaphore::new(settings.argon2_slots.max(1)),
             argon2_waiting: AtomicUsize::new(0),
             argon2_memory: Mutex::new(Vec::new()),
@@ -134,7 +141,9 @@ impl KeyAuthenticator {
         let parsed = match ParsedToken::parse(token) {
             Ok(parsed) => parsed,
             Err(reason) => {
-                self.limiter.record_failure(client, now);
+                if self.limiter.record_failure(client, now) {
+                    self.shared_limit.record_failure(client, now).await;
+                }
                 return Err(AuthFailure::Malformed(reason));
             }
         };
@@ -162,7 +171,11 @@ impl KeyAuthenticator {
         }
         // The attempt is counted before the check (and given back if it
         // succeeds), so concurrent guesses cannot outrun the allowance.
-        if let Err(retry_after) = self.limiter.take(client, now) {
+        let taken = match self.limiter.take(client, now) {
+            Ok(()) => self.shared_limit.take(client, now).await,
+            refused => refused,
+        };
+        if let Err(retry_after) = taken {
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: too many failed attempts");
             return Err(AuthFailure::RateLimited { retry_after });
         }
@@ -184,6 +197,7 @@ impl KeyAuthenticator {
             return Err(AuthFailure::Invalid);
         }
         self.limiter.give_back(client, now);
+        self.shared_limit.give_back(client, now).await;
         let caller = Arc::new(Verified::new(caller));
         self.cache.insert(generation, Entry { caller: caller.clone(), secret_hash, digest, loaded_at: now });
         self.admit(caller)

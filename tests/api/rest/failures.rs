@@ -137,3 +137,25 @@ both_databases_with! {
         assert_eq!(unknown_key_from(&app, "203.0.113.3").await, StatusCode::TOO_MANY_REQUESTS);
     }
 }
+
+/// Several instances behind a load balancer share one allowance (PostgreSQL):
+/// spreading guesses over them gains nothing.
+#[actix_web::test]
+async fn the_allowance_is_shared_by_every_instance_on_postgres() {
+    let three = |options: Options| Options { api_failures_per_minute: Some(3), ..options };
+    let Some(app) = crate::keys::spawn_at_epoch_with(crate::helpers::Backend::Postgres, three).await else {
+        return;
+    };
+    let other = app.spawn_sibling().await;
+    for _ in 0..2 {
+        assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+    }
+    assert_error(unknown_key(&other).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+    // Three failures in all: both instances now refuse this address, though
+    // neither saw three on its own.
+    limited(unknown_key(&other).await).await;
+    limited(unknown_key(&app).await).await;
+    // The allowance refills for both.
+    app.advance_clock(Duration::seconds(61));
+    assert_error(unknown_key(&other).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+}
