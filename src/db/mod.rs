@@ -10,6 +10,7 @@ pub mod audit_events;
 pub mod identities;
 pub mod join_requests;
 pub mod memberships;
+pub mod operations;
 pub mod organizations;
 pub mod pending_tokens;
 pub mod schema;
