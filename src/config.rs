@@ -714,9 +714,9 @@ mod tests {
 
     #[test]
     fn migrate_is_a_command_that_takes_the_database_url_after_it() {
-        let cli = cli(&["migrate", "--database-url", "sqlite://elsewhere.db"]);
-        assert!(matches!(cli.command, Some(Command::Migrate)));
-        assert_eq!(cli.database_url.expose_secret(), "sqlite://elsewhere.db");
+        let parsed = cli(&["migrate", "--database-url", "sqlite://elsewhere.db"]);
+        assert!(matches!(parsed.command, Some(Command::Migrate)));
+        assert_eq!(parsed.database_url.expose_secret(), "sqlite://elsewhere.db");
         assert!(cli(&[]).command.is_none());
     }
 
