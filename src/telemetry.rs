@@ -28,17 +28,21 @@ use crate::config::LogFormat;
 pub fn init(format: LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
-    // Already set (a second start in one process): the first stays.
-    let _ = match format {
-        LogFormat::Text => tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_target(false)
-            .with_writer(writer)
-            .with_ansi(std::io::stderr().is_terminal())
-            .try_init()
-            .is_ok(),
-        LogFormat::Json => json_subscriber(filter, writer).try_init().is_ok(),
-    };
+    // `try_init` fails only when a subscriber is already set (a second start in
+    // one process): the first one stays.
+    match format {
+        LogFormat::Text => {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_target(false)
+                .with_writer(writer)
+                .with_ansi(std::io::stderr().is_terminal())
+                .try_init();
+        }
+        LogFormat::Json => {
+            let _ = json_subscriber(filter, writer).try_init();
+        }
+    }
     guard
 }
 
