@@ -16,6 +16,10 @@ use url::Url;
 #[derive(Debug, Parser)]
 #[command(name = "monkeyci-server", version, about = "MonkeyCI accounts server")]
 pub struct Cli {
+    /// What to do; without a command the server migrates the database and serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Addresses to bind, comma separated (host:port).
     #[arg(long, env = "MONKEYCI_LISTEN", default_value = "127.0.0.1:8080", value_delimiter = ',')]
     pub listen: Vec<String>,
@@ -25,8 +29,23 @@ pub struct Cli {
     pub public_url: Option<String>,
 
     /// `sqlite://PATH` or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/monkeyci.db", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/monkeyci.db",
+        hide_env_values = true,
+        global = true
+    )]
     pub database_url: SecretString,
+
+    /// Log lines as `text` (for people) or `json` (one object per line, for log collectors).
+    #[arg(long, env = "MONKEYCI_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Address (host:port) that serves Prometheus metrics at `/metrics`; unset: no metrics.
+    /// Keep it private: it is not the address people reach.
+    #[arg(long, env = "MONKEYCI_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 
     /// Secret of 64 bytes or more that signs and encrypts session cookies; shared by all instances.
     #[arg(long, env = "MONKEYCI_SESSION_SECRET", hide_env_values = true)]
@@ -60,6 +79,23 @@ pub struct Cli {
 
     #[command(flatten)]
     pub platforms: PlatformArgs,
+}
+
+/// What `monkeyci-server` can be asked to do besides serving.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Apply the database migrations that are not applied yet, then exit (for
+    /// deployments that migrate before starting new servers).
+    Migrate,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `2026-11-30T07:00:00Z  INFO request{id=… method=GET path=/}: served status=200`
+    Text,
+    /// One JSON object per line, with the request's fields (its `id` among them) under `span`.
+    Json,
 }
 
 /// OAuth applications at the code-hosting platforms; a platform is on when its client id is set.
@@ -112,6 +148,8 @@ pub struct PlatformArgs {
 pub enum ConfigError {
     #[error("MONKEYCI_LISTEN: `{0}` is not a host:port address")]
     BadListenAddress(String),
+    #[error("MONKEYCI_METRICS_LISTEN: `{0}` is not a host:port address")]
+    BadMetricsListenAddress(String),
     #[error("MONKEYCI_PUBLIC_URL: `{0}` is not an http(s) URL")]
     BadPublicUrl(String),
     /// Only the scheme is shown: the rest of a URL may hold a password.
@@ -314,6 +352,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// `None`: one per CPU core.
     pub argon2_concurrency: Option<usize>,
+    /// Where Prometheus metrics are served; `None`: nowhere, and nothing is counted.
+    pub metrics_listen: Option<SocketAddr>,
     /// A name for this instance in its log: when set, everything the instance
     /// logs (requests and background work) sits inside an `app{instance=…}`
     /// span. Not read from the environment; `None` (the default) leaves the log
@@ -338,6 +378,7 @@ impl Settings {
             api_failures_per_minute: 10,
             trusted_proxies: Vec::new(),
             argon2_concurrency: None,
+            metrics_listen: None,
             instance_name: None,
         }
     }
@@ -366,6 +407,12 @@ impl Settings {
             api_failures_per_minute: cli.api_failures_per_minute,
             trusted_proxies: parse_trusted_proxies(&cli.trusted_proxies)?,
             argon2_concurrency: cli.argon2_concurrency,
+            metrics_listen: cli
+                .metrics_listen
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(resolve_metrics_listen)
+                .transpose()?,
             ..Settings::new(listen, database)
         };
         settings.check_dev_sign_in()?;
@@ -417,6 +464,12 @@ fn resolve_listen(entries: &[String]) -> Result<Vec<SocketAddr>, ConfigError> {
         return Err(ConfigError::BadListenAddress(entries.join(",")));
     }
     Ok(addrs)
+}
+
+/// One address: metrics are served on a single socket.
+fn resolve_metrics_listen(entry: &str) -> Result<SocketAddr, ConfigError> {
+    let bad = || ConfigError::BadMetricsListenAddress(entry.to_string());
+    entry.trim().to_socket_addrs().map_err(|_| bad())?.next().ok_or_else(bad)
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
@@ -641,6 +694,30 @@ mod tests {
         .expect("the longest allowed");
         assert_eq!(settings.session_max_age.as_chrono(), chrono::Duration::days(36_500));
         assert_eq!(settings.session_idle_timeout.whole_seconds(), 36_500 * 24 * 3600);
+    }
+
+    #[test]
+    fn metrics_are_off_unless_an_address_is_given() {
+        assert_eq!(Settings::from_cli(cli(&[])).unwrap().metrics_listen, None);
+        let settings = Settings::from_cli(cli(&["--metrics-listen", "127.0.0.1:9090"])).unwrap();
+        assert_eq!(settings.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
+        let err = Settings::from_cli(cli(&["--metrics-listen", "nowhere"])).unwrap_err();
+        assert_eq!(err.to_string(), "MONKEYCI_METRICS_LISTEN: `nowhere` is not a host:port address");
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        assert_eq!(cli(&[]).log_format, LogFormat::Text);
+        assert_eq!(cli(&["--log-format", "json"]).log_format, LogFormat::Json);
+        assert!(Cli::try_parse_from(["monkeyci-server", "--log-format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn migrate_is_a_command_that_takes_the_database_url_after_it() {
+        let parsed = cli(&["migrate", "--database-url", "sqlite://elsewhere.db"]);
+        assert!(matches!(parsed.command, Some(Command::Migrate)));
+        assert_eq!(parsed.database_url.expose_secret(), "sqlite://elsewhere.db");
+        assert!(cli(&[]).command.is_none());
     }
 
     #[test]

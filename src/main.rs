@@ -1,12 +1,18 @@
 use clap::Parser;
-use monkeyci_accounts::config::{Cli, Settings};
+use monkeyci_accounts::config::{Cli, Command, DatabaseTarget, Settings};
 use monkeyci_accounts::startup::Application;
-use monkeyci_accounts::telemetry;
+use monkeyci_accounts::{db, telemetry};
+use secrecy::ExposeSecret;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    let _log_writer = telemetry::init();
-    match run().await {
+    let cli = Cli::parse();
+    let _log_writer = telemetry::init(cli.log_format);
+    let outcome = match cli.command {
+        Some(Command::Migrate) => migrate(&cli).await,
+        None => serve(cli).await,
+    };
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -15,14 +21,28 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run() -> anyhow::Result<()> {
-    let settings = Settings::from_cli(Cli::parse())?;
+async fn serve(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::from_cli(cli)?;
     let app = Application::build(settings).await?;
     tracing::info!(
         "MonkeyCI accounts listening on {} (open {})",
         app.addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
         app.public_url()
     );
+    if let Some(addr) = app.metrics_addr() {
+        tracing::info!("Prometheus metrics at http://{addr}/metrics");
+    }
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `monkeyci-server migrate`: only `DATABASE_URL` is read.
+async fn migrate(cli: &Cli) -> anyhow::Result<()> {
+    let target = DatabaseTarget::parse(cli.database_url.expose_secret())?;
+    let applied = actix_web::rt::task::spawn_blocking(move || db::operations::migrate(&target)).await??;
+    match applied.as_slice() {
+        [] => tracing::info!("the database is up to date: no migration to apply"),
+        names => tracing::info!(count = names.len(), applied = names.join(", "), "migrations applied"),
+    }
     Ok(())
 }

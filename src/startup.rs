@@ -24,6 +24,7 @@ use crate::auth::session_store::DbSessionStore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{DatabaseTarget, Settings};
 use crate::db::Db;
+use crate::monitoring::{self, Metrics};
 use crate::state::AppState;
 use crate::telemetry;
 use crate::web::error_pages::{not_found, render_error_pages};
@@ -36,6 +37,8 @@ const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(600);
 pub struct Application {
     server: Server,
     addrs: Vec<SocketAddr>,
+    /// The Prometheus metrics server and its address, when metrics are on.
+    metrics: Option<(Server, SocketAddr)>,
     state: web::Data<AppState>,
     /// Stops the PostgreSQL notification listener with the server.
     _listener: Option<ListenerGuard>,
@@ -59,6 +62,13 @@ impl Application {
             .map(|addr| TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}")))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let addrs = listeners.iter().map(TcpListener::local_addr).collect::<Result<Vec<_>, _>>()?;
+        let metrics_listener = settings
+            .metrics_listen
+            .map(|addr| {
+                TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} for metrics"))
+            })
+            .transpose()?;
+        let metrics = metrics_listener.as_ref().map(|_| Metrics::new());
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{}", addrs[0]))?,
@@ -86,7 +96,11 @@ impl Application {
         let key_auth = KeyAuthenticator::new(
             db.clone(),
             clock.clone(),
-            &AuthSettings { failures_per_minute: settings.api_failures_per_minute, argon2_slots },
+            &AuthSettings {
+                failures_per_minute: settings.api_failures_per_minute,
+                argon2_slots,
+                checks: metrics.as_ref().map(|m| m.key_checks()).unwrap_or_default(),
+            },
         )?;
         let listener = match &settings.database {
             DatabaseTarget::Postgres { url } => Some(
@@ -125,6 +139,7 @@ impl Application {
         let cookie_lifetime =
             actix_web::cookie::time::Duration::seconds(settings.session_max_age.whole_seconds());
         let app_state = state.clone();
+        let request_metrics = metrics.clone().map(web::Data::from);
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
                 .cookie_name(cookie_name.to_string())
@@ -139,13 +154,18 @@ impl Application {
                         .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
                 )
                 .build();
-            App::new()
+            let mut app = App::new()
                 .app_data(app_state.clone())
                 .app_data(instance.clone())
-                .app_data(web::FormConfig::default().limit(64 * 1024))
-                .wrap(from_fn(add_security_headers))
+                .app_data(web::FormConfig::default().limit(64 * 1024));
+            if let Some(metrics) = &request_metrics {
+                app = app.app_data(metrics.clone());
+            }
+            app.wrap(from_fn(add_security_headers))
+                .wrap(from_fn(monitoring::count_requests))
                 .wrap(from_fn(telemetry::log_requests))
                 .route("/healthz", web::get().to(health::healthz))
+                .route("/readyz", web::get().to(health::readyz))
                 .service(api::scope())
                 .service(
                     web::scope("/static")
@@ -167,11 +187,24 @@ impl Application {
         for listener in listeners {
             server = server.listen(listener)?;
         }
-        Ok(Application { server: server.run(), addrs, state, _listener: listener })
+        let metrics = match (metrics, metrics_listener) {
+            (Some(metrics), Some(listener)) => {
+                let addr = listener.local_addr()?;
+                metrics.spawn_upkeep();
+                Some((monitoring::serve(listener, metrics, state.clone())?, addr))
+            }
+            _ => None,
+        };
+        Ok(Application { server: server.run(), addrs, metrics, state, _listener: listener })
     }
 
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+
+    /// Where Prometheus metrics are served, when they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, addr)| *addr)
     }
 
     pub fn port(&self) -> u16 {
@@ -186,9 +219,19 @@ impl Application {
         self.state.db.clone()
     }
 
+    /// Serves until the server stops (SIGTERM, SIGINT); the metrics server stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Application { server, _listener, .. } = self;
-        server.await
+        let Application { server, metrics, _listener, .. } = self;
+        let metrics = metrics.map(|(server, _)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
+        let result = server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
+        result
     }
 }
 

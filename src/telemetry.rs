@@ -14,22 +14,54 @@ use actix_web::middleware::Next;
 use tracing::Instrument;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 
-/// Logs to stderr (colours only on a terminal); `RUST_LOG` overrides the default level (`info`).
+use crate::config::LogFormat;
+
+/// Logs to stderr (colours only on a terminal, when written as text); `RUST_LOG`
+/// overrides the default level (`info`).
 ///
 /// Lines are written by a background thread, so a request never waits for a
 /// `write` to stderr; none are dropped (the queue blocks when full). Keep the
 /// returned guard until the end of `main`: dropping it flushes what is queued.
-pub fn init() -> WorkerGuard {
+pub fn init(format: LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
-    let _ = tracing_subscriber::fmt()
+    // `try_init` fails only when a subscriber is already set (a second start in
+    // one process): the first one stays.
+    match format {
+        LogFormat::Text => {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_target(false)
+                .with_writer(writer)
+                .with_ansi(std::io::stderr().is_terminal())
+                .try_init();
+        }
+        LogFormat::Json => {
+            let _ = json_subscriber(filter, writer).try_init();
+        }
+    }
+    guard
+}
+
+/// One JSON object per line: `timestamp`, `level`, the event's fields (`message`
+/// among them) at the top, and the fields of the span it happened in under
+/// `span`: for a request, `{"id": …, "method": …, "path": …, "name": "request"}`.
+pub fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
         .with_env_filter(filter)
         .with_target(false)
         .with_writer(writer)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
-    guard
+        .finish()
 }
 
 /// The span around everything one application instance logs: `app{instance=…}`
@@ -95,10 +127,10 @@ pub async fn log_requests(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = crate::random::request_id();
     req.extensions_mut().insert(RequestId(id.clone()));
-    // Health checks and assets are too frequent to be worth a line each; so are
+    // Probes and assets are too frequent to be worth a line each; so are
     // successful API reads (a script may poll thousands a minute): those are
     // logged at debug level. Failures, refusals and every change keep their line.
-    let routine = req.path() == "/healthz" || req.path().starts_with("/static/");
+    let routine = matches!(req.path(), "/healthz" | "/readyz") || req.path().starts_with("/static/");
     let api_read = req.method() == actix_web::http::Method::GET && req.path().starts_with("/api/");
     let instance = req.app_data::<InstanceSpan>().map_or_else(tracing::Span::none, |s| s.0.clone());
     let span = instance.in_scope(|| {
@@ -131,7 +163,57 @@ pub async fn log_requests(
 
 #[cfg(test)]
 mod tests {
-    use super::without_secrets;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, test as actix_test, web};
+
+    use super::{json_subscriber, log_requests, without_secrets};
+
+    /// Collects what a subscriber writes.
+    #[derive(Clone, Default)]
+    struct Written(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Written {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_json_log_line_is_one_object_that_carries_the_request_id() {
+        let written = Written::default();
+        let sink = written.clone();
+        let subscriber = json_subscriber(tracing_subscriber::EnvFilter::new("info"), move || sink.clone());
+        // This thread's subscriber: the test runtime serves the request on it.
+        let _default = tracing::subscriber::set_default(subscriber);
+        let app = actix_test::init_service(
+            App::new().wrap(from_fn(log_requests)).route("/o/acme", web::get().to(|| async { "x" })),
+        )
+        .await;
+        let response =
+            actix_test::call_service(&app, actix_test::TestRequest::get().uri("/o/acme?q=1").to_request())
+                .await;
+        let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+
+        let text = String::from_utf8(written.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect();
+        let served = lines.iter().find(|line| line["message"] == "served").expect(&text);
+        assert_eq!(served["span"]["id"], request_id.as_str(), "{served}");
+        assert_eq!(served["span"]["name"], "request");
+        assert_eq!(served["span"]["path"], "/o/acme", "the path, never the query");
+        assert_eq!(served["status"], 200);
+        assert_eq!(served["level"], "INFO");
+        assert!(served["timestamp"].is_string(), "{served}");
+    }
 
     #[test]
     fn a_token_in_a_path_keeps_only_its_prefix_and_public_id() {

@@ -18,6 +18,7 @@ use super::error::ApiError;
 use crate::auth::key_auth::{AuthFailure, Verified};
 use crate::domain::access::{OrgRef, Reach};
 use crate::domain::organization::Role;
+use crate::monitoring::KeyCheck;
 use crate::state::AppState;
 
 pub struct ApiCaller(pub Arc<Verified>);
@@ -114,12 +115,18 @@ impl FromRequest for ApiCaller {
         Either<Ready<Result<ApiCaller, ApiError>>, LocalBoxFuture<'static, Result<ApiCaller, ApiError>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = match token_in(req.headers()) {
-            Ok(token) => token,
-            Err(failure) => return Either::Left(ready(Err(ApiError::Unauthorized(failure)))),
-        };
         let Some(state) = req.app_data::<Data<AppState>>().cloned() else {
             return Either::Left(ready(Err(ApiError::Internal(anyhow::anyhow!("no application state")))));
+        };
+        let token = match token_in(req.headers()) {
+            Ok(token) => token,
+            Err(failure) => {
+                state.key_auth.count(match failure {
+                    AuthFailure::Missing => KeyCheck::Missing,
+                    _ => KeyCheck::BadHeader,
+                });
+                return Either::Left(ready(Err(ApiError::Unauthorized(failure))));
+            }
         };
         // A hot key is answered here, without a boxed future.
         if let Some(result) = state.key_auth.authenticate_cached(token) {
@@ -129,8 +136,14 @@ impl FromRequest for ApiCaller {
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let token = token.to_string();
         Either::Right(Box::pin(async move {
-            let caller = state.key_auth.authenticate(&token, client).await?;
-            Ok(ApiCaller(caller))
+            let result = state.key_auth.authenticate(&token, client).await;
+            // The authenticator counts what it decides; these it only passes on.
+            match &result {
+                Err(AuthFailure::Busy) => state.key_auth.count(KeyCheck::Busy),
+                Err(AuthFailure::Internal(_)) => state.key_auth.count(KeyCheck::Error),
+                _ => {}
+            }
+            Ok(ApiCaller(result?))
         }))
     }
 }

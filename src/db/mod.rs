@@ -11,6 +11,7 @@ pub mod failure_buckets;
 pub mod identities;
 pub mod join_requests;
 pub mod memberships;
+pub mod operations;
 pub mod organizations;
 pub mod pending_tokens;
 pub mod schema;

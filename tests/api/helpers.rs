@@ -61,6 +61,8 @@ pub struct Options {
     pub api_failures_per_minute: Option<u32>,
     /// Proxies whose `X-Forwarded-For` is believed (networks like `127.0.0.1/32`).
     pub trusted_proxies: Vec<&'static str>,
+    /// Serve Prometheus metrics on a port of their own ([`TestApp::metrics_address`]).
+    pub metrics: bool,
 }
 
 impl Options {
@@ -72,6 +74,7 @@ impl Options {
             platforms: Platforms::default(),
             api_failures_per_minute: None,
             trusted_proxies: Vec::new(),
+            metrics: false,
         }
     }
 }
@@ -107,6 +110,8 @@ pub struct TestApp {
     pub database: DatabaseTarget,
     /// The failed-attempt allowance it was started with (its siblings get the same).
     api_failures_per_minute: Option<u32>,
+    /// `http://127.0.0.1:PORT` of the metrics server, when started with `Options::metrics`.
+    pub metrics_address: Option<String>,
     /// What this app has logged (see [`TestApp::logs`]).
     log: AppLog,
     _database: DatabaseGuard,
@@ -206,6 +211,9 @@ impl TestApp {
         }
         settings.trusted_proxies =
             options.trusted_proxies.iter().map(|net| net.parse().expect("a network")).collect();
+        if options.metrics {
+            settings.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+        }
         capture_logs();
         let clock: Arc<dyn Clock> = match &options.clock {
             Some(fixed) => Arc::new(fixed.clone()),
@@ -213,6 +221,7 @@ impl TestApp {
         };
         let app = Application::build_with_clock(settings, clock).await.expect("the app starts");
         let port = app.port();
+        let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
         let db = app.db();
         actix_web::rt::spawn(app.run_until_stopped());
         let jar = Arc::new(Jar::default());
@@ -224,6 +233,7 @@ impl TestApp {
             clock: options.clock,
             database: target,
             api_failures_per_minute: options.api_failures_per_minute,
+            metrics_address,
             log,
             _database: guard,
         }

@@ -13,6 +13,7 @@ mod keys;
 mod cli;
 mod logging;
 mod openapi_conformance;
+mod operations;
 mod orgs;
 mod rest;
 mod sessions;

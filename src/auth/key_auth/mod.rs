@@ -41,6 +41,7 @@ use crate::db::api_keys::{self, KeyForVerification};
 use crate::db::{AccessHookTaken, Db};
 use crate::domain::api_key::{ParsedToken, TokenError};
 use crate::error::AppError;
+use crate::monitoring::{KeyCheck, KeyChecks};
 
 /// Requests waiting for an argon2 slot at most; more are told to come back.
 const MAX_ARGON2_WAITING: usize = 256;
@@ -75,6 +76,7 @@ pub struct KeyAuthenticator {
     /// The same allowance across instances (PostgreSQL), behind `limiter`.
     shared_limit: SharedFailureLimit,
     argon2_slots: Semaphore,
+    argon2_slot_count: usize,
     argon2_waiting: AtomicUsize,
     /// One working memory per slot, allocated on first use and kept.
     argon2_memory: Mutex<Vec<Argon2Memory>>,
@@ -82,11 +84,25 @@ pub struct KeyAuthenticator {
     in_flight: InFlight,
     /// A hash no secret matches, so unknown keys pay the same argon2 cost.
     decoy_hash: OnceLock<String>,
+    /// What each check came to, for the metrics.
+    checks: KeyChecks,
 }
 
 pub struct AuthSettings {
     pub failures_per_minute: u32,
     pub argon2_slots: usize,
+    /// Counters for the metrics (`KeyChecks::default()` counts nothing).
+    pub checks: KeyChecks,
+}
+
+/// The argon2 work now, for the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct Argon2Load {
+    /// Checks waiting for a slot.
+    pub waiting: usize,
+    /// Slots in use.
+    pub running: usize,
+    pub slots: usize,
 }
 
 impl KeyAuthenticator {
@@ -113,16 +129,32 @@ impl KeyAuthenticator {
             limiter: FailureLimiter::new(settings.failures_per_minute),
 
             argon2_slots: Semaphore::new(settings.argon2_slots.max(1)),
+            argon2_slot_count: settings.argon2_slots.max(1),
             argon2_waiting: AtomicUsize::new(0),
             argon2_memory: Mutex::new(Vec::new()),
             last_used: LastUsed::default(),
             in_flight: InFlight::default(),
             decoy_hash: OnceLock::new(),
+            checks: settings.checks.clone(),
         })
     }
 
     pub fn cache(&self) -> &Arc<KeyCache> {
         &self.cache
+    }
+
+    /// Counts a check decided outside (no key at all, a busy or failing check).
+    pub fn count(&self, check: KeyCheck) {
+        self.checks.count(check);
+    }
+
+    pub fn argon2_load(&self) -> Argon2Load {
+        let free = self.argon2_slots.available_permits();
+        Argon2Load {
+            waiting: self.argon2_waiting.load(Ordering::Relaxed),
+            running: self.argon2_slot_count.saturating_sub(free),
+            slots: self.argon2_slot_count,
+        }
     }
 
     /// The answer for a hot key, without waiting for anything: `Some` when `token`
@@ -132,7 +164,7 @@ impl KeyAuthenticator {
         let parsed = ParsedToken::parse(token).ok()?;
         let entry = self.cache.get(parsed.public_id.as_str())?;
         (entry.is_fresh(self.clock.now()) && entry.matches(&parsed, &secret_digest(&parsed)))
-            .then(|| self.admit(entry.caller.clone()))
+            .then(|| self.admit(entry.caller.clone(), KeyCheck::CacheHit))
     }
 
     /// Who `token` speaks for, as of now.
@@ -141,6 +173,7 @@ impl KeyAuthenticator {
         let parsed = match ParsedToken::parse(token) {
             Ok(parsed) => parsed,
             Err(reason) => {
+                self.checks.count(KeyCheck::Malformed);
                 if self.limiter.record_failure(client, now) {
                     self.shared_limit.record_failure(client, now).await;
                 }
@@ -151,12 +184,12 @@ impl KeyAuthenticator {
         let cached = self.cache.get(parsed.public_id.as_str());
         if let Some(entry) = cached.filter(|entry| entry.matches(&parsed, &digest)) {
             if entry.is_fresh(now) {
-                return self.admit(entry.caller.clone());
+                return self.admit(entry.caller.clone(), KeyCheck::CacheHit);
             }
             // Verified before and due for revalidation: not a guess, so no
             // limiter and no argon2 unless the stored hash changed.
             if let Some(caller) = self.revalidate(&parsed, &entry, now).await? {
-                return self.admit(caller);
+                return self.admit(caller, KeyCheck::Revalidated);
             }
         }
 
@@ -167,7 +200,7 @@ impl KeyAuthenticator {
             && entry.is_fresh(now)
             && entry.matches(&parsed, &digest)
         {
-            return self.admit(entry.caller.clone());
+            return self.admit(entry.caller.clone(), KeyCheck::CacheHit);
         }
         // The attempt is counted before the check (and given back if it
         // succeeds), so concurrent guesses cannot outrun the allowance.
@@ -176,6 +209,7 @@ impl KeyAuthenticator {
             refused => refused,
         };
         if let Err(retry_after) = taken {
+            self.checks.count(KeyCheck::RateLimited);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: too many failed attempts");
             return Err(AuthFailure::RateLimited { retry_after });
         }
@@ -184,15 +218,18 @@ impl KeyAuthenticator {
         let loaded = self.db.run(move |conn| api_keys::load_for_verification(conn, &public_id)).await?;
         let Some(KeyForVerification { caller, secret_hash }) = loaded else {
             self.pay_for_failure(&parsed).await?;
+            self.checks.count(KeyCheck::UnknownKey);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: unknown key");
             return Err(AuthFailure::Invalid);
         };
         if !self.verify(&parsed, &secret_hash).await? {
+            self.checks.count(KeyCheck::WrongSecret);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: wrong secret");
             return Err(AuthFailure::Invalid);
         }
         // Checked after argon2, so that this failure costs what the others do.
         if caller.key.kind != parsed.kind {
+            self.checks.count(KeyCheck::WrongPrefix);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: the other kind's prefix");
             return Err(AuthFailure::Invalid);
         }
@@ -200,7 +237,7 @@ impl KeyAuthenticator {
         self.shared_limit.give_back(client, now).await;
         let caller = Arc::new(Verified::new(caller));
         self.cache.insert(generation, Entry { caller: caller.clone(), secret_hash, digest, loaded_at: now });
-        self.admit(caller)
+        self.admit(caller, KeyCheck::Verified)
     }
 
     /// Reads a cached key again. `None` when the stored hash is no longer the one
@@ -215,6 +252,7 @@ impl KeyAuthenticator {
         let public_id = parsed.public_id.clone();
         let loaded = self.db.run(move |conn| api_keys::load_for_verification(conn, &public_id)).await?;
         let Some(KeyForVerification { caller, secret_hash }) = loaded else {
+            self.checks.count(KeyCheck::Deleted);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: deleted");
             return Err(AuthFailure::Invalid);
         };
@@ -227,13 +265,15 @@ impl KeyAuthenticator {
         Ok(Some(caller))
     }
 
-    /// A verified key: refused if expired, otherwise its use is recorded (at most
-    /// once a minute) and the caller let in.
-    fn admit(&self, caller: Arc<Verified>) -> Result<Arc<Verified>, AuthFailure> {
+    /// A verified key (`how` tells the metrics in which way): refused if
+    /// expired, otherwise its use is recorded (at most once a minute) and the
+    /// caller let in.
+    fn admit(&self, caller: Arc<Verified>, how: KeyCheck) -> Result<Arc<Verified>, AuthFailure> {
         let now = self.clock.now();
         if let Some(valid_until) = caller.key.valid_until
             && !valid_until.is_usable_at(now)
         {
+            self.checks.count(KeyCheck::Expired);
             tracing::info!(key = caller.key.public_id.as_str(), "API key refused: expired");
             return Err(AuthFailure::Expired { valid_until: valid_until.date() });
         }
@@ -249,6 +289,7 @@ impl KeyAuthenticator {
                 .in_current_span(),
             );
         }
+        self.checks.count(how);
         tracing::debug!(key = caller.key.public_id.as_str(), "API key accepted");
         Ok(caller)
     }

@@ -30,7 +30,7 @@ mod attribution;
 mod expiry;
 mod failures;
 mod instances;
-mod junk;
+pub mod junk;
 mod key_kind;
 mod last_used;
 mod reach;
