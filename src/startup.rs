@@ -16,6 +16,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::api;
+use crate::auth::argon2_pool::Argon2Pool;
 use crate::auth::csrf::csrf_guard;
 use crate::auth::key_auth::listener::{self, ListenerGuard};
 use crate::auth::key_auth::{AuthSettings, KeyAuthenticator};
@@ -24,6 +25,7 @@ use crate::auth::session_store::DbSessionStore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{DatabaseTarget, Settings};
 use crate::db::Db;
+use crate::services::api_keys::ApiKeys;
 use crate::state::AppState;
 use crate::telemetry;
 use crate::web::error_pages::{not_found, render_error_pages};
@@ -83,10 +85,12 @@ impl Application {
         let argon2_slots = settings
             .argon2_concurrency
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let argon2 = Arc::new(Argon2Pool::new(argon2_slots));
         let key_auth = KeyAuthenticator::new(
             db.clone(),
             clock.clone(),
-            &AuthSettings { failures_per_minute: settings.api_failures_per_minute, argon2_slots },
+            argon2.clone(),
+            &AuthSettings { failures_per_minute: settings.api_failures_per_minute },
         )?;
         let listener = match &settings.database {
             DatabaseTarget::Postgres { url } => Some(
@@ -101,6 +105,7 @@ impl Application {
         };
         let state = web::Data::new(AppState {
             key_auth,
+            api_keys: ApiKeys { db: db.clone(), clock: clock.clone(), argon2: argon2.clone() },
             db: db.clone(),
             clock: clock.clone(),
             settings: Arc::new(settings.clone()),
@@ -176,6 +181,11 @@ impl Application {
 
     pub fn db(&self) -> Db {
         self.state.db.clone()
+    }
+
+    /// The argon2 slots (hashing and verifying): tests read their high-water mark.
+    pub fn argon2(&self) -> Arc<Argon2Pool> {
+        self.state.api_keys.argon2.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

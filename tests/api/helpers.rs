@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use monkeyci_accounts::auth::argon2_pool::Argon2Pool;
 use monkeyci_accounts::clock::{Clock, FixedClock, SystemClock};
 use monkeyci_accounts::config::{DatabaseTarget, Platforms, Settings};
 use monkeyci_accounts::db::Db;
@@ -61,6 +62,8 @@ pub struct Options {
     pub api_failures_per_minute: Option<u32>,
     /// Proxies whose `X-Forwarded-For` is believed (networks like `127.0.0.1/32`).
     pub trusted_proxies: Vec<&'static str>,
+    /// argon2 computations at once (`None`: the default, one per core).
+    pub argon2_slots: Option<usize>,
 }
 
 impl Options {
@@ -72,6 +75,7 @@ impl Options {
             platforms: Platforms::default(),
             api_failures_per_minute: None,
             trusted_proxies: Vec::new(),
+            argon2_slots: None,
         }
     }
 }
@@ -105,6 +109,8 @@ pub struct TestApp {
     pub clock: Option<FixedClock>,
     /// The database this app runs on (shared by its siblings).
     pub database: DatabaseTarget,
+    /// The app's argon2 slots, whose high-water mark tests read.
+    pub argon2: Arc<Argon2Pool>,
     /// What this app has logged (see [`TestApp::logs`]).
     log: AppLog,
     _database: DatabaseGuard,
@@ -198,6 +204,7 @@ impl TestApp {
         if let Some(per_minute) = options.api_failures_per_minute {
             settings.api_failures_per_minute = per_minute;
         }
+        settings.argon2_concurrency = options.argon2_slots;
         settings.trusted_proxies =
             options.trusted_proxies.iter().map(|net| net.parse().expect("a network")).collect();
         capture_logs();
@@ -208,6 +215,7 @@ impl TestApp {
         let app = Application::build_with_clock(settings, clock).await.expect("the app starts");
         let port = app.port();
         let db = app.db();
+        let argon2 = app.argon2();
         actix_web::rt::spawn(app.run_until_stopped());
         let jar = Arc::new(Jar::default());
         TestApp {
@@ -217,6 +225,7 @@ impl TestApp {
             jar,
             clock: options.clock,
             database: target,
+            argon2,
             log,
             _database: guard,
         }
