@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::key_hash::{Argon2Memory, hash_secret_in};
 use crate::error::AppError;
@@ -30,11 +30,11 @@ pub enum Argon2Error {
 }
 
 pub struct Argon2Pool {
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
     size: usize,
     waiting: AtomicUsize,
     /// One working memory per slot, allocated on first use and kept.
-    memory: Mutex<Vec<Argon2Memory>>,
+    memory: Arc<Mutex<Vec<Argon2Memory>>>,
     running: Arc<Running>,
 }
 
@@ -50,10 +50,10 @@ impl Argon2Pool {
     pub fn new(slots: usize) -> Argon2Pool {
         let size = slots.max(1);
         Argon2Pool {
-            slots: Semaphore::new(size),
+            slots: Arc::new(Semaphore::new(size)),
             size,
             waiting: AtomicUsize::new(0),
-            memory: Mutex::new(Vec::with_capacity(size)),
+            memory: Arc::new(Mutex::new(Vec::with_capacity(size))),
             running: Arc::default(),
         }
     }
@@ -83,11 +83,8 @@ impl Argon2Pool {
         &self,
         work: impl FnOnce(&mut Argon2Memory) -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        match self.run_in_slot(false, work).await {
-            Ok(result) => Ok(result),
-            Err(Argon2Error::Internal(e)) => Err(e),
-            Err(Argon2Error::Busy) => unreachable!("a computation that waits is never refused"),
-        }
+        let slot = self.wait_for_slot().await?;
+        self.run_in(slot, work).await
     }
 
     /// [`Self::run`], refused with [`Argon2Error::Busy`] when every slot is taken
@@ -97,35 +94,41 @@ impl Argon2Pool {
         &self,
         work: impl FnOnce(&mut Argon2Memory) -> T + Send + 'static,
     ) -> Result<T, Argon2Error> {
-        self.run_in_slot(true, work).await
-    }
-
-    async fn run_in_slot<T: Send + 'static>(
-        &self,
-        refuse_when_full: bool,
-        work: impl FnOnce(&mut Argon2Memory) -> T + Send + 'static,
-    ) -> Result<T, Argon2Error> {
-        if refuse_when_full
-            && self.slots.available_permits() == 0
-            && self.waiting.load(Ordering::Relaxed) >= MAX_WAITING
-        {
+        if self.slots.available_permits() == 0 && self.waiting.load(Ordering::Relaxed) >= MAX_WAITING {
             return Err(Argon2Error::Busy);
         }
-        let waiting = Waiting::enter(&self.waiting);
-        let _slot = self.slots.acquire().await.map_err(AppError::internal)?;
-        drop(waiting);
-        // A slot is held, so a memory is free (or this is the slot's first computation).
-        let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
-        let running = self.running.clone();
-        let (result, memory) = actix_web::web::block(move || {
-            let _running = running.enter();
-            let result = work(&mut memory);
-            (result, memory)
+        let slot = self.wait_for_slot().await?;
+        Ok(self.run_in(slot, work).await?)
+    }
+
+    async fn wait_for_slot(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        let _waiting = Waiting::enter(&self.waiting);
+        self.slots.clone().acquire_owned().await.map_err(AppError::internal)
+    }
+
+    /// Runs `work` on the blocking pool in the memory of the slot held. The
+    /// slot and its memory go back when the computation ends, on the blocking
+    /// thread: a request dropped while it waits for the result (its client
+    /// gone) neither frees the slot early nor loses the memory.
+    async fn run_in<T: Send + 'static>(
+        &self,
+        slot: OwnedSemaphorePermit,
+        work: impl FnOnce(&mut Argon2Memory) -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let (memories, running) = (self.memory.clone(), self.running.clone());
+        actix_web::web::block(move || {
+            // A slot is held, so a memory is free (or this is the slot's first computation).
+            let mut memory = memories.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
+            let result = {
+                let _running = running.enter();
+                work(&mut memory)
+            };
+            memories.lock().unwrap_or_else(|e| e.into_inner()).push(memory);
+            drop(slot);
+            result
         })
         .await
-        .map_err(AppError::internal)?;
-        self.memory.lock().unwrap_or_else(|e| e.into_inner()).push(memory);
-        Ok(result)
+        .map_err(AppError::internal)
     }
 }
 
@@ -191,5 +194,21 @@ mod tests {
         }
         assert!((1..=2).contains(&pool.most_running()), "{}", pool.most_running());
         assert_eq!(pool.memory.lock().unwrap().len(), pool.most_running(), "one memory per slot used, kept");
+    }
+
+    #[actix_web::test]
+    async fn a_computation_whose_caller_went_away_keeps_its_slot_until_it_ends() {
+        let pool = Arc::new(Argon2Pool::new(1));
+        let first = actix_web::rt::spawn({
+            let pool = pool.clone();
+            async move { pool.hash("abandoned".to_string()).await }
+        });
+        while pool.most_running() == 0 {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        first.abort();
+        assert!(pool.hash("next".to_string()).await.is_ok());
+        assert_eq!(pool.most_running(), 1, "the next one waited for the abandoned one to end");
+        assert_eq!(pool.memory.lock().unwrap().len(), 1, "and its memory came back");
     }
 }
