@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark of API-key authentication: GET /api/v1/whoami against GET /healthz side by
-# side, the first use of a key against a hot key, and a flood of invalid keys while
-# valid requests run; on SQLite and on PostgreSQL. See bench/README.md.
+# side, the first use of a key against a hot key, a flood of invalid keys while
+# valid requests run, and the server's memory under a flood of key creations; on
+# SQLite and on PostgreSQL. See bench/README.md.
 #
-#   bench/api-auth.sh                  # both databases (about 5 minutes after the build)
+#   bench/api-auth.sh                  # both databases (about 6 minutes after the build)
 #   BENCH_DATABASES=sqlite bench/api-auth.sh
+#   BENCH_AUTH=0 bench/api-auth.sh     # the key-creation flood only (about 1 minute a database)
 #
 # Settings (environment):
 #   BENCH_DATABASES        "sqlite postgres" (default) or one of them
@@ -21,10 +23,19 @@
 #   BENCH_FLOOD_CONNECTIONS  wrk connections sending bad keys (64)
 #   BENCH_VALID_CONNECTIONS  wrk connections sending the valid key during the flood (16)
 #   BENCH_JUNK             1 (default) also floods with bad-checksum junk; 0 skips it
-#   BENCH_FLOODS           1 (default); 0 skips the floods (parts 1 and 2 only)
+#   BENCH_FLOODS           1 (default); 0 skips the floods of bad keys (part 3)
+#   BENCH_AUTH             1 (default); 0 skips parts 1-3 (then only the creation flood runs)
+#   BENCH_CREATE           1 (default); 0 skips part 4, the key-creation flood
+#   BENCH_CREATE_BURST     key creations sent at once (64)
+#   BENCH_CREATE_CONNECTIONS  connections creating keys in the sustained run (64)
+#   BENCH_CREATE_DURATION  seconds of the sustained creation run (30)
 #   BENCH_OUT_DIR          where the summary goes (default bench/results)
 #   BENCH_KEEP             1 keeps the temporary directory (SQLite file, server logs, JSON)
 #   BENCH_SKIP_BUILD       1 skips `cargo build --release`
+#   BENCH_BIN              diagnostic: another server binary (e.g. an older build kept for
+#                          comparison); implies BENCH_SKIP_BUILD=1
+#   BENCH_TAG              a name added to the labels and the summary file (sqlite-TAG,
+#                          api-auth-<date>-TAG.txt), e.g. "before" with BENCH_BIN
 #   BENCH_SERVER_ENV       diagnostic: space-separated NAME=value settings added to the server's
 #                          environment, e.g. "RUST_LOG=warn" or "MALLOC_ARENA_MAX=2"; the runs are
 #                          then labelled sqlite-env / postgres-env
@@ -32,7 +43,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HELPER="$ROOT/bench/api_auth.py"
-BIN="$ROOT/target/release/monkeyci-server"
+BIN="${BENCH_BIN:-$ROOT/target/release/monkeyci-server}"
 PY="${PYTHON:-python3}"
 
 DATABASES="${BENCH_DATABASES:-sqlite postgres}"
@@ -48,6 +59,11 @@ FLOOD_DURATION="${BENCH_FLOOD_DURATION:-15}"
 FLOOD_CONNECTIONS="${BENCH_FLOOD_CONNECTIONS:-64}"
 VALID_CONNECTIONS="${BENCH_VALID_CONNECTIONS:-16}"
 JUNK="${BENCH_JUNK:-1}"
+AUTH="${BENCH_AUTH:-1}"
+CREATE="${BENCH_CREATE:-1}"
+CREATE_BURST="${BENCH_CREATE_BURST:-64}"
+CREATE_CONNECTIONS="${BENCH_CREATE_CONNECTIONS:-64}"
+CREATE_DURATION="${BENCH_CREATE_DURATION:-30}"
 OUT_DIR="${BENCH_OUT_DIR:-$ROOT/bench/results}"
 # The limit that keeps the per-address limiter out of the way, so that the flood
 # exercises the bound on argon2 checks instead.
@@ -65,7 +81,28 @@ flood() { # $1 = label, $2 = variant, $3 = kind, $4 = failures per minute (for t
   RESULTS+=("$WORK/flood-$1-$2.json")
 }
 
+create_flood() { # $1 = label, $2 = DATABASE_URL: a fresh server, so that "before" is its baseline
+  local label="$1" url="$2"
+  log "[$label] starting the server (defaults) for the key-creation flood"
+  start_server "$label-create" "$url"
+  "$PY" "$HELPER" create --label "$label" --base-url "$BASE_URL" --pid "$SERVER_PID" --server-log "$SERVER_LOG" \
+    --state "$WORK/state-$label.json" --out "$WORK/create-$label.json" \
+    --burst "$CREATE_BURST" --connections "$CREATE_CONNECTIONS" --duration "$CREATE_DURATION"
+  RESULTS+=("$WORK/create-$label.json")
+  stop_server
+}
+
 run_one() { # $1 = label, $2 = DATABASE_URL
+  local label="$1" url="$2"
+  if [[ "$AUTH" == 1 ]]; then
+    run_auth "$label" "$url"
+  fi
+  if [[ "$CREATE" == 1 ]]; then
+    create_flood "$label" "$url"
+  fi
+}
+
+run_auth() { # $1 = label, $2 = DATABASE_URL: parts 1-3
   local label="$1" url="$2"
   log "[$label] starting the server (defaults)"
   start_server "$label" "$url"
@@ -93,17 +130,19 @@ if ! command -v wrk >/dev/null; then
   apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+if [[ "${BENCH_SKIP_BUILD:-0}" != 1 && -z "${BENCH_BIN:-}" ]]; then
   log "cargo build --release --bin monkeyci-server (no-op when up to date)"
   (cd "$ROOT" && cargo build --release --quiet --bin monkeyci-server)
 fi
 [[ -x "$BIN" ]] || { log "missing $BIN"; exit 1; }
 
-SUFFIX=""
+SUFFIX="${BENCH_TAG:+-$BENCH_TAG}"
 if [[ -n "${BENCH_SERVER_ENV:-}" ]]; then
-  SUFFIX="-env"
-  log "diagnostic: the server also gets $BENCH_SERVER_ENV (runs labelled *-env)"
+  SUFFIX="${SUFFIX:--env}"
+  log "diagnostic: the server also gets $BENCH_SERVER_ENV (runs labelled *$SUFFIX)"
 fi
+PARTS=""
+[[ "$AUTH" == 1 ]] || PARTS="-create"
 
 RESULTS=()
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -137,11 +176,12 @@ log "done in $((SECONDS - started))s"
 ((${#RESULTS[@]})) || { log "nothing was measured"; exit 1; }
 
 mkdir -p "$OUT_DIR"
-OUT_FILE="$OUT_DIR/api-auth-$(date -u +%Y-%m-%d)$SUFFIX.txt"
+OUT_FILE="$OUT_DIR/api-auth-$(date -u +%Y-%m-%d)$PARTS$SUFFIX.txt"
 {
   echo "bench/api-auth.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "?")"
   echo "load average (1/5/15 min) before: $LOAD_START, after: $(cut -d' ' -f1-3 /proc/loadavg)"
   [[ -z "${BENCH_SERVER_ENV:-}" ]] || echo "diagnostic server environment: $BENCH_SERVER_ENV"
+  [[ -z "${BENCH_BIN:-}" ]] || echo "server binary: $BENCH_BIN (built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC'))"
   echo
 } >"$OUT_FILE"
 "$PY" "$HELPER" summary "${RESULTS[@]}" --write "$WORK/summary.txt"

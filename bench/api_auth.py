@@ -14,6 +14,11 @@ Standard library only, plus `wrk` (the load generator) on the PATH. Sub-commands
   flood --label L --variant V --base-url URL --pid PID --server-log FILE --state FILE --out FILE
                                  valid whoami requests (wrk) while a second wrk sends bad keys;
                                  samples the server's memory every 200 ms
+  create --label L --base-url URL --pid PID --server-log FILE --state FILE --out FILE
+                                 key creations through the API with the organization key of
+                                 --state (made through the UI first when the file is missing):
+                                 a burst of N at once, then N connections creating for D seconds;
+                                 samples the server's memory every 50 ms
   summary FILE...                print the summary tables of one or more result files
 
 See bench/README.md.
@@ -31,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import zlib
 from datetime import datetime, timedelta, timezone
 
@@ -209,11 +215,12 @@ def proc_schedstat_ns(pid):
 
 
 class Sampler(threading.Thread):
-    """VmRSS and thread count of the server every 200 ms, tagged with the phase."""
+    """VmRSS and thread count of the server every 200 ms (or `every` s), tagged with the phase."""
 
-    def __init__(self, pid):
+    def __init__(self, pid, every=SAMPLE_EVERY):
         super().__init__(daemon=True)
         self.pid, self.phase, self.samples, self.t0 = pid, "idle", [], time.monotonic()
+        self.every = every
         self.stop = threading.Event()
 
     def run(self):
@@ -223,7 +230,7 @@ class Sampler(threading.Thread):
             except OSError:
                 break
             self.samples.append((self.phase, round(time.monotonic() - self.t0, 2), s["VmRSS"], s["Threads"]))
-            self.stop.wait(SAMPLE_EVERY)
+            self.stop.wait(self.every)
 
     def phase_stats(self, phase):
         rows = [s for s in self.samples if s[0] == phase]
@@ -481,6 +488,164 @@ def cmd_flood(args):
     os.rmdir(tmp)
 
 
+# --------------------------------------------------------------------------- create
+
+
+ORG_KEYS_API = f"/api/v1/orgs/{ORG_SLUG}/keys"
+
+
+def org_key_for(args):
+    """The organization key of --state; made through the UI (sign-in, organization,
+    key) when the state file does not exist yet."""
+    if os.path.exists(args.state):
+        with open(args.state) as f:
+            return json.load(f)["token"]
+    print(f"==> [{args.label}] signing in, creating organization {ORG_SLUG} and a key through the UI",
+          file=sys.stderr, flush=True)
+    ui = Client(args.base_url)
+    sign_in_and_create_org(ui)
+    token = create_key(ui, "API benchmark")
+    ui.close()
+    with open(args.state, "w") as f:
+        json.dump({"token": token, "public_id": token[8:24]}, f)
+    return token
+
+
+class Creator:
+    """One connection that creates organization keys: POST /api/v1/orgs/{org}/keys."""
+
+    def __init__(self, base_url, token):
+        u = urllib.parse.urlsplit(base_url)
+        self.host, self.port, self.token = u.hostname, u.port, token
+        self.conn = None
+
+    def create(self, description):
+        """(status, ms); a socket error counts as status 0."""
+        body = json.dumps({"description": description})
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
+                   "Accept": "application/json"}
+        t0 = time.perf_counter_ns()
+        try:
+            if self.conn is None:
+                self.connect()
+            self.conn.request("POST", ORG_KEYS_API, body=body, headers=headers)
+            resp = self.conn.getresponse()
+            data = resp.read()
+            status = resp.status
+            if status == 201 and not json.loads(data).get("token", "").startswith("mci_org_"):
+                status = -1  # a 201 without a token
+        except (OSError, http.client.HTTPException):
+            self.close()
+            status = 0
+        return status, (time.perf_counter_ns() - t0) / 1e6
+
+    def connect(self):
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+        self.conn.connect()
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def creations(base_url, token, connections, label, duration=None):
+    """`connections` threads, each on its own open connection, released together: one
+    creation each (duration None), or creations one after the other for `duration` s.
+    Returns the (status, ms) of every creation and the wall time."""
+    creators = [Creator(base_url, token) for _ in range(connections)]
+    for c in creators:
+        c.connect()
+    start = threading.Barrier(connections + 1)
+    results = [[] for _ in creators]
+
+    def work(i):
+        start.wait()
+        until = time.monotonic() + duration if duration else None
+        n = 0
+        while True:
+            results[i].append(creators[i].create(f"{label} {i}-{n}"))
+            n += 1
+            if until is None or time.monotonic() >= until:
+                break
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(connections)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.monotonic()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - t0
+    for c in creators:
+        c.close()
+    return [r for rs in results for r in rs], wall
+
+
+def creation_stats(results, wall):
+    codes = {}
+    for status, _ in results:
+        codes[str(status)] = codes.get(str(status), 0) + 1
+    ms = [m for _, m in results]
+    return {"requests": len(results), "wall_s": wall, "rps": len(results) / wall if wall else 0,
+            "codes": codes, "latency": stats_ms(ms), "p99_ms": percentile(ms, 99)}
+
+
+def cmd_create(args):
+    token = org_key_for(args)
+    api = api_client(args.base_url)
+    status, _, body = api_get(api, "/api/v1/whoami", token)  # the key's first use: verified and cached
+    if status != 200:
+        raise SystemExit(f"GET /api/v1/whoami with the organization key: {status} {body[:200]!r}")
+    api.close()
+    time.sleep(args.settle)
+    log_start = log_size(args.server_log)
+    sampler = Sampler(args.pid, every=args.sample_every)
+    sampler.phase = "before"
+    sampler.start()
+    time.sleep(1)
+
+    print(f"==> [{args.label}] burst: {args.burst} key creations sent at once", file=sys.stderr, flush=True)
+    sampler.phase = "burst"
+    burst = creation_stats(*creations(args.base_url, token, args.burst, "burst"))
+    sampler.phase = "after-burst"
+    time.sleep(args.after)
+
+    print(f"==> [{args.label}] sustained: {args.connections} connections creating keys for {args.duration}s",
+          file=sys.stderr, flush=True)
+    sampler.phase = "sustained"
+    sustained = creation_stats(*creations(args.base_url, token, args.connections, "sustained", args.duration))
+    sampler.phase = "after-sustained"
+    time.sleep(args.after)
+    sampler.stop.set()
+    sampler.join()
+    end = proc_status(args.pid)
+    api = api_client(args.base_url)
+    status_after, _, _ = api_get(api, "/api/v1/whoami", token)
+    api.close()
+    time.sleep(0.3)
+    problems = log_problems(args.server_log, log_start)
+    phases = ("before", "burst", "after-burst", "sustained", "after-sustained")
+    result = {
+        "kind": "create", "label": args.label, "burst_size": args.burst, "connections": args.connections,
+        "duration_s": args.duration, "burst": burst, "sustained": sustained,
+        "memory": {"hwm_end_kb": end["VmHWM"], "rss_end_kb": end["VmRSS"],
+                   "phases": {p: sampler.phase_stats(p) for p in phases},
+                   "timeline": [{"phase": p, "t": t, "rss_kb": rss, "threads": th}
+                                for p, t, rss, th in sampler.samples]},
+        "after": {"whoami": status_after},
+        "log_problems": len(problems), "log_problem_examples": problems[:5],
+    }
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+    m = result["memory"]["phases"]
+    print(f"    RSS before {mib(m['before']['rss_peak_kb']):.1f} MiB; burst peak "
+          f"{mib(m['burst']['rss_peak_kb']):.1f}, 2 s after {mib(m['after-burst']['rss_last_kb']):.1f}; sustained "
+          f"peak {mib(m['sustained']['rss_peak_kb']):.1f}, 2 s after {mib(m['after-sustained']['rss_last_kb']):.1f}; "
+          f"burst {codes_text(burst['codes'])}, sustained {sustained['rps']:.0f}/s {codes_text(sustained['codes'])}",
+          file=sys.stderr, flush=True)
+
+
 # --------------------------------------------------------------------------- summary
 
 
@@ -580,6 +745,37 @@ def cmd_summary(args):
             extra.append(f"server threads peak {threads}; valid p99 before {r['valid_before']['p99_us'] / 1000:.1f} ms")
             notes.append(f"  {r['label']} {r['variant']}: " + "; ".join(extra))
         lines.extend(notes)
+    creates = [r for r in results if r["kind"] == "create"]
+    if creates:
+        if lines:
+            lines.append("")
+        c0 = creates[0]
+        lines.append(f"4. Key creation through the API: {c0['burst_size']} creations sent at once (burst), then "
+                     f"{c0['connections']} connections creating for {c0['duration_s']}s (sustained); server memory "
+                     "sampled every 50 ms.")
+        lines.append("   before: after the organization key's first use; after: the last sample 2 s later.")
+        lines.append(f"{'database':16} {'RSS before':>10} {'burst peak':>10} {'after':>8} {'burst s':>7} "
+                     f"{'sust. peak':>10} {'after':>8} {'VmHWM':>8} {'keys/s':>6} {'p99 ms':>7}  "
+                     "codes burst / sustained")
+        for r in creates:
+            m = r["memory"]["phases"]
+            b_, s_ = r["burst"], r["sustained"]
+            lines.append(
+                f"{r['label']:16} {mib(m['before']['rss_peak_kb']):8.1f}Mi {mib(m['burst']['rss_peak_kb']):8.1f}Mi "
+                f"{mib(m['after-burst']['rss_last_kb']):6.1f}Mi {b_['wall_s']:7.2f} "
+                f"{mib(m['sustained']['rss_peak_kb']):8.1f}Mi {mib(m['after-sustained']['rss_last_kb']):6.1f}Mi "
+                f"{mib(r['memory']['hwm_end_kb']):6.1f}Mi {s_['rps']:6.0f} {s_['p99_ms']:7.0f}  "
+                f"{codes_text(b_['codes'])} / {codes_text(s_['codes'])}")
+        for r in creates:
+            extra = []
+            if r["log_problems"]:
+                extra.append(f"{r['log_problems']} log lines with 5xx/ERROR/WARN/panic, e.g. "
+                             f"{r['log_problem_examples'][0][:160]}")
+            if r["after"]["whoami"] != 200:
+                extra.append(f"whoami after: {r['after']['whoami']}")
+            threads = max(r["memory"]["phases"][p]["threads_peak"] for p in ("burst", "sustained"))
+            extra.append(f"server threads peak {threads}")
+            lines.append(f"  {r['label']}: " + "; ".join(extra))
     text = "\n".join(lines)
     print(text)
     if args.write:
@@ -630,6 +826,21 @@ def main():
     f.add_argument("--before", type=int, default=5, help="seconds of valid requests alone first")
     f.add_argument("--after", type=float, default=2, help="seconds of sampling after the flood")
     f.set_defaults(func=cmd_flood)
+
+    c = sub.add_parser("create")
+    c.add_argument("--label", required=True)
+    c.add_argument("--base-url", required=True)
+    c.add_argument("--pid", type=int, required=True)
+    c.add_argument("--server-log", required=True)
+    c.add_argument("--state", required=True, help="the organization key (made through the UI when missing)")
+    c.add_argument("--out", required=True)
+    c.add_argument("--burst", type=int, default=64, help="creations sent at once")
+    c.add_argument("--connections", type=int, default=64, help="connections of the sustained run")
+    c.add_argument("--duration", type=int, default=30, help="seconds of the sustained run")
+    c.add_argument("--after", type=float, default=2, help="seconds of sampling after each part")
+    c.add_argument("--settle", type=float, default=1, help="seconds to wait before sampling starts")
+    c.add_argument("--sample-every", type=float, default=0.05)
+    c.set_defaults(func=cmd_create)
 
     s = sub.add_parser("summary")
     s.add_argument("files", nargs="+")

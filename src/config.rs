@@ -73,7 +73,8 @@ pub struct Cli {
     #[arg(long, env = "MONKEYCI_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
 
-    /// argon2 key checks that may run at once (default: one per CPU core).
+    /// argon2 computations that may run at once, checking keys and hashing new
+    /// ones alike (default: one per CPU core).
     #[arg(long, env = "MONKEYCI_ARGON2_CONCURRENCY")]
     pub argon2_concurrency: Option<usize>,
 

@@ -16,6 +16,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::api;
+use crate::auth::argon2_pool::Argon2Pool;
 use crate::auth::csrf::csrf_guard;
 use crate::auth::key_auth::listener::{self, ListenerGuard};
 use crate::auth::key_auth::{AuthSettings, KeyAuthenticator};
@@ -25,6 +26,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{DatabaseTarget, Settings};
 use crate::db::Db;
 use crate::monitoring::{self, Metrics};
+use crate::services::api_keys::ApiKeys;
 use crate::state::AppState;
 use crate::telemetry;
 use crate::web::error_pages::{not_found, render_error_pages};
@@ -93,12 +95,13 @@ impl Application {
         let argon2_slots = settings
             .argon2_concurrency
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let argon2 = Arc::new(Argon2Pool::new(argon2_slots));
         let key_auth = KeyAuthenticator::new(
             db.clone(),
             clock.clone(),
+            argon2.clone(),
             &AuthSettings {
                 failures_per_minute: settings.api_failures_per_minute,
-                argon2_slots,
                 checks: metrics.as_ref().map(|m| m.key_checks()).unwrap_or_default(),
             },
         )?;
@@ -115,6 +118,7 @@ impl Application {
         };
         let state = web::Data::new(AppState {
             key_auth,
+            api_keys: ApiKeys { db: db.clone(), clock: clock.clone(), argon2: argon2.clone() },
             db: db.clone(),
             clock: clock.clone(),
             settings: Arc::new(settings.clone()),
@@ -217,6 +221,11 @@ impl Application {
 
     pub fn db(&self) -> Db {
         self.state.db.clone()
+    }
+
+    /// The argon2 slots (hashing and verifying): tests read their high-water mark.
+    pub fn argon2(&self) -> Arc<Argon2Pool> {
+        self.state.api_keys.argon2.clone()
     }
 
     /// Serves until the server stops (SIGTERM, SIGINT); the metrics server stops with it.

@@ -9,6 +9,7 @@ use crate::auth::platforms::Platforms;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::services::api_keys::ApiKeys;
 
 pub struct AppState {
     pub db: Db,
@@ -23,6 +24,8 @@ pub struct AppState {
     pub platforms: Platforms,
     /// Verifies API keys for `/api/v1`.
     pub key_auth: KeyAuthenticator,
+    /// Creates and deletes API keys (hashing in `key_auth`'s argon2 slots).
+    pub api_keys: ApiKeys,
     /// Signs and encrypts cookies: the session's, and the anonymous CSRF cookie.
     pub cookie_key: actix_web::cookie::Key,
 }

@@ -16,7 +16,7 @@ use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
 use crate::db::organizations::Organization;
 use crate::domain::access::OrgRef;
 use crate::domain::api_key::{DescriptionError, PublicId};
-use crate::services::api_keys::{self as keys, Actor, NewKeyInput, ViaKey};
+use crate::services::api_keys::{Actor, NewKeyInput, ViaKey};
 use crate::state::AppState;
 
 const DEFAULT_PER_PAGE: u32 = 50;
@@ -293,7 +293,7 @@ async fn create(
         description: &body.description,
         valid_until: body.valid_until.as_deref().unwrap_or(""),
     };
-    let created = keys::create(state, owner, max_days, actor, input).await?.map_err(|errors| {
+    let created = state.api_keys.create(owner, max_days, actor, input).await?.map_err(|errors| {
         let mut fields = std::collections::BTreeMap::new();
         if let Some(e) = errors.description {
             fields.insert("description".to_string(), e.to_string());
@@ -319,6 +319,6 @@ async fn delete(
     let hint = caller.hint();
     let via_key = ViaKey { hint: &hint, description: &caller.0.key.description };
     let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(via_key) };
-    keys::delete(state, owner, id, actor).await?.ok_or(ApiError::NotFound)?;
+    state.api_keys.delete(owner, id, actor).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::NoContent().finish())
 }

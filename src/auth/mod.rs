@@ -1,5 +1,6 @@
 //! Who is asking: sessions, the signed-in user, CSRF protection.
 
+pub mod argon2_pool;
 pub mod csrf;
 pub mod current_user;
 pub mod key_auth;

@@ -1,13 +1,24 @@
 //! Creating and deleting API keys, for the keys screen and the API alike.
 
-use crate::auth::key_hash::hash_secret_blocking;
+use std::sync::Arc;
+
+use crate::auth::argon2_pool::Argon2Pool;
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::db::api_keys::{self, ApiKey, NewKey, Owner};
 pub use crate::db::audit_events::ViaKey;
 use crate::domain::api_key::{
     Description, DescriptionError, ParsedToken, PublicId, ValidUntil, ValidUntilError, generate,
 };
 use crate::error::AppError;
-use crate::state::AppState;
+
+/// What creating and deleting keys use: storage, the clock, and the argon2
+/// slots the secrets are hashed in (the same ones that verify keys).
+pub struct ApiKeys {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub argon2: Arc<Argon2Pool>,
+}
 
 /// Who is acting: a person (in the UI or with their user key) and, through
 /// the API, the key they used.
@@ -36,77 +47,79 @@ pub struct CreatedKey {
     pub key: ApiKey,
 }
 
-/// Checks the input against the rules (and the organization's policy,
-/// `max_days`), then stores the key's argon2 hash. The token exists only in the result.
-pub async fn create(
-    state: &AppState,
-    owner: Owner,
-    max_days: Option<u32>,
-    actor: Actor<'_>,
-    input: NewKeyInput<'_>,
-) -> Result<Result<CreatedKey, NewKeyErrors>, AppError> {
-    let today = state.clock.now().date_naive();
-    let (description, valid_until) = match (
-        Description::parse(input.description),
-        ValidUntil::parse_form(input.valid_until, today, max_days),
-    ) {
-        (Ok(d), Ok(v)) => (d, v),
-        (d, v) => return Ok(Err(NewKeyErrors { description: d.err(), valid_until: v.err() })),
-    };
-    let token = generate(owner.kind());
-    let hint = token.public_id.hint(owner.kind());
-    let secret_hash = hash_secret_blocking(token.secret.expose().to_string()).await?;
-    let now = state.clock.now_naive();
-    let public_id = token.public_id.as_str().to_string();
-    let hint_for_db = hint.clone();
-    let via_key = actor.via_key.map(|key| (key.hint.to_string(), key.description.to_string()));
-    let created_by = actor.user_id;
-    let description_text = description.as_str().to_string();
-    let key = state
-        .db
-        .run(move |conn| {
-            let new = NewKey {
-                public_id: &public_id,
-                owner,
-                secret_hash: &secret_hash,
-                description: &description_text,
-                valid_until: valid_until.map(ValidUntil::date),
-                created_by,
-                via_key: via_key.as_ref().map(|(hint, description)| ViaKey { hint, description }),
-                now,
-            };
-            api_keys::insert(conn, &new, &hint_for_db)?;
-            api_keys::find_for_owner(conn, owner, &public_id)
-        })
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a key just stored was not found")))?;
-    tracing::info!(key = token.public_id.as_str(), kind = ?owner.kind(), user_id = ?actor.user_id, "API key created");
-    Ok(Ok(CreatedKey { token, hint, key }))
-}
-
-/// Deletes the owner's key `public_id`; `None` when the owner has no such key.
-/// The key stops working at once, on every instance.
-pub async fn delete(
-    state: &AppState,
-    owner: Owner,
-    public_id: &str,
-    actor: Actor<'_>,
-) -> Result<Option<(ApiKey, String)>, AppError> {
-    let Some(public_id) = PublicId::parse(public_id) else { return Ok(None) };
-    let hint = public_id.hint(owner.kind());
-    let now = state.clock.now_naive();
-    let (lookup, hint_for_db) = (public_id.as_str().to_string(), hint.clone());
-    let via_key = actor.via_key.map(|key| (key.hint.to_string(), key.description.to_string()));
-    let user_id = actor.user_id;
-    let deleted = state
-        .db
-        .run(move |conn| {
-            let via_key = via_key.as_ref().map(|(hint, description)| ViaKey { hint, description });
-            api_keys::delete_for_owner(conn, owner, &lookup, user_id, via_key, &hint_for_db, now)
-        })
-        .await?;
-    if deleted.is_some() {
-        tracing::info!(key = public_id.as_str(), user_id = ?actor.user_id, "API key deleted");
+impl ApiKeys {
+    /// Checks the input against the rules (and the organization's policy,
+    /// `max_days`), then stores the key's argon2 hash. The token exists only in the result.
+    pub async fn create(
+        &self,
+        owner: Owner,
+        max_days: Option<u32>,
+        actor: Actor<'_>,
+        input: NewKeyInput<'_>,
+    ) -> Result<Result<CreatedKey, NewKeyErrors>, AppError> {
+        let today = self.clock.now().date_naive();
+        let (description, valid_until) = match (
+            Description::parse(input.description),
+            ValidUntil::parse_form(input.valid_until, today, max_days),
+        ) {
+            (Ok(d), Ok(v)) => (d, v),
+            (d, v) => return Ok(Err(NewKeyErrors { description: d.err(), valid_until: v.err() })),
+        };
+        let token = generate(owner.kind());
+        let hint = token.public_id.hint(owner.kind());
+        let secret_hash = self.argon2.hash(token.secret.expose().to_string()).await?;
+        let now = self.clock.now_naive();
+        let public_id = token.public_id.as_str().to_string();
+        let hint_for_db = hint.clone();
+        let via_key = actor.via_key.map(|key| (key.hint.to_string(), key.description.to_string()));
+        let created_by = actor.user_id;
+        let description_text = description.as_str().to_string();
+        let key = self
+            .db
+            .run(move |conn| {
+                let new = NewKey {
+                    public_id: &public_id,
+                    owner,
+                    secret_hash: &secret_hash,
+                    description: &description_text,
+                    valid_until: valid_until.map(ValidUntil::date),
+                    created_by,
+                    via_key: via_key.as_ref().map(|(hint, description)| ViaKey { hint, description }),
+                    now,
+                };
+                api_keys::insert(conn, &new, &hint_for_db)?;
+                api_keys::find_for_owner(conn, owner, &public_id)
+            })
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a key just stored was not found")))?;
+        tracing::info!(key = token.public_id.as_str(), kind = ?owner.kind(), user_id = ?actor.user_id, "API key created");
+        Ok(Ok(CreatedKey { token, hint, key }))
     }
-    Ok(deleted.map(|key| (key, hint)))
+
+    /// Deletes the owner's key `public_id`; `None` when the owner has no such key.
+    /// The key stops working at once, on every instance.
+    pub async fn delete(
+        &self,
+        owner: Owner,
+        public_id: &str,
+        actor: Actor<'_>,
+    ) -> Result<Option<(ApiKey, String)>, AppError> {
+        let Some(public_id) = PublicId::parse(public_id) else { return Ok(None) };
+        let hint = public_id.hint(owner.kind());
+        let now = self.clock.now_naive();
+        let (lookup, hint_for_db) = (public_id.as_str().to_string(), hint.clone());
+        let via_key = actor.via_key.map(|key| (key.hint.to_string(), key.description.to_string()));
+        let user_id = actor.user_id;
+        let deleted = self
+            .db
+            .run(move |conn| {
+                let via_key = via_key.as_ref().map(|(hint, description)| ViaKey { hint, description });
+                api_keys::delete_for_owner(conn, owner, &lookup, user_id, via_key, &hint_for_db, now)
+            })
+            .await?;
+        if deleted.is_some() {
+            tracing::info!(key = public_id.as_str(), user_id = ?actor.user_id, "API key deleted");
+        }
+        Ok(deleted.map(|key| (key, hint)))
+    }
 }

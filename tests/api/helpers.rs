@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use monkeyci_accounts::auth::argon2_pool::Argon2Pool;
 use monkeyci_accounts::clock::{Clock, FixedClock, SystemClock};
 use monkeyci_accounts::config::{DatabaseTarget, Platforms, Settings};
 use monkeyci_accounts::db::Db;
@@ -63,6 +64,8 @@ pub struct Options {
     pub trusted_proxies: Vec<&'static str>,
     /// Serve Prometheus metrics on a port of their own ([`TestApp::metrics_address`]).
     pub metrics: bool,
+    /// argon2 computations at once (`None`: the default, one per core).
+    pub argon2_slots: Option<usize>,
 }
 
 impl Options {
@@ -75,6 +78,7 @@ impl Options {
             api_failures_per_minute: None,
             trusted_proxies: Vec::new(),
             metrics: false,
+            argon2_slots: None,
         }
     }
 }
@@ -112,6 +116,8 @@ pub struct TestApp {
     api_failures_per_minute: Option<u32>,
     /// `http://127.0.0.1:PORT` of the metrics server, when started with `Options::metrics`.
     pub metrics_address: Option<String>,
+    /// The app's argon2 slots, whose high-water mark tests read.
+    pub argon2: Arc<Argon2Pool>,
     /// What this app has logged (see [`TestApp::logs`]).
     log: AppLog,
     _database: DatabaseGuard,
@@ -209,6 +215,7 @@ impl TestApp {
         if let Some(per_minute) = options.api_failures_per_minute {
             settings.api_failures_per_minute = per_minute;
         }
+        settings.argon2_concurrency = options.argon2_slots;
         settings.trusted_proxies =
             options.trusted_proxies.iter().map(|net| net.parse().expect("a network")).collect();
         if options.metrics {
@@ -223,6 +230,7 @@ impl TestApp {
         let port = app.port();
         let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
         let db = app.db();
+        let argon2 = app.argon2();
         actix_web::rt::spawn(app.run_until_stopped());
         let jar = Arc::new(Jar::default());
         TestApp {
@@ -234,6 +242,7 @@ impl TestApp {
             database: target,
             api_failures_per_minute: options.api_failures_per_minute,
             metrics_address,
+            argon2,
             log,
             _database: guard,
         }

@@ -2,7 +2,7 @@
 //!
 //! parse (no I/O for junk) → the cached entry, if fresh and the secret's SHA-256
 //! matches → else the key row by public id → argon2 (bounded: at most
-//! `argon2_slots` at once) → cache. Expiry is checked on every request against
+//! the [`Argon2Pool`]'s slots at once, shared with hashing) → cache. Expiry is checked on every request against
 //! the clock. Every failure pays one argon2 check and counts against the
 //! client's address; a client over its allowance is refused without any work
 //! (429), except for a key already verified and cached, which stays cheap.
@@ -20,12 +20,10 @@ mod shared_failures;
 mod verified;
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
@@ -35,16 +33,14 @@ use last_used::LastUsed;
 pub use shared_failures::SharedFailureLimit;
 pub use verified::Verified;
 
-use super::key_hash::{Argon2Memory, hash_secret, verify_secret_in};
+use super::argon2_pool::{Argon2Error, Argon2Load, Argon2Pool};
+use super::key_hash::{Argon2Memory, hash_secret_in, verify_secret_in};
 use crate::clock::Clock;
 use crate::db::api_keys::{self, KeyForVerification};
 use crate::db::{AccessHookTaken, Db};
 use crate::domain::api_key::{ParsedToken, TokenError};
 use crate::error::AppError;
 use crate::monitoring::{KeyCheck, KeyChecks};
-
-/// Requests waiting for an argon2 slot at most; more are told to come back.
-const MAX_ARGON2_WAITING: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthFailure {
@@ -75,11 +71,8 @@ pub struct KeyAuthenticator {
     limiter: FailureLimiter,
     /// The same allowance across instances (PostgreSQL), behind `limiter`.
     shared_limit: SharedFailureLimit,
-    argon2_slots: Semaphore,
-    argon2_slot_count: usize,
-    argon2_waiting: AtomicUsize,
-    /// One working memory per slot, allocated on first use and kept.
-    argon2_memory: Mutex<Vec<Argon2Memory>>,
+    /// The argon2 slots, shared with the hashing of new keys.
+    argon2: Arc<Argon2Pool>,
     last_used: LastUsed,
     in_flight: InFlight,
     /// A hash no secret matches, so unknown keys pay the same argon2 cost.
@@ -90,19 +83,8 @@ pub struct KeyAuthenticator {
 
 pub struct AuthSettings {
     pub failures_per_minute: u32,
-    pub argon2_slots: usize,
     /// Counters for the metrics (`KeyChecks::default()` counts nothing).
     pub checks: KeyChecks,
-}
-
-/// The argon2 work now, for the metrics.
-#[derive(Debug, Clone, Copy)]
-pub struct Argon2Load {
-    /// Checks waiting for a slot.
-    pub waiting: usize,
-    /// Slots in use.
-    pub running: usize,
-    pub slots: usize,
 }
 
 impl KeyAuthenticator {
@@ -111,6 +93,7 @@ impl KeyAuthenticator {
     pub fn new(
         db: Db,
         clock: Arc<dyn Clock>,
+        argon2: Arc<Argon2Pool>,
         settings: &AuthSettings,
     ) -> Result<KeyAuthenticator, AccessHookTaken> {
         let cache = Arc::new(KeyCache::default());
@@ -127,11 +110,7 @@ impl KeyAuthenticator {
             clock,
             cache,
             limiter: FailureLimiter::new(settings.failures_per_minute),
-
-            argon2_slots: Semaphore::new(settings.argon2_slots.max(1)),
-            argon2_slot_count: settings.argon2_slots.max(1),
-            argon2_waiting: AtomicUsize::new(0),
-            argon2_memory: Mutex::new(Vec::new()),
+            argon2,
             last_used: LastUsed::default(),
             in_flight: InFlight::default(),
             decoy_hash: OnceLock::new(),
@@ -148,13 +127,9 @@ impl KeyAuthenticator {
         self.checks.count(check);
     }
 
+    /// The argon2 work now, for the metrics.
     pub fn argon2_load(&self) -> Argon2Load {
-        let free = self.argon2_slots.available_permits();
-        Argon2Load {
-            waiting: self.argon2_waiting.load(Ordering::Relaxed),
-            running: self.argon2_slot_count.saturating_sub(free),
-            slots: self.argon2_slot_count,
-        }
+        self.argon2.load()
     }
 
     /// The answer for a hot key, without waiting for anything: `Some` when `token`
@@ -306,7 +281,7 @@ impl KeyAuthenticator {
         let made = self
             .with_argon2_slot(move |memory| match decoy {
                 Some(decoy) => (verify_secret_in(&secret, &decoy, memory), None),
-                None => (false, hash_secret(&secret).ok()),
+                None => (false, hash_secret_in(&secret, memory).ok()),
             })
             .await?;
         if let (_, Some(hash)) = made {
@@ -315,51 +290,20 @@ impl KeyAuthenticator {
         Ok(())
     }
 
-    /// Runs an argon2 check on the blocking pool once one of the slots is free,
-    /// in that slot's reusable memory.
+    /// Runs an argon2 check in one of the pool's slots; refused (503) when too
+    /// many already wait.
     async fn with_argon2_slot<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Argon2Memory) -> T + Send + 'static,
     ) -> Result<T, AuthFailure> {
-        if self.argon2_slots.available_permits() == 0
-            && self.argon2_waiting.load(Ordering::Relaxed) >= MAX_ARGON2_WAITING
-        {
-            return Err(AuthFailure::Busy);
-        }
-        let waiting = Waiting::enter(&self.argon2_waiting);
-        let _slot = self.argon2_slots.acquire().await.map_err(AppError::internal)?;
-        drop(waiting);
-        // A slot is held, so a memory is free (or this is the slot's first check).
-        let mut memory =
-            self.argon2_memory.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
-        let (result, memory) = actix_web::web::block(move || {
-            let result = work(&mut memory);
-            (result, memory)
+        self.argon2.try_run(work).await.map_err(|e| match e {
+            Argon2Error::Busy => AuthFailure::Busy,
+            Argon2Error::Internal(e) => AuthFailure::Internal(e),
         })
-        .await
-        .map_err(|e| AuthFailure::Internal(AppError::internal(e)))?;
-        self.argon2_memory.lock().unwrap_or_else(|e| e.into_inner()).push(memory);
-        Ok(result)
     }
 }
 
 /// The SHA-256 of the token's secret, as the cache keeps it.
 fn secret_digest(parsed: &ParsedToken) -> [u8; 32] {
     Sha256::digest(parsed.secret.expose().as_bytes()).into()
-}
-
-/// Counts a request while it waits for an argon2 slot.
-struct Waiting<'a>(&'a AtomicUsize);
-
-impl<'a> Waiting<'a> {
-    fn enter(count: &'a AtomicUsize) -> Waiting<'a> {
-        count.fetch_add(1, Ordering::Relaxed);
-        Waiting(count)
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
 }

@@ -16,7 +16,7 @@ use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::validity::{human_date, latest_allowed, suggestion};
 use crate::domain::api_key::{KeyStatus, PublicId, ValidUntil, time_ago};
 use crate::error::AppError;
-use crate::services::api_keys::{self as keys, Actor, NewKeyInput};
+use crate::services::api_keys::{Actor, NewKeyInput};
 use crate::state::AppState;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, render, see_other};
@@ -286,7 +286,7 @@ pub async fn create(
     let input = NewKeyInput { description: &form.description, valid_until: &form.valid_until };
     let actor_id = actor;
     let actor = Actor { user_id: Some(actor), via_key: None };
-    let created = match keys::create(state, scope.owner(), scope.max_days(), actor, input).await? {
+    let created = match state.api_keys.create(scope.owner(), scope.max_days(), actor, input).await? {
         Ok(created) => created,
         Err(errors) => {
             let state_of_form = FormState {
@@ -357,7 +357,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let actor = Actor { user_id: Some(actor), via_key: None };
     let (key, hint) =
-        keys::delete(state, scope.owner(), public_id, actor).await?.ok_or(AppError::NotFound)?;
+        state.api_keys.delete(scope.owner(), public_id, actor).await?.ok_or(AppError::NotFound)?;
     session::push_flash(
         session,
         Flash::success(format!("The API key {hint} “{}” was deleted. It no longer works.", key.description)),

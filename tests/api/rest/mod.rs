@@ -27,6 +27,7 @@ macro_rules! postgres_at_epoch {
 }
 
 mod attribution;
+mod concurrent_creation;
 mod expiry;
 mod failures;
 mod instances;
