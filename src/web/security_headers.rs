@@ -13,6 +13,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 
+use crate::api::error::ApiError;
+use crate::db::Unavailable;
 use crate::telemetry::RequestId;
 
 /// No inline script or style anywhere: everything comes from /static.
@@ -24,9 +26,9 @@ pub async fn add_security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>();
-    let https = state.is_some_and(|state| state.is_https());
-    let dev_sign_in = state.is_some_and(|state| state.dev_sign_in);
+    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>().cloned();
+    let https = state.as_ref().is_some_and(|state| state.is_https());
+    let dev_sign_in = state.as_ref().is_some_and(|state| state.dev_sign_in);
     let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
     let is_api = req.path().starts_with("/api/");
     match next.call(req).await {
@@ -35,12 +37,23 @@ pub async fn add_security_headers(
             Ok(res)
         }
         Err(error) => {
-            let status = error.as_response_error().status_code();
-            tracing::error!(error = %format!("{error:#}"), %status, "a request failed before a handler answered");
-            let mut response = if is_api {
-                crate::api::error::ApiError::Internal(anyhow::anyhow!("{status}")).error_response()
+            let mut status = error.as_response_error().status_code();
+            // The session store says only "500"; while the database cannot be
+            // reached, that is why, and the answer is 503 with Retry-After.
+            let database_away = state.as_ref().is_some_and(|state| !state.db.is_reachable());
+            if status == StatusCode::INTERNAL_SERVER_ERROR && database_away {
+                status = StatusCode::SERVICE_UNAVAILABLE;
+                tracing::warn!(error = %format!("{error:#}"), %status, "a request failed before a handler answered: the database cannot be reached");
             } else {
-                crate::web::error_pages::standalone(status, request_id.clone(), dev_sign_in)
+                tracing::error!(error = %format!("{error:#}"), %status, "a request failed before a handler answered");
+            }
+            let mut response = match (is_api, status) {
+                (true, StatusCode::SERVICE_UNAVAILABLE) => ApiError::Unavailable(Unavailable::Unreachable(
+                    "a request failed before a handler answered".into(),
+                ))
+                .error_response(),
+                (true, _) => ApiError::Internal(anyhow::anyhow!("{status}")).error_response(),
+                (false, _) => crate::web::error_pages::standalone(status, request_id.clone(), dev_sign_in),
             };
             set_headers(response.headers_mut(), https);
             if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
