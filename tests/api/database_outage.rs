@@ -84,6 +84,9 @@ mod a_database_that_refuses_connections_gets_quick_503s_and_the_server_recovers_
         let id = request_id(&signing_in);
         let html = signing_in.text().await.unwrap();
         assert!(html.contains("cannot be reached") && html.contains(&id), "{html}");
+        // What needs no database still answers.
+        assert_eq!(visitor.get("/login").await.status(), StatusCode::OK);
+        assert_eq!(visitor.get("/healthz").await.status(), StatusCode::OK);
         // The API: JSON `unavailable`.
         let (listing, took) = timed(api.get("/api/v1/user/keys")).await;
         assert!(took < Duration::from_secs(2), "the API answered after {took:?}");
