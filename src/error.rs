@@ -5,8 +5,14 @@
 //! nobody sees a stack trace or a secret.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{LOCATION, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
+
+use crate::db::Unavailable;
+
+/// What a 503 for an unreachable database tells clients to wait, in seconds:
+/// the pool tries to reconnect about twice a second, so this is plenty.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -22,6 +28,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// The database cannot be reached (or stayed busy): 503 with `Retry-After`,
+    /// answered within about a second instead of hanging.
+    #[error(transparent)]
+    DatabaseUnavailable(#[from] Unavailable),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -49,6 +59,7 @@ impl AppError {
             AppError::SignInRequired { .. } => "Please sign in to continue.".into(),
             AppError::BadRequest(message) => message.clone(),
             AppError::PayloadTooLarge => "The request is too large.".into(),
+            AppError::DatabaseUnavailable(_) => unavailable_message(),
             AppError::Internal(_) => {
                 "Something went wrong on our side. It has been logged; please try again.".into()
             }
@@ -56,9 +67,23 @@ impl AppError {
     }
 }
 
+/// The sentence for a request answered 503 because the database is away.
+pub fn unavailable_message() -> String {
+    "The service is briefly unavailable: its database cannot be reached. Nothing was changed; \
+     please try again in a few seconds."
+        .into()
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
-        AppError::internal(error)
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            // The server went away while this request used the connection.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::DatabaseUnavailable(Unavailable::Lost(info.message().to_string()))
+            }
+            other => AppError::internal(other),
+        }
     }
 }
 
@@ -76,6 +101,7 @@ impl ResponseError for AppError {
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +113,9 @@ impl ResponseError for AppError {
                 let query = serde_urlencoded::to_string([("return_to", return_to)]).unwrap_or_default();
                 HttpResponse::SeeOther().insert_header((LOCATION, format!("/login?{query}"))).finish()
             }
+            AppError::DatabaseUnavailable(_) => HttpResponse::ServiceUnavailable()
+                .insert_header((RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECONDS.to_string()))
+                .finish(),
             other => HttpResponse::build(other.status_code()).finish(),
         }
     }

@@ -155,7 +155,13 @@ pub async fn log_requests(
             Ok(res)
         }
         Err(error) => {
-            tracing::error!(error = %format!("{error:#}"), "request failed");
+            // A 503 (the database away) was logged with its cause where it was made.
+            match error.as_response_error().status_code() {
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE => {
+                    tracing::warn!(error = %format!("{error:#}"), "request failed")
+                }
+                _ => tracing::error!(error = %format!("{error:#}"), "request failed"),
+            }
             Err(error)
         }
     }

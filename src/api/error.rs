@@ -9,8 +9,9 @@ use actix_web::{HttpResponse, ResponseError};
 
 use super::model::{ErrorBody, ErrorDetail};
 use crate::auth::key_auth::AuthFailure;
+use crate::db::Unavailable;
 use crate::domain::api_key::validity::human_date;
-use crate::error::AppError;
+use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER_SECONDS, unavailable_message};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -33,9 +34,9 @@ pub enum ApiError {
     /// Field name → what is wrong with it.
     #[error("validation failed")]
     Validation(BTreeMap<String, String>),
-    /// The server cannot do its work right now (its storage fails); try again.
-    #[error("temporarily unavailable")]
-    Unavailable,
+    /// The database cannot be reached: 503 with `Retry-After`.
+    #[error(transparent)]
+    Unavailable(Unavailable),
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -66,7 +67,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
-            ApiError::Unavailable => "unavailable",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -115,7 +116,7 @@ impl ApiError {
                     fields.iter().map(|(name, message)| format!("{name}: {message}")).collect::<Vec<_>>();
                 format!("The request has invalid fields. {}", list.join(" "))
             }
-            ApiError::Unavailable => "The service is temporarily unavailable. Try again in a moment.".into(),
+            ApiError::Unavailable(_) => unavailable_message(),
             ApiError::Internal(_) => internal_message(),
         }
     }
@@ -124,7 +125,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(AuthFailure::RateLimited { retry_after }) => Some(*retry_after),
             ApiError::Unauthorized(AuthFailure::Busy) => Some(1),
-            ApiError::Unavailable => Some(5),
+            ApiError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECONDS.into()),
             _ => None,
         }
     }
@@ -150,6 +151,7 @@ impl From<AppError> for ApiError {
             AppError::Forbidden => ApiError::Forbidden("This key may not do that.".into()),
             AppError::BadRequest(message) => ApiError::BadRequest(message),
             AppError::PayloadTooLarge => ApiError::PayloadTooLarge,
+            AppError::DatabaseUnavailable(e) => ApiError::Unavailable(e),
             AppError::Internal(e) => ApiError::Internal(e),
             other => ApiError::Internal(anyhow::anyhow!("unexpected web error in the API: {other}")),
         }
@@ -172,14 +174,16 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(cause) = self {
-            tracing::error!(error = %format!("{cause:#}"), "API request failed");
+        match self {
+            ApiError::Internal(cause) => tracing::error!(error = %format!("{cause:#}"), "API request failed"),
+            ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "API request answered 503"),
+            _ => {}
         }
         let fields = match self {
             ApiError::Validation(fields) => Some(fields.clone()),

@@ -148,7 +148,8 @@ fn add_mechanism_responses(operation: &mut Operation) {
         answers.push((
             503,
             error_response(
-                "Too many key checks waiting at once (`busy`)",
+                "Too many key checks waiting at once (`busy`), or the database cannot be reached \
+                 (`unavailable`)",
                 Some(("Retry-After", "Seconds to wait before trying again", Type::Integer)),
             ),
         ));

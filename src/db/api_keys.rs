@@ -118,7 +118,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
         Owner::Organization(id) => (Some(id), None),
         Owner::User(id) => (None, Some(id)),
     };
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         diesel::insert_into(api_keys::table)
             .values((
                 api_keys::public_id.eq(new.public_id),
@@ -227,7 +227,7 @@ pub fn delete_for_owner(
     hint: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<ApiKey>> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let Some(key) = find_for_owner(conn, owner, public_id)? else {
             return Ok(None);
         };

@@ -109,7 +109,7 @@ impl Identity {
         profile: &PlatformProfile,
         now: NaiveDateTime,
     ) -> QueryResult<i32> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             if let Some(existing) = Self::find(conn, &profile.platform, &profile.platform_user_id)? {
                 refresh_profile(conn, existing.id, profile, Some(now))?;
                 return Ok(existing.user_id);
@@ -152,7 +152,7 @@ impl Identity {
         profile: &PlatformProfile,
         now: NaiveDateTime,
     ) -> QueryResult<LinkOutcome> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             lock_user(conn, user_id)?;
             if let Some(existing) = Self::find(conn, &profile.platform, &profile.platform_user_id)? {
                 if existing.user_id != user_id {
@@ -177,7 +177,7 @@ impl Identity {
     /// Removes one of the user's identities, never the last one. The lookup is
     /// scoped to the user, so another user's identity id finds nothing.
     pub fn unlink(conn: &mut DbConnection, user_id: i32, identity_id: i32) -> QueryResult<UnlinkOutcome> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             lock_user(conn, user_id)?;
             let mine = Self::for_user(conn, user_id)?;
             if !mine.iter().any(|i| i.id == identity_id) {

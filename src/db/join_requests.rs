@@ -75,9 +75,8 @@ pub fn request(
     user_id: i32,
     now: NaiveDateTime,
 ) -> QueryResult<RequestOutcome> {
-    let result = conn.transaction(|conn| {
-        // Write first: on SQLite a transaction that reads and then writes fails with
-        // "database is locked" when another write slipped in between.
+    let result = conn.write_transaction(|conn| {
+        // The organization's row lock serialises the checks below on PostgreSQL.
         Organization::lock(conn, org_id)?;
         if memberships::role_of(conn, org_id, user_id)?.is_some() {
             return Ok(RequestOutcome::AlreadyMember);
@@ -189,7 +188,7 @@ pub fn decide(
     actor: i32,
     now: NaiveDateTime,
 ) -> QueryResult<DecisionOutcome> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         Organization::lock(conn, org_id)?;
         let pending: Option<JoinRequest> = join_requests::table
             .filter(join_requests::id.eq(request_id))
@@ -264,7 +263,7 @@ pub fn withdraw(
     request_id: i32,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let org_id: Option<i32> = diesel::update(
             join_requests::table
                 .filter(join_requests::id.eq(request_id))

@@ -137,7 +137,7 @@ pub fn change_role(
     actor: i32,
     now: NaiveDateTime,
 ) -> QueryResult<MembershipChange> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         Organization::lock(conn, org_id)?;
         let Some(current) = role_of(conn, org_id, target)? else {
             return Ok(MembershipChange::NotAMember);
@@ -184,7 +184,7 @@ pub fn remove(
     actor: i32,
     now: NaiveDateTime,
 ) -> QueryResult<MembershipChange> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         Organization::lock(conn, org_id)?;
         let Some(current) = role_of(conn, org_id, target)? else {
             return Ok(MembershipChange::NotAMember);

@@ -16,9 +16,11 @@ pub mod organizations;
 pub mod pending_tokens;
 pub mod schema;
 pub mod sessions;
+mod transactions;
 pub mod users;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -37,6 +39,16 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 
 /// How long a SQLite writer waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// How long a request waits for a connection when the database cannot be
+/// reached (the last attempt to connect failed) before it is answered 503.
+/// Also bounds r2d2's pause between attempts to reconnect (half of it), so
+/// the pool finds the database again within about half a second.
+const UNREACHABLE_WAIT: Duration = Duration::from_secs(1);
+
+/// How long a request waits for a connection while the database answers but
+/// every connection of the pool is in use.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -75,10 +87,18 @@ fn known_roles() -> String {
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     target: DatabaseTarget,
+    /// Whether the last attempt to connect succeeded.
+    reachable: Arc<AtomicBool>,
 }
 
 impl ConnectionManager {
     fn open(&self) -> Result<DbConnection, ConnectionError> {
+        let opened = self.open_unrecorded();
+        self.reachable.store(opened.is_ok(), Ordering::Relaxed);
+        opened
+    }
+
+    fn open_unrecorded(&self) -> Result<DbConnection, ConnectionError> {
         match &self.target {
             DatabaseTarget::Sqlite { path } => {
                 let mut conn = SqliteConnection::establish(path)?;
@@ -110,8 +130,11 @@ impl ManageConnection for ConnectionManager {
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection whose server went away, or left in a broken transaction
+    /// state, is dropped rather than handed to the next request.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -135,6 +158,19 @@ pub struct Db {
     pool: DbPool,
     kind: DbKind,
     on_access_change: Arc<OnceLock<AccessChangeHook>>,
+    reachable: Arc<AtomicBool>,
+}
+
+/// No connection could be had: the database is unreachable, or every
+/// connection stayed busy for [`BUSY_WAIT`].
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    #[error("the database cannot be reached: {0}")]
+    Unreachable(String),
+    #[error("every database connection stayed busy: {0}")]
+    Busy(String),
+    #[error("the connection to the database was lost: {0}")]
+    Lost(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +189,8 @@ impl Db {
             }
             DatabaseTarget::Postgres { .. } => DbKind::Postgres,
         };
-        let manager = ConnectionManager { target: target.clone() };
+        let reachable = Arc::new(AtomicBool::new(true));
+        let manager = ConnectionManager { target: target.clone(), reachable: reachable.clone() };
         // Connect once by hand first: r2d2 only reports a timeout, this reports why.
         let mut first = manager.open().map_err(DbSetupError::Connect)?;
         run_migrations(&mut first)?;
@@ -168,10 +205,10 @@ impl Db {
         let pool = Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(UNREACHABLE_WAIT)
             .build(manager)
             .map_err(|e| DbSetupError::Pool(e.to_string()))?;
-        Ok(Db { pool, kind, on_access_change: Arc::new(OnceLock::new()) })
+        Ok(Db { pool, kind, on_access_change: Arc::new(OnceLock::new()), reachable })
     }
 
     pub fn kind(&self) -> DbKind {
@@ -193,13 +230,12 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, diesel::result::Error> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, reachable) = (self.pool.clone(), self.reachable.clone());
         let hook = self.on_access_change.clone();
         actix_web::rt::task::spawn_blocking(move || {
             access_changes::take_announced();
-            let result = pool
-                .get()
-                .map_err(crate::error::AppError::internal)
+            let result = checkout(&pool, &reachable)
+                .map_err(crate::error::AppError::from)
                 .and_then(|mut conn| work(&mut conn).map_err(crate::error::AppError::from));
             let changes = access_changes::take_announced();
             if let Some(hook) = hook.get() {
@@ -212,8 +248,32 @@ impl Db {
     }
 
     /// A connection for code that is already on a blocking thread.
-    pub fn get(&self) -> Result<PooledConn, r2d2::PoolError> {
-        self.pool.get()
+    pub fn get(&self) -> Result<PooledConn, Unavailable> {
+        checkout(&self.pool, &self.reachable)
+    }
+
+    /// False while the last attempt to connect to the database failed (it is
+    /// stopped, refuses connections, or the network is down).
+    pub fn is_reachable(&self) -> bool {
+        self.reachable.load(Ordering::Relaxed)
+    }
+}
+
+/// A connection from the pool. When none comes within [`UNREACHABLE_WAIT`] and
+/// the database refused the pool's last attempt to connect, the caller is told
+/// at once; a database that answers but is busy gets up to [`BUSY_WAIT`].
+fn checkout(pool: &DbPool, reachable: &AtomicBool) -> Result<PooledConn, Unavailable> {
+    match pool.get_timeout(UNREACHABLE_WAIT) {
+        Ok(conn) => Ok(conn),
+        Err(error) if !reachable.load(Ordering::Relaxed) => Err(Unavailable::Unreachable(error.to_string())),
+        Err(_) => {
+            pool.get_timeout(BUSY_WAIT.saturating_sub(UNREACHABLE_WAIT)).map_err(|error| {
+                match reachable.load(Ordering::Relaxed) {
+                    true => Unavailable::Busy(error.to_string()),
+                    false => Unavailable::Unreachable(error.to_string()),
+                }
+            })
+        }
     }
 }
 

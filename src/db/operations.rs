@@ -92,7 +92,8 @@ pub fn migrate(target: &DatabaseTarget) -> Result<Vec<String>, DbSetupError> {
     if let DatabaseTarget::Sqlite { path } = target {
         create_parent_dir(path)?;
     }
-    let mut conn = ConnectionManager { target: target.clone() }.open().map_err(DbSetupError::Connect)?;
+    let manager = ConnectionManager { target: target.clone(), reachable: Default::default() };
+    let mut conn = manager.open().map_err(DbSetupError::Connect)?;
     let to_report = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
     // Read before running: another instance migrating at the same moment may
     // apply some of them first (`run_migrations` waits for it under its lock).

@@ -58,7 +58,7 @@ impl Organization {
         creator: i32,
         now: NaiveDateTime,
     ) -> QueryResult<Result<Organization, SlugTaken>> {
-        let created = conn.transaction(|conn| {
+        let created = conn.write_transaction(|conn| {
             let org: Organization = diesel::insert_into(organizations::table)
                 .values(NewOrganization {
                     slug: slug.as_str(),
@@ -114,7 +114,7 @@ impl Organization {
         if org.name == name.as_str() {
             return Ok(());
         }
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             diesel::update(organizations::table.find(org.id))
                 .set((
                     organizations::name.eq(name.as_str()),
@@ -147,7 +147,7 @@ impl Organization {
         if org.max_key_lifetime_days == max_days {
             return Ok(());
         }
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             diesel::update(organizations::table.find(org.id))
                 .set((organizations::max_key_lifetime_days.eq(max_days), organizations::updated_at.eq(now)))
                 .execute(conn)?;

@@ -12,7 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 
-use crate::error::AppError;
+use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER_SECONDS};
 use crate::telemetry::RequestId;
 use crate::web::page::PageContext;
 
@@ -41,7 +41,9 @@ pub async fn render_error_pages(
         return Ok(res);
     }
     let app_error = error.as_error::<AppError>();
-    if status.is_server_error() {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(error = %format!("{error:#}"), "service unavailable");
+    } else if status.is_server_error() {
         tracing::error!(error = %format!("{error:#}"), "server error");
     }
     let message = match app_error {
@@ -69,13 +71,14 @@ async fn error_page(
         .is_server_error()
         .then(|| req.extensions().get::<RequestId>().map(|id| id.0.clone()))
         .flatten();
-    let template = ErrorPage {
-        page: PageContext::for_error(req).await,
-        status: status.as_u16(),
-        title: title(status).to_string(),
-        message,
-        request_id,
+    // With the database away, the layout is drawn without the person's name
+    // and organizations: reading them would only wait for it again.
+    let page = match status {
+        StatusCode::SERVICE_UNAVAILABLE => PageContext::for_error_without_database(req),
+        _ => PageContext::for_error(req).await,
     };
+    let template =
+        ErrorPage { page, status: status.as_u16(), title: title(status).to_string(), message, request_id };
     let mut response = crate::web::page::render(status, &template)?;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
@@ -83,7 +86,7 @@ async fn error_page(
 
 /// The error page for a request that failed before any handler could answer
 /// (the session store failing, say): no session or user to show, only the
-/// status and the request id.
+/// status and the request id (and, for a 503, when to try again).
 pub fn standalone(status: StatusCode, request_id: Option<String>, dev_sign_in: bool) -> HttpResponse {
     let template = ErrorPage {
         page: PageContext {
@@ -98,9 +101,15 @@ pub fn standalone(status: StatusCode, request_id: Option<String>, dev_sign_in: b
         message: generic_message(status),
         request_id: request_id.filter(|_| status.is_server_error()),
     };
-    crate::web::page::render(status, &template).unwrap_or_else(|_| {
+    let mut response = crate::web::page::render(status, &template).unwrap_or_else(|_| {
         HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(status.to_string())
-    })
+    });
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS));
+    }
+    response
 }
 
 fn title(status: StatusCode) -> &'static str {

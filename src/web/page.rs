@@ -56,6 +56,12 @@ impl PageContext {
         Self::assemble(req, user, orgs, false)
     }
 
+    /// The context for an error page while the database is away: anonymous,
+    /// nothing read from the database.
+    pub fn for_error_without_database(req: &HttpRequest) -> PageContext {
+        Self::assemble(req, None, Vec::new(), false)
+    }
+
     fn assemble(req: &HttpRequest, user: Option<User>, orgs: Vec<OrgLink>, needs_csrf: bool) -> PageContext {
         let session = req.get_session();
         // A visitor without a session gets a cookie token rather than a session row.

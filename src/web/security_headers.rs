@@ -13,6 +13,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 
+use crate::api::error::ApiError;
+use crate::db::Unavailable;
 use crate::telemetry::RequestId;
 
 /// No inline script or style anywhere: everything comes from /static.
@@ -27,9 +29,9 @@ pub async fn add_security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>();
-    let https = state.is_some_and(|state| state.is_https());
-    let dev_sign_in = state.is_some_and(|state| state.dev_sign_in);
+    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>().cloned();
+    let https = state.as_ref().is_some_and(|state| state.is_https());
+    let dev_sign_in = state.as_ref().is_some_and(|state| state.dev_sign_in);
     let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
     let is_api = req.path().starts_with("/api/");
     match next.call(req).await {
@@ -39,14 +41,22 @@ pub async fn add_security_headers(
         }
         Err(error) => {
             // What fails before any handler is the machinery around it (the session
-            // store, above all when the database cannot take writes): a temporary
-            // condition, answered as such.
+            // store, above all when the database cannot be reached or take writes):
+            // a temporary condition, answered as such.
             let status = StatusCode::SERVICE_UNAVAILABLE;
-            tracing::error!(error = %format!("{error:#}"), %status, "a request failed before a handler answered");
-            let mut response = if is_api {
-                crate::api::error::ApiError::Unavailable.error_response()
+            let database_away = state.as_ref().is_some_and(|state| !state.db.is_reachable());
+            if database_away {
+                tracing::warn!(error = %format!("{error:#}"), %status, "a request failed before a handler answered: the database cannot be reached");
             } else {
-                crate::web::error_pages::standalone(status, request_id.clone(), dev_sign_in)
+                tracing::error!(error = %format!("{error:#}"), %status, "a request failed before a handler answered");
+            }
+            let mut response = match (is_api, status) {
+                (true, StatusCode::SERVICE_UNAVAILABLE) => ApiError::Unavailable(Unavailable::Unreachable(
+                    "a request failed before a handler answered".into(),
+                ))
+                .error_response(),
+                (true, _) => ApiError::Internal(anyhow::anyhow!("{status}")).error_response(),
+                (false, _) => crate::web::error_pages::standalone(status, request_id.clone(), dev_sign_in),
             };
             set_headers(response.headers_mut(), https);
             if !response.headers().contains_key(header::RETRY_AFTER) {

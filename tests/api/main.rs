@@ -6,11 +6,13 @@ mod helpers;
 mod config;
 mod csrf;
 mod database;
+mod database_outage;
 mod errors;
 mod headers;
 #[macro_use]
 mod keys;
 mod cli;
+mod concurrent_writes;
 mod logging;
 mod openapi_conformance;
 mod operations;

@@ -190,7 +190,14 @@ impl KeyAuthenticator {
         }
         let generation = self.cache.generation();
         let public_id = parsed.public_id.clone();
-        let loaded = self.db.run(move |conn| api_keys::load_for_verification(conn, &public_id)).await?;
+        let loaded = match self.db.run(move |conn| api_keys::load_for_verification(conn, &public_id)).await {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                // Not the caller's failure (the database is away, say): no attempt spent.
+                self.limiter.give_back(client, now);
+                return Err(error.into());
+            }
+        };
         let Some(KeyForVerification { caller, secret_hash }) = loaded else {
             self.pay_for_failure(&parsed).await?;
             self.checks.count(KeyCheck::UnknownKey);
