@@ -87,7 +87,13 @@ async fn error_page(
 /// The error page for a request that failed before any handler could answer
 /// (the session store failing, say): no session or user to show, only the
 /// status and the request id (and, for a 503, when to try again).
-pub fn standalone(status: StatusCode, request_id: Option<String>, dev_sign_in: bool) -> HttpResponse {
+/// `message` replaces the status's usual sentence when the cause is known.
+pub fn standalone(
+    status: StatusCode,
+    message: Option<String>,
+    request_id: Option<String>,
+    dev_sign_in: bool,
+) -> HttpResponse {
     let template = ErrorPage {
         page: PageContext {
             user: None,
@@ -98,7 +104,7 @@ pub fn standalone(status: StatusCode, request_id: Option<String>, dev_sign_in: b
         },
         status: status.as_u16(),
         title: title(status).to_string(),
-        message: generic_message(status),
+        message: message.unwrap_or_else(|| generic_message(status)),
         request_id: request_id.filter(|_| status.is_server_error()),
     };
     let mut response = crate::web::page::render(status, &template).unwrap_or_else(|_| {

@@ -56,7 +56,12 @@ pub async fn add_security_headers(
                 ))
                 .error_response(),
                 (true, _) => ApiError::Internal(anyhow::anyhow!("{status}")).error_response(),
-                (false, _) => crate::web::error_pages::standalone(status, request_id.clone(), dev_sign_in),
+                (false, _) => crate::web::error_pages::standalone(
+                    status,
+                    database_away.then(crate::error::unavailable_message),
+                    request_id.clone(),
+                    dev_sign_in,
+                ),
             };
             set_headers(response.headers_mut(), https);
             if !response.headers().contains_key(header::RETRY_AFTER) {

@@ -28,7 +28,7 @@ impl SharedFailureLimit {
     /// Takes one attempt, or says how long to wait. If the database cannot be
     /// asked, the in-memory limit alone decides (logged).
     pub async fn take(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
-        let Some(db) = &self.db else { return Ok(()) };
+        let Some(db) = self.reachable_db() else { return Ok(()) };
         let (address, capacity, at) = (bucket_of(client).to_string(), self.per_minute, now.naive_utc());
         match db.run(move |conn| failure_buckets::take(conn, &address, capacity, at)).await {
             Ok(Ok(())) => Ok(()),
@@ -54,11 +54,19 @@ impl SharedFailureLimit {
         now: DateTime<Utc>,
         query: fn(&mut crate::db::DbConnection, &str, f64, chrono::NaiveDateTime) -> diesel::QueryResult<()>,
     ) {
-        let Some(db) = &self.db else { return };
+        let Some(db) = self.reachable_db() else { return };
         let (address, capacity, at) = (bucket_of(client).to_string(), self.per_minute, now.naive_utc());
         if let Err(error) = db.run(move |conn| query(conn, &address, capacity, at)).await {
             tracing::warn!(error = %format!("{error:#}"), "shared failure limit unavailable");
         }
+    }
+}
+
+impl SharedFailureLimit {
+    /// The database, unless it is known to be away: then the in-memory limit
+    /// decides alone, and the key check answers 503 without waiting twice.
+    fn reachable_db(&self) -> Option<&Db> {
+        self.db.as_ref().filter(|db| db.is_reachable())
     }
 }
 
