@@ -385,6 +385,12 @@ fn fresh_database(backend: Backend) -> (DatabaseTarget, DatabaseGuard) {
             admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
             let mut url = Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
             url.set_path(&name);
+            // The server is on this machine: no TLS. (libpq would otherwise try it
+            // first on every connection, and OpenSSL's clean-up at process exit can
+            // crash a pool thread still connecting to a database a test dropped.)
+            if !url.query_pairs().any(|(key, _)| key == "sslmode") {
+                url.query_pairs_mut().append_pair("sslmode", "disable");
+            }
             let target = DatabaseTarget::parse(url.as_str()).expect("postgres URL");
             (target, DatabaseGuard::Postgres { admin_url, name })
         }
