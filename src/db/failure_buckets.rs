@@ -58,15 +58,16 @@ pub fn record_failure(
     capacity: f64,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::sql_query(format!(
-        "INSERT INTO api_failure_buckets AS b (address, attempts_left, updated_at) VALUES ($1, $2 - 1, $3) \
-         ON CONFLICT (address) DO UPDATE SET attempts_left = GREATEST(0, {REFILLED} - 1), updated_at = $3"
-    ))
-    .bind::<Text, _>(address)
-    .bind::<Double, _>(capacity)
-    .bind::<Timestamp, _>(now)
-    .execute(conn)?;
-    Ok(())
+    write(
+        conn,
+        format!(
+            "INSERT INTO api_failure_buckets AS b (address, attempts_left, updated_at) VALUES ($1, $2 - 1, $3) \
+             ON CONFLICT (address) DO UPDATE SET attempts_left = GREATEST(0, {REFILLED} - 1), updated_at = $3"
+        ),
+        address,
+        capacity,
+        now,
+    )
 }
 
 /// Returns an attempt taken for a check that succeeded.
@@ -76,14 +77,31 @@ pub fn give_back(
     capacity: f64,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::sql_query(format!(
-        "UPDATE api_failure_buckets AS b SET attempts_left = LEAST($2, {REFILLED} + 1), updated_at = $3 \
-         WHERE b.address = $1"
-    ))
-    .bind::<Text, _>(address)
-    .bind::<Double, _>(capacity)
-    .bind::<Timestamp, _>(now)
-    .execute(conn)?;
+    write(
+        conn,
+        format!(
+            "UPDATE api_failure_buckets AS b SET attempts_left = LEAST($2, {REFILLED} + 1), updated_at = $3 \
+             WHERE b.address = $1"
+        ),
+        address,
+        capacity,
+        now,
+    )
+}
+
+/// Runs a statement over `$1` address, `$2` capacity, `$3` now.
+fn write(
+    conn: &mut DbConnection,
+    sql: String,
+    address: &str,
+    capacity: f64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::sql_query(sql)
+        .bind::<Text, _>(address)
+        .bind::<Double, _>(capacity)
+        .bind::<Timestamp, _>(now)
+        .execute(conn)?;
     Ok(())
 }
 

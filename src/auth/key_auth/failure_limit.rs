@@ -97,8 +97,7 @@ impl FailureLimiter {
     }
 
     fn seconds_until_one(&self, left: f64) -> u64 {
-        let seconds = (1.0 - left) * 60.0 / self.per_minute;
-        (seconds.ceil() as u64).max(1)
+        seconds_until_one(left, self.per_minute)
     }
 
     fn make_room(&self, buckets: &mut HashMap<IpAddr, Bucket>, now: DateTime<Utc>) {
@@ -115,6 +114,12 @@ impl FailureLimiter {
     fn tracked(&self) -> usize {
         self.buckets.lock().unwrap().len()
     }
+}
+
+/// Seconds until a bucket holding `left` (under one) attempts has one again.
+pub(super) fn seconds_until_one(left: f64, per_minute: f64) -> u64 {
+    let seconds = (1.0 - left) * 60.0 / per_minute;
+    (seconds.ceil() as u64).max(1)
 }
 
 pub(super) fn bucket_of(client: IpAddr) -> IpAddr {

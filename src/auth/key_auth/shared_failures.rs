@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use super::failure_limit::bucket_of;
+use super::failure_limit::{bucket_of, seconds_until_one};
 use crate::db::failure_buckets;
 use crate::db::{Db, DbKind};
 
@@ -60,17 +60,10 @@ impl SharedFailureLimit {
             tracing::warn!(error = %format!("{error:#}"), "shared failure limit unavailable");
         }
     }
-}
 
-impl SharedFailureLimit {
     /// The database, unless it is known to be away: then the in-memory limit
     /// decides alone, and the key check answers 503 without waiting twice.
     fn reachable_db(&self) -> Option<&Db> {
         self.db.as_ref().filter(|db| db.is_reachable())
     }
-}
-
-fn seconds_until_one(left: f64, per_minute: f64) -> u64 {
-    let seconds = (1.0 - left) * 60.0 / per_minute;
-    (seconds.ceil() as u64).max(1)
 }
