@@ -12,6 +12,12 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+pub use crate::auth::platforms::settings::{
+    BitbucketSettings, CodebergSettings, GitHubSettings, GitLabSettings, OAuthApp, OidcSettings,
+    PlatformSettings,
+};
+pub use crate::db::target::{DatabaseTarget, DatabaseUrlError};
+
 pub use crate::telemetry::LogFormat;
 
 /// The server's command line. Every flag also reads an environment variable.
@@ -157,12 +163,8 @@ pub enum ConfigError {
     #[error("MONKEYCI_PUBLIC_URL: `{0}` is not an http(s) URL")]
     BadPublicUrl(String),
     /// Only the scheme is shown: the rest of a URL may hold a password.
-    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got a {0}:// URL)")]
-    UnknownDatabaseScheme(String),
-    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got a value without a URL scheme)")]
-    DatabaseUrlWithoutScheme,
-    #[error("DATABASE_URL: sqlite:// needs a file path, e.g. sqlite://data/monkeyci.db")]
-    SqliteWithoutPath,
+    #[error(transparent)]
+    DatabaseUrl(#[from] DatabaseUrlError),
     #[error("MONKEYCI_SESSION_SECRET must be at least 64 bytes long (it is {0})")]
     ShortSessionSecret(usize),
     #[error("{0} is set but {1} is missing")]
@@ -233,112 +235,6 @@ fn parse_trusted_proxies(raw: &[String]) -> Result<Vec<IpNet>, ConfigError> {
         .collect()
 }
 
-/// Where the data lives, picked from the scheme of `DATABASE_URL`.
-#[derive(Clone)]
-pub enum DatabaseTarget {
-    Sqlite { path: String },
-    Postgres { url: SecretString },
-}
-
-impl std::fmt::Debug for DatabaseTarget {
-    // The Postgres URL may carry a password: only the kind is printed.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DatabaseTarget::Sqlite { path } => write!(f, "sqlite://{path}"),
-            DatabaseTarget::Postgres { .. } => write!(f, "postgres://…"),
-        }
-    }
-}
-
-impl DatabaseTarget {
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        if let Some(path) = raw.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err(ConfigError::SqliteWithoutPath);
-            }
-            Ok(DatabaseTarget::Sqlite { path: path.to_string() })
-        } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            Ok(DatabaseTarget::Postgres { url: SecretString::from(raw.to_string()) })
-        } else {
-            match raw.split_once("://").map(|(scheme, _)| scheme).filter(|s| is_url_scheme(s)) {
-                Some(scheme) => Err(ConfigError::UnknownDatabaseScheme(scheme.to_string())),
-                None => Err(ConfigError::DatabaseUrlWithoutScheme),
-            }
-        }
-    }
-}
-
-/// A URL scheme as RFC 3986 writes it (a letter, then letters, digits, `+`, `-`
-/// or `.`), and short like every real one: anything else before `://` may be
-/// part of a secret, so it is not shown.
-fn is_url_scheme(s: &str) -> bool {
-    let mut chars = s.chars();
-    s.len() <= 16
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-}
-
-/// One OAuth application: the client id is public, the secret is not.
-#[derive(Debug, Clone)]
-pub struct OAuthApp {
-    pub client_id: String,
-    pub client_secret: SecretString,
-}
-
-#[derive(Debug, Clone)]
-pub struct GitHubSettings {
-    pub app: OAuthApp,
-    pub url: Url,
-    pub api_url: Url,
-}
-
-#[derive(Debug, Clone)]
-pub struct GitLabSettings {
-    pub app: OAuthApp,
-    pub url: Url,
-}
-
-#[derive(Debug, Clone)]
-pub struct BitbucketSettings {
-    pub app: OAuthApp,
-    pub url: Url,
-    pub api_url: Url,
-}
-
-#[derive(Debug, Clone)]
-pub struct CodebergSettings {
-    pub app: OAuthApp,
-    pub url: Url,
-}
-
-#[derive(Debug, Clone)]
-pub struct OidcSettings {
-    pub app: OAuthApp,
-    /// Kept as written: the discovery document must name exactly this issuer.
-    pub issuer: String,
-    pub name: String,
-}
-
-/// The platforms that are switched on.
-#[derive(Debug, Clone, Default)]
-pub struct Platforms {
-    pub github: Option<GitHubSettings>,
-    pub gitlab: Option<GitLabSettings>,
-    pub bitbucket: Option<BitbucketSettings>,
-    pub codeberg: Option<CodebergSettings>,
-    pub oidc: Option<OidcSettings>,
-}
-
-impl Platforms {
-    pub fn any_enabled(&self) -> bool {
-        self.github.is_some()
-            || self.gitlab.is_some()
-            || self.bitbucket.is_some()
-            || self.codeberg.is_some()
-            || self.oidc.is_some()
-    }
-}
-
 /// The checked configuration the application runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -350,7 +246,7 @@ pub struct Settings {
     pub session_idle_timeout: SessionLength,
     pub session_max_age: SessionLength,
     pub workers: Option<usize>,
-    pub platforms: Platforms,
+    pub platforms: PlatformSettings,
     pub api_failures_per_minute: u32,
     /// Proxies whose `X-Forwarded-For` names the client (for the failure limit).
     pub trusted_proxies: Vec<IpNet>,
@@ -395,7 +291,7 @@ impl Settings {
             session_idle_timeout: SessionLength::hours(8),
             session_max_age: SessionLength::hours(7 * 24),
             workers: None,
-            platforms: Platforms::default(),
+            platforms: PlatformSettings::default(),
             api_failures_per_minute: 10,
             trusted_proxies: Vec::new(),
             argon2_concurrency: None,
@@ -522,7 +418,7 @@ fn oauth_app(
     }
 }
 
-fn parse_platforms(args: PlatformArgs) -> Result<Platforms, ConfigError> {
+fn parse_platforms(args: PlatformArgs) -> Result<PlatformSettings, ConfigError> {
     let github = oauth_app(
         args.github_client_id,
         args.github_client_secret,
@@ -589,7 +485,7 @@ fn parse_platforms(args: PlatformArgs) -> Result<Platforms, ConfigError> {
             })
         }
     };
-    Ok(Platforms { github, gitlab, bitbucket, codeberg, oidc })
+    Ok(PlatformSettings { github, gitlab, bitbucket, codeberg, oidc })
 }
 
 #[cfg(test)]

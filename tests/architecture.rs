@@ -28,15 +28,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
     ("auth/current_user", "state", "an actix extractor kept in auth/: moves to web/"),
     ("auth/org_access", "error", "an actix extractor kept in auth/: moves to web/"),
     ("auth/org_access", "state", "an actix extractor kept in auth/: moves to web/"),
-    ("auth/platforms", "config", "platform settings types move to auth/platforms, config fills them"),
-    ("auth/platforms/bitbucket", "config", "platform settings types move to auth/platforms"),
-    ("auth/platforms/codeberg", "config", "platform settings types move to auth/platforms"),
-    ("auth/platforms/github", "config", "platform settings types move to auth/platforms"),
-    ("auth/platforms/gitlab", "config", "platform settings types move to auth/platforms"),
-    ("auth/platforms/oauth", "config", "platform settings types move to auth/platforms"),
-    ("auth/platforms/oidc", "config", "platform settings types move to auth/platforms"),
-    ("db", "config", "DatabaseTarget moves to db, config parses into it"),
-    ("db/operations", "config", "DatabaseTarget moves to db, config parses into it"),
     ("services/api_keys", "error", "services get their own error type, mapped at the web/API edge"),
 ];
 

@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod pending_tokens;
 pub mod schema;
 pub mod sessions;
+pub mod target;
 mod transactions;
 pub mod users;
 
@@ -30,7 +31,7 @@ use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use secrecy::ExposeSecret;
 
-use crate::config::DatabaseTarget;
+pub use self::target::DatabaseTarget;
 use crate::domain::access::AccessChange;
 use crate::domain::organization::Role;
 

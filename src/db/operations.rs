@@ -14,7 +14,7 @@ use super::{
     ConnectionManager, Db, DbConnection, DbSetupError, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS,
     create_parent_dir, run_migrations,
 };
-use crate::config::DatabaseTarget;
+use crate::db::target::DatabaseTarget;
 
 /// How long a readiness check waits for a connection: a load balancer's probe
 /// should hear "not ready" quickly, not after the pool's own timeout.

@@ -15,7 +15,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use monkeyci_accounts::auth::argon2_pool::Argon2Pool;
 use monkeyci_accounts::clock::{Clock, FixedClock, SystemClock};
-use monkeyci_accounts::config::{DatabaseTarget, Platforms, Settings};
+use monkeyci_accounts::config::{DatabaseTarget, PlatformSettings, Settings};
 use monkeyci_accounts::db::Db;
 use monkeyci_accounts::shutdown::StopHandle;
 use monkeyci_accounts::startup::Application;
@@ -59,7 +59,7 @@ pub struct Options {
     pub clock: Option<FixedClock>,
     pub public_url: Option<Url>,
     /// Sign-in platforms (pointed at stand-ins); none means development sign-in.
-    pub platforms: Platforms,
+    pub platforms: PlatformSettings,
     /// Failed API-key attempts allowed per client address and minute (`None`: the default).
     pub api_failures_per_minute: Option<u32>,
     /// Proxies whose `X-Forwarded-For` is believed (networks like `127.0.0.1/32`).
@@ -78,7 +78,7 @@ impl Options {
             backend,
             clock: None,
             public_url: None,
-            platforms: Platforms::default(),
+            platforms: PlatformSettings::default(),
             api_failures_per_minute: None,
             trusted_proxies: Vec::new(),
             metrics: false,

@@ -7,7 +7,7 @@ use url::Url;
 use super::PlatformId;
 use super::http::{endpoint, get_json};
 use super::oauth::{OAuthEndpoints, OAuthPlatform, non_empty};
-use crate::config::BitbucketSettings;
+use super::settings::BitbucketSettings;
 use crate::domain::identity::PlatformProfile;
 
 pub fn platform(

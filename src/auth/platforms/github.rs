@@ -6,7 +6,7 @@ use url::Url;
 use super::PlatformId;
 use super::http::{endpoint, get_json};
 use super::oauth::{OAuthEndpoints, OAuthPlatform, non_empty};
-use crate::config::GitHubSettings;
+use super::settings::GitHubSettings;
 use crate::domain::identity::PlatformProfile;
 
 const ACCEPT: &str = "application/vnd.github+json";

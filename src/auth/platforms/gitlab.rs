@@ -6,7 +6,7 @@ use url::Url;
 use super::PlatformId;
 use super::http::{endpoint, get_json};
 use super::oauth::{OAuthEndpoints, OAuthPlatform, non_empty};
-use crate::config::GitLabSettings;
+use super::settings::GitLabSettings;
 use crate::domain::identity::PlatformProfile;
 
 pub fn platform(

@@ -13,12 +13,13 @@ mod gitlab;
 mod http;
 mod oauth;
 mod oidc;
+pub mod settings;
 
 use std::fmt;
 
 use url::Url;
 
-use crate::config::Platforms as PlatformSettings;
+use self::settings::PlatformSettings;
 use crate::domain::identity::PlatformProfile;
 use crate::domain::pending_login::{PendingLogin, Purpose};
 

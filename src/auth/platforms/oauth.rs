@@ -10,8 +10,8 @@ use url::Url;
 
 use futures_util::future::BoxFuture;
 
+use super::settings::OAuthApp;
 use super::{Authorization, PlatformError, PlatformId};
-use crate::config::OAuthApp;
 use crate::domain::identity::PlatformProfile;
 use crate::domain::pending_login::{PendingLogin, Purpose};
 

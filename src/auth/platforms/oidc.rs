@@ -18,8 +18,8 @@ use secrecy::ExposeSecret;
 use url::Url;
 
 use super::oauth::{describe_token_error, non_empty};
+use super::settings::{OAuthApp, OidcSettings};
 use super::{Authorization, PlatformError, PlatformId};
-use crate::config::{OAuthApp, OidcSettings};
 use crate::domain::identity::PlatformProfile;
 use crate::domain::pending_login::{PendingLogin, Purpose};
 

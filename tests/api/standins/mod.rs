@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use actix_web::{App, HttpServer, web};
 use monkeyci_accounts::config::{
-    BitbucketSettings, CodebergSettings, GitHubSettings, GitLabSettings, OAuthApp, OidcSettings, Platforms,
+    BitbucketSettings, CodebergSettings, GitHubSettings, GitLabSettings, OAuthApp, OidcSettings,
+    PlatformSettings,
 };
 use secrecy::SecretString;
 use url::Url;
@@ -352,8 +353,8 @@ impl StandIn {
     }
 
     /// All five platforms, pointed at this stand-in.
-    pub fn platforms(&self) -> Platforms {
-        Platforms {
+    pub fn platforms(&self) -> PlatformSettings {
+        PlatformSettings {
             github: Some(GitHubSettings {
                 app: self.app(Platform::GitHub),
                 url: self.url("/github"),
