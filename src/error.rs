@@ -9,6 +9,7 @@ use actix_web::http::header::{LOCATION, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::db::{DbError, Unavailable};
+use crate::services::ServiceError;
 
 /// What a 503 for an unreachable database tells clients to wait, in seconds:
 /// the pool tries to reconnect about twice a second, so this is plenty.
@@ -72,6 +73,15 @@ pub fn unavailable_message() -> String {
     "The service is briefly unavailable: its database cannot be reached. Nothing was changed; \
      please try again in a few seconds."
         .into()
+}
+
+impl From<ServiceError> for AppError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Database(error) => error.into(),
+            ServiceError::Internal(error) => AppError::Internal(error),
+        }
+    }
 }
 
 impl From<DbError> for AppError {

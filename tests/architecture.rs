@@ -28,7 +28,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
     ("auth/current_user", "state", "an actix extractor kept in auth/: moves to web/"),
     ("auth/org_access", "error", "an actix extractor kept in auth/: moves to web/"),
     ("auth/org_access", "state", "an actix extractor kept in auth/: moves to web/"),
-    ("services/api_keys", "error", "services get their own error type, mapped at the web/API edge"),
 ];
 
 /// A file of `src/` by its module path (`["db", "api_keys"]`; `lib.rs` is `[]`).

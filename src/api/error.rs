@@ -12,6 +12,7 @@ use crate::auth::key_auth::AuthFailure;
 use crate::db::{DbError, Unavailable};
 use crate::domain::api_key::validity::human_date;
 use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER_SECONDS, unavailable_message};
+use crate::services::ServiceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -141,6 +142,15 @@ impl From<AuthFailure> for ApiError {
             AuthFailure::Database(e) => ApiError::from(e),
             AuthFailure::Internal(e) => ApiError::Internal(e),
             other => ApiError::Unauthorized(other),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Database(error) => error.into(),
+            ServiceError::Internal(error) => ApiError::Internal(error),
         }
     }
 }

@@ -13,7 +13,6 @@ use super::json_body::JsonBody;
 use super::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest};
 use super::views::key_info;
 use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
-use crate::db::organizations::Organization;
 use crate::domain::access::OrgRef;
 use crate::domain::api_key::{DescriptionError, PublicId};
 use crate::services::api_keys::{Actor, NewKeyInput, ViaKey};
@@ -101,11 +100,8 @@ pub async fn create_org_key(
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let OrgKeyManager(OrgInReach { caller, org: OrgRef { id: org_id, slug, .. }, .. }) = manager;
-    let org =
-        state.db.run(move |conn| Organization::find_by_id(conn, org_id)).await?.ok_or(ApiError::NotFound)?;
-    let max_days = org.max_key_lifetime_days.and_then(|d| u32::try_from(d).ok());
     let location = |id: &str| format!("/api/v1/orgs/{slug}/keys/{id}");
-    create(&caller, Owner::Organization(org_id), max_days, body.into_inner(), &state, location).await
+    create(&caller, Owner::Organization(org_id), body.into_inner(), &state, location).await
 }
 
 /// One of the organization's keys.
@@ -192,7 +188,7 @@ pub async fn create_user_key(
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let location = |id: &str| format!("/api/v1/user/keys/{id}");
-    create(&owner.caller, Owner::User(owner.user_id), None, body.into_inner(), &state, location).await
+    create(&owner.caller, Owner::User(owner.user_id), body.into_inner(), &state, location).await
 }
 
 /// One of the caller's user keys.
@@ -280,7 +276,6 @@ fn new_key_request(body: JsonBody) -> Result<NewKeyRequest, ApiError> {
 async fn create(
     caller: &ApiCaller,
     owner: Owner,
-    max_days: Option<u32>,
     body: JsonBody,
     state: &AppState,
     location: impl Fn(&str) -> String,
@@ -293,7 +288,7 @@ async fn create(
         description: &body.description,
         valid_until: body.valid_until.as_deref().unwrap_or(""),
     };
-    let created = state.api_keys.create(owner, max_days, actor, input).await?.map_err(|errors| {
+    let created = state.api_keys.create(owner, actor, input).await?.map_err(|errors| {
         let mut fields = std::collections::BTreeMap::new();
         if let Some(e) = errors.description {
             fields.insert("description".to_string(), e.to_string());

@@ -38,6 +38,11 @@ struct NewOrganization<'a> {
 pub struct SlugTaken;
 
 impl Organization {
+    /// The longest lifetime, in days, the organization allows its keys.
+    pub fn key_policy_days(&self) -> Option<u32> {
+        self.max_key_lifetime_days.and_then(|days| u32::try_from(days).ok())
+    }
+
     pub fn find_by_id(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Organization>> {
         organizations::table.find(id).select(Organization::as_select()).first(conn).optional()
     }

@@ -2,15 +2,16 @@
 
 use std::sync::Arc;
 
+use super::ServiceError;
 use crate::auth::argon2_pool::Argon2Pool;
 use crate::clock::Clock;
-use crate::db::Db;
 use crate::db::api_keys::{self, ApiKey, NewKey, Owner};
 pub use crate::db::audit_events::ViaKey;
+use crate::db::organizations::Organization;
+use crate::db::{Db, DbError};
 use crate::domain::api_key::{
     Description, DescriptionError, ParsedToken, PublicId, ValidUntil, ValidUntilError, generate,
 };
-use crate::error::AppError;
 
 /// What creating and deleting keys use: storage, the clock, and the argon2
 /// slots the secrets are hashed in (the same ones that verify keys).
@@ -48,15 +49,16 @@ pub struct CreatedKey {
 }
 
 impl ApiKeys {
-    /// Checks the input against the rules (and the organization's policy,
-    /// `max_days`), then stores the key's argon2 hash. The token exists only in the result.
+    /// Checks the input against the rules and the owner's policy (an
+    /// organization's longest key lifetime, looked up here so that no caller can
+    /// skip it), then stores the key's argon2 hash. The token exists only in the result.
     pub async fn create(
         &self,
         owner: Owner,
-        max_days: Option<u32>,
         actor: Actor<'_>,
         input: NewKeyInput<'_>,
-    ) -> Result<Result<CreatedKey, NewKeyErrors>, AppError> {
+    ) -> Result<Result<CreatedKey, NewKeyErrors>, ServiceError> {
+        let max_days = self.longest_lifetime_days(owner).await?;
         let today = self.clock.now().date_naive();
         let (description, valid_until) = match (
             Description::parse(input.description),
@@ -91,7 +93,7 @@ impl ApiKeys {
                 api_keys::find_for_owner(conn, owner, &public_id)
             })
             .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a key just stored was not found")))?;
+            .ok_or_else(|| anyhow::anyhow!("a key just stored was not found"))?;
         tracing::info!(key = token.public_id.as_str(), kind = ?owner.kind(), user_id = ?actor.user_id, "API key created");
         Ok(Ok(CreatedKey { token, hint, key }))
     }
@@ -103,7 +105,7 @@ impl ApiKeys {
         owner: Owner,
         public_id: &str,
         actor: Actor<'_>,
-    ) -> Result<Option<(ApiKey, String)>, AppError> {
+    ) -> Result<Option<(ApiKey, String)>, ServiceError> {
         let Some(public_id) = PublicId::parse(public_id) else { return Ok(None) };
         let hint = public_id.hint(owner.kind());
         let now = self.clock.now_naive();
@@ -121,5 +123,12 @@ impl ApiKeys {
             tracing::info!(key = public_id.as_str(), user_id = ?actor.user_id, "API key deleted");
         }
         Ok(deleted.map(|key| (key, hint)))
+    }
+
+    /// The owner's key policy in days: an organization's, when it set one.
+    async fn longest_lifetime_days(&self, owner: Owner) -> Result<Option<u32>, DbError> {
+        let Owner::Organization(org_id) = owner else { return Ok(None) };
+        let org = self.db.run(move |conn| Organization::find_by_id(conn, org_id)).await?;
+        Ok(org.and_then(|org| org.key_policy_days()))
     }
 }

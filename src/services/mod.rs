@@ -2,3 +2,15 @@
 //! checked inputs, applies the domain rules and calls storage.
 
 pub mod api_keys;
+
+use crate::db::DbError;
+
+/// Why a service could not do its work (what was wrong with the input is not
+/// an error: each service answers that in its own result).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}

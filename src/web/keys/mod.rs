@@ -39,9 +39,7 @@ impl KeyScope {
     /// The organization's policy, if it has one.
     pub fn max_days(&self) -> Option<u32> {
         match self {
-            KeyScope::Organization { org, .. } => {
-                org.max_key_lifetime_days.and_then(|d| u32::try_from(d).ok())
-            }
+            KeyScope::Organization { org, .. } => org.key_policy_days(),
             KeyScope::User { .. } => None,
         }
     }

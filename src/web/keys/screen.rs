@@ -286,7 +286,7 @@ pub async fn create(
     let input = NewKeyInput { description: &form.description, valid_until: &form.valid_until };
     let actor_id = actor;
     let actor = Actor { user_id: Some(actor), via_key: None };
-    let created = match state.api_keys.create(scope.owner(), scope.max_days(), actor, input).await? {
+    let created = match state.api_keys.create(scope.owner(), actor, input).await? {
         Ok(created) => created,
         Err(errors) => {
             let state_of_form = FormState {
