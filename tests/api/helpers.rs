@@ -24,29 +24,6 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
-/// Runs each test body once per database: `mod <name> { fn sqlite(); fn postgres(); }`.
-#[macro_export]
-macro_rules! both_databases {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[actix_web::test]
-            async fn sqlite() {
-                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
-                $body
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                let Some($app) = $crate::helpers::TestApp::spawn_postgres().await else { return };
-                $body
-            }
-        }
-    )*};
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

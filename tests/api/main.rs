@@ -2,17 +2,17 @@
 
 mod browser;
 mod helpers;
+mod support;
 
+mod cli;
+mod concurrent_writes;
 mod config;
 mod csrf;
 mod database;
 mod database_outage;
 mod errors;
 mod headers;
-#[macro_use]
 mod keys;
-mod cli;
-mod concurrent_writes;
 mod logging;
 mod openapi_conformance;
 mod operations;

@@ -10,7 +10,7 @@ use crate::platform_flow::{
     refusal_title, try_again_href,
 };
 use crate::standins::{Failure, Person, Platform, StandIn};
-use crate::{each_platform, on_platforms, platform_tests};
+use crate::{each_platform, platform_tests};
 
 const NOT_COMPLETED: &str = "Sign-in could not be completed";
 
@@ -52,108 +52,131 @@ async fn assert_not_signed_in_and_nothing_stored(app: &TestApp, standin: &StandI
     assert!(standin.token_requests().is_empty(), "the code must not be redeemed");
 }
 
-each_platform! {
-    async fn cancelling_at_the_platform_shows_sign_in_cancelled_with_a_try_again_link(
-        app, standin, platform
-    ) {
-        let request = start(&app, &standin, platform).await;
-        let response = come_back(
-            &app.client,
-            &app,
-            platform,
-            &[
-                ("error", "access_denied"),
-                ("error_description", "The user denied the request"),
-                ("state", request.state()),
-            ],
-        )
-        .await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        let html = response.text().await.unwrap();
-        assert_eq!(refusal_title(&html).as_deref(), Some("Sign-in cancelled"));
-        assert!(html.contains(&format!("You cancelled signing in with {}", platform.label())), "{html}");
-        let retry = format!("/auth/{}/login?return_to=%2Fsettings%2Fprofile", platform.slug());
-        assert_eq!(try_again_href(&html), Some(retry));
-        assert_not_signed_in_and_nothing_stored(&app, &standin).await;
-    }
-
-    async fn a_failing_token_endpoint_shows_a_friendly_bad_gateway_page(app, standin, platform) {
-        assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::TokenEndpointDown).await;
-    }
+async fn cancelling_at_the_platform_shows_sign_in_cancelled_with_a_try_again_link(
+    app: TestApp,
+    standin: StandIn,
+    platform: Platform,
+) {
+    let request = start(&app, &standin, platform).await;
+    let response = come_back(
+        &app.client,
+        &app,
+        platform,
+        &[
+            ("error", "access_denied"),
+            ("error_description", "The user denied the request"),
+            ("state", request.state()),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert_eq!(refusal_title(&html).as_deref(), Some("Sign-in cancelled"));
+    assert!(html.contains(&format!("You cancelled signing in with {}", platform.label())), "{html}");
+    let retry = format!("/auth/{}/login?return_to=%2Fsettings%2Fprofile", platform.slug());
+    assert_eq!(try_again_href(&html), Some(retry));
+    assert_not_signed_in_and_nothing_stored(&app, &standin).await;
 }
+each_platform!(cancelling_at_the_platform_shows_sign_in_cancelled_with_a_try_again_link);
 
-on_platforms! {
-    [github, gitlab, bitbucket, codeberg]
-
-    async fn a_failing_profile_api_shows_a_friendly_bad_gateway_page(app, standin, platform) {
-        assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::ProfileDown).await;
-    }
-
-    async fn a_profile_api_that_refuses_the_token_shows_a_friendly_bad_gateway_page(app, standin, platform) {
-        assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::ProfileRefusesToken).await;
-    }
-
-    async fn a_redirect_from_the_profile_api_is_not_followed(app, standin, platform) {
-        assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::ProfileRedirects).await;
-        assert_eq!(standin.trap_hits(), 0);
-    }
+async fn a_failing_token_endpoint_shows_a_friendly_bad_gateway_page(
+    app: TestApp,
+    standin: StandIn,
+    platform: Platform,
+) {
+    assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::TokenEndpointDown).await;
 }
+each_platform!(a_failing_token_endpoint_shows_a_friendly_bad_gateway_page);
 
-on_platforms! {
-    [github, bitbucket, oidc]
-
-    async fn a_redirect_from_the_token_endpoint_is_not_followed(app, standin, platform) {
-        assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::TokenEndpointRedirects).await;
-        assert_eq!(standin.trap_hits(), 0);
-    }
+async fn a_failing_profile_api_shows_a_friendly_bad_gateway_page(
+    app: TestApp,
+    standin: StandIn,
+    platform: Platform,
+) {
+    assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::ProfileDown).await;
 }
+each_platform!(
+    a_failing_profile_api_shows_a_friendly_bad_gateway_page,
+    only = [github, gitlab, bitbucket, codeberg]
+);
 
-platform_tests! {
-    async fn githubs_error_inside_a_200_token_response_is_a_failed_exchange(app, standin) {
-        let failure = Failure::ErrorInOkTokenResponse;
-        assert_failure_is_a_bad_gateway(&app, &standin, Platform::GitHub, failure).await;
-        assert_eq!(standin.token_requests().len(), 1);
-        assert!(standin.access_tokens().is_empty());
-    }
-
-    async fn another_platform_error_is_named_on_the_page(app, standin) {
-        let request = start(&app, &standin, Platform::GitLab).await;
-        let query = [("error", "temporarily_unavailable"), ("state", request.state())];
-        let response = come_back(&app.client, &app, Platform::GitLab, &query).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        let html = response.text().await.unwrap();
-        assert_eq!(refusal_title(&html).as_deref(), Some(NOT_COMPLETED));
-        assert!(html.contains("temporarily_unavailable"), "{html}");
-        assert_not_signed_in_and_nothing_stored(&app, &standin).await;
-    }
-
-    async fn an_error_that_is_not_a_plain_code_is_not_echoed(app, standin) {
-        let request = start(&app, &standin, Platform::GitHub).await;
-        let hostile = "<script>alert('pwned')</script>";
-        let query = [("error", hostile), ("state", request.state())];
-        let response = come_back(&app.client, &app, Platform::GitHub, &query).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        let html = response.text().await.unwrap();
-        assert!(!html.contains("pwned"), "{html}");
-        assert!(html.contains("an unknown error"), "{html}");
-    }
-
-    async fn a_callback_without_a_code_is_refused(app, standin) {
-        let request = start(&app, &standin, Platform::Codeberg).await;
-        let response = come_back(&app.client, &app, Platform::Codeberg, &[("state", request.state())]).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        let html = response.text().await.unwrap();
-        assert_eq!(refusal_title(&html).as_deref(), Some(NOT_COMPLETED));
-        assert!(html.contains("Codeberg did not send a sign-in code"), "{html}");
-        assert_not_signed_in_and_nothing_stored(&app, &standin).await;
-    }
-
-    async fn a_failed_sign_in_can_be_tried_again(app, standin) {
-        assert_failure_is_a_bad_gateway(&app, &standin, Platform::GitLab, Failure::TokenEndpointDown).await;
-        let request = start(&app, &standin, Platform::GitLab).await;
-        let code = standin.approve(&request, &Person::ada(Platform::GitLab));
-        let response = come_back_approved(&app.client, &app, &request, &code).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert_eq!(crate::helpers::location(&response), "/settings/profile");
-    }
+async fn a_profile_api_that_refuses_the_token_shows_a_friendly_bad_gateway_page(
+    app: TestApp,
+    standin: StandIn,
+    platform: Platform,
+) {
+    assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::ProfileRefusesToken).await;
 }
+each_platform!(
+    a_profile_api_that_refuses_the_token_shows_a_friendly_bad_gateway_page,
+    only = [github, gitlab, bitbucket, codeberg]
+);
+
+async fn a_redirect_from_the_profile_api_is_not_followed(app: TestApp, standin: StandIn, platform: Platform) {
+    assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::ProfileRedirects).await;
+    assert_eq!(standin.trap_hits(), 0);
+}
+each_platform!(a_redirect_from_the_profile_api_is_not_followed, only = [github, gitlab, bitbucket, codeberg]);
+
+async fn a_redirect_from_the_token_endpoint_is_not_followed(
+    app: TestApp,
+    standin: StandIn,
+    platform: Platform,
+) {
+    assert_failure_is_a_bad_gateway(&app, &standin, platform, Failure::TokenEndpointRedirects).await;
+    assert_eq!(standin.trap_hits(), 0);
+}
+each_platform!(a_redirect_from_the_token_endpoint_is_not_followed, only = [github, bitbucket, oidc]);
+
+async fn githubs_error_inside_a_200_token_response_is_a_failed_exchange(app: TestApp, standin: StandIn) {
+    let failure = Failure::ErrorInOkTokenResponse;
+    assert_failure_is_a_bad_gateway(&app, &standin, Platform::GitHub, failure).await;
+    assert_eq!(standin.token_requests().len(), 1);
+    assert!(standin.access_tokens().is_empty());
+}
+platform_tests!(githubs_error_inside_a_200_token_response_is_a_failed_exchange);
+
+async fn another_platform_error_is_named_on_the_page(app: TestApp, standin: StandIn) {
+    let request = start(&app, &standin, Platform::GitLab).await;
+    let query = [("error", "temporarily_unavailable"), ("state", request.state())];
+    let response = come_back(&app.client, &app, Platform::GitLab, &query).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert_eq!(refusal_title(&html).as_deref(), Some(NOT_COMPLETED));
+    assert!(html.contains("temporarily_unavailable"), "{html}");
+    assert_not_signed_in_and_nothing_stored(&app, &standin).await;
+}
+platform_tests!(another_platform_error_is_named_on_the_page);
+
+async fn an_error_that_is_not_a_plain_code_is_not_echoed(app: TestApp, standin: StandIn) {
+    let request = start(&app, &standin, Platform::GitHub).await;
+    let hostile = "<script>alert('pwned')</script>";
+    let query = [("error", hostile), ("state", request.state())];
+    let response = come_back(&app.client, &app, Platform::GitHub, &query).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(!html.contains("pwned"), "{html}");
+    assert!(html.contains("an unknown error"), "{html}");
+}
+platform_tests!(an_error_that_is_not_a_plain_code_is_not_echoed);
+
+async fn a_callback_without_a_code_is_refused(app: TestApp, standin: StandIn) {
+    let request = start(&app, &standin, Platform::Codeberg).await;
+    let response = come_back(&app.client, &app, Platform::Codeberg, &[("state", request.state())]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert_eq!(refusal_title(&html).as_deref(), Some(NOT_COMPLETED));
+    assert!(html.contains("Codeberg did not send a sign-in code"), "{html}");
+    assert_not_signed_in_and_nothing_stored(&app, &standin).await;
+}
+platform_tests!(a_callback_without_a_code_is_refused);
+
+async fn a_failed_sign_in_can_be_tried_again(app: TestApp, standin: StandIn) {
+    assert_failure_is_a_bad_gateway(&app, &standin, Platform::GitLab, Failure::TokenEndpointDown).await;
+    let request = start(&app, &standin, Platform::GitLab).await;
+    let code = standin.approve(&request, &Person::ada(Platform::GitLab));
+    let response = come_back_approved(&app.client, &app, &request, &code).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(crate::helpers::location(&response), "/settings/profile");
+}
+platform_tests!(a_failed_sign_in_can_be_tried_again);

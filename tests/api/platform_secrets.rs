@@ -58,46 +58,48 @@ fn failure_after_the_token(platform: Platform) -> Failure {
     }
 }
 
-platform_tests! {
-    async fn no_token_secret_or_code_shows_up_in_the_log_the_pages_or_the_database(app, standin) {
-        let mut seen = Seen::default();
-        for platform in Platform::ALL {
-            let ada = Person::ada(platform);
-            let login = format!("/auth/{}/login?return_to=%2Fsettings%2Fprofile", platform.slug());
-            seen.trip(&app, &standin, &login, &ada, Some(failure_after_the_token(platform))).await;
-            seen.trip(&app, &standin, &login, &ada, Some(Failure::TokenEndpointDown)).await;
-            seen.trip(&app, &standin, &login, &ada, None).await;
-            for page in ["/", "/settings/profile", "/settings/sign-in-methods"] {
-                seen.visit(&app, page).await;
-            }
-            seen.keep(app.sign_out().await).await;
+async fn no_token_secret_or_code_shows_up_in_the_log_the_pages_or_the_database(
+    app: TestApp,
+    standin: StandIn,
+) {
+    let mut seen = Seen::default();
+    for platform in Platform::ALL {
+        let ada = Person::ada(platform);
+        let login = format!("/auth/{}/login?return_to=%2Fsettings%2Fprofile", platform.slug());
+        seen.trip(&app, &standin, &login, &ada, Some(failure_after_the_token(platform))).await;
+        seen.trip(&app, &standin, &login, &ada, Some(Failure::TokenEndpointDown)).await;
+        seen.trip(&app, &standin, &login, &ada, None).await;
+        for page in ["/", "/settings/profile", "/settings/sign-in-methods"] {
+            seen.visit(&app, page).await;
         }
-        let grace = Person::grace(Platform::GitHub);
-        seen.trip(&app, &standin, "/auth/github/login", &grace, Some(Failure::ErrorInOkTokenResponse)).await;
-        // Grace links every other platform.
-        seen.trip(&app, &standin, "/auth/github/login", &grace, None).await;
-        for platform in [Platform::GitLab, Platform::Bitbucket, Platform::Codeberg, Platform::Oidc] {
-            let link = format!("/auth/{}/link", platform.slug());
-            seen.trip(&app, &standin, &link, &Person::grace(platform), None).await;
-            seen.visit(&app, "/settings/sign-in-methods").await;
-        }
+        seen.keep(app.sign_out().await).await;
+    }
+    let grace = Person::grace(Platform::GitHub);
+    seen.trip(&app, &standin, "/auth/github/login", &grace, Some(Failure::ErrorInOkTokenResponse)).await;
+    // Grace links every other platform.
+    seen.trip(&app, &standin, "/auth/github/login", &grace, None).await;
+    for platform in [Platform::GitLab, Platform::Bitbucket, Platform::Codeberg, Platform::Oidc] {
+        let link = format!("/auth/{}/link", platform.slug());
+        seen.trip(&app, &standin, &link, &Person::grace(platform), None).await;
+        seen.visit(&app, "/settings/sign-in-methods").await;
+    }
 
-        // 5 failed after the token, 5 signed in, 1 signed in and 4 linked by Grace.
-        assert_eq!(standin.access_tokens().len(), 15);
-        let outcomes = ["signed in", "sign-in failed", "link attempt"];
-        let logged = logged_for(&app, &seen.callbacks);
-        let captured = logged.iter().all(|lines| outcomes.iter().any(|o| lines.contains(o)));
-        assert!(captured, "every callback's outcome is in the captured log: {logged:?}");
-        let logs = app.logs();
-        let stored = database_dump(&app).await;
-        let secrets = standin.secrets();
-        assert!(secrets.len() > 40, "codes, access and refresh tokens, client secrets: {}", secrets.len());
-        for secret in &secrets {
-            assert!(!logs.contains(secret.as_str()), "{secret} is in the log");
-            assert!(!stored.contains(secret.as_str()), "{secret} is in the database");
-            for text in &seen.sent {
-                assert!(!text.contains(secret.as_str()), "{secret} was sent to the browser in:\n{text}");
-            }
+    // 5 failed after the token, 5 signed in, 1 signed in and 4 linked by Grace.
+    assert_eq!(standin.access_tokens().len(), 15);
+    let outcomes = ["signed in", "sign-in failed", "link attempt"];
+    let logged = logged_for(&app, &seen.callbacks);
+    let captured = logged.iter().all(|lines| outcomes.iter().any(|o| lines.contains(o)));
+    assert!(captured, "every callback's outcome is in the captured log: {logged:?}");
+    let logs = app.logs();
+    let stored = database_dump(&app).await;
+    let secrets = standin.secrets();
+    assert!(secrets.len() > 40, "codes, access and refresh tokens, client secrets: {}", secrets.len());
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "{secret} is in the log");
+        assert!(!stored.contains(secret.as_str()), "{secret} is in the database");
+        for text in &seen.sent {
+            assert!(!text.contains(secret.as_str()), "{secret} was sent to the browser in:\n{text}");
         }
     }
 }
+platform_tests!(no_token_secret_or_code_shows_up_in_the_log_the_pages_or_the_database);

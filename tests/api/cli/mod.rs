@@ -9,7 +9,7 @@
 //! The people are the keys tests' [`Team`]: Alice (admin of Acme Corp), Mia
 //! (member of Acme Corp), Bob (admin of Bolt Labs) and Olga (no organization),
 //! on an app whose clock stands still at 28 Feb 2027, 12:00 UTC
-//! (`both_databases_at_epoch!`, from the keys tests).
+//! (`both_databases!(name, at_epoch)`).
 
 mod commands;
 mod failures;

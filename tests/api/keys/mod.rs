@@ -14,47 +14,6 @@
 //! The helpers are this module's own (modelled on the organization tests'), so
 //! that changes there do not break these tests.
 
-/// Like `both_databases!`, but each app's clock stands still at [`test_epoch`]
-/// until the test moves it (`app.advance_clock`, [`set_clock`]), and its
-/// [`Options`] are changed first by the function given before the `;` (e.g. a
-/// lower limit of failed attempts); attributes such as `#[ignore = "…"]` apply
-/// to both runs.
-macro_rules! both_databases_with {
-    ($options:expr; $($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(#[$meta])*
-            #[actix_web::test]
-            async fn sqlite() {
-                let $app = $crate::keys::spawn_at_epoch_with($crate::helpers::Backend::Sqlite, $options)
-                    .await
-                    .expect("SQLite is always there");
-                $body
-            }
-
-            $(#[$meta])*
-            #[actix_web::test]
-            async fn postgres() {
-                let Some($app) =
-                    $crate::keys::spawn_at_epoch_with($crate::helpers::Backend::Postgres, $options).await
-                else {
-                    return;
-                };
-                $body
-            }
-        }
-    )*};
-}
-
-/// [`both_databases_with!`] with the options as they are.
-macro_rules! both_databases_at_epoch {
-    ($($tests:tt)*) => {
-        both_databases_with! { |options: $crate::helpers::Options| options; $($tests)* }
-    };
-}
-
 mod access;
 mod deletion;
 mod escaping;

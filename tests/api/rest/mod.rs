@@ -5,27 +5,6 @@
 //! through the UI; [`Api`] then calls the API with one of those keys. The app's
 //! clock stands still at [`test_epoch`] (28 Feb 2027, 12:00 UTC) until a test moves it.
 
-/// For what only PostgreSQL has (several instances on one database): one run,
-/// `<name>::postgres`, with the clock at [`test_epoch`].
-macro_rules! postgres_at_epoch {
-    ($($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(#[$meta])*
-            #[actix_web::test]
-            async fn postgres() {
-                let Some($app) = $crate::keys::spawn_at_epoch($crate::helpers::Backend::Postgres).await
-                else {
-                    return;
-                };
-                $body
-            }
-        }
-    )*};
-}
-
 mod attribution;
 mod concurrent_creation;
 mod expiry;
