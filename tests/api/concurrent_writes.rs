@@ -7,10 +7,10 @@ use futures_util::future::join_all;
 use reqwest::{Response, StatusCode};
 
 use crate::both_databases;
-use crate::browser::Browser;
-use crate::helpers::TestApp;
 use crate::keys::{ACME_KEYS, Team, USER_KEYS, count, key_exists, quoted};
 use crate::rest::Api;
+use crate::support::Browser;
+use crate::support::TestApp;
 
 /// What one concurrent request was, for the failure message.
 type Outcome = (String, StatusCode);

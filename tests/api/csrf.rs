@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 
 use crate::both_databases;
-use crate::helpers::{TestApp, text_of};
+use crate::support::{TestApp, text_of};
 
 async fn display_name(app: &TestApp) -> String {
     text_of(&app.get_html("/").await, "[data-testid=user-name]").unwrap_or_default()
@@ -31,7 +31,7 @@ async fn a_token_from_another_session_is_refused(app: TestApp) {
     let app = app.signed_in("Ada").await;
     let (other, _jar) = app.new_visitor();
     let html = other.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let foreign_token = crate::helpers::csrf_token_in(&html).unwrap();
+    let foreign_token = crate::support::csrf_token_in(&html).unwrap();
     let response = app
         .post_form("/settings/profile", &[("display_name", "Mallory"), ("csrf_token", &foreign_token)])
         .await;

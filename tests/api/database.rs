@@ -5,9 +5,9 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 
 use crate::both_databases;
-use crate::helpers::TestApp;
 use crate::keys::{Team, USER_KEYS, execute};
 use crate::rest::Api;
+use crate::support::TestApp;
 
 async fn a_second_access_change_hook_is_refused_not_ignored(app: TestApp) {
     // The app's key cache registered the one hook at start; another would

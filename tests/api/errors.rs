@@ -1,8 +1,8 @@
 use reqwest::StatusCode;
 
 use crate::both_databases;
-use crate::helpers::TestApp;
-use crate::helpers::text_of;
+use crate::support::TestApp;
+use crate::support::text_of;
 
 async fn an_unknown_page_is_a_404_inside_the_layout(app: TestApp) {
     let response = app.get("/no/such/page").await;

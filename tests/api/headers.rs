@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::both_databases;
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 fn assert_security_headers(headers: &HeaderMap, path: &str) {
     let csp = headers.get("content-security-policy").unwrap_or_else(|| panic!("CSP on {path}"));
@@ -81,12 +81,12 @@ async fn a_failing_session_store_gives_the_error_page_with_every_header(app: Tes
         );
         let html = response.text().await.unwrap();
         assert_eq!(
-            crate::helpers::text_of(&html, "h1").as_deref(),
+            crate::support::text_of(&html, "h1").as_deref(),
             Some("Temporarily unavailable"),
             "{path}"
         );
         assert_eq!(
-            crate::helpers::text_of(&html, ".request-id").as_deref(),
+            crate::support::text_of(&html, ".request-id").as_deref(),
             Some(request_id.as_str()),
             "{path}: the page names the request id"
         );

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use monkeyci_accounts::db::DbKind;
 
 use crate::both_databases;
-use crate::helpers::TestApp;
 use crate::platform_flow::request_id;
+use crate::support::TestApp;
 
 async fn each_app_logs_its_own_lines_and_no_other_apps(app: TestApp) {
     let other = app.spawn_sibling().await;

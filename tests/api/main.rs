@@ -1,7 +1,5 @@
 //! Integration tests: the real application over HTTP, on SQLite and PostgreSQL.
 
-mod browser;
-mod helpers;
 mod support;
 
 mod cli;
@@ -20,7 +18,6 @@ mod orgs;
 mod rest;
 mod sessions;
 mod sign_in;
-mod sql;
 
 mod platform_flow;
 mod standins;

@@ -3,13 +3,13 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
 use crate::platform_flow::{
     all_users, come_back_approved, identity_of, is_signed_in, leave_for_platform, logged_for, refusal_title,
     request_id, signed_in_with,
 };
 use crate::platform_tests;
 use crate::standins::{Failure, Person, Platform, StandIn};
+use crate::support::TestApp;
 
 const OIDC: Platform = Platform::Oidc;
 

@@ -12,9 +12,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_databases;
-use crate::helpers::{Options, TestApp};
 use crate::keys::{ACME_KEYS, BOLT_KEYS, Team, USER_KEYS};
 use crate::rest::Api;
+use crate::support::{Options, TestApp};
 
 /// A value for each path parameter, so that every route reaches its handler.
 fn fill(path: &str, org_key_id: &str, user_key_id: &str) -> String {

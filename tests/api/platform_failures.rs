@@ -4,12 +4,12 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
 use crate::platform_flow::{
     all_identities, all_users, come_back, come_back_approved, is_signed_in, leave_for_platform,
     refusal_title, try_again_href,
 };
 use crate::standins::{Failure, Person, Platform, StandIn};
+use crate::support::TestApp;
 use crate::{each_platform, platform_tests};
 
 const NOT_COMPLETED: &str = "Sign-in could not be completed";
@@ -177,6 +177,6 @@ async fn a_failed_sign_in_can_be_tried_again(app: TestApp, standin: StandIn) {
     let code = standin.approve(&request, &Person::ada(Platform::GitLab));
     let response = come_back_approved(&app.client, &app, &request, &code).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(crate::helpers::location(&response), "/settings/profile");
+    assert_eq!(crate::support::location(&response), "/settings/profile");
 }
 platform_tests!(a_failed_sign_in_can_be_tried_again);

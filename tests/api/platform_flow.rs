@@ -12,8 +12,8 @@ use monkeyci_accounts::db::schema::{identities, sessions, users};
 use monkeyci_accounts::db::users::User;
 use reqwest::{Response, StatusCode};
 
-use crate::helpers::{Backend, Options, TestApp, location, test_epoch, text_of};
 use crate::standins::{AuthorizeRequest, Person, Platform, StandIn};
+use crate::support::{Backend, Options, TestApp, location, test_epoch, text_of};
 
 /// A stand-in and an app pointed at it, or `None` when PostgreSQL is skipped.
 pub async fn spawn(backend: Backend, setup: fn(&mut Options)) -> Option<(TestApp, StandIn)> {

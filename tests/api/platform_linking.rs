@@ -3,13 +3,13 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, location, text_of};
 use crate::platform_flow::{
     all_identities, all_users, come_back_approved, flash_on, identity_of, is_signed_in, leave_for_platform,
     link, refusal_title, signed_in_with,
 };
 use crate::platform_tests;
 use crate::standins::{Person, Platform, StandIn};
+use crate::support::{TestApp, location, text_of};
 
 const GITHUB: Platform = Platform::GitHub;
 const GITLAB: Platform = Platform::GitLab;

@@ -1,12 +1,12 @@
 //! Platform quirks in reading the profile: GitHub's private emails, Bitbucket's
 //! emails endpoint and its braced uuids.
 
-use crate::helpers::TestApp;
 use crate::platform_flow::{
     all_identities, all_users, come_back_approved, identity_of, leave_for_platform, signed_in_with,
 };
 use crate::platform_tests;
 use crate::standins::{Failure, ListedEmail, Person, Platform, StandIn};
+use crate::support::TestApp;
 
 const GITHUB: Platform = Platform::GitHub;
 const BITBUCKET: Platform = Platform::Bitbucket;

@@ -3,10 +3,10 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
-use crate::helpers::location;
 use crate::platform_flow::{come_back_approved, leave_for_platform, signed_in_with};
 use crate::standins::{Person, Platform, StandIn, TokenRequest, s256};
+use crate::support::TestApp;
+use crate::support::location;
 use crate::{each_platform, platform_tests};
 
 fn only_token_request(standin: &StandIn) -> TokenRequest {

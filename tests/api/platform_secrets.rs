@@ -3,10 +3,10 @@
 
 use reqwest::Response;
 
-use crate::helpers::{TestApp, location};
 use crate::platform_flow::{come_back_approved, database_dump, leave_for_platform, logged_for, request_id};
 use crate::platform_tests;
 use crate::standins::{Failure, Person, Platform, StandIn};
+use crate::support::{TestApp, location};
 
 /// Everything the app sent the browser (redirect targets and page bodies), and
 /// which requests were callbacks.

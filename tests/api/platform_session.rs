@@ -4,11 +4,11 @@
 use reqwest::StatusCode;
 
 use crate::each_platform;
-use crate::helpers::TestApp;
 use crate::platform_flow::{come_back_approved, is_signed_in, leave_for_platform};
 use crate::standins::Person;
 use crate::standins::Platform;
 use crate::standins::StandIn;
+use crate::support::TestApp;
 
 async fn signing_in_with_a_platform_renews_the_session_id(
     app: TestApp,

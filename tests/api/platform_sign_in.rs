@@ -4,13 +4,13 @@
 use reqwest::StatusCode;
 
 use crate::each_platform;
-use crate::helpers::{TestApp, location};
 use crate::platform_flow::{
     all_identities, all_users, identity_of, is_signed_in, sign_in_returning_to, signed_in_name,
     signed_in_with,
 };
 use crate::standins::Platform;
 use crate::standins::{Person, StandIn};
+use crate::support::{TestApp, location};
 
 /// The users whose sessions are signed in right now.
 async fn signed_in_user_ids(app: &TestApp) -> Vec<i32> {

@@ -3,11 +3,11 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, location};
 use crate::platform_flow::{is_signed_in, only_github, sign_in_returning_to, signed_in_with};
 use crate::platform_tests;
 use crate::standins::StandIn;
 use crate::standins::{Person, Platform};
+use crate::support::{TestApp, location};
 
 /// (text, href) of every platform button on the sign-in page.
 async fn buttons(app: &TestApp, path: &str) -> Vec<(String, String)> {

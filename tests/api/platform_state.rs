@@ -4,12 +4,12 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, location};
 use crate::platform_flow::{
     all_users, come_back, come_back_approved, is_signed_in, leave_for_platform, refusal_title,
     try_again_href, with_fixed_clock,
 };
 use crate::standins::{Person, Platform, StandIn};
+use crate::support::{TestApp, location};
 use crate::{each_platform, platform_tests};
 
 const NO_LONGER_VALID: &str = "This sign-in link is no longer valid";

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 
 use crate::both_databases;
-use crate::helpers::{Backend, Options, TestApp, location, test_epoch};
+use crate::support::{Backend, Options, TestApp, location, test_epoch};
 use monkeyci_accounts::clock::FixedClock;
 use monkeyci_accounts::config::{DatabaseTarget, GitHubSettings, OAuthApp};
 
@@ -82,7 +82,7 @@ async fn anonymous_visitors_of_the_sign_in_page_cost_no_session_row(app: TestApp
         let cookie = set_cookie(&response, "monkeyci_csrf=").expect("the form's token comes in a cookie");
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"));
         let html = response.text().await.unwrap();
-        let token = crate::helpers::csrf_token_in(&html).expect("the form has a token");
+        let token = crate::support::csrf_token_in(&html).expect("the form has a token");
         assert!(cookie.starts_with(&format!("monkeyci_csrf={token};")), "the form's token is the cookie's");
     }
     assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 0);
@@ -95,7 +95,7 @@ both_databases!(anonymous_visitors_of_the_sign_in_page_cost_no_session_row);
 async fn an_anonymous_token_must_be_ours_and_match_the_cookie(app: TestApp) {
     let (visitor, _jar) = app.new_visitor();
     let html = visitor.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let own = crate::helpers::csrf_token_in(&html).unwrap();
+    let own = crate::support::csrf_token_in(&html).unwrap();
     let (random, _mac) = own.split_once('.').expect("a value and its signature");
     let made_up = format!("{random}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     let other = app.csrf_token().await;
@@ -254,7 +254,7 @@ async fn pages_are_served_while_sessions_cannot_be_written(backend: Backend) {
 
     // Signing in must write the session: it fails as an error page saying so.
     let html = response.text().await.unwrap();
-    let token = crate::helpers::csrf_token_in(&html).unwrap();
+    let token = crate::support::csrf_token_in(&html).unwrap();
     let response = visitor
         .post(app.url("/auth/dev/login"))
         .header("Origin", &app.address)
@@ -267,7 +267,7 @@ async fn pages_are_served_while_sessions_cannot_be_written(backend: Backend) {
     assert!(response.headers().get("content-security-policy").is_some());
     let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
     let html = response.text().await.unwrap();
-    assert_eq!(crate::helpers::text_of(&html, ".request-id").as_deref(), Some(request_id.as_str()));
+    assert_eq!(crate::support::text_of(&html, ".request-id").as_deref(), Some(request_id.as_str()));
 }
 
 async fn reading_pages_writes_nothing_but_the_idle_expiry_once_a_minute(backend: Backend) {
@@ -276,7 +276,7 @@ async fn reading_pages_writes_nothing_but_the_idle_expiry_once_a_minute(backend:
     };
     let app = app.signed_in("Ada").await;
     let expiry = || async {
-        crate::sql::strings(&app, "SELECT CAST(expires_at AS TEXT) AS v FROM sessions".to_string()).await
+        crate::support::strings(&app, "SELECT CAST(expires_at AS TEXT) AS v FROM sessions".to_string()).await
     };
     let before = expiry().await;
     for _ in 0..5 {

@@ -1,8 +1,8 @@
 use reqwest::StatusCode;
 
 use crate::both_databases;
-use crate::helpers::TestApp;
-use crate::helpers::{location, text_of};
+use crate::support::TestApp;
+use crate::support::{location, text_of};
 
 async fn development_sign_in_shows_the_name_on_the_home_page(app: TestApp) {
     let response = app.sign_in("Ada Lovelace").await;

@@ -7,7 +7,7 @@ use crate::both_databases;
 
 async fn whoami_shows_the_key_whom_it_belongs_to_and_the_organizations_it_reaches(app: TestApp) {
     let team = Team::new(&app).await;
-    join(&team.alice, &team.bob, "bolt").await;
+    join(&app, &team.alice, &team.bob, "bolt").await;
     let laptop = team.alice.new_key(USER_KEYS, "Alice laptop", "2027-03-10").await;
     let run = Machine::using(&app, &laptop).run(&["whoami"]).await;
     let text = run.ok();
@@ -38,7 +38,7 @@ both_databases!(whoami_shows_the_key_whom_it_belongs_to_and_the_organizations_it
 
 async fn orgs_lists_the_organizations_a_key_reaches_with_the_role(app: TestApp) {
     let team = Team::new(&app).await;
-    join(&team.alice, &team.bob, "bolt").await;
+    join(&app, &team.alice, &team.bob, "bolt").await;
     let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
     let text = Machine::using(&app, &alice).run(&["orgs"]).await.ok().to_string();
     assert_eq!(header(&text), ["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS"]);

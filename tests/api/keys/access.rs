@@ -7,7 +7,7 @@ use reqwest::{Response, StatusCode};
 
 use super::*;
 use crate::both_databases;
-use crate::helpers::location;
+use crate::support::location;
 
 /// Every request of the keys screen at `list`, aimed at the key `public_id`.
 async fn every_request(browser: &Browser, list: &str, public_id: &str) -> Vec<(String, Response)> {
@@ -111,7 +111,7 @@ async fn an_admin_of_another_organization_cannot_reach_a_key_through_their_own_a
 
     // Alice becomes an admin of Bolt too: she may delete both keys, but each
     // only under its own organization's address.
-    join(&team.alice, &team.bob, "bolt").await;
+    join(&app, &team.alice, &team.bob, "bolt").await;
     let alice_id = team.alice.id;
     team.bob
         .post_and_follow(

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 
 use super::*;
 use crate::both_databases;
-use crate::helpers::location;
+use crate::support::location;
 
 /// Ids that are not keys at all: refused as not found, whatever their shape.
 const NOT_KEYS: &[&str] =
@@ -54,7 +54,7 @@ async fn an_organization_key_is_deleted_after_confirmation_and_both_steps_are_au
     assert!(flashes(&alice.page(ACME_KEYS).await).is_empty(), "the message shows once");
 
     // Both steps are in the log, by hint and description.
-    let log = audit_rows(&app, "acme").await;
+    let log = audit_rows_with_names(&app, "acme").await;
     assert_eq!(
         log[log.len() - 3..],
         [
@@ -64,7 +64,7 @@ async fn an_organization_key_is_deleted_after_confirmation_and_both_steps_are_au
         ]
     );
     let html = alice.page("/o/acme/settings/audit-log").await;
-    let shown = rows(&html, "[data-testid=audit-log]");
+    let shown = rows_with_breaks(&html, "[data-testid=audit-log]");
     let (deleted, created) = (
         format!("Deleted API key {} “Deploy bot”", token.hint()),
         format!("Created API key {} “Deploy bot”", token.hint()),
@@ -79,7 +79,7 @@ async fn an_organization_key_is_deleted_after_confirmation_and_both_steps_are_au
     // A second deletion (the back button, a double click) finds nothing.
     assert_eq!(alice.post(&delete_url, &[]).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(alice.get(&delete_url).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(audit_rows(&app, "acme").await.len(), log.len(), "nothing more is logged");
+    assert_eq!(audit_rows_with_names(&app, "acme").await.len(), log.len(), "nothing more is logged");
     for id in NOT_KEYS {
         let path = format!("{ACME_KEYS}/{id}/delete");
         assert_eq!(alice.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");

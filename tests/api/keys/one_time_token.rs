@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 
 use super::*;
 use crate::both_databases;
-use crate::helpers::location;
+use crate::support::location;
 
 /// Pages that must never show the token once the dialog has been shown.
 fn other_pages(list: &str, public_id: &str) -> Vec<String> {
@@ -195,7 +195,7 @@ both_databases!(a_key_without_expiry_is_created_and_each_key_gets_its_own_token,
 async fn a_token_made_on_one_screen_never_shows_on_another(app: TestApp) {
     let team = Team::new(&app).await;
     // Alice is also an admin of Bolt, so she sees three key screens.
-    join(&team.alice, &team.bob, "bolt").await;
+    join(&app, &team.alice, &team.bob, "bolt").await;
     let alice_id = team.alice.id.to_string();
     team.bob
         .post_and_follow(

@@ -58,7 +58,7 @@ async fn a_policy_requires_a_date_within_its_limit(app: TestApp) {
     team.alice.create_key(ACME_KEYS, "Forever", "").await;
 
     assert_eq!(
-        audit_rows(&app, "acme")
+        audit_rows_with_names(&app, "acme")
             .await
             .into_iter()
             .filter(|row| row.starts_with("organization.key_policy_changed"))

@@ -11,7 +11,7 @@ use reqwest::header::{CONTENT_TYPE, RETRY_AFTER, SET_COOKIE};
 use secrecy::ExposeSecret;
 
 use crate::both_databases;
-use crate::helpers::{TestApp, postgres_admin_url};
+use crate::support::{TestApp, postgres_admin_url};
 
 /// The newest applied migration's version, as diesel records it.
 async fn latest_applied(app: &TestApp) -> String {

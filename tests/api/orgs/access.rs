@@ -5,11 +5,11 @@
 use reqwest::StatusCode;
 
 use super::{
-    Browser, World, admin_pages, attrs, encoded, org_pages, page_text, pending_request, request_statuses,
+    Browser, Team, admin_pages, attrs, encoded, org_pages, page_text, pending_request, request_statuses,
     role, snapshot,
 };
 use crate::both_databases;
-use crate::helpers::{TestApp, location, text_of};
+use crate::support::{TestApp, location, text_of};
 
 /// Every admin POST of an organization, aimed at real people and a real request.
 fn admin_posts(
@@ -39,7 +39,7 @@ async fn pending_request_for_acme(app: &TestApp) -> i32 {
 }
 
 async fn an_admin_opens_every_page_of_the_organization(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     for path in org_pages("acme") {
         let response = w.alice.get(&path).await;
         let expected = if path == "/o/acme/settings" { StatusCode::SEE_OTHER } else { StatusCode::OK };
@@ -53,7 +53,7 @@ async fn an_admin_opens_every_page_of_the_organization(app: TestApp) {
 both_databases!(an_admin_opens_every_page_of_the_organization);
 
 async fn an_outsider_gets_404_on_every_page_whether_the_organization_exists_or_not(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     for path in org_pages("acme").into_iter().chain(org_pages("no-such-org")) {
         let response = w.olga.get(&path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
@@ -73,7 +73,7 @@ async fn an_outsider_gets_404_on_every_page_whether_the_organization_exists_or_n
 both_databases!(an_outsider_gets_404_on_every_page_whether_the_organization_exists_or_not);
 
 async fn an_outsider_gets_404_on_every_post_and_nothing_changes(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     // The outsider's own request counts for nothing: she is still not a member.
     w.olga.ask_to_join("acme").await;
     let own_request = pending_request(&app, "acme", w.olga.id).await.unwrap();
@@ -93,7 +93,7 @@ async fn an_outsider_gets_404_on_every_post_and_nothing_changes(app: TestApp) {
 both_databases!(an_outsider_gets_404_on_every_post_and_nothing_changes);
 
 async fn a_member_gets_403_on_every_admin_page(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let html = w.mia.page("/o/acme").await;
     assert!(text_of(&html, "main").unwrap().contains("You are a member"));
     assert!(attrs(&html, "a[href='/o/acme/settings/general']", "href").is_empty());
@@ -107,7 +107,7 @@ async fn a_member_gets_403_on_every_admin_page(app: TestApp) {
 both_databases!(a_member_gets_403_on_every_admin_page);
 
 async fn a_member_gets_403_on_every_admin_post_and_nothing_changes(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let request = pending_request_for_acme(&app).await;
     let before = snapshot(&app).await;
     for (path, fields) in admin_posts("acme", w.alice.id, w.mia.id, w.mia.id, request) {
@@ -120,7 +120,7 @@ async fn a_member_gets_403_on_every_admin_post_and_nothing_changes(app: TestApp)
 both_databases!(a_member_gets_403_on_every_admin_post_and_nothing_changes);
 
 async fn an_anonymous_visitor_is_sent_to_sign_in_from_every_page(app: TestApp) {
-    let _w = World::new(&app).await;
+    let _w = Team::new(&app).await;
     let paths = org_pages("acme")
         .into_iter()
         .chain(org_pages("no-such-org"))
@@ -134,7 +134,7 @@ async fn an_anonymous_visitor_is_sent_to_sign_in_from_every_page(app: TestApp) {
 both_databases!(an_anonymous_visitor_is_sent_to_sign_in_from_every_page);
 
 async fn an_anonymous_post_is_sent_to_sign_in_and_changes_nothing(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let request = pending_request_for_acme(&app).await;
     let visitor = Browser::anonymous(&app).await;
     let before = snapshot(&app).await;
@@ -153,7 +153,7 @@ async fn an_anonymous_post_is_sent_to_sign_in_and_changes_nothing(app: TestApp) 
 both_databases!(an_anonymous_post_is_sent_to_sign_in_and_changes_nothing);
 
 async fn an_admin_of_another_organization_cannot_use_its_ids(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let request = pending_request_for_acme(&app).await;
     let before = snapshot(&app).await;
     // Bob is an admin, but of Bolt: Acme's people and requests are not Bolt's.
@@ -181,7 +181,7 @@ async fn an_admin_of_another_organization_cannot_use_its_ids(app: TestApp) {
 both_databases!(an_admin_of_another_organization_cannot_use_its_ids);
 
 async fn ids_that_are_no_one_or_not_numbers_are_404(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     for path in [
         "/o/acme/settings/members/999999/remove",
@@ -207,7 +207,7 @@ async fn ids_that_are_no_one_or_not_numbers_are_404(app: TestApp) {
 both_databases!(ids_that_are_no_one_or_not_numbers_are_404);
 
 async fn withdrawing_someone_elses_request_is_404_and_keeps_it(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     w.olga.ask_to_join("acme").await;
     let request = pending_request(&app, "acme", w.olga.id).await.unwrap();
     let path = format!("/orgs/requests/{request}/withdraw");
@@ -224,7 +224,7 @@ async fn withdrawing_someone_elses_request_is_404_and_keeps_it(app: TestApp) {
 both_databases!(withdrawing_someone_elses_request_is_404_and_keeps_it);
 
 async fn organization_forms_need_the_csrf_token(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let request = pending_request_for_acme(&app).await;
     let before = snapshot(&app).await;
     let mut posts = admin_posts("acme", w.alice.id, w.mia.id, w.alice.id, request);

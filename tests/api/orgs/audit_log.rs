@@ -2,10 +2,10 @@
 
 use reqwest::StatusCode;
 
-use super::{Browser, World, attrs, audit_rows, join, pending_request, rows, strings};
+use super::{Browser, Team, attrs, audit_rows, join, pending_request, rows, strings};
 use crate::both_databases;
-use crate::helpers::TestApp;
-use crate::helpers::text_of;
+use crate::support::TestApp;
+use crate::support::text_of;
 
 const LOG: &str = "[data-testid=audit-log]";
 
@@ -110,7 +110,7 @@ async fn every_action_is_logged_with_its_actor_and_details(app: TestApp) {
 both_databases!(every_action_is_logged_with_its_actor_and_details);
 
 async fn only_admins_see_the_audit_log(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     assert_eq!(w.mia.get("/o/acme/settings/audit-log").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(w.olga.get("/o/acme/settings/audit-log").await.status(), StatusCode::NOT_FOUND);
     assert_eq!(w.bob.get("/o/acme/settings/audit-log").await.status(), StatusCode::NOT_FOUND);
@@ -152,7 +152,7 @@ async fn the_log_is_newest_first_fifty_per_page(app: TestApp) {
 both_databases!(the_log_is_newest_first_fifty_per_page);
 
 async fn the_log_holds_no_tokens_or_session_cookies(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     w.olga.ask_to_join("acme").await;
     w.alice
         .post_and_follow("/o/acme/settings/general", &[("name", "Acme Inc")], "/o/acme/settings/general")
@@ -176,7 +176,7 @@ async fn the_log_holds_no_tokens_or_session_cookies(app: TestApp) {
 both_databases!(the_log_holds_no_tokens_or_session_cookies);
 
 async fn a_page_beyond_the_last_does_not_claim_that_nothing_happened(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let html = w.alice.page("/o/acme/settings/audit-log?page=3").await;
     assert!(!html.contains("Nothing has happened yet."));
     assert!(!entries(&html).is_empty());

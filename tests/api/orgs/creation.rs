@@ -4,10 +4,10 @@ use reqwest::StatusCode;
 
 use super::{Browser, attrs, audit_rows, count, encoded, flash, org_name, role, rows, texts};
 use crate::both_databases;
-use crate::helpers::TestApp;
-use crate::helpers::{location, text_of};
+use crate::support::TestApp;
+use crate::support::{location, text_of};
 
-async fn organizations(app: &crate::helpers::TestApp) -> i64 {
+async fn organizations(app: &crate::support::TestApp) -> i64 {
     count(app, "SELECT COUNT(*) AS n FROM organizations".to_string()).await
 }
 

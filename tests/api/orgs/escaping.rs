@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 
 use super::{Browser, attrs, encoded, flash, page_text, pending_request, texts};
 use crate::both_databases;
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 const ORG: &str = r#"<script>alert("org")</script> & <b>Co</b>"#;
 const PERSON: &str = "<img src=x onerror=alert(1)>";

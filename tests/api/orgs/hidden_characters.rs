@@ -10,9 +10,9 @@ use monkeyci_accounts::config::DatabaseTarget;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 
-use super::{Browser, World, attrs, first_column, org_name, quoted, rows, snapshot, squash, strings};
+use super::{Browser, Team, attrs, first_column, org_name, quoted, rows, snapshot, squash, strings};
 use crate::both_databases;
-use crate::helpers::{Backend, TestApp, text_of};
+use crate::support::{Backend, TestApp, text_of};
 
 const INVISIBLE: &str = "The name cannot contain invisible or text-direction characters. They were removed: check the name and save again.";
 
@@ -66,7 +66,7 @@ async fn development_sign_in_with_hidden_characters_is_refused(app: TestApp) {
 both_databases!(development_sign_in_with_hidden_characters_is_refused);
 
 async fn an_organization_name_with_hidden_characters_is_refused(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     // Creating: "Acme Corp" again, with a zero-width space, under another address.
     let response = w.olga.post("/orgs", &[("name", "Acme\u{200B} Corp"), ("slug", "acme-2")]).await;

@@ -2,10 +2,10 @@
 //! an admin decides about people (the join requests, the members, the audit log),
 //! each name comes with how that person signs in ("github: mallory").
 
-use super::{Browser, World, attrs, first_column, pending_request, rows, strings, texts};
-use crate::helpers::TestApp;
+use super::{Browser, Team, attrs, first_column, pending_request, rows, strings, texts};
 use crate::platform_flow::{come_back_approved, identity_of, leave_for_platform};
 use crate::standins::{Person, Platform, StandIn};
+use crate::support::TestApp;
 use crate::{both_databases, platform_tests};
 
 const JOIN_REQUESTS: &str = "[data-testid=join-requests]";
@@ -38,7 +38,7 @@ async fn approve(app: &TestApp, admin: &Browser, slug: &str, id: i32) {
 }
 
 async fn two_people_with_the_same_name_are_told_apart_by_how_they_sign_in(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let alice = Browser::signed_in(&app, "Alice Example").await;
     // Mallory takes the same name in her profile.
     let mallory = Browser::signed_in(&app, "Mallory").await;

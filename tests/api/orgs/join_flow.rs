@@ -4,11 +4,11 @@ use monkeyci_accounts::domain::join_request::ASK_AGAIN_AFTER;
 use reqwest::StatusCode;
 
 use super::{
-    SEARCH_RESULTS, World, action_for, attrs, audit_actions, audit_rows, count, first_column, flash, join,
+    SEARCH_RESULTS, Team, action_for, attrs, audit_actions, audit_rows, count, first_column, flash, join,
     pending_request, request_statuses, role, rows, snapshot,
 };
 use crate::both_databases;
-use crate::helpers::{TestApp, location, text_of};
+use crate::support::{TestApp, location, text_of};
 
 const MY_REQUESTS: &str = "[data-testid=my-requests]";
 const JOIN_REQUESTS: &str = "[data-testid=join-requests]";
@@ -23,7 +23,7 @@ async fn pending_count(app: &TestApp) -> i64 {
 }
 
 async fn a_person_finds_an_organization_asks_to_join_and_is_approved(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let olga = &w.olga;
 
     // Olga finds Acme and asks to join with the form on the results.
@@ -80,7 +80,7 @@ async fn a_person_finds_an_organization_asks_to_join_and_is_approved(app: TestAp
 both_databases!(a_person_finds_an_organization_asks_to_join_and_is_approved);
 
 async fn asking_twice_does_not_duplicate_the_request(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     w.olga.ask_to_join("acme").await;
     let html = w.olga.post_and_follow("/o/acme/join-requests", &[], "/orgs").await;
     assert_eq!(flash(&html).as_deref(), Some("You already asked to join Acme Corp."));
@@ -94,7 +94,7 @@ async fn asking_twice_does_not_duplicate_the_request(app: TestApp) {
 both_databases!(asking_twice_does_not_duplicate_the_request);
 
 async fn a_person_may_ask_several_organizations(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     w.olga.ask_to_join("acme").await;
     w.olga.ask_to_join("bolt").await;
     let html = w.olga.page("/orgs").await;
@@ -109,7 +109,7 @@ async fn a_person_may_ask_several_organizations(app: TestApp) {
 both_databases!(a_person_may_ask_several_organizations);
 
 async fn a_rejected_request_is_shown_as_rejected_and_can_be_made_again(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     w.olga.ask_to_join("acme").await;
     let request = pending_request(&app, "acme", w.olga.id).await.unwrap();
     let html = w
@@ -144,7 +144,7 @@ async fn a_rejected_request_is_shown_as_rejected_and_can_be_made_again(app: Test
 both_databases!(a_rejected_request_is_shown_as_rejected_and_can_be_made_again);
 
 async fn a_request_can_be_withdrawn(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     w.olga.ask_to_join("acme").await;
     let html = w.olga.page("/orgs?q=acme").await;
     let request = pending_request(&app, "acme", w.olga.id).await.unwrap();
@@ -172,7 +172,7 @@ async fn a_request_can_be_withdrawn(app: TestApp) {
 both_databases!(a_request_can_be_withdrawn);
 
 async fn an_answered_request_cannot_be_answered_again(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     w.olga.ask_to_join("acme").await;
     let request = pending_request(&app, "acme", w.olga.id).await.unwrap();
     let approve = format!("/o/acme/settings/requests/{request}/approve");
@@ -192,7 +192,7 @@ async fn an_answered_request_cannot_be_answered_again(app: TestApp) {
 both_databases!(an_answered_request_cannot_be_answered_again);
 
 async fn a_member_asking_to_join_is_told_they_already_are_one(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     for (member, slug, name) in
         [(&w.mia, "acme", "Acme Corp"), (&w.alice, "acme", "Acme Corp"), (&w.bob, "bolt", "Bolt Labs")]
@@ -207,7 +207,7 @@ async fn a_member_asking_to_join_is_told_they_already_are_one(app: TestApp) {
 both_databases!(a_member_asking_to_join_is_told_they_already_are_one);
 
 async fn asking_to_join_an_unknown_organization_is_404(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = pending_count(&app).await;
     assert_eq!(w.olga.post("/o/no-such-org/join-requests", &[]).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(pending_count(&app).await, before);
@@ -216,7 +216,7 @@ both_databases!(asking_to_join_an_unknown_organization_is_404);
 
 async fn a_person_who_left_can_ask_and_join_again(app: TestApp) {
     // Olga asks, is approved, leaves, and asks again: the new request works like the first.
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     join(&app, &w.olga, &w.alice, "acme").await;
     let response = w.olga.post("/o/acme/leave", &[]).await;
     assert_eq!(location(&response), "/");
@@ -234,7 +234,7 @@ both_databases!(a_person_who_left_can_ask_and_join_again);
 
 // The clock moves past the wait after a withdrawal before each round.
 async fn people_asking_to_join_at_the_same_time_each_get_one_request(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     for round in 0..10 {
         app.advance_clock(ASK_AGAIN_AFTER);
         // Two people at once, and a double click.
@@ -257,7 +257,7 @@ async fn people_asking_to_join_at_the_same_time_each_get_one_request(app: TestAp
 both_databases!(people_asking_to_join_at_the_same_time_each_get_one_request, at_epoch);
 
 async fn a_request_approved_and_withdrawn_at_once_ends_one_way_only(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     for round in 0..30 {
         app.advance_clock(ASK_AGAIN_AFTER);
         w.olga.ask_to_join("acme").await;

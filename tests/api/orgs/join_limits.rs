@@ -8,20 +8,20 @@ use chrono::Duration;
 use reqwest::StatusCode;
 
 use super::{
-    World, action_for, audit_actions, audit_rows, flash, int, pending_request, request_statuses, rows,
+    Team, action_for, audit_actions, audit_rows, flash, int, pending_request, request_statuses, rows,
 };
 use crate::both_databases;
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 /// Olga asks to join Acme and withdraws at once.
-async fn ask_and_withdraw(app: &crate::helpers::TestApp, w: &World) {
+async fn ask_and_withdraw(app: &crate::support::TestApp, w: &Team) {
     w.olga.ask_to_join("acme").await;
     let request = pending_request(app, "acme", w.olga.id).await.expect("a pending request");
     w.olga.post_and_follow(&format!("/orgs/requests/{request}/withdraw"), &[], "/orgs").await;
 }
 
 async fn asking_again_within_the_hour_after_withdrawing_is_refused_with_when_it_works(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     ask_and_withdraw(&app, &w).await;
     let log = audit_rows(&app, "acme").await;
 
@@ -62,7 +62,7 @@ async fn asking_again_within_the_hour_after_withdrawing_is_refused_with_when_it_
 both_databases!(asking_again_within_the_hour_after_withdrawing_is_refused_with_when_it_works, at_epoch);
 
 async fn the_time_to_wait_is_counted_from_the_asking_and_shown_rounded_up(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     // Asked at 12:00:30, withdrawn at 12:20.
     app.advance_clock(Duration::seconds(30));
     w.olga.ask_to_join("acme").await;
@@ -86,7 +86,7 @@ async fn the_time_to_wait_is_counted_from_the_asking_and_shown_rounded_up(app: T
 both_databases!(the_time_to_wait_is_counted_from_the_asking_and_shown_rounded_up, at_epoch);
 
 async fn twenty_five_ask_and_withdraw_cycles_leave_one_in_the_log(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = audit_actions(&app, "acme").await.len();
     ask_and_withdraw(&app, &w).await;
     for _ in 1..25 {
@@ -101,7 +101,7 @@ async fn twenty_five_ask_and_withdraw_cycles_leave_one_in_the_log(app: TestApp) 
 both_databases!(twenty_five_ask_and_withdraw_cycles_leave_one_in_the_log, at_epoch);
 
 async fn a_withdrawal_is_in_the_audit_log(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     ask_and_withdraw(&app, &w).await;
     let stored = audit_rows(&app, "acme").await;
     assert_eq!(
@@ -132,7 +132,7 @@ both_databases!(a_withdrawal_is_in_the_audit_log, at_epoch);
 async fn a_rejected_person_may_ask_again_at_once(app: TestApp) {
     // The wait is for withdrawals, which the asker alone controls; an answer
     // from the admins is not one.
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     w.olga.ask_to_join("acme").await;
     let request = pending_request(&app, "acme", w.olga.id).await.unwrap();
     w.alice

@@ -2,9 +2,9 @@
 
 use reqwest::StatusCode;
 
-use super::{Browser, World, admin_count, audit_actions, flash, join, role, snapshot};
+use super::{Browser, Team, admin_count, audit_actions, flash, join, role, snapshot};
 use crate::both_databases;
-use crate::helpers::{TestApp, location};
+use crate::support::{TestApp, location};
 
 const CANNOT_LEAVE: &str = "You are the last admin, so you cannot leave. Make another member an admin first.";
 const CANNOT_DEMOTE: &str = "The organization needs at least one admin. Make someone else an admin first.";
@@ -19,18 +19,18 @@ fn remove_path(user: &Browser) -> String {
 }
 
 /// Alice makes Mia an admin too.
-async fn two_admins(app: &TestApp, w: &World) {
+async fn two_admins(app: &TestApp, w: &Team) {
     w.alice.post_and_follow(&role_path(&w.mia), &[("role", "admin")], "/o/acme/settings/members").await;
     assert_eq!(admin_count(app, "acme").await, 2);
 }
 
 /// The role of each of the two, and the admin count.
-async fn roles(app: &TestApp, w: &World) -> (Option<String>, Option<String>, i64) {
+async fn roles(app: &TestApp, w: &Team) -> (Option<String>, Option<String>, i64) {
     (role(app, "acme", w.alice.id).await, role(app, "acme", w.mia.id).await, admin_count(app, "acme").await)
 }
 
 async fn the_last_admin_cannot_leave(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     let html = w.alice.post_and_follow("/o/acme/leave", &[], "/o/acme").await;
     assert_eq!(flash(&html).as_deref(), Some(CANNOT_LEAVE));
@@ -40,7 +40,7 @@ async fn the_last_admin_cannot_leave(app: TestApp) {
 both_databases!(the_last_admin_cannot_leave);
 
 async fn the_last_admin_cannot_be_demoted(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     let html = w
         .alice
@@ -53,7 +53,7 @@ async fn the_last_admin_cannot_be_demoted(app: TestApp) {
 both_databases!(the_last_admin_cannot_be_demoted);
 
 async fn the_last_admin_cannot_be_removed(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     let html = w.alice.post_and_follow(&remove_path(&w.alice), &[], "/o/acme/settings/members").await;
     assert_eq!(flash(&html).as_deref(), Some(CANNOT_REMOVE));
@@ -62,7 +62,7 @@ async fn the_last_admin_cannot_be_removed(app: TestApp) {
 both_databases!(the_last_admin_cannot_be_removed);
 
 async fn with_two_admins_one_can_be_demoted_but_not_the_other_after_that(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     two_admins(&app, &w).await;
     // Mia, now an admin, demotes Alice.
     let html =
@@ -83,7 +83,7 @@ async fn with_two_admins_one_can_be_demoted_but_not_the_other_after_that(app: Te
 both_databases!(with_two_admins_one_can_be_demoted_but_not_the_other_after_that);
 
 async fn with_two_admins_one_can_leave(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     two_admins(&app, &w).await;
     let html = w.alice.post_and_follow("/o/acme/leave", &[], "/").await;
     assert_eq!(flash(&html).as_deref(), Some("You left Acme Corp."));
@@ -93,7 +93,7 @@ async fn with_two_admins_one_can_leave(app: TestApp) {
 both_databases!(with_two_admins_one_can_leave);
 
 async fn with_two_admins_one_can_remove_the_other(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     two_admins(&app, &w).await;
     let html = w.mia.post_and_follow(&remove_path(&w.alice), &[], "/o/acme/settings/members").await;
     assert_eq!(flash(&html).as_deref(), Some("The member was removed."));
@@ -102,7 +102,7 @@ async fn with_two_admins_one_can_remove_the_other(app: TestApp) {
 both_databases!(with_two_admins_one_can_remove_the_other);
 
 async fn an_admin_using_remove_on_themselves_leaves(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     two_admins(&app, &w).await;
     let html = w.alice.post_and_follow(&remove_path(&w.alice), &[], "/").await;
     assert_eq!(flash(&html).as_deref(), Some("You left Acme Corp."));
@@ -112,7 +112,7 @@ async fn an_admin_using_remove_on_themselves_leaves(app: TestApp) {
 both_databases!(an_admin_using_remove_on_themselves_leaves);
 
 async fn two_admins_demoting_each_other_at_once_leave_one_admin(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     for round in 0..5 {
         two_admins(&app, &w).await;
         let changes = audit_actions(&app, "acme").await.len();
@@ -155,7 +155,7 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin(app: TestApp) {
 both_databases!(two_admins_demoting_each_other_at_once_leave_one_admin);
 
 async fn two_admins_leaving_at_once_leave_one_admin(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     two_admins(&app, &w).await;
     let (a, b) = tokio::join!(w.alice.post("/o/acme/leave", &[]), w.mia.post("/o/acme/leave", &[]));
     assert_eq!(a.status(), StatusCode::SEE_OTHER);
@@ -168,7 +168,7 @@ async fn two_admins_leaving_at_once_leave_one_admin(app: TestApp) {
 both_databases!(two_admins_leaving_at_once_leave_one_admin);
 
 async fn two_admins_removing_each_other_at_once_leave_one_admin(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let olga = &w.olga;
     join(&app, olga, &w.alice, "acme").await;
     two_admins(&app, &w).await;

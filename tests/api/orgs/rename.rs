@@ -2,15 +2,15 @@
 
 use reqwest::StatusCode;
 
-use super::{World, attrs, audit_rows, flash, org_name, rows, snapshot};
+use super::{Team, attrs, audit_rows, flash, org_name, rows, snapshot};
 use crate::both_databases;
-use crate::helpers::TestApp;
-use crate::helpers::text_of;
+use crate::support::TestApp;
+use crate::support::text_of;
 
 const GENERAL: &str = "/o/acme/settings/general";
 
 async fn the_general_tab_shows_the_name_in_its_field(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let html = w.alice.page(GENERAL).await;
     assert_eq!(attrs(&html, "input#name", "value"), ["Acme Corp"]);
     assert_eq!(attrs(&html, &format!("form[action='{GENERAL}']"), "method"), ["post"]);
@@ -19,7 +19,7 @@ async fn the_general_tab_shows_the_name_in_its_field(app: TestApp) {
 both_databases!(the_general_tab_shows_the_name_in_its_field);
 
 async fn an_admin_renames_the_organization(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let html = w.alice.post_and_follow(GENERAL, &[("name", "  Acme Inc ")], GENERAL).await;
     assert_eq!(flash(&html).as_deref(), Some("The organization's settings were saved."));
     assert_eq!(attrs(&html, "input#name", "value"), ["Acme Inc"]);
@@ -41,7 +41,7 @@ async fn an_admin_renames_the_organization(app: TestApp) {
 both_databases!(an_admin_renames_the_organization);
 
 async fn an_invalid_name_is_refused_next_to_the_field(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     let too_long = "x".repeat(101);
     for (name, error) in [
@@ -71,7 +71,7 @@ async fn an_invalid_name_is_refused_next_to_the_field(app: TestApp) {
 both_databases!(an_invalid_name_is_refused_next_to_the_field);
 
 async fn renaming_to_the_same_name_records_nothing(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     let html = w.alice.post_and_follow(GENERAL, &[("name", " Acme Corp ")], GENERAL).await;
     assert_eq!(flash(&html).as_deref(), Some("The organization's settings were saved."));
@@ -80,7 +80,7 @@ async fn renaming_to_the_same_name_records_nothing(app: TestApp) {
 both_databases!(renaming_to_the_same_name_records_nothing);
 
 async fn a_rename_changes_only_that_organization(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     w.bob
         .post_and_follow(
             "/o/bolt/settings/general",

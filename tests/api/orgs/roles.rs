@@ -2,15 +2,15 @@
 
 use reqwest::StatusCode;
 
-use super::{World, attrs, audit_rows, first_column, flash, join, org_pages, role, rows, snapshot};
+use super::{Team, attrs, audit_rows, first_column, flash, join, org_pages, role, rows, snapshot};
 use crate::both_databases;
-use crate::helpers::TestApp;
-use crate::helpers::text_of;
+use crate::support::TestApp;
+use crate::support::text_of;
 
 const MEMBERS: &str = "[data-testid=members]";
 
 async fn members_see_who_belongs_and_their_roles(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let html = w.mia.page("/o/acme").await;
     let table = rows(&html, MEMBERS);
     let people: Vec<_> = table.iter().map(|row| (row[0].as_str(), row[1].as_str())).collect();
@@ -33,7 +33,7 @@ async fn members_see_who_belongs_and_their_roles(app: TestApp) {
 both_databases!(members_see_who_belongs_and_their_roles);
 
 async fn an_admin_makes_a_member_an_admin(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let path = format!("/o/acme/settings/members/{}/role", w.mia.id);
     let html = w.alice.post_and_follow(&path, &[("role", "admin")], "/o/acme/settings/members").await;
     assert_eq!(flash(&html).as_deref(), Some("The role was changed to admin."));
@@ -50,7 +50,7 @@ async fn an_admin_makes_a_member_an_admin(app: TestApp) {
 both_databases!(an_admin_makes_a_member_an_admin);
 
 async fn an_admin_makes_another_admin_a_member(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let path = format!("/o/acme/settings/members/{}/role", w.mia.id);
     w.alice.post_and_follow(&path, &[("role", "admin")], "/o/acme/settings/members").await;
     let html = w.alice.post_and_follow(&path, &[("role", "member")], "/o/acme/settings/members").await;
@@ -62,7 +62,7 @@ async fn an_admin_makes_another_admin_a_member(app: TestApp) {
 both_databases!(an_admin_makes_another_admin_a_member);
 
 async fn giving_someone_the_role_they_have_changes_nothing(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     for (user, role) in [(w.mia.id, "member"), (w.alice.id, "admin")] {
         let path = format!("/o/acme/settings/members/{user}/role");
@@ -74,7 +74,7 @@ async fn giving_someone_the_role_they_have_changes_nothing(app: TestApp) {
 both_databases!(giving_someone_the_role_they_have_changes_nothing);
 
 async fn an_unknown_role_is_refused(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let before = snapshot(&app).await;
     let path = format!("/o/acme/settings/members/{}/role", w.mia.id);
     for junk in ["owner", "Admin", "", "admin "] {
@@ -90,7 +90,7 @@ async fn an_unknown_role_is_refused(app: TestApp) {
 both_databases!(an_unknown_role_is_refused);
 
 async fn an_admin_removes_a_member_who_then_gets_404(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let path = format!("/o/acme/settings/members/{}/remove", w.mia.id);
     let html = w.alice.post_and_follow(&path, &[], "/o/acme/settings/members").await;
     assert_eq!(flash(&html).as_deref(), Some("The member was removed."));
@@ -111,7 +111,7 @@ async fn an_admin_removes_a_member_who_then_gets_404(app: TestApp) {
 both_databases!(an_admin_removes_a_member_who_then_gets_404);
 
 async fn a_member_leaves_and_then_gets_404(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     let html = w.mia.page("/o/acme").await;
     assert_eq!(attrs(&html, "form[action='/o/acme/leave'] button", "type"), ["submit"]);
     let html = w.mia.post_and_follow("/o/acme/leave", &[], "/").await;
@@ -131,7 +131,7 @@ async fn a_member_leaves_and_then_gets_404(app: TestApp) {
 both_databases!(a_member_leaves_and_then_gets_404);
 
 async fn changes_in_one_organization_leave_the_other_alone(app: TestApp) {
-    let w = World::new(&app).await;
+    let w = Team::new(&app).await;
     // Mia also belongs to Bolt, as a member.
     join(&app, &w.mia, &w.bob, "bolt").await;
     w.alice

@@ -4,8 +4,8 @@ use reqwest::StatusCode;
 
 use super::{Browser, attrs, encoded, first_column, page_text, rows};
 use crate::both_databases;
-use crate::helpers::TestApp;
-use crate::helpers::{location, text_of};
+use crate::support::TestApp;
+use crate::support::{location, text_of};
 
 const RESULTS: &str = "[data-testid=search-results]";
 

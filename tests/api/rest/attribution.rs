@@ -7,14 +7,14 @@ use serde_json::json;
 
 use super::*;
 use crate::both_databases;
-use crate::keys::{key_rows, rows};
+use crate::keys::{key_rows, rows_with_breaks};
 
 const AUDIT_LOG: &str = "/o/acme/settings/audit-log";
 
 /// (who, event) of each audit-log row about keys, oldest first.
 async fn key_events(team: &Team) -> Vec<(String, String)> {
     let html = team.alice.page(AUDIT_LOG).await;
-    let mut events: Vec<(String, String)> = rows(&html, "[data-testid=audit-log]")
+    let mut events: Vec<(String, String)> = rows_with_breaks(&html, "[data-testid=audit-log]")
         .into_iter()
         .filter(|row| row[2].starts_with("api_key."))
         .map(|row| (row[1].clone(), row[2].clone()))

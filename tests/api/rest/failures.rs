@@ -149,7 +149,7 @@ both_databases!(
 #[actix_web::test]
 async fn the_allowance_is_shared_by_every_instance_on_postgres() {
     let three = |options: Options| Options { api_failures_per_minute: Some(3), ..options };
-    let Some(app) = crate::keys::spawn_at_epoch_with(crate::helpers::Backend::Postgres, three).await else {
+    let Some(app) = crate::keys::spawn_at_epoch_with(crate::support::Backend::Postgres, three).await else {
         return;
     };
     let other = app.spawn_sibling().await;

@@ -203,7 +203,7 @@ async fn a_user_key_loses_an_organization_the_moment_the_user_leaves_it(app: Tes
     assert!(reaches_acme(&Api::new(&app, &ci.full)).await, "the organization's key is not affected");
 
     // Joining again brings the organization back, at once too.
-    join(&team.mia, &team.alice, "acme").await;
+    join(&app, &team.mia, &team.alice, "acme").await;
     assert!(reaches_acme(&mia).await);
     assert_not_logged(&app, &[&mia_laptop, &ci]);
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::both_databases;
-use crate::helpers::location;
+use crate::support::location;
 
 /// The created key's body without its token: what a GET of it answers.
 fn without_token(created: &Value) -> Value {

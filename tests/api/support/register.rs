@@ -32,7 +32,7 @@
 
 use monkeyci_accounts::clock::FixedClock;
 
-use crate::helpers::{Backend, Options, TestApp, test_epoch};
+use crate::support::{Backend, Options, TestApp, test_epoch};
 
 /// An app on `backend` with `change` applied to its options first; `None`
 /// when PostgreSQL is unreachable and not required (the run is skipped).
@@ -72,7 +72,7 @@ macro_rules! both_databases {
             $($meta)*
             #[actix_web::test]
             async fn sqlite() {
-                let app = $crate::support::register::spawn($crate::helpers::Backend::Sqlite, $setup)
+                let app = $crate::support::register::spawn($crate::support::Backend::Sqlite, $setup)
                     .await
                     .expect("SQLite is always there");
                 super::$name(app).await
@@ -82,7 +82,7 @@ macro_rules! both_databases {
             #[actix_web::test]
             async fn postgres() {
                 let Some(app) =
-                    $crate::support::register::spawn($crate::helpers::Backend::Postgres, $setup).await
+                    $crate::support::register::spawn($crate::support::Backend::Postgres, $setup).await
                 else {
                     return;
                 };
@@ -102,7 +102,7 @@ macro_rules! postgres_only {
             #[actix_web::test]
             async fn postgres() {
                 let Some(app) = $crate::support::register::spawn(
-                    $crate::helpers::Backend::Postgres,
+                    $crate::support::Backend::Postgres,
                     $crate::support::register::at_epoch,
                 )
                 .await
@@ -131,7 +131,7 @@ macro_rules! platform_tests {
             #[actix_web::test]
             async fn sqlite() {
                 let Some((app, standin)) =
-                    $crate::platform_flow::spawn($crate::helpers::Backend::Sqlite, $setup).await
+                    $crate::platform_flow::spawn($crate::support::Backend::Sqlite, $setup).await
                 else {
                     unreachable!("SQLite always runs")
                 };
@@ -142,7 +142,7 @@ macro_rules! platform_tests {
             #[actix_web::test]
             async fn postgres() {
                 let Some((app, standin)) =
-                    $crate::platform_flow::spawn($crate::helpers::Backend::Postgres, $setup).await
+                    $crate::platform_flow::spawn($crate::support::Backend::Postgres, $setup).await
                 else {
                     return;
                 };
@@ -175,7 +175,7 @@ macro_rules! each_platform {
             async fn sqlite() {
                 let platform = $crate::standins::Platform::from_slug(stringify!($slug));
                 let Some((app, standin)) = $crate::platform_flow::spawn(
-                    $crate::helpers::Backend::Sqlite,
+                    $crate::support::Backend::Sqlite,
                     $crate::platform_flow::all_platforms,
                 )
                 .await
@@ -190,7 +190,7 @@ macro_rules! each_platform {
             async fn postgres() {
                 let platform = $crate::standins::Platform::from_slug(stringify!($slug));
                 let Some((app, standin)) = $crate::platform_flow::spawn(
-                    $crate::helpers::Backend::Postgres,
+                    $crate::support::Backend::Postgres,
                     $crate::platform_flow::all_platforms,
                 )
                 .await
