@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use monkeyci_accounts::db::DbKind;
 
 use crate::both_databases;
-use crate::platform_flow::request_id;
+use crate::platforms::request_id;
 use crate::support::TestApp;
 
 async fn each_app_logs_its_own_lines_and_no_other_apps(app: TestApp) {

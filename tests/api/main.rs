@@ -19,16 +19,7 @@ mod rest;
 mod sessions;
 mod sign_in;
 
-mod platform_flow;
+mod platforms;
 mod standins;
 
 mod oidc_id_tokens;
-mod platform_failures;
-mod platform_linking;
-mod platform_profiles;
-mod platform_protocol;
-mod platform_secrets;
-mod platform_session;
-mod platform_sign_in;
-mod platform_sign_in_page;
-mod platform_state;

@@ -3,11 +3,11 @@
 
 use reqwest::StatusCode;
 
-use crate::platform_flow::{
+use crate::platform_tests;
+use crate::platforms::{
     all_users, come_back_approved, identity_of, is_signed_in, leave_for_platform, logged_for, refusal_title,
     request_id, signed_in_with,
 };
-use crate::platform_tests;
 use crate::standins::{Failure, Person, Platform, StandIn};
 use crate::support::TestApp;
 

@@ -3,7 +3,7 @@
 //! each name comes with how that person signs in ("github: mallory").
 
 use super::{Browser, Team, attrs, first_column, pending_request, rows, strings, texts};
-use crate::platform_flow::{come_back_approved, identity_of, leave_for_platform};
+use crate::platforms::{come_back_approved, identity_of, leave_for_platform};
 use crate::standins::{Person, Platform, StandIn};
 use crate::support::TestApp;
 use crate::{both_databases, platform_tests};

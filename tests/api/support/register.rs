@@ -120,7 +120,7 @@ macro_rules! postgres_only {
 #[macro_export]
 macro_rules! platform_tests {
     ($(#[$meta:meta])* $name:ident $(,)?) => {
-        $crate::platform_tests!($(#[$meta])* $name, using = $crate::platform_flow::all_platforms);
+        $crate::platform_tests!($(#[$meta])* $name, using = $crate::platforms::all_platforms);
     };
     ($(#[$meta:meta])* $name:ident, using = $setup:path $(,)?) => {
         mod $name {
@@ -131,7 +131,7 @@ macro_rules! platform_tests {
             #[actix_web::test]
             async fn sqlite() {
                 let Some((app, standin)) =
-                    $crate::platform_flow::spawn($crate::support::Backend::Sqlite, $setup).await
+                    $crate::platforms::spawn($crate::support::Backend::Sqlite, $setup).await
                 else {
                     unreachable!("SQLite always runs")
                 };
@@ -142,7 +142,7 @@ macro_rules! platform_tests {
             #[actix_web::test]
             async fn postgres() {
                 let Some((app, standin)) =
-                    $crate::platform_flow::spawn($crate::support::Backend::Postgres, $setup).await
+                    $crate::platforms::spawn($crate::support::Backend::Postgres, $setup).await
                 else {
                     return;
                 };
@@ -174,9 +174,9 @@ macro_rules! each_platform {
             #[actix_web::test]
             async fn sqlite() {
                 let platform = $crate::standins::Platform::from_slug(stringify!($slug));
-                let Some((app, standin)) = $crate::platform_flow::spawn(
+                let Some((app, standin)) = $crate::platforms::spawn(
                     $crate::support::Backend::Sqlite,
-                    $crate::platform_flow::all_platforms,
+                    $crate::platforms::all_platforms,
                 )
                 .await
                 else {
@@ -189,9 +189,9 @@ macro_rules! each_platform {
             #[actix_web::test]
             async fn postgres() {
                 let platform = $crate::standins::Platform::from_slug(stringify!($slug));
-                let Some((app, standin)) = $crate::platform_flow::spawn(
+                let Some((app, standin)) = $crate::platforms::spawn(
                     $crate::support::Backend::Postgres,
-                    $crate::platform_flow::all_platforms,
+                    $crate::platforms::all_platforms,
                 )
                 .await
                 else {

@@ -3,8 +3,8 @@
 
 use reqwest::Response;
 
-use crate::platform_flow::{come_back_approved, database_dump, leave_for_platform, logged_for, request_id};
 use crate::platform_tests;
+use crate::platforms::{come_back_approved, database_dump, leave_for_platform, logged_for, request_id};
 use crate::standins::{Failure, Person, Platform, StandIn};
 use crate::support::{TestApp, location};
 

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::each_platform;
-use crate::platform_flow::{
+use crate::platforms::{
     all_identities, all_users, identity_of, is_signed_in, sign_in_returning_to, signed_in_name,
     signed_in_with,
 };

@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 
-use crate::platform_flow::{
+use crate::platforms::{
     all_identities, all_users, come_back, come_back_approved, is_signed_in, leave_for_platform,
     refusal_title, try_again_href,
 };

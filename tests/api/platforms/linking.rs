@@ -3,11 +3,11 @@
 
 use reqwest::StatusCode;
 
-use crate::platform_flow::{
+use crate::platform_tests;
+use crate::platforms::{
     all_identities, all_users, come_back_approved, flash_on, identity_of, is_signed_in, leave_for_platform,
     link, refusal_title, signed_in_with,
 };
-use crate::platform_tests;
 use crate::standins::{Person, Platform, StandIn};
 use crate::support::{TestApp, location, text_of};
 
@@ -185,11 +185,11 @@ async fn cancelling_a_link_at_the_platform_leads_back_to_the_sign_in_methods(app
     signed_in_with(&app, &standin, GITHUB, &Person::ada(GITHUB)).await;
     let request = leave_for_platform(&app.client, &app, &standin, "/auth/gitlab/link").await;
     let query = [("error", "access_denied"), ("state", request.state())];
-    let response = crate::platform_flow::come_back(&app.client, &app, GITLAB, &query).await;
+    let response = crate::platforms::come_back(&app.client, &app, GITLAB, &query).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let html = response.text().await.unwrap();
     assert_eq!(refusal_title(&html).as_deref(), Some("Sign-in cancelled"));
-    assert_eq!(crate::platform_flow::try_again_href(&html).as_deref(), Some(METHODS));
+    assert_eq!(crate::platforms::try_again_href(&html).as_deref(), Some(METHODS));
     assert_eq!(all_identities(&app).await.len(), 1);
     assert!(is_signed_in(&app).await, "still signed in as before");
 }

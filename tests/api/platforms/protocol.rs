@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::platform_flow::{come_back_approved, leave_for_platform, signed_in_with};
+use crate::platforms::{come_back_approved, leave_for_platform, signed_in_with};
 use crate::standins::{Person, Platform, StandIn, TokenRequest, s256};
 use crate::support::TestApp;
 use crate::support::location;

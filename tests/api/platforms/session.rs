@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::each_platform;
-use crate::platform_flow::{come_back_approved, is_signed_in, leave_for_platform};
+use crate::platforms::{come_back_approved, is_signed_in, leave_for_platform};
 use crate::standins::Person;
 use crate::standins::Platform;
 use crate::standins::StandIn;

@@ -1,9 +1,19 @@
-//! Platform sign-in from the browser's side: an app wired to the stand-in, the
+//! Platform sign-in (`platforms::<area>`), and the helpers those tests share: an app wired to the stand-in, the
 //! trip out to the platform and back, and what the app stored afterwards.
 //!
 //! Tests here are registered with `platform_tests!` (both databases, all five
 //! platforms configured) or `each_platform!` (once per platform as well): see
 //! `support::register`.
+
+mod failures;
+mod linking;
+mod profiles;
+mod protocol;
+mod secrets;
+mod session;
+mod sign_in;
+mod sign_in_page;
+mod state;
 
 use diesel::prelude::*;
 use monkeyci_accounts::clock::FixedClock;

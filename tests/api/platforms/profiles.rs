@@ -1,10 +1,10 @@
 //! Platform quirks in reading the profile: GitHub's private emails, Bitbucket's
 //! emails endpoint and its braced uuids.
 
-use crate::platform_flow::{
+use crate::platform_tests;
+use crate::platforms::{
     all_identities, all_users, come_back_approved, identity_of, leave_for_platform, signed_in_with,
 };
-use crate::platform_tests;
 use crate::standins::{Failure, ListedEmail, Person, Platform, StandIn};
 use crate::support::TestApp;
 
@@ -135,7 +135,7 @@ async fn a_long_platform_name_becomes_a_name_the_profile_form_accepts(app: TestA
     // GitHub and GitLab allow names of up to 255 characters.
     let ada = Person { name: Some(format!("Ada {}", "Lovelace ".repeat(20))), ..Person::ada(GITHUB) };
     signed_in_with(&app, &standin, GITHUB, &ada).await;
-    let name = crate::platform_flow::signed_in_name(&app).await.unwrap();
+    let name = crate::platforms::signed_in_name(&app).await.unwrap();
     let response = app.post_form_with_token("/settings/profile", &[("display_name", &name)]).await;
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "saving the profile unchanged works");
 }

@@ -3,8 +3,8 @@
 
 use reqwest::StatusCode;
 
-use crate::platform_flow::{is_signed_in, only_github, sign_in_returning_to, signed_in_with};
 use crate::platform_tests;
+use crate::platforms::{is_signed_in, only_github, sign_in_returning_to, signed_in_with};
 use crate::standins::StandIn;
 use crate::standins::{Person, Platform};
 use crate::support::{TestApp, location};
@@ -45,7 +45,7 @@ async fn the_sign_in_page_offers_every_configured_platform_and_no_development_si
     signed_in_with(&app, &standin, Platform::GitHub, &Person::ada(Platform::GitHub)).await;
     let response = app.post_form_with_token("/auth/dev/login", &[("name", "Mallory")]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert_eq!(crate::platform_flow::all_users(&app).await.len(), 1);
+    assert_eq!(crate::platforms::all_users(&app).await.len(), 1);
 }
 platform_tests!(the_sign_in_page_offers_every_configured_platform_and_no_development_sign_in);
 
