@@ -13,6 +13,7 @@ mod one_time_token;
 mod pagination;
 mod policy;
 mod validation;
+mod visible_text;
 
 use chrono::{DateTime, Utc};
 use diesel::RunQueryDsl;

@@ -1,5 +1,6 @@
-//! Platform sign-in (`platforms::<area>`), and the helpers those tests share: an app wired to the stand-in, the
-//! trip out to the platform and back, and what the app stored afterwards.
+//! Platform sign-in (`platforms::<area>`), and the helpers those tests share: an
+//! app wired to the stand-in, the trip out to the platform and back, and what the
+//! app stored afterwards.
 //!
 //! Tests here are registered with `platform_tests!` (both databases, all five
 //! platforms configured) or `each_platform!` (once per platform as well): see

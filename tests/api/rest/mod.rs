@@ -5,6 +5,7 @@
 //! through the UI; [`Api`] then calls the API with one of those keys. The app's
 //! clock stands still at [`test_epoch`] (28 Feb 2027, 12:00 UTC) until a test moves it.
 
+mod answers;
 mod attribution;
 mod concurrent_creation;
 mod expiry;
