@@ -28,6 +28,11 @@ readonly TEST_ROLE_PASSWORD=monkeyci_test
 readonly TEST_ROLE_COMMENT="made by monkeyci scripts/test.sh for its test databases"
 readonly TEST_ROLE_URL="postgres://$TEST_ROLE:$TEST_ROLE_PASSWORD@127.0.0.1:5432/postgres"
 export TEST_REQUIRE_POSTGRES=1
+# Snapshot tests (insta) fail on a missing or changed snapshot and never write
+# one here, on a developer's machine as in CI: accepting a snapshot is a
+# deliberate step (cargo insta review, or INSTA_UPDATE=always cargo test).
+export INSTA_UPDATE=no
+unset INSTA_FORCE_PASS
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }

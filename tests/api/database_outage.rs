@@ -15,10 +15,10 @@ use monkeyci_accounts::config::DatabaseTarget;
 use reqwest::{Response, StatusCode};
 use secrecy::ExposeSecret;
 
-use crate::browser::Browser;
-use crate::helpers::{Backend, postgres_admin_url};
 use crate::keys::{USER_KEYS, spawn_at_epoch};
 use crate::rest::{Api, assert_error, within};
+use crate::support::Browser;
+use crate::support::{Backend, postgres_admin_url};
 
 /// Turns connections to the named database off (terminating the open ones) or on again.
 fn set_reachable(database: &str, reachable: bool) {

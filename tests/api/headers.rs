@@ -2,6 +2,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::both_databases;
+use crate::support::TestApp;
 
 fn assert_security_headers(headers: &HeaderMap, path: &str) {
     let csp = headers.get("content-security-policy").unwrap_or_else(|| panic!("CSP on {path}"));
@@ -14,84 +15,89 @@ fn assert_security_headers(headers: &HeaderMap, path: &str) {
     assert!(headers.get("x-request-id").is_some(), "{path}");
 }
 
-both_databases! {
-    async fn every_page_carries_the_security_headers(app) {
-        for path in ["/", "/login", "/no-such-page", "/healthz"] {
-            let response = app.get(path).await;
-            assert_security_headers(response.headers(), path);
-        }
-        let app = app.signed_in("Ada").await;
-        for path in ["/", "/settings/profile", "/no-such-page"] {
-            let response = app.get(path).await;
-            assert_security_headers(response.headers(), path);
-        }
+async fn every_page_carries_the_security_headers(app: TestApp) {
+    for path in ["/", "/login", "/no-such-page", "/healthz"] {
+        let response = app.get(path).await;
+        assert_security_headers(response.headers(), path);
     }
-
-    async fn signed_in_pages_are_never_cached(app) {
-        let app = app.signed_in("Ada").await;
-        for path in ["/", "/settings/profile", "/no-such-page"] {
-            let response = app.get(path).await;
-            assert_eq!(response.headers().get("cache-control").unwrap(), "no-store", "{path}");
-        }
-    }
-
-    async fn the_health_check_uses_no_session_and_writes_nothing(app) {
-        let app = app.signed_in("Ada").await;
-        let before = app.count_sql("SELECT COUNT(*) AS n FROM sessions").await;
-        let response = app.get("/healthz").await;
-        assert_eq!(response.status(), StatusCode::OK);
-        assert!(response.headers().get("set-cookie").is_none());
-        assert_eq!(response.text().await.unwrap(), "ok");
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, before);
-    }
-
-    async fn versioned_assets_are_cached_for_a_year_and_compressed(app) {
-        let html = app.get_html("/").await;
-        let start = html.find("/static/css/app.css?v=").expect("stylesheet link");
-        let href: String = html[start..].chars().take_while(|c| *c != '"').collect();
-        let response = app.client.get(app.url(&href)).header("Accept-Encoding", "gzip").send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers().get("content-type").unwrap(), "text/css");
-        assert_eq!(
-            response.headers().get("cache-control").unwrap(),
-            "public, max-age=31536000, immutable"
-        );
-        assert_eq!(response.headers().get("content-encoding").unwrap(), "gzip");
-        let etag = response.headers().get("etag").unwrap().clone();
-        let again = app.client.get(app.url(&href)).header("If-None-Match", etag).send().await.unwrap();
-        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
-    }
-
-    async fn a_failing_session_store_gives_the_error_page_with_every_header(app) {
-        let app = app.signed_in("Ada").await;
-        // The session store cannot be read (as when SQLite stays locked past the
-        // busy timeout): the table is moved away under the running server.
-        app.execute_sql("ALTER TABLE sessions RENAME TO sessions_away").await;
-        for path in ["/settings/profile", "/", "/login"] {
-            let response = app.get(path).await;
-            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
-            assert_eq!(response.headers().get("retry-after").unwrap(), "5", "{path}");
-            assert_security_headers(response.headers(), path);
-            assert_eq!(response.headers().get("cache-control").unwrap(), "no-store", "{path}");
-            let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
-            assert!(
-                response.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/html"),
-                "{path}"
-            );
-            let html = response.text().await.unwrap();
-            assert_eq!(crate::helpers::text_of(&html, "h1").as_deref(), Some("Temporarily unavailable"), "{path}");
-            assert_eq!(
-                crate::helpers::text_of(&html, ".request-id").as_deref(),
-                Some(request_id.as_str()),
-                "{path}: the page names the request id"
-            );
-        }
-        app.execute_sql("ALTER TABLE sessions_away RENAME TO sessions").await;
-        assert_eq!(app.get("/settings/profile").await.status(), StatusCode::OK, "and it recovers");
-    }
-
-    async fn an_unknown_asset_is_a_404(app) {
-        assert_eq!(app.get("/static/nope.css").await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(app.get("/static/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
+    let app = app.signed_in("Ada").await;
+    for path in ["/", "/settings/profile", "/no-such-page"] {
+        let response = app.get(path).await;
+        assert_security_headers(response.headers(), path);
     }
 }
+both_databases!(every_page_carries_the_security_headers);
+
+async fn signed_in_pages_are_never_cached(app: TestApp) {
+    let app = app.signed_in("Ada").await;
+    for path in ["/", "/settings/profile", "/no-such-page"] {
+        let response = app.get(path).await;
+        assert_eq!(response.headers().get("cache-control").unwrap(), "no-store", "{path}");
+    }
+}
+both_databases!(signed_in_pages_are_never_cached);
+
+async fn the_health_check_uses_no_session_and_writes_nothing(app: TestApp) {
+    let app = app.signed_in("Ada").await;
+    let before = app.count_sql("SELECT COUNT(*) AS n FROM sessions").await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("set-cookie").is_none());
+    assert_eq!(response.text().await.unwrap(), "ok");
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, before);
+}
+both_databases!(the_health_check_uses_no_session_and_writes_nothing);
+
+async fn versioned_assets_are_cached_for_a_year_and_compressed(app: TestApp) {
+    let html = app.get_html("/").await;
+    let start = html.find("/static/css/app.css?v=").expect("stylesheet link");
+    let href: String = html[start..].chars().take_while(|c| *c != '"').collect();
+    let response = app.client.get(app.url(&href)).header("Accept-Encoding", "gzip").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get("content-type").unwrap(), "text/css");
+    assert_eq!(response.headers().get("cache-control").unwrap(), "public, max-age=31536000, immutable");
+    assert_eq!(response.headers().get("content-encoding").unwrap(), "gzip");
+    let etag = response.headers().get("etag").unwrap().clone();
+    let again = app.client.get(app.url(&href)).header("If-None-Match", etag).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+}
+both_databases!(versioned_assets_are_cached_for_a_year_and_compressed);
+
+async fn a_failing_session_store_gives_the_error_page_with_every_header(app: TestApp) {
+    let app = app.signed_in("Ada").await;
+    // The session store cannot be read (as when SQLite stays locked past the
+    // busy timeout): the table is moved away under the running server.
+    app.execute_sql("ALTER TABLE sessions RENAME TO sessions_away").await;
+    for path in ["/settings/profile", "/", "/login"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(response.headers().get("retry-after").unwrap(), "5", "{path}");
+        assert_security_headers(response.headers(), path);
+        assert_eq!(response.headers().get("cache-control").unwrap(), "no-store", "{path}");
+        let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+        assert!(
+            response.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/html"),
+            "{path}"
+        );
+        let html = response.text().await.unwrap();
+        assert_eq!(
+            crate::support::text_of(&html, "h1").as_deref(),
+            Some("Temporarily unavailable"),
+            "{path}"
+        );
+        assert_eq!(
+            crate::support::text_of(&html, ".request-id").as_deref(),
+            Some(request_id.as_str()),
+            "{path}: the page names the request id"
+        );
+    }
+    app.execute_sql("ALTER TABLE sessions_away RENAME TO sessions").await;
+    assert_eq!(app.get("/settings/profile").await.status(), StatusCode::OK, "and it recovers");
+}
+both_databases!(a_failing_session_store_gives_the_error_page_with_every_header);
+
+async fn an_unknown_asset_is_a_404(app: TestApp) {
+    assert_eq!(app.get("/static/nope.css").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/static/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
+}
+both_databases!(an_unknown_asset_is_a_404);

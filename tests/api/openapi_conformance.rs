@@ -11,9 +11,10 @@ use monkeyci_accounts::domain::api_key::{KeyKind, generate};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp};
+use crate::both_databases;
 use crate::keys::{ACME_KEYS, BOLT_KEYS, Team, USER_KEYS};
 use crate::rest::Api;
+use crate::support::{Options, TestApp};
 
 /// A value for each path parameter, so that every route reaches its handler.
 fn fill(path: &str, org_key_id: &str, user_key_id: &str) -> String {
@@ -52,77 +53,87 @@ fn required_fields(document: &Value, schema: &Value) -> Vec<String> {
     fields
 }
 
-both_databases_at_epoch! {
-    async fn every_documented_route_answers_as_documented(app) {
-        let team = Team::new(&app).await;
-        let org_key = team.alice.new_key(ACME_KEYS, "Conformance", "").await;
-        let user_key = team.alice.new_key(USER_KEYS, "Conformance", "").await;
-        // Keys the DELETE routes may remove without hurting the other calls.
-        let org_victim = team.alice.new_key(ACME_KEYS, "To delete", "").await;
-        let user_victim = team.alice.new_key(USER_KEYS, "To delete", "").await;
+async fn every_documented_route_answers_as_documented(app: TestApp) {
+    let team = Team::new(&app).await;
+    let org_key = team.alice.new_key(ACME_KEYS, "Conformance", "").await;
+    let user_key = team.alice.new_key(USER_KEYS, "Conformance", "").await;
+    // Keys the DELETE routes may remove without hurting the other calls.
+    let org_victim = team.alice.new_key(ACME_KEYS, "To delete", "").await;
+    let user_victim = team.alice.new_key(USER_KEYS, "To delete", "").await;
 
-        let document: Value = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
-        assert!(document["openapi"].as_str().unwrap().starts_with("3."));
-        let paths = document["paths"].as_object().expect("paths");
-        let mut checked = 0;
-        for (path, item) in paths {
-            for (method, operation) in item.as_object().unwrap() {
-                let method: Method = method.to_uppercase().parse().unwrap();
-                let statuses = documented_statuses(operation);
-                let key = if path.starts_with("/api/v1/user/") { &user_key } else { &org_key };
-                let (victim_org, victim_user) = (&org_victim.public_id, &user_victim.public_id);
-                let url = if method == Method::DELETE {
-                    fill(path, victim_org, victim_user)
-                } else {
-                    fill(path, &org_key.public_id, &user_key.public_id)
-                };
-                let body = (method == Method::POST).then(|| json!({"description": "Made by the conformance test"}));
+    let document: Value = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document["paths"].as_object().expect("paths");
+    let mut checked = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let statuses = documented_statuses(operation);
+            let key = if path.starts_with("/api/v1/user/") { &user_key } else { &org_key };
+            let (victim_org, victim_user) = (&org_victim.public_id, &user_victim.public_id);
+            let url = if method == Method::DELETE {
+                fill(path, victim_org, victim_user)
+            } else {
+                fill(path, &org_key.public_id, &user_key.public_id)
+            };
+            let body =
+                (method == Method::POST).then(|| json!({"description": "Made by the conformance test"}));
 
-                // With a key that may do it: a documented success status.
-                let response = Api::new(&app, &key.full).call(method.clone(), &url, body.clone()).await;
-                let status = response.status().as_u16();
-                assert!(status < 300 && statuses.contains(&status), "{method} {url}: {status} not documented as success in {statuses:?}");
-                if promises_json(operation, status) {
-                    let json: Value = response.json().await.unwrap_or_else(|e| panic!("{method} {url}: not JSON: {e}"));
-                    let schema = &operation["responses"][status.to_string()]["content"]["application/json"]["schema"];
-                    let required = required_fields(&document, schema);
-                    assert!(!required.is_empty(), "{method} {path}: the schema lists its fields");
-                    for field in required {
-                        assert!(json.get(&field).is_some(), "{method} {url}: documented field {field} missing in {json}");
-                    }
+            // With a key that may do it: a documented success status.
+            let response = Api::new(&app, &key.full).call(method.clone(), &url, body.clone()).await;
+            let status = response.status().as_u16();
+            assert!(
+                status < 300 && statuses.contains(&status),
+                "{method} {url}: {status} not documented as success in {statuses:?}"
+            );
+            if promises_json(operation, status) {
+                let json: Value =
+                    response.json().await.unwrap_or_else(|e| panic!("{method} {url}: not JSON: {e}"));
+                let schema =
+                    &operation["responses"][status.to_string()]["content"]["application/json"]["schema"];
+                let required = required_fields(&document, schema);
+                assert!(!required.is_empty(), "{method} {path}: the schema lists its fields");
+                for field in required {
+                    assert!(
+                        json.get(&field).is_some(),
+                        "{method} {url}: documented field {field} missing in {json}"
+                    );
                 }
-
-                // Without a key: 401, documented, as a JSON error.
-                let response = reqwest::Client::new().request(method.clone(), app.url(&url)).send().await.unwrap();
-                assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{method} {url} without a key");
-                assert!(statuses.contains(&401), "{method} {path} documents 401");
-                let json: Value = response.json().await.unwrap();
-                assert_eq!(json["error"]["code"], "missing_key");
-
-                // With a key from outside its reach (Bob's): a documented refusal.
-                let bob = team.bob.new_key(crate::keys::BOLT_KEYS, "Outsider", "").await;
-                let response = Api::new(&app, &bob.full).call(method.clone(), &url, body).await;
-                let status = response.status().as_u16();
-                if path.starts_with("/api/v1/orgs/{org}") {
-                    assert_eq!(status, 404, "{method} {url} with another organization's key");
-                }
-                assert!(statuses.contains(&status), "{method} {url}: {status} not documented in {statuses:?}");
-                checked += 1;
             }
-        }
-        assert_eq!(checked, 12, "the document lists every route of SPEC §5 (plus GET of one key)");
-    }
 
-    async fn the_document_is_served_without_a_key_and_names_the_bearer_scheme(app) {
-        let response = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let document: Value = response.json().await.unwrap();
-        assert_eq!(document["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
-        for schema in ["ErrorBody", "Whoami", "KeyList", "CreatedKey", "NewKeyRequest"] {
-            assert!(document["components"]["schemas"][schema].is_object(), "{schema} is described");
+            // Without a key: 401, documented, as a JSON error.
+            let response =
+                reqwest::Client::new().request(method.clone(), app.url(&url)).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{method} {url} without a key");
+            assert!(statuses.contains(&401), "{method} {path} documents 401");
+            let json: Value = response.json().await.unwrap();
+            assert_eq!(json["error"]["code"], "missing_key");
+
+            // With a key from outside its reach (Bob's): a documented refusal.
+            let bob = team.bob.new_key(crate::keys::BOLT_KEYS, "Outsider", "").await;
+            let response = Api::new(&app, &bob.full).call(method.clone(), &url, body).await;
+            let status = response.status().as_u16();
+            if path.starts_with("/api/v1/orgs/{org}") {
+                assert_eq!(status, 404, "{method} {url} with another organization's key");
+            }
+            assert!(statuses.contains(&status), "{method} {url}: {status} not documented in {statuses:?}");
+            checked += 1;
         }
+    }
+    assert_eq!(checked, 12, "the document lists every route of SPEC §5 (plus GET of one key)");
+}
+both_databases!(every_documented_route_answers_as_documented, at_epoch);
+
+async fn the_document_is_served_without_a_key_and_names_the_bearer_scheme(app: TestApp) {
+    let response = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
+    for schema in ["ErrorBody", "Whoami", "KeyList", "CreatedKey", "NewKeyRequest"] {
+        assert!(document["components"]["schemas"][schema].is_object(), "{schema} is described");
     }
 }
+both_databases!(the_document_is_served_without_a_key_and_names_the_bearer_scheme, at_epoch);
 
 /// A body a test sends: the operation's usual one (a new key's JSON for a POST,
 /// nothing otherwise), or these bytes with this `Content-Type`, whatever the method.
@@ -248,83 +259,83 @@ impl Findings {
     }
 }
 
-both_databases_with! {
-    |options: Options| Options { api_failures_per_minute: Some(3), ..options };
+async fn every_status_a_route_answers_is_documented_for_it_and_no_other(app: TestApp) {
+    let team = Team::new(&app).await;
+    let org_key = team.alice.new_key(ACME_KEYS, "Conformance", "").await;
+    let user_key = team.alice.new_key(USER_KEYS, "Conformance", "").await;
+    let member_key = team.mia.new_key(USER_KEYS, "Member", "").await;
+    let outsider_key = team.bob.new_key(BOLT_KEYS, "Outsider", "").await;
+    let org_victim = team.alice.new_key(ACME_KEYS, "To delete", "").await;
+    let user_victim = team.alice.new_key(USER_KEYS, "To delete", "").await;
+    let response = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap();
+    let document: Value = response.json().await.unwrap();
+    let operations = operations(&document);
+    assert_eq!(operations.len(), 12);
 
-    async fn every_status_a_route_answers_is_documented_for_it_and_no_other(app) {
-        let team = Team::new(&app).await;
-        let org_key = team.alice.new_key(ACME_KEYS, "Conformance", "").await;
-        let user_key = team.alice.new_key(USER_KEYS, "Conformance", "").await;
-        let member_key = team.mia.new_key(USER_KEYS, "Member", "").await;
-        let outsider_key = team.bob.new_key(BOLT_KEYS, "Outsider", "").await;
-        let org_victim = team.alice.new_key(ACME_KEYS, "To delete", "").await;
-        let user_victim = team.alice.new_key(USER_KEYS, "To delete", "").await;
-        let response = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap();
-        let document: Value = response.json().await.unwrap();
-        let operations = operations(&document);
-        assert_eq!(operations.len(), 12);
+    for _ in 0..3 {
+        let attempt = Attempt::new("spending the allowance", Some(&unknown_key())).from(SPENT);
+        assert_eq!(attempt.send(&app, &Method::GET, "/api/v1/whoami").await.0, 401);
+    }
 
-        for _ in 0..3 {
-            let attempt = Attempt::new("spending the allowance", Some(&unknown_key())).from(SPENT);
-            assert_eq!(attempt.send(&app, &Method::GET, "/api/v1/whoami").await.0, 401);
-        }
-
-        let mut findings = Findings::default();
-        for (method, path, operation) in &operations {
-            let user_route = path.starts_with("/api/v1/user/");
-            let (own, other_kind) =
-                if user_route { (&user_key, &org_key) } else { (&org_key, &user_key) };
-            let url = if *method == Method::DELETE {
-                fill(path, &org_victim.public_id, &user_victim.public_id)
-            } else {
-                fill(path, &org_key.public_id, &user_key.public_id)
-            };
-            let own = Some(own.full.as_str());
-            let attempts = [
-                Attempt::new("its key", own),
-                Attempt::new("no key", None),
-                Attempt::new("a malformed key", Some("junk")).from(JUNK),
-                Attempt::new("another organization's key", Some(&outsider_key.full)),
-                Attempt::new("a member's user key", Some(&member_key.full)),
-                Attempt::new("the other kind of key", Some(&other_kind.full)),
-                Attempt::new("an unknown key after the allowance", Some(&unknown_key())).from(SPENT),
-                Attempt::new("a key in the URL", own).query("?api_key=abc"),
-                Attempt::new("a parameter given twice", own).query("?per_page=1&per_page=2"),
-                Attempt::new("a page size out of range", own).query("?per_page=0"),
-                Attempt::new("a body that is not JSON", own).body("application/json", "{\"description\": "),
-                Attempt::new("a form body", own).body("application/x-www-form-urlencoded", "description=x"),
-                Attempt::new("a text body", own).body("text/plain", "{\"description\": \"x\"}"),
-                Attempt::new("a body too large", own)
-                    .body("application/json", json!({"description": "x".repeat(20_000)}).to_string()),
-                Attempt::new("a body without a description", own).body("application/json", "{}"),
-                Attempt::new("a member given twice", own)
-                    .body("application/json", r#"{"description": "a", "description": "b"}"#),
-            ];
-            for attempt in attempts {
-                let (status, body) = attempt.send(&app, method, &url).await;
-                findings.record(method, path, operation, attempt.what, status, &body);
-            }
-        }
-
-        // A failure on our side: the key check cannot read the keys (each
-        // attempt from its own address, as every one counts against it).
-        app.execute_sql("DROP TABLE api_keys").await;
-        for (i, (method, path, operation)) in operations.iter().enumerate() {
-            let url = fill(path, &org_key.public_id, &user_key.public_id);
-            let from = IpAddr::V4(Ipv4Addr::new(127, 0, 1, u8::try_from(i + 1).unwrap()));
-            let attempt = Attempt::new("a key while the database fails", Some(&unknown_key())).from(from);
+    let mut findings = Findings::default();
+    for (method, path, operation) in &operations {
+        let user_route = path.starts_with("/api/v1/user/");
+        let (own, other_kind) = if user_route { (&user_key, &org_key) } else { (&org_key, &user_key) };
+        let url = if *method == Method::DELETE {
+            fill(path, &org_victim.public_id, &user_victim.public_id)
+        } else {
+            fill(path, &org_key.public_id, &user_key.public_id)
+        };
+        let own = Some(own.full.as_str());
+        let attempts = [
+            Attempt::new("its key", own),
+            Attempt::new("no key", None),
+            Attempt::new("a malformed key", Some("junk")).from(JUNK),
+            Attempt::new("another organization's key", Some(&outsider_key.full)),
+            Attempt::new("a member's user key", Some(&member_key.full)),
+            Attempt::new("the other kind of key", Some(&other_kind.full)),
+            Attempt::new("an unknown key after the allowance", Some(&unknown_key())).from(SPENT),
+            Attempt::new("a key in the URL", own).query("?api_key=abc"),
+            Attempt::new("a parameter given twice", own).query("?per_page=1&per_page=2"),
+            Attempt::new("a page size out of range", own).query("?per_page=0"),
+            Attempt::new("a body that is not JSON", own).body("application/json", "{\"description\": "),
+            Attempt::new("a form body", own).body("application/x-www-form-urlencoded", "description=x"),
+            Attempt::new("a text body", own).body("text/plain", "{\"description\": \"x\"}"),
+            Attempt::new("a body too large", own)
+                .body("application/json", json!({"description": "x".repeat(20_000)}).to_string()),
+            Attempt::new("a body without a description", own).body("application/json", "{}"),
+            Attempt::new("a member given twice", own)
+                .body("application/json", r#"{"description": "a", "description": "b"}"#),
+        ];
+        for attempt in attempts {
             let (status, body) = attempt.send(&app, method, &url).await;
-            assert_eq!(status, 500, "{method} {path}: {body}");
             findings.record(method, path, operation, attempt.what, status, &body);
         }
-
-        // The other way round: each documented status was answered, except 503,
-        // which needs more key checks waiting at once than a test should make;
-        // every operation behind the key check documents it.
-        for (method, path, operation) in &operations {
-            findings.compare(method, path, operation);
-        }
-        let problems = findings.problems.join("\n");
-        assert!(problems.is_empty(), "the document and the server disagree:\n{problems}");
     }
+
+    // A failure on our side: the key check cannot read the keys (each
+    // attempt from its own address, as every one counts against it).
+    app.execute_sql("DROP TABLE api_keys").await;
+    for (i, (method, path, operation)) in operations.iter().enumerate() {
+        let url = fill(path, &org_key.public_id, &user_key.public_id);
+        let from = IpAddr::V4(Ipv4Addr::new(127, 0, 1, u8::try_from(i + 1).unwrap()));
+        let attempt = Attempt::new("a key while the database fails", Some(&unknown_key())).from(from);
+        let (status, body) = attempt.send(&app, method, &url).await;
+        assert_eq!(status, 500, "{method} {path}: {body}");
+        findings.record(method, path, operation, attempt.what, status, &body);
+    }
+
+    // The other way round: each documented status was answered, except 503,
+    // which needs more key checks waiting at once than a test should make;
+    // every operation behind the key check documents it.
+    for (method, path, operation) in &operations {
+        findings.compare(method, path, operation);
+    }
+    let problems = findings.problems.join("\n");
+    assert!(problems.is_empty(), "the document and the server disagree:\n{problems}");
 }
+both_databases!(
+    every_status_a_route_answers_is_documented_for_it_and_no_other,
+    at_epoch,
+    with = |options: Options| Options { api_failures_per_minute: Some(3), ..options }
+);

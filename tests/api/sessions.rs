@@ -1,118 +1,123 @@
 use reqwest::StatusCode;
 
 use crate::both_databases;
-use crate::helpers::{Backend, Options, TestApp, location, test_epoch};
+use crate::support::{Backend, Options, TestApp, location, test_epoch};
 use monkeyci_accounts::clock::FixedClock;
 use monkeyci_accounts::config::{DatabaseTarget, GitHubSettings, OAuthApp};
 
-both_databases! {
-    async fn signing_in_renews_the_session_id(app) {
-        // A session exists (someone signed in on this browser before).
-        let app = app.signed_in("Bea").await;
-        let before = app.session_cookie().expect("a session cookie");
-        let token = app.csrf_token().await;
-        let response = app.post_form("/auth/dev/login", &[("name", "Ada"), ("csrf_token", &token)]).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let after = app.session_cookie().expect("signed-in session cookie");
-        assert_ne!(before, after);
+async fn signing_in_renews_the_session_id(app: TestApp) {
+    // A session exists (someone signed in on this browser before).
+    let app = app.signed_in("Bea").await;
+    let before = app.session_cookie().expect("a session cookie");
+    let token = app.csrf_token().await;
+    let response = app.post_form("/auth/dev/login", &[("name", "Ada"), ("csrf_token", &token)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let after = app.session_cookie().expect("signed-in session cookie");
+    assert_ne!(before, after);
 
-        // Whoever held the old cookie is not signed in (no session fixation).
-        let old = app.client_with_cookie(&before);
-        let response = old.get(app.url("/settings/profile")).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert!(location(&response).starts_with("/login"));
-        // The new one is.
-        let new = app.client_with_cookie(&after);
-        let response = new.get(app.url("/settings/profile")).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-    }
-
-    async fn signing_out_ends_the_session_for_every_copy_of_the_cookie(app) {
-        let app = app.signed_in("Ada").await;
-        let cookie = app.session_cookie().unwrap();
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL").await, 1);
-
-        let response = app.sign_out().await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert_eq!(location(&response), "/");
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL").await, 0);
-
-        let replay = app.client_with_cookie(&cookie);
-        let response = replay.get(app.url("/settings/profile")).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert!(location(&response).starts_with("/login"));
-    }
-
-    async fn the_database_never_holds_the_cookie_key(app) {
-        let app = app.signed_in("Ada").await;
-        let cookie = app.session_cookie().unwrap();
-        let html = app.get_html("/").await;
-        assert!(!html.contains(&cookie));
-        // Rows are keyed by a 64-hex-digit digest.
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions WHERE LENGTH(id) = 64").await, 1);
-    }
-
-    async fn the_session_cookie_is_http_only_and_same_site_lax(app) {
-        let response = app.sign_in("Ada").await;
-        let cookie = set_cookie(&response, "monkeyci_session=").expect("signing in sets the session cookie");
-        assert!(cookie.starts_with("monkeyci_session="), "{cookie}");
-        assert!(cookie.contains("HttpOnly"));
-        assert!(cookie.contains("SameSite=Lax"));
-        assert!(cookie.contains("Path=/"));
-        // Served over http: a Secure cookie would never come back.
-        assert!(!cookie.contains("Secure"));
-    }
-
-    async fn looking_at_the_home_page_creates_no_session(app) {
-        let response = app.get("/").await;
-        assert!(response.headers().get("set-cookie").is_none());
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 0);
-    }
-
-    async fn anonymous_visitors_of_the_sign_in_page_cost_no_session_row(app) {
-        for _ in 0..30 {
-            let (visitor, _jar) = app.new_visitor();
-            let response = visitor.get(app.url("/login")).send().await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            assert!(set_cookie(&response, "monkeyci_session=").is_none(), "no session cookie");
-            let cookie = set_cookie(&response, "monkeyci_csrf=").expect("the form's token comes in a cookie");
-            assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"));
-            let html = response.text().await.unwrap();
-            let token = crate::helpers::csrf_token_in(&html).expect("the form has a token");
-            assert!(cookie.starts_with(&format!("monkeyci_csrf={token};")), "the form's token is the cookie's");
-        }
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 0);
-        // The row is written at sign-in, with the token from the cookie.
-        let app = app.signed_in("Ada").await;
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 1);
-    }
-
-    async fn an_anonymous_token_must_be_ours_and_match_the_cookie(app) {
-        let (visitor, _jar) = app.new_visitor();
-        let html = visitor.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-        let own = crate::helpers::csrf_token_in(&html).unwrap();
-        let (random, _mac) = own.split_once('.').expect("a value and its signature");
-        let made_up = format!("{random}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-        let other = app.csrf_token().await;
-        let attempts = [
-            ("a made-up cookie and field", made_up.clone(), made_up.clone()),
-            ("a field that is not the cookie's", own.clone(), other.clone()),
-            ("no cookie", String::new(), own.clone()),
-        ];
-        for (what, cookie, field) in attempts {
-            let mut request = reqwest::Client::new()
-                .post(app.url("/auth/dev/login"))
-                .header("Origin", &app.address)
-                .form(&[("name", "Mallory"), ("csrf_token", &field)]);
-            if !cookie.is_empty() {
-                request = request.header("Cookie", format!("monkeyci_csrf={cookie}"));
-            }
-            let response = request.send().await.unwrap();
-            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{what}");
-        }
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM users").await, 0, "nobody signed in");
-    }
+    // Whoever held the old cookie is not signed in (no session fixation).
+    let old = app.client_with_cookie(&before);
+    let response = old.get(app.url("/settings/profile")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).starts_with("/login"));
+    // The new one is.
+    let new = app.client_with_cookie(&after);
+    let response = new.get(app.url("/settings/profile")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
 }
+both_databases!(signing_in_renews_the_session_id);
+
+async fn signing_out_ends_the_session_for_every_copy_of_the_cookie(app: TestApp) {
+    let app = app.signed_in("Ada").await;
+    let cookie = app.session_cookie().unwrap();
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL").await, 1);
+
+    let response = app.sign_out().await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/");
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions WHERE user_id IS NOT NULL").await, 0);
+
+    let replay = app.client_with_cookie(&cookie);
+    let response = replay.get(app.url("/settings/profile")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).starts_with("/login"));
+}
+both_databases!(signing_out_ends_the_session_for_every_copy_of_the_cookie);
+
+async fn the_database_never_holds_the_cookie_key(app: TestApp) {
+    let app = app.signed_in("Ada").await;
+    let cookie = app.session_cookie().unwrap();
+    let html = app.get_html("/").await;
+    assert!(!html.contains(&cookie));
+    // Rows are keyed by a 64-hex-digit digest.
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions WHERE LENGTH(id) = 64").await, 1);
+}
+both_databases!(the_database_never_holds_the_cookie_key);
+
+async fn the_session_cookie_is_http_only_and_same_site_lax(app: TestApp) {
+    let response = app.sign_in("Ada").await;
+    let cookie = set_cookie(&response, "monkeyci_session=").expect("signing in sets the session cookie");
+    assert!(cookie.starts_with("monkeyci_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"));
+    assert!(cookie.contains("SameSite=Lax"));
+    assert!(cookie.contains("Path=/"));
+    // Served over http: a Secure cookie would never come back.
+    assert!(!cookie.contains("Secure"));
+}
+both_databases!(the_session_cookie_is_http_only_and_same_site_lax);
+
+async fn looking_at_the_home_page_creates_no_session(app: TestApp) {
+    let response = app.get("/").await;
+    assert!(response.headers().get("set-cookie").is_none());
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 0);
+}
+both_databases!(looking_at_the_home_page_creates_no_session);
+
+async fn anonymous_visitors_of_the_sign_in_page_cost_no_session_row(app: TestApp) {
+    for _ in 0..30 {
+        let (visitor, _jar) = app.new_visitor();
+        let response = visitor.get(app.url("/login")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(set_cookie(&response, "monkeyci_session=").is_none(), "no session cookie");
+        let cookie = set_cookie(&response, "monkeyci_csrf=").expect("the form's token comes in a cookie");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"));
+        let html = response.text().await.unwrap();
+        let token = crate::support::csrf_token_in(&html).expect("the form has a token");
+        assert!(cookie.starts_with(&format!("monkeyci_csrf={token};")), "the form's token is the cookie's");
+    }
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 0);
+    // The row is written at sign-in, with the token from the cookie.
+    let app = app.signed_in("Ada").await;
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 1);
+}
+both_databases!(anonymous_visitors_of_the_sign_in_page_cost_no_session_row);
+
+async fn an_anonymous_token_must_be_ours_and_match_the_cookie(app: TestApp) {
+    let (visitor, _jar) = app.new_visitor();
+    let html = visitor.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let own = crate::support::csrf_token_in(&html).unwrap();
+    let (random, _mac) = own.split_once('.').expect("a value and its signature");
+    let made_up = format!("{random}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let other = app.csrf_token().await;
+    let attempts = [
+        ("a made-up cookie and field", made_up.clone(), made_up.clone()),
+        ("a field that is not the cookie's", own.clone(), other.clone()),
+        ("no cookie", String::new(), own.clone()),
+    ];
+    for (what, cookie, field) in attempts {
+        let mut request = reqwest::Client::new()
+            .post(app.url("/auth/dev/login"))
+            .header("Origin", &app.address)
+            .form(&[("name", "Mallory"), ("csrf_token", &field)]);
+        if !cookie.is_empty() {
+            request = request.header("Cookie", format!("monkeyci_csrf={cookie}"));
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{what}");
+    }
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM users").await, 0, "nobody signed in");
+}
+both_databases!(an_anonymous_token_must_be_ours_and_match_the_cookie);
 
 /// The `Set-Cookie` header of the cookie whose name and `=` start it.
 fn set_cookie(response: &reqwest::Response, prefix: &str) -> Option<String> {
@@ -249,7 +254,7 @@ async fn pages_are_served_while_sessions_cannot_be_written(backend: Backend) {
 
     // Signing in must write the session: it fails as an error page saying so.
     let html = response.text().await.unwrap();
-    let token = crate::helpers::csrf_token_in(&html).unwrap();
+    let token = crate::support::csrf_token_in(&html).unwrap();
     let response = visitor
         .post(app.url("/auth/dev/login"))
         .header("Origin", &app.address)
@@ -262,7 +267,7 @@ async fn pages_are_served_while_sessions_cannot_be_written(backend: Backend) {
     assert!(response.headers().get("content-security-policy").is_some());
     let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
     let html = response.text().await.unwrap();
-    assert_eq!(crate::helpers::text_of(&html, ".request-id").as_deref(), Some(request_id.as_str()));
+    assert_eq!(crate::support::text_of(&html, ".request-id").as_deref(), Some(request_id.as_str()));
 }
 
 async fn reading_pages_writes_nothing_but_the_idle_expiry_once_a_minute(backend: Backend) {
@@ -271,7 +276,7 @@ async fn reading_pages_writes_nothing_but_the_idle_expiry_once_a_minute(backend:
     };
     let app = app.signed_in("Ada").await;
     let expiry = || async {
-        crate::sql::strings(&app, "SELECT CAST(expires_at AS TEXT) AS v FROM sessions".to_string()).await
+        crate::support::strings(&app, "SELECT CAST(expires_at AS TEXT) AS v FROM sessions".to_string()).await
     };
     let before = expiry().await;
     for _ in 0..5 {

@@ -3,167 +3,198 @@
 use monkeyci_accounts::domain::api_key::KeyKind;
 
 use super::*;
+use crate::both_databases;
 
-both_databases_at_epoch! {
-    async fn whoami_shows_the_key_whom_it_belongs_to_and_the_organizations_it_reaches(app) {
-        let team = Team::new(&app).await;
-        join(&team.alice, &team.bob, "bolt").await;
-        let laptop = team.alice.new_key(USER_KEYS, "Alice laptop", "2027-03-10").await;
-        let run = Machine::using(&app, &laptop).run(&["whoami"]).await;
-        let text = run.ok();
-        assert_eq!(fact(text, "Key"), Some(format!("{} “Alice laptop” (user key)", laptop.hint())));
-        assert_eq!(fact(text, "Key id"), Some(laptop.public_id.clone()));
-        assert_eq!(fact(text, "User").as_deref(), Some("Alice"));
-        assert_eq!(fact(text, "Organization"), None);
-        assert_eq!(fact(text, "Valid until").as_deref(), Some("2027-03-10 (refused from that day, 00:00 UTC)"));
-        assert_eq!(fact(text, "Created").as_deref(), Some("2027-02-28 12:00 UTC"));
-        let orgs = text.split("\n\n").nth(1).expect("a table of organizations after the facts");
-        assert_eq!(header(orgs), ["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS"]);
-        let mut reached = rows(orgs);
-        reached.sort();
-        assert_eq!(reached, [["acme", "Acme Corp", "admin", "yes"], ["bolt", "Bolt Labs", "member", "no"]]);
-        assert!(!laptop.leaks_into(text));
+async fn whoami_shows_the_key_whom_it_belongs_to_and_the_organizations_it_reaches(app: TestApp) {
+    let team = Team::new(&app).await;
+    join(&app, &team.alice, &team.bob, "bolt").await;
+    let laptop = team.alice.new_key(USER_KEYS, "Alice laptop", "2027-03-10").await;
+    let run = Machine::using(&app, &laptop).run(&["whoami"]).await;
+    let text = run.ok();
+    assert_eq!(fact(text, "Key"), Some(format!("{} “Alice laptop” (user key)", laptop.hint())));
+    assert_eq!(fact(text, "Key id"), Some(laptop.public_id.clone()));
+    assert_eq!(fact(text, "User").as_deref(), Some("Alice"));
+    assert_eq!(fact(text, "Organization"), None);
+    assert_eq!(fact(text, "Valid until").as_deref(), Some("2027-03-10 (refused from that day, 00:00 UTC)"));
+    assert_eq!(fact(text, "Created").as_deref(), Some("2027-02-28 12:00 UTC"));
+    let orgs = text.split("\n\n").nth(1).expect("a table of organizations after the facts");
+    assert_eq!(header(orgs), ["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS"]);
+    let mut reached = rows(orgs);
+    reached.sort();
+    assert_eq!(reached, [["acme", "Acme Corp", "admin", "yes"], ["bolt", "Bolt Labs", "member", "no"]]);
+    assert!(!laptop.leaks_into(text));
 
-        // An organization key acts for its organization, with no role of its own.
-        let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
-        let run = Machine::using(&app, &deploy).run(&["whoami"]).await;
-        let text = run.ok();
-        assert_eq!(fact(text, "Key"), Some(format!("{} “Deploy bot” (organization key)", deploy.hint())));
-        assert_eq!(fact(text, "Organization").as_deref(), Some("Acme Corp (acme)"));
-        assert_eq!(fact(text, "User"), None);
-        assert_eq!(fact(text, "Valid until").as_deref(), Some("never expires"));
-        assert_eq!(rows(text.split("\n\n").nth(1).unwrap()), [["acme", "Acme Corp", "-", "yes"]]);
-    }
-
-    async fn orgs_lists_the_organizations_a_key_reaches_with_the_role(app) {
-        let team = Team::new(&app).await;
-        join(&team.alice, &team.bob, "bolt").await;
-        let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
-        let text = Machine::using(&app, &alice).run(&["orgs"]).await.ok().to_string();
-        assert_eq!(header(&text), ["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS"]);
-        let mut reached = rows(&text);
-        reached.sort();
-        assert_eq!(reached, [["acme", "Acme Corp", "admin", "yes"], ["bolt", "Bolt Labs", "member", "no"]]);
-
-        let mia = team.mia.new_key(USER_KEYS, "Mia laptop", "").await;
-        assert_eq!(rows(Machine::using(&app, &mia).run(&["orgs"]).await.ok()), [["acme", "Acme Corp", "member", "no"]]);
-
-        let olga = team.olga.new_key(USER_KEYS, "Olga laptop", "").await;
-        assert_eq!(Machine::using(&app, &olga).run(&["orgs"]).await.ok(), "The key reaches no organization.\n");
-    }
-
-    async fn keys_list_shows_every_key_of_an_organization_across_pages(app) {
-        let team = Team::new(&app).await;
-        let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "2027-03-05").await;
-        insert_org_keys(&app, "acme", team.alice.id, 120).await;
-        team.bob.new_key(crate::keys::BOLT_KEYS, "Bolt bot", "").await;
-        let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
-
-        let run = Machine::using(&app, &alice).run(&["keys", "list", "--org", "acme"]).await;
-        let text = run.ok();
-        assert_eq!(
-            header(text),
-            ["ID", "DESCRIPTION", "VALID UNTIL", "STATUS", "CREATED (UTC)", "CREATED BY", "LAST USED (UTC)"]
-        );
-        let listed = rows(text);
-        assert_eq!(listed.len(), 121, "two pages of up to 100, all of them");
-        let row = listed.iter().find(|row| row[0] == deploy.public_id).expect("the Deploy bot row");
-        assert_eq!(row, &[deploy.public_id.as_str(), "Deploy bot", "2027-03-05", "expires soon", "2027-02-28 12:00", "Alice", "never"]);
-        let mut descriptions: Vec<&str> = listed.iter().map(|row| row[1].as_str()).collect();
-        descriptions.sort();
-        let mut expected: Vec<String> = (1..=120).map(|n| format!("Bulk {n:03}")).collect();
-        expected.push("Deploy bot".into());
-        assert_eq!(descriptions, expected, "each key once, no other organization's");
-        assert!(listed.iter().all(|row| row[0].len() == 16), "the ID column holds public ids");
-    }
-
-    async fn keys_list_with_user_shows_only_the_callers_own_keys(app) {
-        let team = Team::new(&app).await;
-        let laptop = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
-        let ci = team.alice.new_key(USER_KEYS, "Alice CI", "2027-06-01").await;
-        team.mia.new_key(USER_KEYS, "Mia laptop", "").await;
-        team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
-
-        let listed = rows(Machine::using(&app, &laptop).run(&["keys", "list", "--user"]).await.ok());
-        let mut descriptions: Vec<&str> = listed.iter().map(|row| row[1].as_str()).collect();
-        descriptions.sort();
-        assert_eq!(descriptions, ["Alice CI", "Alice laptop"]);
-        let row = listed.iter().find(|row| row[0] == ci.public_id).expect("the Alice CI row");
-        assert_eq!(row[..6], [ci.public_id.as_str(), "Alice CI", "2027-06-01", "active", "2027-02-28 12:00", "Alice"]);
-    }
-
-    async fn keys_create_shows_the_token_once_and_the_token_works(app) {
-        let team = Team::new(&app).await;
-        let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
-        let machine = Machine::using(&app, &alice);
-        let args = ["keys", "create", "--org", "acme", "--description", "Deploy bot", "--valid-until", "2027-03-10"];
-        let run = machine.run(&args).await;
-        let lines: Vec<&str> = run.ok().lines().collect();
-        assert_eq!(lines.len(), 5, "{lines:?}");
-        let created = Token::parse(lines[2].trim(), KeyKind::Organization);
-        assert_eq!(lines[2], format!("    {}", created.full), "the token alone on its line");
-        assert_eq!(
-            lines[0],
-            format!(
-                "Created the API key {} “Deploy bot” for the organization acme (id {}, valid until 2027-03-10).",
-                created.hint(),
-                created.public_id
-            )
-        );
-        assert_eq!(lines[4], "This token is shown once: store it now. It cannot be shown again.");
-        assert!(key_exists(&app, &created.public_id).await);
-        let text = Machine::using(&app, &created).run(&["whoami"]).await.ok().to_string();
-        assert_eq!(fact(&text, "Organization").as_deref(), Some("Acme Corp (acme)"));
-
-        // A user key, without an expiry date.
-        let run = machine.run(&["keys", "create", "--user", "--description", "Alice CI"]).await;
-        let lines: Vec<&str> = run.ok().lines().collect();
-        let created = Token::parse(lines[2].trim(), KeyKind::User);
-        assert_eq!(
-            lines[0],
-            format!("Created the API key {} “Alice CI” for your user (id {}, never expires).", created.hint(), created.public_id)
-        );
-        assert_eq!(fact(Machine::using(&app, &created).run(&["whoami"]).await.ok(), "User").as_deref(), Some("Alice"));
-    }
-
-    async fn keys_delete_removes_the_key_and_names_it(app) {
-        let team = Team::new(&app).await;
-        let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
-        let old = team.alice.new_key(USER_KEYS, "Old laptop", "").await;
-        let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
-        let keep = team.alice.new_key(ACME_KEYS, "Keep me", "").await;
-        let machine = Machine::using(&app, &alice);
-
-        let run = machine.run(&["keys", "delete", &deploy.public_id, "--org", "acme"]).await;
-        assert_eq!(run.ok(), format!("Deleted key {} “Deploy bot”\n", deploy.hint()));
-        assert!(!key_exists(&app, &deploy.public_id).await);
-        assert!(key_exists(&app, &keep.public_id).await, "the other key stays");
-        Machine::using(&app, &deploy).run(&["whoami"]).await.error(3);
-
-        let run = machine.run(&["keys", "delete", &old.public_id, "--user"]).await;
-        assert_eq!(run.ok(), format!("Deleted key {} “Old laptop”\n", old.hint()));
-        assert!(!key_exists(&app, &old.public_id).await);
-        assert!(key_exists(&app, &alice.public_id).await);
-    }
-
-    async fn keys_commands_use_the_organization_of_the_config_file(app) {
-        let team = Team::new(&app).await;
-        let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
-        let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
-        let machine = Machine::using(&app, &alice);
-
-        // Neither --org nor --user, and no organization in the file.
-        let message = machine.run(&["keys", "list"]).await.error(2);
-        assert_eq!(message, "choose --org SLUG or --user");
-
-        machine.write_config("account:\n  org: acme\n");
-        let listed = rows(machine.run(&["keys", "list"]).await.ok());
-        assert_eq!(listed.iter().map(|row| row[0].as_str()).collect::<Vec<_>>(), [deploy.public_id.as_str()]);
-        let run = machine.run(&["keys", "create", "--description", "From the file"]).await;
-        assert!(run.ok().starts_with("Created the API key mci_org_"), "{}", run.stdout);
-        // A flag still wins.
-        let listed = rows(machine.run(&["keys", "list", "--user"]).await.ok());
-        assert_eq!(listed.iter().map(|row| row[0].as_str()).collect::<Vec<_>>(), [alice.public_id.as_str()]);
-        machine.run(&["keys", "list", "--org", "bolt"]).await.error(1);
-    }
+    // An organization key acts for its organization, with no role of its own.
+    let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
+    let run = Machine::using(&app, &deploy).run(&["whoami"]).await;
+    let text = run.ok();
+    assert_eq!(fact(text, "Key"), Some(format!("{} “Deploy bot” (organization key)", deploy.hint())));
+    assert_eq!(fact(text, "Organization").as_deref(), Some("Acme Corp (acme)"));
+    assert_eq!(fact(text, "User"), None);
+    assert_eq!(fact(text, "Valid until").as_deref(), Some("never expires"));
+    assert_eq!(rows(text.split("\n\n").nth(1).unwrap()), [["acme", "Acme Corp", "-", "yes"]]);
 }
+both_databases!(whoami_shows_the_key_whom_it_belongs_to_and_the_organizations_it_reaches, at_epoch);
+
+async fn orgs_lists_the_organizations_a_key_reaches_with_the_role(app: TestApp) {
+    let team = Team::new(&app).await;
+    join(&app, &team.alice, &team.bob, "bolt").await;
+    let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    let text = Machine::using(&app, &alice).run(&["orgs"]).await.ok().to_string();
+    assert_eq!(header(&text), ["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS"]);
+    let mut reached = rows(&text);
+    reached.sort();
+    assert_eq!(reached, [["acme", "Acme Corp", "admin", "yes"], ["bolt", "Bolt Labs", "member", "no"]]);
+
+    let mia = team.mia.new_key(USER_KEYS, "Mia laptop", "").await;
+    assert_eq!(
+        rows(Machine::using(&app, &mia).run(&["orgs"]).await.ok()),
+        [["acme", "Acme Corp", "member", "no"]]
+    );
+
+    let olga = team.olga.new_key(USER_KEYS, "Olga laptop", "").await;
+    assert_eq!(Machine::using(&app, &olga).run(&["orgs"]).await.ok(), "The key reaches no organization.\n");
+}
+both_databases!(orgs_lists_the_organizations_a_key_reaches_with_the_role, at_epoch);
+
+async fn keys_list_shows_every_key_of_an_organization_across_pages(app: TestApp) {
+    let team = Team::new(&app).await;
+    let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "2027-03-05").await;
+    insert_org_keys(&app, "acme", team.alice.id, 120).await;
+    team.bob.new_key(crate::keys::BOLT_KEYS, "Bolt bot", "").await;
+    let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+
+    let run = Machine::using(&app, &alice).run(&["keys", "list", "--org", "acme"]).await;
+    let text = run.ok();
+    assert_eq!(
+        header(text),
+        ["ID", "DESCRIPTION", "VALID UNTIL", "STATUS", "CREATED (UTC)", "CREATED BY", "LAST USED (UTC)"]
+    );
+    let listed = rows(text);
+    assert_eq!(listed.len(), 121, "two pages of up to 100, all of them");
+    let row = listed.iter().find(|row| row[0] == deploy.public_id).expect("the Deploy bot row");
+    assert_eq!(
+        row,
+        &[
+            deploy.public_id.as_str(),
+            "Deploy bot",
+            "2027-03-05",
+            "expires soon",
+            "2027-02-28 12:00",
+            "Alice",
+            "never"
+        ]
+    );
+    let mut descriptions: Vec<&str> = listed.iter().map(|row| row[1].as_str()).collect();
+    descriptions.sort();
+    let mut expected: Vec<String> = (1..=120).map(|n| format!("Bulk {n:03}")).collect();
+    expected.push("Deploy bot".into());
+    assert_eq!(descriptions, expected, "each key once, no other organization's");
+    assert!(listed.iter().all(|row| row[0].len() == 16), "the ID column holds public ids");
+}
+both_databases!(keys_list_shows_every_key_of_an_organization_across_pages, at_epoch);
+
+async fn keys_list_with_user_shows_only_the_callers_own_keys(app: TestApp) {
+    let team = Team::new(&app).await;
+    let laptop = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    let ci = team.alice.new_key(USER_KEYS, "Alice CI", "2027-06-01").await;
+    team.mia.new_key(USER_KEYS, "Mia laptop", "").await;
+    team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
+
+    let listed = rows(Machine::using(&app, &laptop).run(&["keys", "list", "--user"]).await.ok());
+    let mut descriptions: Vec<&str> = listed.iter().map(|row| row[1].as_str()).collect();
+    descriptions.sort();
+    assert_eq!(descriptions, ["Alice CI", "Alice laptop"]);
+    let row = listed.iter().find(|row| row[0] == ci.public_id).expect("the Alice CI row");
+    assert_eq!(
+        row[..6],
+        [ci.public_id.as_str(), "Alice CI", "2027-06-01", "active", "2027-02-28 12:00", "Alice"]
+    );
+}
+both_databases!(keys_list_with_user_shows_only_the_callers_own_keys, at_epoch);
+
+async fn keys_create_shows_the_token_once_and_the_token_works(app: TestApp) {
+    let team = Team::new(&app).await;
+    let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    let machine = Machine::using(&app, &alice);
+    let args =
+        ["keys", "create", "--org", "acme", "--description", "Deploy bot", "--valid-until", "2027-03-10"];
+    let run = machine.run(&args).await;
+    let lines: Vec<&str> = run.ok().lines().collect();
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    let created = Token::parse(lines[2].trim(), KeyKind::Organization);
+    assert_eq!(lines[2], format!("    {}", created.full), "the token alone on its line");
+    assert_eq!(
+        lines[0],
+        format!(
+            "Created the API key {} “Deploy bot” for the organization acme (id {}, valid until 2027-03-10).",
+            created.hint(),
+            created.public_id
+        )
+    );
+    assert_eq!(lines[4], "This token is shown once: store it now. It cannot be shown again.");
+    assert!(key_exists(&app, &created.public_id).await);
+    let text = Machine::using(&app, &created).run(&["whoami"]).await.ok().to_string();
+    assert_eq!(fact(&text, "Organization").as_deref(), Some("Acme Corp (acme)"));
+
+    // A user key, without an expiry date.
+    let run = machine.run(&["keys", "create", "--user", "--description", "Alice CI"]).await;
+    let lines: Vec<&str> = run.ok().lines().collect();
+    let created = Token::parse(lines[2].trim(), KeyKind::User);
+    assert_eq!(
+        lines[0],
+        format!(
+            "Created the API key {} “Alice CI” for your user (id {}, never expires).",
+            created.hint(),
+            created.public_id
+        )
+    );
+    assert_eq!(
+        fact(Machine::using(&app, &created).run(&["whoami"]).await.ok(), "User").as_deref(),
+        Some("Alice")
+    );
+}
+both_databases!(keys_create_shows_the_token_once_and_the_token_works, at_epoch);
+
+async fn keys_delete_removes_the_key_and_names_it(app: TestApp) {
+    let team = Team::new(&app).await;
+    let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    let old = team.alice.new_key(USER_KEYS, "Old laptop", "").await;
+    let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
+    let keep = team.alice.new_key(ACME_KEYS, "Keep me", "").await;
+    let machine = Machine::using(&app, &alice);
+
+    let run = machine.run(&["keys", "delete", &deploy.public_id, "--org", "acme"]).await;
+    assert_eq!(run.ok(), format!("Deleted key {} “Deploy bot”\n", deploy.hint()));
+    assert!(!key_exists(&app, &deploy.public_id).await);
+    assert!(key_exists(&app, &keep.public_id).await, "the other key stays");
+    Machine::using(&app, &deploy).run(&["whoami"]).await.error(3);
+
+    let run = machine.run(&["keys", "delete", &old.public_id, "--user"]).await;
+    assert_eq!(run.ok(), format!("Deleted key {} “Old laptop”\n", old.hint()));
+    assert!(!key_exists(&app, &old.public_id).await);
+    assert!(key_exists(&app, &alice.public_id).await);
+}
+both_databases!(keys_delete_removes_the_key_and_names_it, at_epoch);
+
+async fn keys_commands_use_the_organization_of_the_config_file(app: TestApp) {
+    let team = Team::new(&app).await;
+    let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
+    let machine = Machine::using(&app, &alice);
+
+    // Neither --org nor --user, and no organization in the file.
+    let message = machine.run(&["keys", "list"]).await.error(2);
+    assert_eq!(message, "choose --org SLUG or --user");
+
+    machine.write_config("account:\n  org: acme\n");
+    let listed = rows(machine.run(&["keys", "list"]).await.ok());
+    assert_eq!(listed.iter().map(|row| row[0].as_str()).collect::<Vec<_>>(), [deploy.public_id.as_str()]);
+    let run = machine.run(&["keys", "create", "--description", "From the file"]).await;
+    assert!(run.ok().starts_with("Created the API key mci_org_"), "{}", run.stdout);
+    // A flag still wins.
+    let listed = rows(machine.run(&["keys", "list", "--user"]).await.ok());
+    assert_eq!(listed.iter().map(|row| row[0].as_str()).collect::<Vec<_>>(), [alice.public_id.as_str()]);
+    machine.run(&["keys", "list", "--org", "bolt"]).await.error(1);
+}
+both_databases!(keys_commands_use_the_organization_of_the_config_file, at_epoch);

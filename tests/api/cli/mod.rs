@@ -6,10 +6,10 @@
 //! directory, so the real config file is never read or written. The process runs
 //! on a blocking thread while the server keeps serving on the test's runtime.
 //!
-//! The people are the keys tests' [`Team`]: Alice (admin of Acme Corp), Mia
+//! The people are the [`Team`] of `support::people`: Alice (admin of Acme Corp), Mia
 //! (member of Acme Corp), Bob (admin of Bolt Labs) and Olga (no organization),
 //! on an app whose clock stands still at 28 Feb 2027, 12:00 UTC
-//! (`both_databases_at_epoch!`, from the keys tests).
+//! (`both_databases!(name, at_epoch)`).
 
 mod commands;
 mod failures;
@@ -24,8 +24,8 @@ use std::time::Duration;
 use monkeyci_accounts::auth::key_hash::hash_secret;
 use serde::de::DeserializeOwned;
 
-pub use crate::helpers::TestApp;
 pub use crate::keys::{ACME_KEYS, Team, Token, USER_KEYS, execute, join, key_exists, org_id, quoted};
+pub use crate::support::TestApp;
 
 /// One person's computer: an empty environment with its own home directory.
 pub struct Machine {

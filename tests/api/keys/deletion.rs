@@ -5,7 +5,8 @@
 use reqwest::StatusCode;
 
 use super::*;
-use crate::helpers::location;
+use crate::both_databases;
+use crate::support::location;
 
 /// Ids that are not keys at all: refused as not found, whatever their shape.
 const NOT_KEYS: &[&str] =
@@ -27,101 +28,105 @@ async fn confirmation(browser: &Browser, list: &str, token: &Token, description:
     assert!(!token.leaks_into(&html));
 }
 
-both_databases_at_epoch! {
-    async fn an_organization_key_is_deleted_after_confirmation_and_both_steps_are_audited(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        let keep = alice.new_key(ACME_KEYS, "Keep me", "").await;
-        let token = alice.new_key(ACME_KEYS, "Deploy bot", "2027-06-01").await;
-        confirmation(&alice, ACME_KEYS, &token, "Deploy bot").await;
-        let delete_url = format!("{ACME_KEYS}/{}/delete", token.public_id);
+async fn an_organization_key_is_deleted_after_confirmation_and_both_steps_are_audited(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    let keep = alice.new_key(ACME_KEYS, "Keep me", "").await;
+    let token = alice.new_key(ACME_KEYS, "Deploy bot", "2027-06-01").await;
+    confirmation(&alice, ACME_KEYS, &token, "Deploy bot").await;
+    let delete_url = format!("{ACME_KEYS}/{}/delete", token.public_id);
 
-        // Without the CSRF token nothing happens.
-        assert_eq!(alice.post_raw(&delete_url, &[]).await.status(), StatusCode::FORBIDDEN);
-        assert!(key_exists(&app, &token.public_id).await);
+    // Without the CSRF token nothing happens.
+    assert_eq!(alice.post_raw(&delete_url, &[]).await.status(), StatusCode::FORBIDDEN);
+    assert!(key_exists(&app, &token.public_id).await);
 
-        let response = alice.post(&delete_url, &[]).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert_eq!(location(&response), ACME_KEYS);
-        let html = alice.page(ACME_KEYS).await;
-        assert_eq!(
-            flashes(&html),
-            [format!("The API key {} “Deploy bot” was deleted. It no longer works.", token.hint())]
-        );
-        assert_eq!(descriptions(&html), ["Keep me"], "the other key stays");
-        assert!(!key_exists(&app, &token.public_id).await, "the row is gone");
-        assert!(key_exists(&app, &keep.public_id).await);
-        assert!(flashes(&alice.page(ACME_KEYS).await).is_empty(), "the message shows once");
+    let response = alice.post(&delete_url, &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), ACME_KEYS);
+    let html = alice.page(ACME_KEYS).await;
+    assert_eq!(
+        flashes(&html),
+        [format!("The API key {} “Deploy bot” was deleted. It no longer works.", token.hint())]
+    );
+    assert_eq!(descriptions(&html), ["Keep me"], "the other key stays");
+    assert!(!key_exists(&app, &token.public_id).await, "the row is gone");
+    assert!(key_exists(&app, &keep.public_id).await);
+    assert!(flashes(&alice.page(ACME_KEYS).await).is_empty(), "the message shows once");
 
-        // Both steps are in the log, by hint and description.
-        let log = audit_rows(&app, "acme").await;
-        assert_eq!(
-            log[log.len() - 3..],
-            [
-                format!("api_key.created | Alice | Created API key {} “Keep me”", keep.hint()),
-                format!("api_key.created | Alice | Created API key {} “Deploy bot”", token.hint()),
-                format!("api_key.deleted | Alice | Deleted API key {} “Deploy bot”", token.hint()),
-            ]
-        );
-        let html = alice.page("/o/acme/settings/audit-log").await;
-        let shown = rows(&html, "[data-testid=audit-log]");
-        let (deleted, created) = (
-            format!("Deleted API key {} “Deploy bot”", token.hint()),
-            format!("Created API key {} “Deploy bot”", token.hint()),
-        );
-        assert_eq!(shown[0][1..], ["Alice dev: Alice", "api_key.deleted", &deleted]);
-        assert_eq!(shown[1][1..], ["Alice dev: Alice", "api_key.created", &created]);
-        for stored in every_stored_text(&app).await {
-            assert!(!token.leaks_into(&stored) && !keep.leaks_into(&stored), "stored: {stored}");
-        }
-        assert!(!token.leaks_into(&html));
-
-        // A second deletion (the back button, a double click) finds nothing.
-        assert_eq!(alice.post(&delete_url, &[]).await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(alice.get(&delete_url).await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(audit_rows(&app, "acme").await.len(), log.len(), "nothing more is logged");
-        for id in NOT_KEYS {
-            let path = format!("{ACME_KEYS}/{id}/delete");
-            assert_eq!(alice.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
-            assert_eq!(alice.post(&path, &[]).await.status(), StatusCode::NOT_FOUND, "{path}");
-        }
-        assert_eq!(key_count(&app).await, 1);
+    // Both steps are in the log, by hint and description.
+    let log = audit_rows_with_names(&app, "acme").await;
+    assert_eq!(
+        log[log.len() - 3..],
+        [
+            format!("api_key.created | Alice | Created API key {} “Keep me”", keep.hint()),
+            format!("api_key.created | Alice | Created API key {} “Deploy bot”", token.hint()),
+            format!("api_key.deleted | Alice | Deleted API key {} “Deploy bot”", token.hint()),
+        ]
+    );
+    let html = alice.page("/o/acme/settings/audit-log").await;
+    let shown = rows_with_breaks(&html, "[data-testid=audit-log]");
+    let (deleted, created) = (
+        format!("Deleted API key {} “Deploy bot”", token.hint()),
+        format!("Created API key {} “Deploy bot”", token.hint()),
+    );
+    assert_eq!(shown[0][1..], ["Alice dev: Alice", "api_key.deleted", &deleted]);
+    assert_eq!(shown[1][1..], ["Alice dev: Alice", "api_key.created", &created]);
+    for stored in every_stored_text(&app).await {
+        assert!(!token.leaks_into(&stored) && !keep.leaks_into(&stored), "stored: {stored}");
     }
+    assert!(!token.leaks_into(&html));
 
-    async fn a_user_key_is_deleted_after_confirmation(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        let token = alice.new_key(USER_KEYS, "Laptop", "").await;
-        confirmation(&alice, USER_KEYS, &token, "Laptop").await;
-        let delete_url = format!("{USER_KEYS}/{}/delete", token.public_id);
-        assert_eq!(alice.post_raw(&delete_url, &[("csrf_token", "forged")]).await.status(), StatusCode::FORBIDDEN);
-        assert!(key_exists(&app, &token.public_id).await);
-
-        let html = alice.post_and_follow(&delete_url, &[], USER_KEYS).await;
-        assert_eq!(
-            flashes(&html),
-            [format!("The API key {} “Laptop” was deleted. It no longer works.", token.hint())]
-        );
-        assert!(text(&html, EMPTY).is_some(), "the list is empty again");
-        assert_eq!(key_count(&app).await, 0);
-        assert!(key_audit_rows(&app).await.is_empty(), "user keys are in no organization's log");
-        assert_eq!(alice.post(&delete_url, &[]).await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(alice.get(&delete_url).await.status(), StatusCode::NOT_FOUND);
-        for id in NOT_KEYS {
-            let path = format!("{USER_KEYS}/{id}/delete");
-            assert_eq!(alice.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
-            assert_eq!(alice.post(&path, &[]).await.status(), StatusCode::NOT_FOUND, "{path}");
-        }
+    // A second deletion (the back button, a double click) finds nothing.
+    assert_eq!(alice.post(&delete_url, &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(alice.get(&delete_url).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(audit_rows_with_names(&app, "acme").await.len(), log.len(), "nothing more is logged");
+    for id in NOT_KEYS {
+        let path = format!("{ACME_KEYS}/{id}/delete");
+        assert_eq!(alice.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(alice.post(&path, &[]).await.status(), StatusCode::NOT_FOUND, "{path}");
     }
+    assert_eq!(key_count(&app).await, 1);
+}
+both_databases!(an_organization_key_is_deleted_after_confirmation_and_both_steps_are_audited, at_epoch);
 
-    async fn an_expired_key_can_still_be_deleted(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        let token = alice.new_key(ACME_KEYS, "Old", "2027-03-01").await;
-        set_clock(&app, chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 4, 1, 0, 0, 0).unwrap());
-        let alice = Browser::signed_in(&app, "Alice").await;
-        assert_eq!(key_rows(&alice.page(ACME_KEYS).await)[0][5], "Expired");
-        alice.post_and_follow(&format!("{ACME_KEYS}/{}/delete", token.public_id), &[], ACME_KEYS).await;
-        assert_eq!(key_count(&app).await, 0);
+async fn a_user_key_is_deleted_after_confirmation(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    let token = alice.new_key(USER_KEYS, "Laptop", "").await;
+    confirmation(&alice, USER_KEYS, &token, "Laptop").await;
+    let delete_url = format!("{USER_KEYS}/{}/delete", token.public_id);
+    assert_eq!(
+        alice.post_raw(&delete_url, &[("csrf_token", "forged")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert!(key_exists(&app, &token.public_id).await);
+
+    let html = alice.post_and_follow(&delete_url, &[], USER_KEYS).await;
+    assert_eq!(
+        flashes(&html),
+        [format!("The API key {} “Laptop” was deleted. It no longer works.", token.hint())]
+    );
+    assert!(text(&html, EMPTY).is_some(), "the list is empty again");
+    assert_eq!(key_count(&app).await, 0);
+    assert!(key_audit_rows(&app).await.is_empty(), "user keys are in no organization's log");
+    assert_eq!(alice.post(&delete_url, &[]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(alice.get(&delete_url).await.status(), StatusCode::NOT_FOUND);
+    for id in NOT_KEYS {
+        let path = format!("{USER_KEYS}/{id}/delete");
+        assert_eq!(alice.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(alice.post(&path, &[]).await.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
+both_databases!(a_user_key_is_deleted_after_confirmation, at_epoch);
+
+async fn an_expired_key_can_still_be_deleted(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    let token = alice.new_key(ACME_KEYS, "Old", "2027-03-01").await;
+    set_clock(&app, chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 4, 1, 0, 0, 0).unwrap());
+    let alice = Browser::signed_in(&app, "Alice").await;
+    assert_eq!(key_rows(&alice.page(ACME_KEYS).await)[0][5], "Expired");
+    alice.post_and_follow(&format!("{ACME_KEYS}/{}/delete", token.public_id), &[], ACME_KEYS).await;
+    assert_eq!(key_count(&app).await, 0);
+}
+both_databases!(an_expired_key_can_still_be_deleted, at_epoch);

@@ -1,59 +1,9 @@
 //! API keys: *Organization settings > API keys* and *User settings > API keys*.
 //!
-//! Most tests start from a [`Team`]: two organizations and four people in different
-//! roles, each with their own browser (cookie jar), on an app whose clock stands
-//! still at [`test_epoch`] (28 Feb 2027, 12:00 UTC) so that dates are exact.
-//!
-//! | who   | role                                   |
-//! |-------|----------------------------------------|
-//! | Alice | admin of Acme Corp (`/o/acme`)         |
-//! | Mia   | member of Acme Corp                    |
-//! | Bob   | admin of Bolt Labs (`/o/bolt`)         |
-//! | Olga  | outsider: belongs to no organization   |
-//!
-//! The helpers are this module's own (modelled on the organization tests'), so
-//! that changes there do not break these tests.
-
-/// Like `both_databases!`, but each app's clock stands still at [`test_epoch`]
-/// until the test moves it (`app.advance_clock`, [`set_clock`]), and its
-/// [`Options`] are changed first by the function given before the `;` (e.g. a
-/// lower limit of failed attempts); attributes such as `#[ignore = "…"]` apply
-/// to both runs.
-macro_rules! both_databases_with {
-    ($options:expr; $($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(#[$meta])*
-            #[actix_web::test]
-            async fn sqlite() {
-                let $app = $crate::keys::spawn_at_epoch_with($crate::helpers::Backend::Sqlite, $options)
-                    .await
-                    .expect("SQLite is always there");
-                $body
-            }
-
-            $(#[$meta])*
-            #[actix_web::test]
-            async fn postgres() {
-                let Some($app) =
-                    $crate::keys::spawn_at_epoch_with($crate::helpers::Backend::Postgres, $options).await
-                else {
-                    return;
-                };
-                $body
-            }
-        }
-    )*};
-}
-
-/// [`both_databases_with!`] with the options as they are.
-macro_rules! both_databases_at_epoch {
-    ($($tests:tt)*) => {
-        both_databases_with! { |options: $crate::helpers::Options| options; $($tests)* }
-    };
-}
+//! Most tests start from a [`Team`] (`support::people`: Alice admin of Acme, Mia
+//! member of Acme, Bob admin of Bolt, Olga in no organization), on an app whose
+//! clock stands still at [`test_epoch`] (28 Feb 2027, 12:00 UTC) so that dates
+//! are exact (`both_databases!(name, at_epoch)`).
 
 mod access;
 mod deletion;
@@ -63,6 +13,7 @@ mod one_time_token;
 mod pagination;
 mod policy;
 mod validation;
+mod visible_text;
 
 use chrono::{DateTime, Utc};
 use diesel::RunQueryDsl;
@@ -74,8 +25,11 @@ use monkeyci_accounts::config::DatabaseTarget;
 use reqwest::{Response, StatusCode};
 use secrecy::ExposeSecret;
 
-pub use crate::browser::{Browser, quietly};
-use crate::helpers::{Backend, Options, TestApp, location, test_epoch};
+use crate::support::{Backend, Options, TestApp, location, test_epoch};
+pub use crate::support::{
+    Browser, Team, attrs, audit_rows_with_names, count, execute, join, org_id, page_text, quietly, quoted,
+    rows_with_breaks, squash, strings, text, texts, value,
+};
 
 pub const ACME_KEYS: &str = "/o/acme/settings/api-keys";
 pub const BOLT_KEYS: &str = "/o/bolt/settings/api-keys";
@@ -136,39 +90,6 @@ impl Browser {
     }
 }
 
-/// Two organizations and four people in different roles (see the module docs).
-pub struct Team {
-    pub alice: Browser,
-    pub mia: Browser,
-    pub bob: Browser,
-    pub olga: Browser,
-}
-
-impl Team {
-    pub async fn new(app: &TestApp) -> Team {
-        let alice = Browser::signed_in(app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        let bob = Browser::signed_in(app, "Bob").await;
-        bob.create_org("Bolt Labs", "bolt").await;
-        let mia = Browser::signed_in(app, "Mia").await;
-        join(&mia, &alice, "acme").await;
-        let olga = Browser::signed_in(app, "Olga").await;
-        Team { alice, mia, bob, olga }
-    }
-}
-
-/// `person` asks to join `slug`, and `admin` approves the request from the
-/// members page: `person` is then a member.
-pub async fn join(person: &Browser, admin: &Browser, slug: &str) {
-    let response = person.post(&format!("/o/{slug}/join-requests"), &[]).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} asks to join {slug}", person.name);
-    let html = admin.page(&format!("/o/{slug}/settings/members")).await;
-    let approve = attrs(&html, "[data-testid=join-requests] form[action$='/approve']", "action");
-    assert_eq!(approve.len(), 1, "one request to approve");
-    admin.post_and_follow(&approve[0], &[], &format!("/o/{slug}/settings/members")).await;
-    assert_eq!(person.get(&format!("/o/{slug}")).await.status(), StatusCode::OK, "{} joined", person.name);
-}
-
 // ---------------------------------------------------------------------------
 // Tokens.
 
@@ -218,19 +139,6 @@ pub fn new_token(html: &str) -> Option<String> {
 // ---------------------------------------------------------------------------
 // The database, read directly (not through the app's own queries).
 
-pub use crate::sql::{count, int, quoted, strings};
-
-/// Runs one statement.
-pub async fn execute(app: &TestApp, sql: String) {
-    app.db.run(move |conn| diesel::sql_query(sql).execute(conn)).await.expect("statement runs");
-}
-
-pub async fn org_id(app: &TestApp, slug: &str) -> i32 {
-    int(app, format!("SELECT id AS v FROM organizations WHERE slug = {}", quoted(slug)))
-        .await
-        .unwrap_or_else(|| panic!("an organization {slug}"))
-}
-
 /// Every key as stored, oldest first: "kind | owner | public id | description | valid until".
 pub async fn stored_keys(app: &TestApp) -> Vec<String> {
     strings(
@@ -261,20 +169,6 @@ pub async fn secret_hash(app: &TestApp, public_id: &str) -> String {
         .into_iter()
         .next()
         .expect("the key is stored")
-}
-
-/// The organization's audit log as stored, oldest first: "action | actor | details".
-pub async fn audit_rows(app: &TestApp, slug: &str) -> Vec<String> {
-    strings(
-        app,
-        format!(
-            "SELECT a.action || ' | ' || COALESCE(u.display_name, '-') || ' | ' || a.details AS v \
-             FROM audit_events a JOIN organizations o ON o.id = a.organization_id \
-             LEFT JOIN users u ON u.id = a.actor_user_id WHERE o.slug = {} ORDER BY a.id",
-            quoted(slug)
-        ),
-    )
-    .await
 }
 
 /// The audit log rows about API keys and the key policy, of every organization.
@@ -345,64 +239,10 @@ pub async fn policy(app: &TestApp, slug: &str) -> Option<String> {
 // ---------------------------------------------------------------------------
 // Pages.
 
-/// Text with runs of white space made one space, trimmed.
-pub fn squash(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The text of an element, squashed.
-fn element_text(element: scraper::ElementRef<'_>) -> String {
-    squash(&element.text().collect::<String>())
-}
-
-/// The text of a table cell: its text nodes joined by spaces, squashed (so that
-/// `28 Feb 2027<br><span>by Alice</span>` reads "28 Feb 2027 by Alice").
-fn cell_text(element: scraper::ElementRef<'_>) -> String {
-    squash(&element.text().collect::<Vec<_>>().join(" "))
-}
-
-/// The text of every element matching `css`.
-pub fn texts(html: &str, css: &str) -> Vec<String> {
-    quietly(|| {
-        let doc = scraper::Html::parse_document(html);
-        let selector = scraper::Selector::parse(css).unwrap();
-        doc.select(&selector).map(element_text).collect()
-    })
-}
-
-/// The text of the first element matching `css`.
-pub fn text(html: &str, css: &str) -> Option<String> {
-    texts(html, css).into_iter().next()
-}
-
-/// An attribute of every element matching `css`.
-pub fn attrs(html: &str, css: &str, attr: &str) -> Vec<String> {
-    quietly(|| {
-        let doc = scraper::Html::parse_document(html);
-        let selector = scraper::Selector::parse(css).unwrap();
-        doc.select(&selector).filter_map(|e| e.value().attr(attr)).map(str::to_string).collect()
-    })
-}
-
-/// The value of the first input matching `css`.
-pub fn value(html: &str, css: &str) -> Option<String> {
-    attrs(html, css, "value").into_iter().next()
-}
-
-/// The body rows of a table, as the text of their cells.
-pub fn rows(html: &str, table: &str) -> Vec<Vec<String>> {
-    quietly(|| {
-        let doc = scraper::Html::parse_document(html);
-        let row_selector = scraper::Selector::parse(&format!("{table} tbody tr")).unwrap();
-        let cell_selector = scraper::Selector::parse("td").unwrap();
-        doc.select(&row_selector).map(|row| row.select(&cell_selector).map(cell_text).collect()).collect()
-    })
-}
-
 /// The keys a list page shows, as the text of their cells: description, key hint,
 /// created ("28 Feb 2027 by Alice"), last used, valid until, status, actions.
 pub fn key_rows(html: &str) -> Vec<Vec<String>> {
-    rows(html, KEYS)
+    rows_with_breaks(html, KEYS)
 }
 
 /// The descriptions of the keys a list page shows, in order.
@@ -421,11 +261,6 @@ pub fn key_row(description: &str, hint: &str, created: &str, valid_until: &str, 
 /// The one-time messages of a page (not the dialog's notice).
 pub fn flashes(html: &str) -> Vec<String> {
     texts(html, "main > .flash")
-}
-
-/// The whole text of a page (what a person reads), squashed.
-pub fn page_text(html: &str) -> String {
-    quietly(|| element_text(scraper::Html::parse_document(html).root_element()))
 }
 
 // ---------------------------------------------------------------------------

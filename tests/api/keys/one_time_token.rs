@@ -7,7 +7,8 @@ use monkeyci_accounts::domain::api_key::KeyKind;
 use reqwest::StatusCode;
 
 use super::*;
-use crate::helpers::location;
+use crate::both_databases;
+use crate::support::location;
 
 /// Pages that must never show the token once the dialog has been shown.
 fn other_pages(list: &str, public_id: &str) -> Vec<String> {
@@ -136,236 +137,245 @@ async fn check_one_time_token(app: &TestApp, alice: &Browser, list: &str, kind: 
     token
 }
 
-both_databases_at_epoch! {
-    async fn an_organization_key_is_shown_once_and_only_its_hash_is_kept(app) {
-        let team = Team::new(&app).await;
-        let token = check_one_time_token(&app, &team.alice, ACME_KEYS, KeyKind::Organization).await;
-        assert_eq!(
-            stored_keys(&app).await,
-            [format!("org | acme | {} | Deploy bot | 2027-06-01", token.public_id)]
-        );
-        assert_eq!(
-            key_audit_rows(&app).await,
-            [format!("acme | api_key.created | Created API key {} “Deploy bot”", token.hint())]
-        );
-        // The key is not Alice's own: her user keys are still none.
-        assert_eq!(descriptions(&team.alice.page(USER_KEYS).await), Vec::<String>::new());
-    }
+async fn an_organization_key_is_shown_once_and_only_its_hash_is_kept(app: TestApp) {
+    let team = Team::new(&app).await;
+    let token = check_one_time_token(&app, &team.alice, ACME_KEYS, KeyKind::Organization).await;
+    assert_eq!(
+        stored_keys(&app).await,
+        [format!("org | acme | {} | Deploy bot | 2027-06-01", token.public_id)]
+    );
+    assert_eq!(
+        key_audit_rows(&app).await,
+        [format!("acme | api_key.created | Created API key {} “Deploy bot”", token.hint())]
+    );
+    // The key is not Alice's own: her user keys are still none.
+    assert_eq!(descriptions(&team.alice.page(USER_KEYS).await), Vec::<String>::new());
+}
+both_databases!(an_organization_key_is_shown_once_and_only_its_hash_is_kept, at_epoch);
 
-    async fn a_user_key_is_shown_once_and_only_its_hash_is_kept(app) {
-        let team = Team::new(&app).await;
-        let token = check_one_time_token(&app, &team.alice, USER_KEYS, KeyKind::User).await;
-        assert_eq!(
-            stored_keys(&app).await,
-            [format!("user | Alice | {} | Deploy bot | 2027-06-01", token.public_id)]
-        );
-        assert!(key_audit_rows(&app).await.is_empty(), "user keys are not in any organization's log");
-        assert_eq!(descriptions(&team.alice.page(ACME_KEYS).await), Vec::<String>::new());
-    }
+async fn a_user_key_is_shown_once_and_only_its_hash_is_kept(app: TestApp) {
+    let team = Team::new(&app).await;
+    let token = check_one_time_token(&app, &team.alice, USER_KEYS, KeyKind::User).await;
+    assert_eq!(
+        stored_keys(&app).await,
+        [format!("user | Alice | {} | Deploy bot | 2027-06-01", token.public_id)]
+    );
+    assert!(key_audit_rows(&app).await.is_empty(), "user keys are not in any organization's log");
+    assert_eq!(descriptions(&team.alice.page(ACME_KEYS).await), Vec::<String>::new());
+}
+both_databases!(a_user_key_is_shown_once_and_only_its_hash_is_kept, at_epoch);
 
-    async fn a_key_without_expiry_is_created_and_each_key_gets_its_own_token(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        let first = alice.new_key(ACME_KEYS, "  CI runner  ", "").await;
-        let second = alice.new_key(ACME_KEYS, "Nightly", " ").await;
-        assert_ne!(first.public_id, second.public_id);
-        assert_ne!(first.secret, second.secret);
-        let html = alice.page(ACME_KEYS).await;
-        assert_eq!(
-            key_rows(&html),
-            [
-                key_row("Nightly", &second.hint(), "28 Feb 2027 by Alice", "never", "Active"),
-                key_row("CI runner", &first.hint(), "28 Feb 2027 by Alice", "never", "Active"),
-            ],
-            "newest first, descriptions trimmed, no expiry"
-        );
-        let hashes = [secret_hash(&app, &first.public_id).await, secret_hash(&app, &second.public_id).await];
-        assert!(verify_secret(&first.secret, &hashes[0]) && verify_secret(&second.secret, &hashes[1]));
-        assert!(!verify_secret(&first.secret, &hashes[1]), "each key has its own hash");
-        let user_token = alice.new_key(USER_KEYS, "Laptop", "").await;
-        assert_eq!(
-            key_rows(&alice.page(USER_KEYS).await),
-            [key_row("Laptop", &user_token.hint(), "28 Feb 2027 by Alice", "never", "Active")]
-        );
-    }
+async fn a_key_without_expiry_is_created_and_each_key_gets_its_own_token(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    let first = alice.new_key(ACME_KEYS, "  CI runner  ", "").await;
+    let second = alice.new_key(ACME_KEYS, "Nightly", " ").await;
+    assert_ne!(first.public_id, second.public_id);
+    assert_ne!(first.secret, second.secret);
+    let html = alice.page(ACME_KEYS).await;
+    assert_eq!(
+        key_rows(&html),
+        [
+            key_row("Nightly", &second.hint(), "28 Feb 2027 by Alice", "never", "Active"),
+            key_row("CI runner", &first.hint(), "28 Feb 2027 by Alice", "never", "Active"),
+        ],
+        "newest first, descriptions trimmed, no expiry"
+    );
+    let hashes = [secret_hash(&app, &first.public_id).await, secret_hash(&app, &second.public_id).await];
+    assert!(verify_secret(&first.secret, &hashes[0]) && verify_secret(&second.secret, &hashes[1]));
+    assert!(!verify_secret(&first.secret, &hashes[1]), "each key has its own hash");
+    let user_token = alice.new_key(USER_KEYS, "Laptop", "").await;
+    assert_eq!(
+        key_rows(&alice.page(USER_KEYS).await),
+        [key_row("Laptop", &user_token.hint(), "28 Feb 2027 by Alice", "never", "Active")]
+    );
+}
+both_databases!(a_key_without_expiry_is_created_and_each_key_gets_its_own_token, at_epoch);
 
-    async fn a_token_made_on_one_screen_never_shows_on_another(app) {
-        let team = Team::new(&app).await;
-        // Alice is also an admin of Bolt, so she sees three key screens.
-        join(&team.alice, &team.bob, "bolt").await;
-        let alice_id = team.alice.id.to_string();
-        team.bob.post_and_follow(
+async fn a_token_made_on_one_screen_never_shows_on_another(app: TestApp) {
+    let team = Team::new(&app).await;
+    // Alice is also an admin of Bolt, so she sees three key screens.
+    join(&app, &team.alice, &team.bob, "bolt").await;
+    let alice_id = team.alice.id.to_string();
+    team.bob
+        .post_and_follow(
             &format!("/o/bolt/settings/members/{alice_id}/role"),
             &[("role", "admin")],
             "/o/bolt/settings/members",
-        ).await;
+        )
+        .await;
 
-        let response = team.alice.add_key(ACME_KEYS, "Acme deploys", "").await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        for other in [BOLT_KEYS, USER_KEYS, "/o/acme/settings/general", "/"] {
-            let html = team.alice.page(other).await;
-            assert!(new_token(&html).is_none(), "{other} shows the Acme key's token");
-            assert!(!html.contains("mci_org_"), "{other} shows an organization key");
-        }
-        // Mia (a member) and Bob never see it either.
-        assert_eq!(team.mia.get(ACME_KEYS).await.status(), StatusCode::FORBIDDEN);
-        assert!(new_token(&team.bob.page(BOLT_KEYS).await).is_none());
-        // The screen it was made on still shows it, once.
-        let token = new_token(&team.alice.page(ACME_KEYS).await).expect("the Acme screen shows the token");
-        Token::parse(&token, KeyKind::Organization);
-        assert!(new_token(&team.alice.page(ACME_KEYS).await).is_none());
-
-        // And the other way round: a user key's token never shows on an organization screen.
-        let response = team.alice.add_key(USER_KEYS, "Laptop", "").await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        for other in [ACME_KEYS, BOLT_KEYS] {
-            let html = team.alice.page(other).await;
-            assert!(new_token(&html).is_none(), "{other} shows the user key's token");
-            assert!(!html.contains("mci_usr_"), "{other} shows a user key");
-        }
-        let token = new_token(&team.alice.page(USER_KEYS).await).expect("the user screen shows the token");
-        Token::parse(&token, KeyKind::User);
-        assert!(new_token(&team.alice.page(USER_KEYS).await).is_none());
+    let response = team.alice.add_key(ACME_KEYS, "Acme deploys", "").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    for other in [BOLT_KEYS, USER_KEYS, "/o/acme/settings/general", "/"] {
+        let html = team.alice.page(other).await;
+        assert!(new_token(&html).is_none(), "{other} shows the Acme key's token");
+        assert!(!html.contains("mci_org_"), "{other} shows an organization key");
     }
+    // Mia (a member) and Bob never see it either.
+    assert_eq!(team.mia.get(ACME_KEYS).await.status(), StatusCode::FORBIDDEN);
+    assert!(new_token(&team.bob.page(BOLT_KEYS).await).is_none());
+    // The screen it was made on still shows it, once.
+    let token = new_token(&team.alice.page(ACME_KEYS).await).expect("the Acme screen shows the token");
+    Token::parse(&token, KeyKind::Organization);
+    assert!(new_token(&team.alice.page(ACME_KEYS).await).is_none());
 
-    async fn signing_out_before_the_list_is_shown_drops_the_token(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        let response = alice.add_key(USER_KEYS, "Laptop", "").await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let response = alice.post("/auth/logout", &[]).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        // The session (and the token waiting in it) is gone: only the public id is left.
-        for stored in every_stored_text(&app).await {
-            assert!(!stored.contains("mci_usr_"), "the database holds a token: {stored}");
-        }
-        let alice = Browser::signed_in(&app, "Alice").await;
-        let html = alice.page(USER_KEYS).await;
-        assert!(new_token(&html).is_none(), "a new session does not show the old token");
-        assert_eq!(descriptions(&html), ["Laptop"]);
+    // And the other way round: a user key's token never shows on an organization screen.
+    let response = team.alice.add_key(USER_KEYS, "Laptop", "").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    for other in [ACME_KEYS, BOLT_KEYS] {
+        let html = team.alice.page(other).await;
+        assert!(new_token(&html).is_none(), "{other} shows the user key's token");
+        assert!(!html.contains("mci_usr_"), "{other} shows a user key");
     }
-
-    async fn a_post_without_the_csrf_token_creates_nothing(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        for list in [ACME_KEYS, USER_KEYS] {
-            let response = alice.post_raw(list, &[("description", "Forged"), ("valid_until", "")]).await;
-            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{list}");
-            let response = alice
-                .post_raw(list, &[("description", "Forged"), ("valid_until", ""), ("csrf_token", "forged")])
-                .await;
-            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{list}");
-            assert!(new_token(&alice.page(list).await).is_none());
-        }
-        assert_eq!(key_count(&app).await, 0);
-    }
+    let token = new_token(&team.alice.page(USER_KEYS).await).expect("the user screen shows the token");
+    Token::parse(&token, KeyKind::User);
+    assert!(new_token(&team.alice.page(USER_KEYS).await).is_none());
 }
+both_databases!(a_token_made_on_one_screen_never_shows_on_another, at_epoch);
 
-both_databases_at_epoch! {
-    async fn six_tabs_opening_the_list_at_the_same_moment_show_the_token_once(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        for round in 0..5 {
-            let description = format!("Key {round}");
-            let response = alice.add_key(USER_KEYS, &description, "").await;
-            assert_eq!(response.status(), StatusCode::SEE_OTHER);
-            let url = alice.url(USER_KEYS);
-            let tabs: Vec<_> = (0..6).map(|_| alice.tab()).collect();
-            let pages = futures_util::future::join_all(tabs.iter().map(|tab| {
-                let url = url.clone();
-                async move { tab.get(url).send().await.unwrap().text().await.unwrap() }
-            }))
+async fn signing_out_before_the_list_is_shown_drops_the_token(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    let response = alice.add_key(USER_KEYS, "Laptop", "").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = alice.post("/auth/logout", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // The session (and the token waiting in it) is gone: only the public id is left.
+    for stored in every_stored_text(&app).await {
+        assert!(!stored.contains("mci_usr_"), "the database holds a token: {stored}");
+    }
+    let alice = Browser::signed_in(&app, "Alice").await;
+    let html = alice.page(USER_KEYS).await;
+    assert!(new_token(&html).is_none(), "a new session does not show the old token");
+    assert_eq!(descriptions(&html), ["Laptop"]);
+}
+both_databases!(signing_out_before_the_list_is_shown_drops_the_token, at_epoch);
+
+async fn a_post_without_the_csrf_token_creates_nothing(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    for list in [ACME_KEYS, USER_KEYS] {
+        let response = alice.post_raw(list, &[("description", "Forged"), ("valid_until", "")]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{list}");
+        let response = alice
+            .post_raw(list, &[("description", "Forged"), ("valid_until", ""), ("csrf_token", "forged")])
             .await;
-            let shown: Vec<String> = pages.iter().filter_map(|html| new_token(html)).collect();
-            assert_eq!(
-                shown.len(),
-                1,
-                "round {round}: the token of {description:?} was shown in {} of 6 responses",
-                shown.len()
-            );
-        }
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{list}");
+        assert!(new_token(&alice.page(list).await).is_none());
     }
+    assert_eq!(key_count(&app).await, 0);
+}
+both_databases!(a_post_without_the_csrf_token_creates_nothing, at_epoch);
 
-    async fn a_token_waiting_for_its_page_is_nowhere_in_the_database_files(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        let files = DatabaseFiles::mark(&app).await;
-        for list in [ACME_KEYS, USER_KEYS] {
-            // The redirect is not followed: the token waits on the server.
-            let response = alice.add_key(list, "Deploy bot", "").await;
-            assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        }
-        let before_shown = files.read(&app).await;
-        let mut tokens = Vec::new();
-        for (list, kind) in [(ACME_KEYS, KeyKind::Organization), (USER_KEYS, KeyKind::User)] {
-            let html = alice.page(list).await;
-            tokens.push(Token::parse(&new_token(&html).expect("the page shows the token"), kind));
-        }
-        let after_shown = files.read(&app).await;
-        for token in &tokens {
-            assert!(
-                holds(&before_shown, &token.public_id),
-                "the scan reads the stored keys (it finds the public id {})",
-                token.public_id
-            );
-            for (when, bytes) in [("before", &before_shown), ("after", &after_shown)] {
-                assert!(!holds(bytes, &token.full), "the database files hold the token {when} it was shown");
-                assert!(!holds(bytes, &token.secret), "the database files hold the secret {when} it was shown");
-            }
-        }
-    }
-
-    async fn another_person_signing_in_on_the_same_browser_never_sees_the_token(app) {
-        let mut browser = Browser::signed_in(&app, "Alice").await;
-        let response = browser.add_key(USER_KEYS, "Laptop", "").await;
+async fn six_tabs_opening_the_list_at_the_same_moment_show_the_token_once(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    for round in 0..5 {
+        let description = format!("Key {round}");
+        let response = alice.add_key(USER_KEYS, &description, "").await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        // Bob sits down at the same browser and signs in without Alice signing out.
-        browser.sign_in_as(&app, "Bob").await;
-        let html = browser.page(USER_KEYS).await;
-        assert!(new_token(&html).is_none(), "Bob sees Alice's new token");
-        assert_eq!(descriptions(&html), Vec::<String>::new(), "Bob has no keys");
-        // Alice comes back: the token was discarded when someone else signed in.
-        browser.sign_in_as(&app, "Alice").await;
-        let html = browser.page(USER_KEYS).await;
-        assert!(new_token(&html).is_none(), "signing in again shows the old token");
-        assert_eq!(descriptions(&html), ["Laptop"]);
-    }
-
-    async fn signing_out_and_in_again_on_the_same_browser_does_not_show_the_token(app) {
-        let mut browser = Browser::signed_in(&app, "Alice").await;
-        let response = browser.add_key(USER_KEYS, "Laptop", "").await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        browser.sign_out().await;
-        browser.sign_in_as(&app, "Alice").await;
-        let html = browser.page(USER_KEYS).await;
-        assert!(new_token(&html).is_none(), "a new session shows the old token");
-        assert_eq!(descriptions(&html), ["Laptop"]);
-    }
-
-    async fn the_token_needs_the_creating_browsers_cookie(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        let response = alice.add_key(USER_KEYS, "Laptop", "").await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let cookie = response
-            .headers()
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .find(|c| c.starts_with("monkeyci_new_key="))
-            .expect("the key to the sealed token is sent in a cookie");
-        for attribute in ["HttpOnly", "SameSite=Strict", "Path=/settings/api-keys", "Max-Age=600"] {
-            assert!(cookie.contains(attribute), "the cookie has {attribute}");
-        }
-        // The session alone (as a stolen session cookie or a copy of the database
-        // would give) cannot open it.
-        let session = alice.session_cookie().expect("a session");
-        let thief = app.client_with_cookie(&session);
-        let html = thief.get(alice.url(USER_KEYS)).send().await.unwrap().text().await.unwrap();
-        assert!(new_token(&html).is_none(), "the session without the cookie shows the token");
+        let url = alice.url(USER_KEYS);
+        let tabs: Vec<_> = (0..6).map(|_| alice.tab()).collect();
+        let pages = futures_util::future::join_all(tabs.iter().map(|tab| {
+            let url = url.clone();
+            async move { tab.get(url).send().await.unwrap().text().await.unwrap() }
+        }))
+        .await;
+        let shown: Vec<String> = pages.iter().filter_map(|html| new_token(html)).collect();
         assert_eq!(
-            flashes(&html),
-            ["The new key was created, but its token could not be shown (this browser did not send it \
-              back). Delete that key and create another one."]
+            shown.len(),
+            1,
+            "round {round}: the token of {description:?} was shown in {} of 6 responses",
+            shown.len()
         );
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM pending_tokens").await, 0, "the attempt used it up");
-        assert!(new_token(&alice.page(USER_KEYS).await).is_none(), "and the real browser does not get it later");
     }
 }
+both_databases!(six_tabs_opening_the_list_at_the_same_moment_show_the_token_once, at_epoch);
+
+async fn a_token_waiting_for_its_page_is_nowhere_in_the_database_files(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    let files = DatabaseFiles::mark(&app).await;
+    for list in [ACME_KEYS, USER_KEYS] {
+        // The redirect is not followed: the token waits on the server.
+        let response = alice.add_key(list, "Deploy bot", "").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    let before_shown = files.read(&app).await;
+    let mut tokens = Vec::new();
+    for (list, kind) in [(ACME_KEYS, KeyKind::Organization), (USER_KEYS, KeyKind::User)] {
+        let html = alice.page(list).await;
+        tokens.push(Token::parse(&new_token(&html).expect("the page shows the token"), kind));
+    }
+    let after_shown = files.read(&app).await;
+    for token in &tokens {
+        assert!(
+            holds(&before_shown, &token.public_id),
+            "the scan reads the stored keys (it finds the public id {})",
+            token.public_id
+        );
+        for (when, bytes) in [("before", &before_shown), ("after", &after_shown)] {
+            assert!(!holds(bytes, &token.full), "the database files hold the token {when} it was shown");
+            assert!(!holds(bytes, &token.secret), "the database files hold the secret {when} it was shown");
+        }
+    }
+}
+both_databases!(a_token_waiting_for_its_page_is_nowhere_in_the_database_files, at_epoch);
+
+async fn another_person_signing_in_on_the_same_browser_never_sees_the_token(app: TestApp) {
+    let mut browser = Browser::signed_in(&app, "Alice").await;
+    let response = browser.add_key(USER_KEYS, "Laptop", "").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // Bob sits down at the same browser and signs in without Alice signing out.
+    browser.sign_in_as(&app, "Bob").await;
+    let html = browser.page(USER_KEYS).await;
+    assert!(new_token(&html).is_none(), "Bob sees Alice's new token");
+    assert_eq!(descriptions(&html), Vec::<String>::new(), "Bob has no keys");
+    // Alice comes back: the token was discarded when someone else signed in.
+    browser.sign_in_as(&app, "Alice").await;
+    let html = browser.page(USER_KEYS).await;
+    assert!(new_token(&html).is_none(), "signing in again shows the old token");
+    assert_eq!(descriptions(&html), ["Laptop"]);
+}
+both_databases!(another_person_signing_in_on_the_same_browser_never_sees_the_token, at_epoch);
+
+async fn signing_out_and_in_again_on_the_same_browser_does_not_show_the_token(app: TestApp) {
+    let mut browser = Browser::signed_in(&app, "Alice").await;
+    let response = browser.add_key(USER_KEYS, "Laptop", "").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    browser.sign_out().await;
+    browser.sign_in_as(&app, "Alice").await;
+    let html = browser.page(USER_KEYS).await;
+    assert!(new_token(&html).is_none(), "a new session shows the old token");
+    assert_eq!(descriptions(&html), ["Laptop"]);
+}
+both_databases!(signing_out_and_in_again_on_the_same_browser_does_not_show_the_token, at_epoch);
+
+async fn the_token_needs_the_creating_browsers_cookie(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    let response = alice.add_key(USER_KEYS, "Laptop", "").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("monkeyci_new_key="))
+        .expect("the key to the sealed token is sent in a cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/settings/api-keys", "Max-Age=600"] {
+        assert!(cookie.contains(attribute), "the cookie has {attribute}");
+    }
+    // The session alone (as a stolen session cookie or a copy of the database
+    // would give) cannot open it.
+    let session = alice.session_cookie().expect("a session");
+    let thief = app.client_with_cookie(&session);
+    let html = thief.get(alice.url(USER_KEYS)).send().await.unwrap().text().await.unwrap();
+    assert!(new_token(&html).is_none(), "the session without the cookie shows the token");
+    assert_eq!(
+        flashes(&html),
+        ["The new key was created, but its token could not be shown (this browser did not send it \
+              back). Delete that key and create another one."]
+    );
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM pending_tokens").await, 0, "the attempt used it up");
+    assert!(new_token(&alice.page(USER_KEYS).await).is_none(), "and the real browser does not get it later");
+}
+both_databases!(the_token_needs_the_creating_browsers_cookie, at_epoch);

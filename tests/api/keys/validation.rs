@@ -5,6 +5,7 @@
 use reqwest::StatusCode;
 
 use super::*;
+use crate::both_databases;
 
 const EMPTY_DESCRIPTION: &str = "Describe what the key is for.";
 const TOO_LONG: &str = "Use at most 200 characters.";
@@ -67,127 +68,129 @@ async fn refused(
     assert!(!html.contains("mci_org_") && !html.contains("mci_usr_"), "{case}: no token");
 }
 
-both_databases_at_epoch! {
-    async fn bad_descriptions_are_refused_next_to_the_field_and_nothing_is_created(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        let too_long = "a".repeat(201);
-        let too_long_cyrillic = format!("{}к", "ключ".repeat(50));
-        let too_long_emoji = "🚀".repeat(201);
-        for list in [ACME_KEYS, USER_KEYS] {
-            for (description, error) in [
-                ("", EMPTY_DESCRIPTION),
-                ("   \t  ", EMPTY_DESCRIPTION),
-                (too_long.as_str(), TOO_LONG),
-                (too_long_cyrillic.as_str(), TOO_LONG),
-                (too_long_emoji.as_str(), TOO_LONG),
-                ("line one\nline two", CONTROL),
-                ("line one\r\nline two", CONTROL),
-                ("tab\tinside", CONTROL),
-                ("nul\u{0}byte", CONTROL),
-            ] {
-                refused(&alice, list, description, "2027-03-01", Some(error), None).await;
-            }
+async fn bad_descriptions_are_refused_next_to_the_field_and_nothing_is_created(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    let too_long = "a".repeat(201);
+    let too_long_cyrillic = format!("{}к", "ключ".repeat(50));
+    let too_long_emoji = "🚀".repeat(201);
+    for list in [ACME_KEYS, USER_KEYS] {
+        for (description, error) in [
+            ("", EMPTY_DESCRIPTION),
+            ("   \t  ", EMPTY_DESCRIPTION),
+            (too_long.as_str(), TOO_LONG),
+            (too_long_cyrillic.as_str(), TOO_LONG),
+            (too_long_emoji.as_str(), TOO_LONG),
+            ("line one\nline two", CONTROL),
+            ("line one\r\nline two", CONTROL),
+            ("tab\tinside", CONTROL),
+            ("nul\u{0}byte", CONTROL),
+        ] {
+            refused(&alice, list, description, "2027-03-01", Some(error), None).await;
         }
-        assert_eq!(key_count(&app).await, 0);
-        assert!(key_audit_rows(&app).await.is_empty());
-        assert!(text(&alice.page(ACME_KEYS).await, EMPTY).is_some(), "the list is still empty");
     }
+    assert_eq!(key_count(&app).await, 0);
+    assert!(key_audit_rows(&app).await.is_empty());
+    assert!(text(&alice.page(ACME_KEYS).await, EMPTY).is_some(), "the list is still empty");
+}
+both_databases!(bad_descriptions_are_refused_next_to_the_field_and_nothing_is_created, at_epoch);
 
-    async fn bad_dates_are_refused_next_to_the_field_and_nothing_is_created(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        for list in [ACME_KEYS, USER_KEYS] {
-            for (valid_until, error) in [
-                ("2027-02-28", NOT_AFTER_TODAY),
-                ("2027-02-27", NOT_AFTER_TODAY),
-                ("2020-01-01", NOT_AFTER_TODAY),
-                ("2027-02-30", NOT_A_DATE),
-                ("2027-13-01", NOT_A_DATE),
-                ("28/02/2027", NOT_A_DATE),
-                ("03/01/2027", NOT_A_DATE),
-                ("2027-03-01T00:00:00Z", NOT_A_DATE),
-                ("tomorrow", NOT_A_DATE),
-                ("'; DROP TABLE api_keys; --", NOT_A_DATE),
-                ("<b>soon</b>", NOT_A_DATE),
-            ] {
-                refused(&alice, list, "Deploy bot", valid_until, None, Some(error)).await;
-            }
-            // Both fields wrong: both errors at once.
-            refused(&alice, list, "", "garbage", Some(EMPTY_DESCRIPTION), Some(NOT_A_DATE)).await;
-            refused(&alice, list, "a\nb", "2027-01-01", Some(CONTROL), Some(NOT_AFTER_TODAY)).await;
+async fn bad_dates_are_refused_next_to_the_field_and_nothing_is_created(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    for list in [ACME_KEYS, USER_KEYS] {
+        for (valid_until, error) in [
+            ("2027-02-28", NOT_AFTER_TODAY),
+            ("2027-02-27", NOT_AFTER_TODAY),
+            ("2020-01-01", NOT_AFTER_TODAY),
+            ("2027-02-30", NOT_A_DATE),
+            ("2027-13-01", NOT_A_DATE),
+            ("28/02/2027", NOT_A_DATE),
+            ("03/01/2027", NOT_A_DATE),
+            ("2027-03-01T00:00:00Z", NOT_A_DATE),
+            ("tomorrow", NOT_A_DATE),
+            ("'; DROP TABLE api_keys; --", NOT_A_DATE),
+            ("<b>soon</b>", NOT_A_DATE),
+        ] {
+            refused(&alice, list, "Deploy bot", valid_until, None, Some(error)).await;
         }
-        assert_eq!(key_count(&app).await, 0);
-        assert!(key_audit_rows(&app).await.is_empty());
+        // Both fields wrong: both errors at once.
+        refused(&alice, list, "", "garbage", Some(EMPTY_DESCRIPTION), Some(NOT_A_DATE)).await;
+        refused(&alice, list, "a\nb", "2027-01-01", Some(CONTROL), Some(NOT_AFTER_TODAY)).await;
     }
+    assert_eq!(key_count(&app).await, 0);
+    assert!(key_audit_rows(&app).await.is_empty());
+}
+both_databases!(bad_dates_are_refused_next_to_the_field_and_nothing_is_created, at_epoch);
 
-    async fn an_unreadable_date_sent_again_is_refused_again_never_made_a_key_without_expiry(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        for typed in ["31/12/2027", "2027-02-30"] {
-            // The person presses Create twice: the second time, the browser sends
-            // what the returned form holds.
-            refused(&alice, USER_KEYS, "Deploy bot", typed, None, Some(NOT_A_DATE)).await;
-            refused(&alice, USER_KEYS, "Deploy bot", typed, None, Some(NOT_A_DATE)).await;
-        }
-        assert_eq!(key_count(&app).await, 0, "no key, and above all no key that never expires");
+async fn an_unreadable_date_sent_again_is_refused_again_never_made_a_key_without_expiry(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    for typed in ["31/12/2027", "2027-02-30"] {
+        // The person presses Create twice: the second time, the browser sends
+        // what the returned form holds.
+        refused(&alice, USER_KEYS, "Deploy bot", typed, None, Some(NOT_A_DATE)).await;
+        refused(&alice, USER_KEYS, "Deploy bot", typed, None, Some(NOT_A_DATE)).await;
     }
+    assert_eq!(key_count(&app).await, 0, "no key, and above all no key that never expires");
+}
+both_databases!(an_unreadable_date_sent_again_is_refused_again_never_made_a_key_without_expiry, at_epoch);
 
-    async fn two_hundred_characters_of_any_script_are_accepted(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        alice.create_org("Acme Corp", "acme").await;
-        let latin = "a".repeat(200);
-        let cyrillic = "ключ".repeat(50);
-        let cjk = "鍵".repeat(200);
-        let emoji = "🚀".repeat(200);
-        let arabic = "مفتاح".repeat(40);
-        let padded = format!("   {}   ", "b".repeat(200));
-        let cases = [&latin, &cyrillic, &cjk, &emoji, &arabic, &padded];
-        for description in cases {
-            assert_eq!(description.trim().chars().count(), 200);
-            alice.create_key(ACME_KEYS, description, "2027-03-01").await;
-        }
-        alice.create_key(USER_KEYS, &cjk, " 2027-03-01 ").await;
-        let mut expected: Vec<String> = cases.iter().map(|d| d.trim().to_string()).collect();
-        expected.reverse();
-        assert_eq!(descriptions(&alice.page(ACME_KEYS).await), expected, "shown whole, newest first");
-        assert_eq!(descriptions(&alice.page(USER_KEYS).await), [cjk.as_str()]);
-        let stored: Vec<String> = stored_keys(&app).await;
-        assert_eq!(stored.len(), 7);
-        for (row, description) in stored.iter().zip(cases.iter().map(|d| d.trim()).chain([cjk.as_str()])) {
-            assert!(row.ends_with(&format!(" | {description} | 2027-03-01")), "stored as given, trimmed: {row}");
-        }
+async fn two_hundred_characters_of_any_script_are_accepted(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    let latin = "a".repeat(200);
+    let cyrillic = "ключ".repeat(50);
+    let cjk = "鍵".repeat(200);
+    let emoji = "🚀".repeat(200);
+    let arabic = "مفتاح".repeat(40);
+    let padded = format!("   {}   ", "b".repeat(200));
+    let cases = [&latin, &cyrillic, &cjk, &emoji, &arabic, &padded];
+    for description in cases {
+        assert_eq!(description.trim().chars().count(), 200);
+        alice.create_key(ACME_KEYS, description, "2027-03-01").await;
+    }
+    alice.create_key(USER_KEYS, &cjk, " 2027-03-01 ").await;
+    let mut expected: Vec<String> = cases.iter().map(|d| d.trim().to_string()).collect();
+    expected.reverse();
+    assert_eq!(descriptions(&alice.page(ACME_KEYS).await), expected, "shown whole, newest first");
+    assert_eq!(descriptions(&alice.page(USER_KEYS).await), [cjk.as_str()]);
+    let stored: Vec<String> = stored_keys(&app).await;
+    assert_eq!(stored.len(), 7);
+    for (row, description) in stored.iter().zip(cases.iter().map(|d| d.trim()).chain([cjk.as_str()])) {
+        assert!(row.ends_with(&format!(" | {description} | 2027-03-01")), "stored as given, trimmed: {row}");
     }
 }
+both_databases!(two_hundred_characters_of_any_script_are_accepted, at_epoch);
 
 /// The sentence under the date that says what it means ("This key will be …").
 fn meaning(html: &str) -> Option<String> {
     text(html, "#valid_until-hint [data-valid-until-meaning]")
 }
 
-both_databases_at_epoch! {
-    async fn the_form_says_what_the_chosen_date_means(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        let html = alice.page(USER_KEYS).await;
-        assert_eq!(meaning(&html).as_deref(), Some("This key will be usable until the end of 29 May 2027 UTC."));
-        // Sent back with an error, the form still explains a valid date…
-        let response = alice.add_key(USER_KEYS, "", "2027-03-10").await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = response.text().await.unwrap();
-        assert_eq!(meaning(&html).as_deref(), Some("This key will be usable until the end of 9 Mar 2027 UTC."));
-        // …and explains nothing for a date in the past.
-        let response = alice.add_key(USER_KEYS, "Deploy bot", "2027-01-01").await;
-        assert_eq!(meaning(&response.text().await.unwrap()).as_deref(), Some(""));
-    }
-
-    async fn a_form_sent_back_with_an_error_explains_an_empty_or_unreadable_date_correctly(app) {
-        let alice = Browser::signed_in(&app, "Alice").await;
-        let response = alice.add_key(USER_KEYS, "line\nbreak", "").await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = response.text().await.unwrap();
-        assert_eq!(meaning(&html).as_deref(), Some("This key will never expire."), "an empty date");
-        let response = alice.add_key(USER_KEYS, "Deploy bot", "garbage").await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = response.text().await.unwrap();
-        assert_eq!(meaning(&html).as_deref(), Some(""), "a date that cannot be read means nothing yet");
-    }
+async fn the_form_says_what_the_chosen_date_means(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    let html = alice.page(USER_KEYS).await;
+    assert_eq!(meaning(&html).as_deref(), Some("This key will be usable until the end of 29 May 2027 UTC."));
+    // Sent back with an error, the form still explains a valid date…
+    let response = alice.add_key(USER_KEYS, "", "2027-03-10").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert_eq!(meaning(&html).as_deref(), Some("This key will be usable until the end of 9 Mar 2027 UTC."));
+    // …and explains nothing for a date in the past.
+    let response = alice.add_key(USER_KEYS, "Deploy bot", "2027-01-01").await;
+    assert_eq!(meaning(&response.text().await.unwrap()).as_deref(), Some(""));
 }
+both_databases!(the_form_says_what_the_chosen_date_means, at_epoch);
+
+async fn a_form_sent_back_with_an_error_explains_an_empty_or_unreadable_date_correctly(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    let response = alice.add_key(USER_KEYS, "line\nbreak", "").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert_eq!(meaning(&html).as_deref(), Some("This key will never expire."), "an empty date");
+    let response = alice.add_key(USER_KEYS, "Deploy bot", "garbage").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert_eq!(meaning(&html).as_deref(), Some(""), "a date that cannot be read means nothing yet");
+}
+both_databases!(a_form_sent_back_with_an_error_explains_an_empty_or_unreadable_date_correctly, at_epoch);

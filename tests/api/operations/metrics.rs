@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use reqwest::StatusCode;
 
-use crate::browser::Browser;
-use crate::helpers::{Backend, Options, TestApp};
 use crate::keys::{Token, USER_KEYS};
 use crate::rest::Api;
 use crate::rest::junk::with_checksum;
+use crate::support::Browser;
+use crate::support::{Backend, Options, TestApp};
 
 async fn spawn_with_metrics(backend: Backend) -> Option<TestApp> {
     let options = Options { metrics: true, ..Options::new(backend) };

@@ -7,7 +7,7 @@ use assert_cmd::Command;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 
-use crate::helpers::postgres_admin_url;
+use crate::support::postgres_admin_url;
 
 fn migration_count() -> i64 {
     let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");

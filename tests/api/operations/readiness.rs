@@ -11,7 +11,7 @@ use reqwest::header::{CONTENT_TYPE, RETRY_AFTER, SET_COOKIE};
 use secrecy::ExposeSecret;
 
 use crate::both_databases;
-use crate::helpers::{TestApp, postgres_admin_url};
+use crate::support::{TestApp, postgres_admin_url};
 
 /// The newest applied migration's version, as diesel records it.
 async fn latest_applied(app: &TestApp) -> String {
@@ -49,47 +49,49 @@ async fn assert_not_ready(app: &TestApp, expected_reason: &str) {
     assert_eq!(response.text().await.unwrap(), format!("not ready: {expected_reason}"));
 }
 
-both_databases! {
-    async fn readyz_answers_ready_in_plain_text_without_a_session_or_cookies(app) {
-        let response = app.get("/readyz").await;
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
-        assert!(response.headers().get(SET_COOKIE).is_none(), "{:?}", response.headers());
-        assert_eq!(response.text().await.unwrap(), "ready");
-        assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 0, "no session row");
-    }
-
-    async fn readyz_answers_503_while_a_migration_the_server_needs_is_not_applied(app) {
-        let version = latest_applied(&app).await;
-        run_sql(&app, format!("DELETE FROM __diesel_schema_migrations WHERE version = '{version}'")).await;
-
-        assert_not_ready(&app, "the database lacks migrations this server needs").await;
-        // The log names the migration; the answer (public) does not.
-        let logs = app.logs();
-        let line = logs.lines().find(|l| l.contains("not ready")).unwrap_or_else(|| panic!("{logs}"));
-        assert!(line.contains("1 of this server's migrations is not applied"), "{line}");
-        assert!(line.contains(&newest_migration_name()), "names the migration: {line}");
-        // Liveness is another question: the process is fine.
-        assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
-
-        run_sql(&app, format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')")).await;
-        assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
-    }
-
-    async fn readyz_answers_503_when_the_migrations_cannot_be_read(app) {
-        run_sql(&app, "ALTER TABLE __diesel_schema_migrations RENAME TO held_back".to_string()).await;
-        assert_not_ready(&app, "the database's migrations cannot be read").await;
-        run_sql(&app, "ALTER TABLE held_back RENAME TO __diesel_schema_migrations".to_string()).await;
-        assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
-    }
-
-    async fn migrations_beyond_the_servers_own_leave_it_ready(app) {
-        // A newer version, rolled out first, applied one more: this server still serves.
-        run_sql(&app, "INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')".to_string())
-            .await;
-        assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
-    }
+async fn readyz_answers_ready_in_plain_text_without_a_session_or_cookies(app: TestApp) {
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "text/plain; charset=utf-8");
+    assert!(response.headers().get(SET_COOKIE).is_none(), "{:?}", response.headers());
+    assert_eq!(response.text().await.unwrap(), "ready");
+    assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM sessions").await, 0, "no session row");
 }
+both_databases!(readyz_answers_ready_in_plain_text_without_a_session_or_cookies);
+
+async fn readyz_answers_503_while_a_migration_the_server_needs_is_not_applied(app: TestApp) {
+    let version = latest_applied(&app).await;
+    run_sql(&app, format!("DELETE FROM __diesel_schema_migrations WHERE version = '{version}'")).await;
+
+    assert_not_ready(&app, "the database lacks migrations this server needs").await;
+    // The log names the migration; the answer (public) does not.
+    let logs = app.logs();
+    let line = logs.lines().find(|l| l.contains("not ready")).unwrap_or_else(|| panic!("{logs}"));
+    assert!(line.contains("1 of this server's migrations is not applied"), "{line}");
+    assert!(line.contains(&newest_migration_name()), "names the migration: {line}");
+    // Liveness is another question: the process is fine.
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+
+    run_sql(&app, format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')")).await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+}
+both_databases!(readyz_answers_503_while_a_migration_the_server_needs_is_not_applied);
+
+async fn readyz_answers_503_when_the_migrations_cannot_be_read(app: TestApp) {
+    run_sql(&app, "ALTER TABLE __diesel_schema_migrations RENAME TO held_back".to_string()).await;
+    assert_not_ready(&app, "the database's migrations cannot be read").await;
+    run_sql(&app, "ALTER TABLE held_back RENAME TO __diesel_schema_migrations".to_string()).await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+}
+both_databases!(readyz_answers_503_when_the_migrations_cannot_be_read);
+
+async fn migrations_beyond_the_servers_own_leave_it_ready(app: TestApp) {
+    // A newer version, rolled out first, applied one more: this server still serves.
+    run_sql(&app, "INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')".to_string())
+        .await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+}
+both_databases!(migrations_beyond_the_servers_own_leave_it_ready);
 
 #[actix_web::test]
 async fn readyz_answers_503_within_seconds_when_the_postgres_database_is_gone() {

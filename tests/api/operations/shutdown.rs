@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use monkeyci_accounts::shutdown::StopRequest;
 
-use crate::helpers::{Backend, Options, TestApp};
 use crate::keys::{ACME_KEYS, Team, spawn_at_epoch_with};
+use crate::support::{Backend, Options, TestApp};
 
 /// What came back for one request on a raw connection.
 #[derive(Debug)]

@@ -10,9 +10,9 @@ use monkeyci_accounts::config::DatabaseTarget;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 
-use super::{Browser, World, attrs, first_column, org_name, quoted, rows, snapshot, squash, strings};
+use super::{Browser, Team, attrs, first_column, org_name, quoted, rows, snapshot, squash, strings};
 use crate::both_databases;
-use crate::helpers::{Backend, TestApp, text_of};
+use crate::support::{Backend, TestApp, text_of};
 
 const INVISIBLE: &str = "The name cannot contain invisible or text-direction characters. They were removed: check the name and save again.";
 
@@ -33,57 +33,58 @@ async fn user_name(app: &TestApp, id: i32) -> String {
     strings(app, format!("SELECT display_name AS v FROM users WHERE id = {id}")).await.remove(0)
 }
 
-both_databases! {
-    async fn a_profile_name_with_hidden_characters_is_refused_and_shown_back_without_them(app) {
-        let olga = Browser::signed_in(&app, "Olga").await;
-        for name in MALLORY {
-            let response = olga.post("/settings/profile", &[("display_name", name)]).await;
-            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
-            let html = response.text().await.unwrap();
-            assert_eq!(text_of(&html, "#display_name-error").as_deref(), Some(INVISIBLE), "{name:?}");
-            assert_eq!(attrs(&html, "input#display_name", "aria-invalid"), ["true"], "{name:?}");
-            // What the name really is, ready to be saved as it is.
-            assert_eq!(field_value(&html, "display_name"), "Mallory", "{name:?}");
-        }
-        assert_eq!(user_name(&app, olga.id).await, "Olga");
-        // Letters of any script are names like any other.
-        for name in ["Zoë Ådahl", "محمد", "日本 太郎"] {
-            olga.post_and_follow("/settings/profile", &[("display_name", name)], "/settings/profile").await;
-            assert_eq!(user_name(&app, olga.id).await, name);
-        }
+async fn a_profile_name_with_hidden_characters_is_refused_and_shown_back_without_them(app: TestApp) {
+    let olga = Browser::signed_in(&app, "Olga").await;
+    for name in MALLORY {
+        let response = olga.post("/settings/profile", &[("display_name", name)]).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        let html = response.text().await.unwrap();
+        assert_eq!(text_of(&html, "#display_name-error").as_deref(), Some(INVISIBLE), "{name:?}");
+        assert_eq!(attrs(&html, "input#display_name", "aria-invalid"), ["true"], "{name:?}");
+        // What the name really is, ready to be saved as it is.
+        assert_eq!(field_value(&html, "display_name"), "Mallory", "{name:?}");
     }
-
-    async fn development_sign_in_with_hidden_characters_is_refused(app) {
-        let visitor = Browser::anonymous(&app).await;
-        let users_before = strings(&app, "SELECT display_name AS v FROM users".to_string()).await;
-        let response = visitor.post("/auth/dev/login", &[("name", "Ali\u{200B}ce")]).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = response.text().await.unwrap();
-        assert_eq!(text_of(&html, "#name-error").as_deref(), Some(INVISIBLE));
-        assert_eq!(field_value(&html, "name"), "Alice");
-        assert_eq!(strings(&app, "SELECT display_name AS v FROM users".to_string()).await, users_before);
-    }
-
-    async fn an_organization_name_with_hidden_characters_is_refused(app) {
-        let w = World::new(&app).await;
-        let before = snapshot(&app).await;
-        // Creating: "Acme Corp" again, with a zero-width space, under another address.
-        let response = w.olga.post("/orgs", &[("name", "Acme\u{200B} Corp"), ("slug", "acme-2")]).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = response.text().await.unwrap();
-        assert_eq!(text_of(&html, "#name-error").as_deref(), Some(INVISIBLE));
-        assert_eq!(field_value(&html, "name"), "Acme Corp");
-        assert_eq!(field_value(&html, "slug"), "acme-2");
-        // Renaming.
-        let response = w.bob.post("/o/bolt/settings/general", &[("name", "Bolt \u{202E}sbaL")]).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let html = response.text().await.unwrap();
-        assert_eq!(text_of(&html, "#name-error").as_deref(), Some(INVISIBLE));
-        assert_eq!(field_value(&html, "name"), "Bolt sbaL");
-        assert_eq!(snapshot(&app).await, before);
-        assert_eq!(org_name(&app, "bolt").await.as_deref(), Some("Bolt Labs"));
+    assert_eq!(user_name(&app, olga.id).await, "Olga");
+    // Letters of any script are names like any other.
+    for name in ["Zoë Ådahl", "محمد", "日本 太郎"] {
+        olga.post_and_follow("/settings/profile", &[("display_name", name)], "/settings/profile").await;
+        assert_eq!(user_name(&app, olga.id).await, name);
     }
 }
+both_databases!(a_profile_name_with_hidden_characters_is_refused_and_shown_back_without_them);
+
+async fn development_sign_in_with_hidden_characters_is_refused(app: TestApp) {
+    let visitor = Browser::anonymous(&app).await;
+    let users_before = strings(&app, "SELECT display_name AS v FROM users".to_string()).await;
+    let response = visitor.post("/auth/dev/login", &[("name", "Ali\u{200B}ce")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert_eq!(text_of(&html, "#name-error").as_deref(), Some(INVISIBLE));
+    assert_eq!(field_value(&html, "name"), "Alice");
+    assert_eq!(strings(&app, "SELECT display_name AS v FROM users".to_string()).await, users_before);
+}
+both_databases!(development_sign_in_with_hidden_characters_is_refused);
+
+async fn an_organization_name_with_hidden_characters_is_refused(app: TestApp) {
+    let w = Team::new(&app).await;
+    let before = snapshot(&app).await;
+    // Creating: "Acme Corp" again, with a zero-width space, under another address.
+    let response = w.olga.post("/orgs", &[("name", "Acme\u{200B} Corp"), ("slug", "acme-2")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert_eq!(text_of(&html, "#name-error").as_deref(), Some(INVISIBLE));
+    assert_eq!(field_value(&html, "name"), "Acme Corp");
+    assert_eq!(field_value(&html, "slug"), "acme-2");
+    // Renaming.
+    let response = w.bob.post("/o/bolt/settings/general", &[("name", "Bolt \u{202E}sbaL")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert_eq!(text_of(&html, "#name-error").as_deref(), Some(INVISIBLE));
+    assert_eq!(field_value(&html, "name"), "Bolt sbaL");
+    assert_eq!(snapshot(&app).await, before);
+    assert_eq!(org_name(&app, "bolt").await.as_deref(), Some("Bolt Labs"));
+}
+both_databases!(an_organization_name_with_hidden_characters_is_refused);
 
 // ---------------------------------------------------------------------------
 // The migration `2026-11-30-000002_clean_display_names`, run by the app's start

@@ -2,12 +2,11 @@
 //! an admin decides about people (the join requests, the members, the audit log),
 //! each name comes with how that person signs in ("github: mallory").
 
-use super::{Browser, World, attrs, first_column, pending_request, rows, strings, texts};
-use crate::both_databases;
-use crate::helpers::TestApp;
-use crate::platform_flow::{come_back_approved, identity_of, leave_for_platform};
-use crate::platform_tests;
+use super::{Browser, Team, attrs, first_column, pending_request, rows, strings, texts};
+use crate::platforms::{come_back_approved, identity_of, leave_for_platform};
 use crate::standins::{Person, Platform, StandIn};
+use crate::support::TestApp;
+use crate::{both_databases, platform_tests};
 
 const JOIN_REQUESTS: &str = "[data-testid=join-requests]";
 const MEMBERS: &str = "[data-testid=members]";
@@ -38,74 +37,73 @@ async fn approve(app: &TestApp, admin: &Browser, slug: &str, id: i32) {
     admin.post_and_follow(&path, &[], &format!("/o/{slug}/settings/members")).await;
 }
 
-both_databases! {
-    async fn two_people_with_the_same_name_are_told_apart_by_how_they_sign_in(app) {
-        let w = World::new(&app).await;
-        let alice = Browser::signed_in(&app, "Alice Example").await;
-        // Mallory takes the same name in her profile.
-        let mallory = Browser::signed_in(&app, "Mallory").await;
-        mallory
-            .post_and_follow("/settings/profile", &[("display_name", "Alice Example")], "/settings/profile")
-            .await;
-        alice.ask_to_join("acme").await;
-        mallory.ask_to_join("acme").await;
+async fn two_people_with_the_same_name_are_told_apart_by_how_they_sign_in(app: TestApp) {
+    let w = Team::new(&app).await;
+    let alice = Browser::signed_in(&app, "Alice Example").await;
+    // Mallory takes the same name in her profile.
+    let mallory = Browser::signed_in(&app, "Mallory").await;
+    mallory
+        .post_and_follow("/settings/profile", &[("display_name", "Alice Example")], "/settings/profile")
+        .await;
+    alice.ask_to_join("acme").await;
+    mallory.ask_to_join("acme").await;
 
-        let html = w.alice.page("/o/acme/settings/members").await;
-        assert_eq!(
-            people(&html, JOIN_REQUESTS),
-            [person("Alice Example", "dev: Alice Example"), person("Alice Example", "dev: Mallory")]
-        );
-        let headers: Vec<String> = texts(&html, &format!("{JOIN_REQUESTS} th"));
-        assert_eq!(headers[..3], ["Name", "Signs in with", "Asked"]);
+    let html = w.alice.page("/o/acme/settings/members").await;
+    assert_eq!(
+        people(&html, JOIN_REQUESTS),
+        [person("Alice Example", "dev: Alice Example"), person("Alice Example", "dev: Mallory")]
+    );
+    let headers: Vec<String> = texts(&html, &format!("{JOIN_REQUESTS} th"));
+    assert_eq!(headers[..3], ["Name", "Signs in with", "Asked"]);
 
-        // Both approved: the members list tells them apart the same way.
-        approve(&app, &w.alice, "acme", mallory.id).await;
-        approve(&app, &w.alice, "acme", alice.id).await;
-        let html = w.alice.page("/o/acme/settings/members").await;
-        assert_eq!(
-            people(&html, MEMBERS),
-            [
-                person("Alice (you)", "dev: Alice"),
-                person("Alice Example", "dev: Alice Example"),
-                person("Alice Example", "dev: Mallory"),
-                person("Mia", "dev: Mia"),
-            ]
-        );
-        // The role and remove forms still act on the right person.
-        let forms = attrs(&html, &format!("{MEMBERS} form[action$='/remove']"), "action");
-        assert_eq!(forms[2], format!("/o/acme/settings/members/{}/remove", mallory.id));
+    // Both approved: the members list tells them apart the same way.
+    approve(&app, &w.alice, "acme", mallory.id).await;
+    approve(&app, &w.alice, "acme", alice.id).await;
+    let html = w.alice.page("/o/acme/settings/members").await;
+    assert_eq!(
+        people(&html, MEMBERS),
+        [
+            person("Alice (you)", "dev: Alice"),
+            person("Alice Example", "dev: Alice Example"),
+            person("Alice Example", "dev: Mallory"),
+            person("Mia", "dev: Mia"),
+        ]
+    );
+    // The role and remove forms still act on the right person.
+    let forms = attrs(&html, &format!("{MEMBERS} form[action$='/remove']"), "action");
+    assert_eq!(forms[2], format!("/o/acme/settings/members/{}/remove", mallory.id));
 
-        // And so does the audit log, for who acted and whom it was about.
-        let html = w.alice.page("/o/acme/settings/audit-log").await;
-        assert_eq!(
-            log(&html)[..6],
-            [
-                entry(
-                    "Alice dev: Alice",
-                    "member.joined",
-                    "Alice Example joined as member About Alice Example dev: Alice Example"
-                ),
-                entry(
-                    "Alice dev: Alice",
-                    "join_request.approved",
-                    "Approved Alice Example's request to join About Alice Example dev: Alice Example"
-                ),
-                entry(
-                    "Alice dev: Alice",
-                    "member.joined",
-                    "Alice Example joined as member About Alice Example dev: Mallory"
-                ),
-                entry(
-                    "Alice dev: Alice",
-                    "join_request.approved",
-                    "Approved Alice Example's request to join About Alice Example dev: Mallory"
-                ),
-                entry("Alice Example dev: Mallory", "join_request.created", "Alice Example asked to join"),
-                entry("Alice Example dev: Alice Example", "join_request.created", "Alice Example asked to join"),
-            ]
-        );
-    }
+    // And so does the audit log, for who acted and whom it was about.
+    let html = w.alice.page("/o/acme/settings/audit-log").await;
+    assert_eq!(
+        log(&html)[..6],
+        [
+            entry(
+                "Alice dev: Alice",
+                "member.joined",
+                "Alice Example joined as member About Alice Example dev: Alice Example"
+            ),
+            entry(
+                "Alice dev: Alice",
+                "join_request.approved",
+                "Approved Alice Example's request to join About Alice Example dev: Alice Example"
+            ),
+            entry(
+                "Alice dev: Alice",
+                "member.joined",
+                "Alice Example joined as member About Alice Example dev: Mallory"
+            ),
+            entry(
+                "Alice dev: Alice",
+                "join_request.approved",
+                "Approved Alice Example's request to join About Alice Example dev: Mallory"
+            ),
+            entry("Alice Example dev: Mallory", "join_request.created", "Alice Example asked to join"),
+            entry("Alice Example dev: Alice Example", "join_request.created", "Alice Example asked to join"),
+        ]
+    );
 }
+both_databases!(two_people_with_the_same_name_are_told_apart_by_how_they_sign_in);
 
 /// A browser signed in on `platform` as `person` (a new user the first time).
 async fn on_platform(app: &TestApp, standin: &StandIn, platform: Platform, person: &Person) -> Browser {
@@ -130,80 +128,89 @@ async fn link(app: &TestApp, standin: &StandIn, browser: &Browser, platform: Pla
     assert!(identity_of(app, standin, platform, person).await.is_some(), "linked");
 }
 
-platform_tests! {
-    async fn every_sign_in_method_of_a_person_is_shown_oldest_first(app, standin) {
-        let ada = on_platform(&app, &standin, Platform::GitHub, &Person::ada(Platform::GitHub)).await;
-        ada.create_org("Acme Corp", "acme").await;
-        // Grace signs in with GitLab, then links her GitHub account.
-        let grace = on_platform(&app, &standin, Platform::GitLab, &Person::grace(Platform::GitLab)).await;
-        let grace_on_github = Person { login: "grace-gh".into(), ..Person::grace(Platform::GitHub) };
-        link(&app, &standin, &grace, Platform::GitHub, &grace_on_github).await;
-        // Mallory's GitHub profile carries Grace's name.
-        let mallory = Person {
-            id: Platform::GitHub.user_id(66),
-            login: "mallory".into(),
-            name: Some("Grace Hopper".into()),
-            email: None,
-            avatar_url: None,
-            listed_emails: Vec::new(),
-        };
-        let mallory = on_platform(&app, &standin, Platform::GitHub, &mallory).await;
-        grace.ask_to_join("acme").await;
-        mallory.ask_to_join("acme").await;
+async fn every_sign_in_method_of_a_person_is_shown_oldest_first(app: TestApp, standin: StandIn) {
+    let ada = on_platform(&app, &standin, Platform::GitHub, &Person::ada(Platform::GitHub)).await;
+    ada.create_org("Acme Corp", "acme").await;
+    // Grace signs in with GitLab, then links her GitHub account.
+    let grace = on_platform(&app, &standin, Platform::GitLab, &Person::grace(Platform::GitLab)).await;
+    let grace_on_github = Person { login: "grace-gh".into(), ..Person::grace(Platform::GitHub) };
+    link(&app, &standin, &grace, Platform::GitHub, &grace_on_github).await;
+    // Mallory's GitHub profile carries Grace's name.
+    let mallory = Person {
+        id: Platform::GitHub.user_id(66),
+        login: "mallory".into(),
+        name: Some("Grace Hopper".into()),
+        email: None,
+        avatar_url: None,
+        listed_emails: Vec::new(),
+    };
+    let mallory = on_platform(&app, &standin, Platform::GitHub, &mallory).await;
+    grace.ask_to_join("acme").await;
+    mallory.ask_to_join("acme").await;
 
-        let html = ada.page("/o/acme/settings/members").await;
-        assert_eq!(
-            people(&html, JOIN_REQUESTS),
-            [person("Grace Hopper", "gitlab: grace, github: grace-gh"), person("Grace Hopper", "github: mallory")]
-        );
-        assert_eq!(first_column(&html, MEMBERS), ["Ada Lovelace (you)"]);
-        assert_eq!(people(&html, MEMBERS)[0].1, "github: ada");
+    let html = ada.page("/o/acme/settings/members").await;
+    assert_eq!(
+        people(&html, JOIN_REQUESTS),
+        [
+            person("Grace Hopper", "gitlab: grace, github: grace-gh"),
+            person("Grace Hopper", "github: mallory")
+        ]
+    );
+    assert_eq!(first_column(&html, MEMBERS), ["Ada Lovelace (you)"]);
+    assert_eq!(people(&html, MEMBERS)[0].1, "github: ada");
 
-        approve(&app, &ada, "acme", grace.id).await;
-        let html = ada.page("/o/acme/settings/members").await;
-        assert_eq!(
-            people(&html, MEMBERS),
-            [person("Ada Lovelace (you)", "github: ada"), person("Grace Hopper", "gitlab: grace, github: grace-gh")]
-        );
-        assert_eq!(people(&html, JOIN_REQUESTS), [person("Grace Hopper", "github: mallory")]);
-        let html = ada.page("/o/acme/settings/audit-log").await;
-        assert_eq!(
-            log(&html)[2],
-            entry("Grace Hopper github: mallory", "join_request.created", "Grace Hopper asked to join")
-        );
-        assert_eq!(
-            log(&html)[3],
-            entry(
-                "Grace Hopper gitlab: grace, github: grace-gh",
-                "join_request.created",
-                "Grace Hopper asked to join"
-            )
-        );
-    }
+    approve(&app, &ada, "acme", grace.id).await;
+    let html = ada.page("/o/acme/settings/members").await;
+    assert_eq!(
+        people(&html, MEMBERS),
+        [
+            person("Ada Lovelace (you)", "github: ada"),
+            person("Grace Hopper", "gitlab: grace, github: grace-gh")
+        ]
+    );
+    assert_eq!(people(&html, JOIN_REQUESTS), [person("Grace Hopper", "github: mallory")]);
+    let html = ada.page("/o/acme/settings/audit-log").await;
+    assert_eq!(
+        log(&html)[2],
+        entry("Grace Hopper github: mallory", "join_request.created", "Grace Hopper asked to join")
+    );
+    assert_eq!(
+        log(&html)[3],
+        entry(
+            "Grace Hopper gitlab: grace, github: grace-gh",
+            "join_request.created",
+            "Grace Hopper asked to join"
+        )
+    );
+}
+platform_tests!(every_sign_in_method_of_a_person_is_shown_oldest_first);
 
-    async fn a_platform_profile_is_stored_and_shown_without_hidden_characters(app, standin) {
-        let ada = on_platform(&app, &standin, Platform::GitHub, &Person::ada(Platform::GitHub)).await;
-        ada.create_org("Acme Corp", "acme").await;
-        // U+202E would show "Grace Hopper" reversed after it; the zero-width
-        // characters make a name that looks like Grace's but is another text.
-        let profile = Person {
-            id: Platform::GitLab.user_id(66),
-            login: "mal\u{200B}lory\u{202E}".into(),
-            name: Some("\u{202E}Grace\u{200D} Hopper\u{FEFF}".into()),
-            email: None,
-            avatar_url: None,
-            listed_emails: Vec::new(),
-        };
-        let mallory = on_platform(&app, &standin, Platform::GitLab, &profile).await;
-        let stored = identity_of(&app, &standin, Platform::GitLab, &profile).await.unwrap();
-        assert_eq!(stored.login, "mallory");
-        assert_eq!(stored.display_name.as_deref(), Some("Grace Hopper"));
-        assert_eq!(strings(&app, format!("SELECT display_name AS v FROM users WHERE id = {}", mallory.id)).await, ["Grace Hopper"]);
-        mallory.ask_to_join("acme").await;
-        let html = ada.page("/o/acme/settings/members").await;
-        assert_eq!(people(&html, JOIN_REQUESTS), [person("Grace Hopper", "gitlab: mallory")]);
-        for hidden in ['\u{200B}', '\u{200D}', '\u{202E}', '\u{FEFF}'] {
-            assert!(!html.contains(hidden), "U+{:04X} on the page", hidden as u32);
-        }
+async fn a_platform_profile_is_stored_and_shown_without_hidden_characters(app: TestApp, standin: StandIn) {
+    let ada = on_platform(&app, &standin, Platform::GitHub, &Person::ada(Platform::GitHub)).await;
+    ada.create_org("Acme Corp", "acme").await;
+    // U+202E would show "Grace Hopper" reversed after it; the zero-width
+    // characters make a name that looks like Grace's but is another text.
+    let profile = Person {
+        id: Platform::GitLab.user_id(66),
+        login: "mal\u{200B}lory\u{202E}".into(),
+        name: Some("\u{202E}Grace\u{200D} Hopper\u{FEFF}".into()),
+        email: None,
+        avatar_url: None,
+        listed_emails: Vec::new(),
+    };
+    let mallory = on_platform(&app, &standin, Platform::GitLab, &profile).await;
+    let stored = identity_of(&app, &standin, Platform::GitLab, &profile).await.unwrap();
+    assert_eq!(stored.login, "mallory");
+    assert_eq!(stored.display_name.as_deref(), Some("Grace Hopper"));
+    assert_eq!(
+        strings(&app, format!("SELECT display_name AS v FROM users WHERE id = {}", mallory.id)).await,
+        ["Grace Hopper"]
+    );
+    mallory.ask_to_join("acme").await;
+    let html = ada.page("/o/acme/settings/members").await;
+    assert_eq!(people(&html, JOIN_REQUESTS), [person("Grace Hopper", "gitlab: mallory")]);
+    for hidden in ['\u{200B}', '\u{200D}', '\u{202E}', '\u{FEFF}'] {
+        assert!(!html.contains(hidden), "U+{:04X} on the page", hidden as u32);
     }
 }
+platform_tests!(a_platform_profile_is_stored_and_shown_without_hidden_characters);

@@ -10,6 +10,7 @@ use chrono::Duration;
 use reqwest::StatusCode;
 
 use super::*;
+use crate::both_databases;
 use monkeyci_accounts::domain::api_key::generate;
 
 /// An attempt with a right-shaped key that does not exist: a failure.
@@ -33,73 +34,72 @@ async fn limited(response: reqwest::Response) -> String {
     retry_after
 }
 
-both_databases_with! {
-    |options: Options| Options { api_failures_per_minute: Some(3), ..options };
+async fn failed_attempts_are_limited_per_address_until_the_allowance_refills(app: TestApp) {
+    let team = Team::new(&app).await;
+    let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
+    let laptop = team.alice.new_key(USER_KEYS, "Laptop", "").await;
+    let fresh = team.alice.new_key(ACME_KEYS, "Not used yet", "").await;
+    let org = Api::new(&app, &ci.full);
+    let user = Api::new(&app, &laptop.full);
+    assert_eq!(org.whoami_status().await, (StatusCode::OK, None));
+    assert_eq!(user.whoami_status().await, (StatusCode::OK, None));
 
-    async fn failed_attempts_are_limited_per_address_until_the_allowance_refills(app) {
-        let team = Team::new(&app).await;
-        let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
-        let laptop = team.alice.new_key(USER_KEYS, "Laptop", "").await;
-        let fresh = team.alice.new_key(ACME_KEYS, "Not used yet", "").await;
-        let org = Api::new(&app, &ci.full);
-        let user = Api::new(&app, &laptop.full);
-        assert_eq!(org.whoami_status().await, (StatusCode::OK, None));
-        assert_eq!(user.whoami_status().await, (StatusCode::OK, None));
-
-        // Headers without a key at all are not attempts.
-        for _ in 0..5 {
-            assert_error(
-                anonymous(&app, reqwest::Method::GET, "/api/v1/whoami").send().await.unwrap(),
-                StatusCode::UNAUTHORIZED,
-                "missing_key",
-            )
-            .await;
-        }
-        for _ in 0..3 {
-            assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
-        }
-        assert_eq!(limited(unknown_key(&app).await).await, "20");
-        let wrong_secret = junk::with_checksum(&format!("{}{}", &ci.full[..24], "s".repeat(32)));
-        limited(Api::new(&app, &wrong_secret).get("/api/v1/whoami").await).await;
-
-        // Keys verified and hot in the cache keep working from the same address...
-        assert_eq!(org.whoami_status().await, (StatusCode::OK, None));
-        assert_eq!(org.get("/api/v1/orgs/acme/keys").await.status(), StatusCode::OK);
-        let (created, _) = user.create_key("/api/v1/user/keys", "Made while limited", None).await;
-        assert_eq!(created["description"], "Made while limited");
-        // ...a key not verified yet waits like any other attempt...
-        limited(Api::new(&app, &fresh.full).get("/api/v1/whoami").await).await;
-        // ...and junk is still refused for what it is, never with a 500.
-        let (status, _) = Api::new(&app, "junk").get_json("/api/v1/whoami").await;
-        assert!([StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&status), "{status}");
-
-        // Another address has its own allowance.
-        let elsewhere = reqwest::Client::builder()
-            .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)))
-            .build()
-            .unwrap();
-        let other = Api { client: elsewhere, ..Api::new(&app, &generate(KeyKind::User).to_token_string()) };
-        assert_eq!(other.whoami_status().await, (StatusCode::UNAUTHORIZED, Some("invalid_key".into())));
-        let other = Api { token: fresh.full.clone(), ..other };
-        assert_eq!(other.whoami_status().await, (StatusCode::OK, None));
-
-        // 20 s later, one attempt is back; then the limit holds again.
-        app.advance_clock(Duration::seconds(20));
-        assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
-        assert_eq!(limited(unknown_key(&app).await).await, "20");
-        assert_eq!(org.whoami_status().await, (StatusCode::OK, None), "still fresh in the cache");
-
-        // A minute later the whole allowance is back.
-        app.advance_clock(Duration::seconds(60));
-        assert_eq!(Api::new(&app, &fresh.full).whoami_status().await, (StatusCode::OK, None));
-        assert_eq!(org.whoami_status().await, (StatusCode::OK, None), "verified again");
-        for _ in 0..3 {
-            assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
-        }
-        limited(unknown_key(&app).await).await;
-        assert_not_logged(&app, &[&ci, &laptop, &fresh]);
+    // Headers without a key at all are not attempts.
+    for _ in 0..5 {
+        assert_error(
+            anonymous(&app, reqwest::Method::GET, "/api/v1/whoami").send().await.unwrap(),
+            StatusCode::UNAUTHORIZED,
+            "missing_key",
+        )
+        .await;
     }
+    for _ in 0..3 {
+        assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+    }
+    assert_eq!(limited(unknown_key(&app).await).await, "20");
+    let wrong_secret = junk::with_checksum(&format!("{}{}", &ci.full[..24], "s".repeat(32)));
+    limited(Api::new(&app, &wrong_secret).get("/api/v1/whoami").await).await;
+
+    // Keys verified and hot in the cache keep working from the same address...
+    assert_eq!(org.whoami_status().await, (StatusCode::OK, None));
+    assert_eq!(org.get("/api/v1/orgs/acme/keys").await.status(), StatusCode::OK);
+    let (created, _) = user.create_key("/api/v1/user/keys", "Made while limited", None).await;
+    assert_eq!(created["description"], "Made while limited");
+    // ...a key not verified yet waits like any other attempt...
+    limited(Api::new(&app, &fresh.full).get("/api/v1/whoami").await).await;
+    // ...and junk is still refused for what it is, never with a 500.
+    let (status, _) = Api::new(&app, "junk").get_json("/api/v1/whoami").await;
+    assert!([StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&status), "{status}");
+
+    // Another address has its own allowance.
+    let elsewhere =
+        reqwest::Client::builder().local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))).build().unwrap();
+    let other = Api { client: elsewhere, ..Api::new(&app, &generate(KeyKind::User).to_token_string()) };
+    assert_eq!(other.whoami_status().await, (StatusCode::UNAUTHORIZED, Some("invalid_key".into())));
+    let other = Api { token: fresh.full.clone(), ..other };
+    assert_eq!(other.whoami_status().await, (StatusCode::OK, None));
+
+    // 20 s later, one attempt is back; then the limit holds again.
+    app.advance_clock(Duration::seconds(20));
+    assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+    assert_eq!(limited(unknown_key(&app).await).await, "20");
+    assert_eq!(org.whoami_status().await, (StatusCode::OK, None), "still fresh in the cache");
+
+    // A minute later the whole allowance is back.
+    app.advance_clock(Duration::seconds(60));
+    assert_eq!(Api::new(&app, &fresh.full).whoami_status().await, (StatusCode::OK, None));
+    assert_eq!(org.whoami_status().await, (StatusCode::OK, None), "verified again");
+    for _ in 0..3 {
+        assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+    }
+    limited(unknown_key(&app).await).await;
+    assert_not_logged(&app, &[&ci, &laptop, &fresh]);
 }
+both_databases!(
+    failed_attempts_are_limited_per_address_until_the_allowance_refills,
+    at_epoch,
+    with = |options: Options| Options { api_failures_per_minute: Some(3), ..options }
+);
 
 /// An attempt with an unknown key, through a proxy that says it came from `client`.
 async fn unknown_key_from(app: &TestApp, client: &str) -> StatusCode {
@@ -113,37 +113,43 @@ async fn unknown_key_from(app: &TestApp, client: &str) -> StatusCode {
         .status()
 }
 
-both_databases_with! {
-    |options: Options| Options { api_failures_per_minute: Some(2), trusted_proxies: vec!["127.0.0.1/32"], ..options };
-
-    async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(app) {
-        for _ in 0..2 {
-            assert_eq!(unknown_key_from(&app, "203.0.113.1").await, StatusCode::UNAUTHORIZED);
-        }
-        assert_eq!(unknown_key_from(&app, "203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
-        // Another client behind the same proxy is not affected...
-        assert_eq!(unknown_key_from(&app, "203.0.113.2").await, StatusCode::UNAUTHORIZED);
-        // ...and a client cannot escape by claiming another address before its own.
-        assert_eq!(unknown_key_from(&app, "198.51.100.9, 203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
-    }
-}
-
-both_databases_with! {
-    |options: Options| Options { api_failures_per_minute: Some(2), ..options };
-
-    async fn without_trusted_proxies_a_forwarded_address_is_ignored(app) {
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(app: TestApp) {
+    for _ in 0..2 {
         assert_eq!(unknown_key_from(&app, "203.0.113.1").await, StatusCode::UNAUTHORIZED);
-        assert_eq!(unknown_key_from(&app, "203.0.113.2").await, StatusCode::UNAUTHORIZED);
-        assert_eq!(unknown_key_from(&app, "203.0.113.3").await, StatusCode::TOO_MANY_REQUESTS);
     }
+    assert_eq!(unknown_key_from(&app, "203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy is not affected...
+    assert_eq!(unknown_key_from(&app, "203.0.113.2").await, StatusCode::UNAUTHORIZED);
+    // ...and a client cannot escape by claiming another address before its own.
+    assert_eq!(unknown_key_from(&app, "198.51.100.9, 203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
 }
+both_databases!(
+    behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance,
+    at_epoch,
+    with = |options: Options| Options {
+        api_failures_per_minute: Some(2),
+        trusted_proxies: vec!["127.0.0.1/32"],
+        ..options
+    }
+);
+
+async fn without_trusted_proxies_a_forwarded_address_is_ignored(app: TestApp) {
+    assert_eq!(unknown_key_from(&app, "203.0.113.1").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_key_from(&app, "203.0.113.2").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_key_from(&app, "203.0.113.3").await, StatusCode::TOO_MANY_REQUESTS);
+}
+both_databases!(
+    without_trusted_proxies_a_forwarded_address_is_ignored,
+    at_epoch,
+    with = |options: Options| Options { api_failures_per_minute: Some(2), ..options }
+);
 
 /// Several instances behind a load balancer share one allowance (PostgreSQL):
 /// spreading guesses over them gains nothing.
 #[actix_web::test]
 async fn the_allowance_is_shared_by_every_instance_on_postgres() {
     let three = |options: Options| Options { api_failures_per_minute: Some(3), ..options };
-    let Some(app) = crate::keys::spawn_at_epoch_with(crate::helpers::Backend::Postgres, three).await else {
+    let Some(app) = crate::keys::spawn_at_epoch_with(crate::support::Backend::Postgres, three).await else {
         return;
     };
     let other = app.spawn_sibling().await;

@@ -1,31 +1,11 @@
 //! The REST API under `/api/v1` (SPEC §5), authenticated by API keys.
 //!
-//! Tests start from the keys tests' [`Team`] (Alice admin of Acme, Mia member of
+//! Tests start from a [`Team`] (Alice admin of Acme, Mia member of
 //! Acme, Bob admin of Bolt, Olga in no organization), whose people create keys
 //! through the UI; [`Api`] then calls the API with one of those keys. The app's
 //! clock stands still at [`test_epoch`] (28 Feb 2027, 12:00 UTC) until a test moves it.
 
-/// For what only PostgreSQL has (several instances on one database): one run,
-/// `<name>::postgres`, with the clock at [`test_epoch`].
-macro_rules! postgres_at_epoch {
-    ($($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            $(#[$meta])*
-            #[actix_web::test]
-            async fn postgres() {
-                let Some($app) = $crate::keys::spawn_at_epoch($crate::helpers::Backend::Postgres).await
-                else {
-                    return;
-                };
-                $body
-            }
-        }
-    )*};
-}
-
+mod answers;
 mod attribution;
 mod concurrent_creation;
 mod expiry;
@@ -49,12 +29,12 @@ pub use monkeyci_accounts::domain::api_key::KeyKind;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
-pub use crate::helpers::{Options, TestApp};
 pub use crate::keys::{
-    ACME_KEYS, BOLT_KEYS, Team, Token, USER_KEYS, audit_rows, every_stored_text, key_count, key_exists,
-    secret_hash, set_clock,
+    ACME_KEYS, BOLT_KEYS, Team, Token, USER_KEYS, audit_rows_with_names, every_stored_text, key_count,
+    key_exists, secret_hash, set_clock,
 };
-pub use crate::sql::{quoted, strings};
+pub use crate::support::{Options, TestApp};
+pub use crate::support::{quoted, strings};
 
 /// [`test_epoch`] as the API writes times.
 pub const EPOCH: &str = "2027-02-28T12:00:00Z";
@@ -226,5 +206,5 @@ pub async fn assert_not_stored(app: &TestApp, tokens: &[&Token]) {
 
 /// The organization's audit entries about API keys: "action | actor | details".
 pub async fn key_audit(app: &TestApp, slug: &str) -> Vec<String> {
-    audit_rows(app, slug).await.into_iter().filter(|row| row.starts_with("api_key.")).collect()
+    audit_rows_with_names(app, slug).await.into_iter().filter(|row| row.starts_with("api_key.")).collect()
 }

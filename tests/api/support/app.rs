@@ -24,28 +24,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
-/// Runs each test body once per database: `mod <name> { fn sqlite(); fn postgres(); }`.
-#[macro_export]
-macro_rules! both_databases {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[actix_web::test]
-            async fn sqlite() {
-                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
-                $body
-            }
-
-            #[actix_web::test]
-            async fn postgres() {
-                let Some($app) = $crate::helpers::TestApp::spawn_postgres().await else { return };
-                $body
-            }
-        }
-    )*};
-}
+use super::csrf_token_in;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -407,20 +386,6 @@ fn fresh_database(backend: Backend) -> (DatabaseTarget, DatabaseGuard) {
             (target, DatabaseGuard::Postgres { admin_url, name })
         }
     }
-}
-
-/// The value of the first `csrf_token` hidden field in a page.
-pub fn csrf_token_in(html: &str) -> Option<String> {
-    let doc = scraper::Html::parse_document(html);
-    let selector = scraper::Selector::parse(r#"input[name="csrf_token"]"#).unwrap();
-    doc.select(&selector).find_map(|e| e.value().attr("value")).filter(|v| !v.is_empty()).map(str::to_string)
-}
-
-/// The text of the first element matching a CSS selector.
-pub fn text_of(html: &str, css: &str) -> Option<String> {
-    let doc = scraper::Html::parse_document(html);
-    let selector = scraper::Selector::parse(css).unwrap();
-    doc.select(&selector).next().map(|e| e.text().collect::<String>().trim().to_string())
 }
 
 pub fn location(response: &Response) -> String {

@@ -7,14 +7,7 @@ use std::sync::Arc;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Response, StatusCode};
 
-use crate::helpers::{TestApp, csrf_token_in, location};
-
-/// Runs `f` with logging off on this thread: the test harness captures logs at
-/// debug level, and the tests' own HTML parsing must not copy pages (one-time
-/// tokens included) into the logs the tests search.
-pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
-    tracing::dispatcher::with_default(&tracing::Dispatch::none(), f)
-}
+use super::{TestApp, csrf_token_in, location, quietly};
 
 /// One person's browser: its own cookie jar, so its own session.
 pub struct Browser {

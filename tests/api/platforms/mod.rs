@@ -1,10 +1,20 @@
-//! Platform sign-in from the browser's side: an app wired to the stand-in, the
-//! trip out to the platform and back, and what the app stored afterwards.
+//! Platform sign-in (`platforms::<area>`), and the helpers those tests share: an
+//! app wired to the stand-in, the trip out to the platform and back, and what the
+//! app stored afterwards.
 //!
-//! `platform_tests!` runs a test on both databases with all five platforms
-//! configured (`using <fn>` changes the options first; attributes such as
-//! `#[ignore]` apply to both runs); `each_platform!` runs it
-//! once per platform as well, and `on_platforms!([github, gitlab] …)` for some.
+//! Tests here are registered with `platform_tests!` (both databases, all five
+//! platforms configured) or `each_platform!` (once per platform as well): see
+//! `support::register`.
+
+mod failures;
+mod linking;
+mod profiles;
+mod protocol;
+mod secrets;
+mod session;
+mod sign_in;
+mod sign_in_page;
+mod state;
 
 use diesel::prelude::*;
 use monkeyci_accounts::clock::FixedClock;
@@ -13,108 +23,8 @@ use monkeyci_accounts::db::schema::{identities, sessions, users};
 use monkeyci_accounts::db::users::User;
 use reqwest::{Response, StatusCode};
 
-use crate::helpers::{Backend, Options, TestApp, location, test_epoch, text_of};
 use crate::standins::{AuthorizeRequest, Person, Platform, StandIn};
-
-#[macro_export]
-macro_rules! platform_tests {
-    ($(
-        $(#[$meta:meta])*
-        async fn $name:ident($app:ident, $standin:ident) $(using $setup:path)? $body:block
-    )*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[actix_web::test]
-            #[allow(unused_variables)]
-            $(#[$meta])*
-            async fn sqlite() {
-                let setup = $crate::platform_tests!(@setup $($setup)?);
-                let Some(($app, $standin)) =
-                    $crate::platform_flow::spawn($crate::helpers::Backend::Sqlite, setup).await
-                else {
-                    unreachable!("SQLite always runs")
-                };
-                $body
-            }
-
-            #[actix_web::test]
-            #[allow(unused_variables)]
-            $(#[$meta])*
-            async fn postgres() {
-                let setup = $crate::platform_tests!(@setup $($setup)?);
-                let Some(($app, $standin)) =
-                    $crate::platform_flow::spawn($crate::helpers::Backend::Postgres, setup).await
-                else {
-                    return;
-                };
-                $body
-            }
-        }
-    )*};
-    (@setup) => { $crate::platform_flow::all_platforms };
-    (@setup $setup:path) => { $setup };
-}
-
-#[macro_export]
-macro_rules! each_platform {
-    ($(async fn $name:ident($app:ident, $standin:ident, $platform:ident) $body:block)*) => {$(
-        $crate::each_platform!(
-            @test $name [github, gitlab, bitbucket, codeberg, oidc] ($app, $standin, $platform) $body
-        );
-    )*};
-    (@test $name:ident [$($slug:ident),+] ($app:ident, $standin:ident, $platform:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            $( $crate::each_platform!(@on $slug ($app, $standin, $platform) $body); )+
-        }
-    };
-    (@on $slug:ident ($app:ident, $standin:ident, $platform:ident) $body:block) => {
-        mod $slug {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[actix_web::test]
-            #[allow(unused_variables)]
-            async fn sqlite() {
-                let $platform = $crate::standins::Platform::from_slug(stringify!($slug));
-                let Some(($app, $standin)) = $crate::platform_flow::spawn(
-                    $crate::helpers::Backend::Sqlite,
-                    $crate::platform_flow::all_platforms,
-                )
-                .await
-                else {
-                    unreachable!("SQLite always runs")
-                };
-                $body
-            }
-
-            #[actix_web::test]
-            #[allow(unused_variables)]
-            async fn postgres() {
-                let $platform = $crate::standins::Platform::from_slug(stringify!($slug));
-                let Some(($app, $standin)) = $crate::platform_flow::spawn(
-                    $crate::helpers::Backend::Postgres,
-                    $crate::platform_flow::all_platforms,
-                )
-                .await
-                else {
-                    return;
-                };
-                $body
-            }
-        }
-    };
-}
-
-#[macro_export]
-macro_rules! on_platforms {
-    ($platforms:tt $(async fn $name:ident($app:ident, $standin:ident, $platform:ident) $body:block)*) => {$(
-        $crate::each_platform!(@test $name $platforms ($app, $standin, $platform) $body);
-    )*};
-}
+use crate::support::{Backend, Options, TestApp, location, test_epoch, text_of};
 
 /// A stand-in and an app pointed at it, or `None` when PostgreSQL is skipped.
 pub async fn spawn(backend: Backend, setup: fn(&mut Options)) -> Option<(TestApp, StandIn)> {
