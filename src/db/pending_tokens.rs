@@ -46,11 +46,6 @@ pub fn take(
     .optional()
 }
 
-/// Drops a token that will not be shown (its creator signed in again or out).
-pub fn discard(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
-    diesel::delete(pending_tokens::table.filter(pending_tokens::id.eq(id))).execute(conn)
-}
-
 /// Removes tokens whose page was never opened in time; run from a timer.
 pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(pending_tokens::table.filter(pending_tokens::expires_at.le(now))).execute(conn)
