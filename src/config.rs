@@ -78,6 +78,16 @@ pub struct Cli {
     #[arg(long, env = "MONKEYCI_ARGON2_CONCURRENCY")]
     pub argon2_concurrency: Option<usize>,
 
+    /// After SIGTERM, how long the server keeps serving (with `/readyz` answering 503
+    /// and every response closing its connection) before it stops accepting, so that
+    /// load balancers take it out of rotation first. SIGINT (Ctrl-C) skips the wait.
+    #[arg(long, env = "MONKEYCI_SHUTDOWN_DELAY", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub shutdown_delay: Duration,
+
+    /// Once the server stops accepting, how long requests in flight may take to finish.
+    #[arg(long, env = "MONKEYCI_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+
     #[command(flatten)]
     pub platforms: PlatformArgs,
 }
@@ -361,6 +371,23 @@ pub struct Settings {
     /// lines exactly as they are. The tests set it to tell apart the lines of
     /// the several apps one test binary runs at once.
     pub instance_name: Option<String>,
+    /// How the server stops on SIGTERM and SIGINT.
+    pub shutdown: ShutdownSettings,
+}
+
+/// The two waits of a graceful stop (see `crate::shutdown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownSettings {
+    /// Serving on, not ready, before no longer accepting (SIGTERM only).
+    pub delay: Duration,
+    /// The most requests in flight get once accepting has stopped.
+    pub timeout: Duration,
+}
+
+impl Default for ShutdownSettings {
+    fn default() -> Self {
+        ShutdownSettings { delay: Duration::from_secs(2), timeout: Duration::from_secs(30) }
+    }
 }
 
 impl Settings {
@@ -381,6 +408,7 @@ impl Settings {
             argon2_concurrency: None,
             metrics_listen: None,
             instance_name: None,
+            shutdown: ShutdownSettings::default(),
         }
     }
 
@@ -414,6 +442,7 @@ impl Settings {
                 .filter(|s| !s.trim().is_empty())
                 .map(resolve_metrics_listen)
                 .transpose()?,
+            shutdown: ShutdownSettings { delay: cli.shutdown_delay, timeout: cli.shutdown_timeout },
             ..Settings::new(listen, database)
         };
         settings.check_dev_sign_in()?;
@@ -666,6 +695,18 @@ mod tests {
                 "{raw:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_stop_waits_two_seconds_then_gives_requests_in_flight_thirty_unless_told_otherwise() {
+        let settings = Settings::from_cli(cli(&[])).unwrap();
+        assert_eq!(settings.shutdown, ShutdownSettings::default());
+        assert_eq!(settings.shutdown.delay, Duration::from_secs(2));
+        assert_eq!(settings.shutdown.timeout, Duration::from_secs(30));
+        let settings =
+            Settings::from_cli(cli(&["--shutdown-delay", "0s", "--shutdown-timeout", "1m"])).unwrap();
+        assert_eq!(settings.shutdown.delay, Duration::ZERO);
+        assert_eq!(settings.shutdown.timeout, Duration::from_secs(60));
     }
 
     #[test]

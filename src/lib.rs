@@ -15,6 +15,7 @@ pub mod monitoring;
 pub mod percent;
 pub mod random;
 pub mod services;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

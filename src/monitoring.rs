@@ -273,7 +273,7 @@ pub async fn count_requests(
 }
 
 /// The metrics server: `GET /metrics` on its own socket, one worker. It stops
-/// with the application (see `Application::run_until_stopped`), not on signals.
+/// with the application (see `Application::run`), not on signals.
 pub fn serve(
     listener: std::net::TcpListener,
     metrics: Arc<Metrics>,

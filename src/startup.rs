@@ -23,10 +23,11 @@ use crate::auth::key_auth::{AuthSettings, KeyAuthenticator};
 use crate::auth::platforms::Platforms;
 use crate::auth::session_store::DbSessionStore;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{DatabaseTarget, Settings};
+use crate::config::{DatabaseTarget, Settings, ShutdownSettings};
 use crate::db::Db;
 use crate::monitoring::{self, Metrics};
 use crate::services::api_keys::ApiKeys;
+use crate::shutdown::{self, Draining, StopHandle, StopRequests};
 use crate::state::AppState;
 use crate::telemetry;
 use crate::web::error_pages::{not_found, render_error_pages};
@@ -43,7 +44,14 @@ pub struct Application {
     metrics: Option<(Server, SocketAddr)>,
     state: web::Data<AppState>,
     /// Stops the PostgreSQL notification listener with the server.
-    _listener: Option<ListenerGuard>,
+    listener: Option<ListenerGuard>,
+    /// The periodic clean-up, stopped with the server.
+    sweeper: actix_web::rt::task::JoinHandle<()>,
+    stop_requests: StopRequests,
+    draining: Draining,
+    shutdown: ShutdownSettings,
+    /// The span everything this instance logs sits in (see `telemetry::InstanceSpan`).
+    span: tracing::Span,
 }
 
 impl Application {
@@ -78,6 +86,7 @@ impl Application {
         let public_origin = public_url.origin().ascii_serialization();
 
         let instance = telemetry::InstanceSpan::new(settings.instance_name.as_deref());
+        let span = instance.0.clone();
         let session_key = match &settings.session_secret {
             Some(secret) => Key::from(secret.expose_secret().as_bytes()),
             None => {
@@ -134,7 +143,9 @@ impl Application {
             settings.session_max_age,
             settings.session_idle_timeout,
         );
-        spawn_sweeper(store.clone(), db.clone(), clock.clone(), instance.0.clone());
+        let sweeper = spawn_sweeper(store.clone(), db.clone(), clock.clone(), instance.0.clone());
+        let draining = Draining::default();
+        let draining_data = web::Data::new(draining.clone());
 
         let https = state.is_https();
         let cookie_name = if https { "__Host-monkeyci_session" } else { "monkeyci_session" };
@@ -160,6 +171,7 @@ impl Application {
                 .build();
             let mut app = App::new()
                 .app_data(app_state.clone())
+                .app_data(draining_data.clone())
                 .app_data(instance.clone())
                 .app_data(web::FormConfig::default().limit(64 * 1024));
             if let Some(metrics) = &request_metrics {
@@ -185,6 +197,8 @@ impl Application {
                         .default_service(web::to(not_found)),
                 )
         });
+        // Stops are this application's to run (see `crate::shutdown`), not actix-web's.
+        server = server.disable_signals().shutdown_timeout(settings.shutdown.timeout.as_secs());
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
@@ -199,7 +213,18 @@ impl Application {
             }
             _ => None,
         };
-        Ok(Application { server: server.run(), addrs, metrics, state, _listener: listener })
+        Ok(Application {
+            server: server.run(),
+            addrs,
+            metrics,
+            state,
+            listener,
+            sweeper,
+            stop_requests: StopRequests::new(),
+            draining,
+            shutdown: settings.shutdown,
+            span,
+        })
     }
 
     pub fn addrs(&self) -> &[SocketAddr] {
@@ -228,25 +253,51 @@ impl Application {
         self.state.api_keys.argon2.clone()
     }
 
-    /// Serves until the server stops (SIGTERM, SIGINT); the metrics server stops with it.
+    /// Stops this application as SIGTERM or SIGINT would.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop_requests.handle()
+    }
+
+    /// Serves until SIGTERM or SIGINT (or a `stop_handle`) stops it gracefully
+    /// (see `crate::shutdown`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Application { server, metrics, _listener, .. } = self;
+        self.stop_requests.listen_for_signals()?;
+        self.run().await
+    }
+
+    /// Serves until a `stop_handle` stops it; signals keep their usual effect.
+    pub async fn run(self) -> std::io::Result<()> {
+        let Application {
+            server, metrics, listener, sweeper, stop_requests, draining, shutdown, span, ..
+        } = self;
         let metrics = metrics.map(|(server, _)| {
             let handle = server.handle();
             actix_web::rt::spawn(server);
             handle
         });
-        let result = server.await;
+        let result = shutdown::serve_until_stopped(server, stop_requests, draining, shutdown)
+            .instrument(span.clone())
+            .await;
+        // Background work ends with the server: no clean-up, notification
+        // listening or scraping outlives it.
+        sweeper.abort();
+        drop(listener);
         if let Some(metrics) = metrics {
             metrics.stop(true).await;
         }
+        span.in_scope(|| tracing::info!("stopped"));
         result
     }
 }
 
 /// Removes what can no longer be used: ended sessions, and key tokens whose
 /// page was not opened in time (ciphertext, but no reason to keep it).
-fn spawn_sweeper(store: DbSessionStore, db: Db, clock: Arc<dyn Clock>, span: tracing::Span) {
+fn spawn_sweeper(
+    store: DbSessionStore,
+    db: Db,
+    clock: Arc<dyn Clock>,
+    span: tracing::Span,
+) -> actix_web::rt::task::JoinHandle<()> {
     let sweep = async move {
         let mut ticks = actix_web::rt::time::interval(SESSION_SWEEP_EVERY);
         loop {
@@ -272,5 +323,5 @@ fn spawn_sweeper(store: DbSessionStore, db: Db, clock: Arc<dyn Clock>, span: tra
             }
         }
     };
-    actix_web::rt::spawn(sweep.instrument(span));
+    actix_web::rt::spawn(sweep.instrument(span))
 }

@@ -1,4 +1,6 @@
 //! Headers every response carries (SPEC §8). Set here once, not per handler.
+//! While the server drains before stopping (`crate::shutdown`), every response
+//! also closes its connection, so that no client sends another request on it.
 //!
 //! That includes requests that fail before a handler answers (a middleware such
 //! as the session store returning an error): they are turned into the error
@@ -7,14 +9,15 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 
 use crate::api::error::ApiError;
 use crate::db::Unavailable;
+use crate::shutdown::Draining;
 use crate::telemetry::RequestId;
 
 /// No inline script or style anywhere: everything comes from /static.
@@ -32,11 +35,15 @@ pub async fn add_security_headers(
     let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>().cloned();
     let https = state.as_ref().is_some_and(|state| state.is_https());
     let dev_sign_in = state.as_ref().is_some_and(|state| state.dev_sign_in);
+    let draining = req.app_data::<actix_web::web::Data<Draining>>().is_some_and(|d| d.is_on());
     let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
     let is_api = req.path().starts_with("/api/");
     match next.call(req).await {
         Ok(mut res) => {
             set_headers(res.headers_mut(), https);
+            if draining {
+                res.response_mut().head_mut().set_connection_type(ConnectionType::Close);
+            }
             Ok(res)
         }
         Err(error) => {
@@ -72,6 +79,9 @@ pub async fn add_security_headers(
             if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                 response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
             }
+            if draining {
+                response.head_mut().set_connection_type(ConnectionType::Close);
+            }
             Err(PreparedResponse::from(response).into())
         }
     }
@@ -102,6 +112,8 @@ fn set_headers(headers: &mut HeaderMap, https: bool) {
 struct PreparedResponse {
     status: StatusCode,
     headers: HeaderMap,
+    /// `Connection: close`, which lives beside the headers, not among them.
+    closes_connection: bool,
     body: bytes::Bytes,
 }
 
@@ -109,12 +121,13 @@ impl From<HttpResponse> for PreparedResponse {
     fn from(response: HttpResponse) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
+        let closes_connection = response.head().connection_type() == ConnectionType::Close;
         let body = actix_web::body::to_bytes_limited(response.into_body(), 1 << 20)
             .now_or_never()
             .and_then(|read| read.ok())
             .and_then(|read| read.ok())
             .unwrap_or_default();
-        PreparedResponse { status, headers, body }
+        PreparedResponse { status, headers, closes_connection, body }
     }
 }
 
@@ -130,7 +143,11 @@ impl ResponseError for PreparedResponse {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status).body(self.body.clone());
+        let mut builder = HttpResponse::build(self.status);
+        if self.closes_connection {
+            builder.force_close();
+        }
+        let mut response = builder.body(self.body.clone());
         for (name, value) in &self.headers {
             response.headers_mut().append(name.clone(), value.clone());
         }

@@ -8,6 +8,7 @@
 //! project's test command sets so that CI cannot skip them silently.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use diesel::connection::SimpleConnection;
@@ -16,6 +17,7 @@ use monkeyci_accounts::auth::argon2_pool::Argon2Pool;
 use monkeyci_accounts::clock::{Clock, FixedClock, SystemClock};
 use monkeyci_accounts::config::{DatabaseTarget, Platforms, Settings};
 use monkeyci_accounts::db::Db;
+use monkeyci_accounts::shutdown::StopHandle;
 use monkeyci_accounts::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -66,6 +68,8 @@ pub struct Options {
     pub metrics: bool,
     /// argon2 computations at once (`None`: the default, one per core).
     pub argon2_slots: Option<usize>,
+    /// How long a graceful stop drains first (`None`: the default).
+    pub shutdown_delay: Option<Duration>,
 }
 
 impl Options {
@@ -79,6 +83,7 @@ impl Options {
             trusted_proxies: Vec::new(),
             metrics: false,
             argon2_slots: None,
+            shutdown_delay: None,
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct TestApp {
     pub metrics_address: Option<String>,
     /// The app's argon2 slots, whose high-water mark tests read.
     pub argon2: Arc<Argon2Pool>,
+    /// Stops the app as SIGTERM (`Graceful`) or SIGINT (`Prompt`) would.
+    pub stop: StopHandle,
     /// What this app has logged (see [`TestApp::logs`]).
     log: AppLog,
     _database: DatabaseGuard,
@@ -216,6 +223,9 @@ impl TestApp {
             settings.api_failures_per_minute = per_minute;
         }
         settings.argon2_concurrency = options.argon2_slots;
+        if let Some(delay) = options.shutdown_delay {
+            settings.shutdown.delay = delay;
+        }
         settings.trusted_proxies =
             options.trusted_proxies.iter().map(|net| net.parse().expect("a network")).collect();
         if options.metrics {
@@ -231,7 +241,8 @@ impl TestApp {
         let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
         let db = app.db();
         let argon2 = app.argon2();
-        actix_web::rt::spawn(app.run_until_stopped());
+        let stop = app.stop_handle();
+        actix_web::rt::spawn(app.run());
         let jar = Arc::new(Jar::default());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
@@ -243,6 +254,7 @@ impl TestApp {
             api_failures_per_minute: options.api_failures_per_minute,
             metrics_address,
             argon2,
+            stop,
             log,
             _database: guard,
         }

@@ -171,7 +171,7 @@ async function launch({ bin, port, databaseUrl, env, log, cleanup }) {
     : [bin, []];
   const child = spawn(command, args, {
     cwd: repoRoot,
-    env: serverEnv({ MONKEYCI_LISTEN: listen, DATABASE_URL: databaseUrl, ...env }),
+    env: serverEnv({ MONKEYCI_LISTEN: listen, DATABASE_URL: databaseUrl, MONKEYCI_SHUTDOWN_DELAY: '0s', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
