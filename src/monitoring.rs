@@ -19,9 +19,10 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use metrics::{Counter, Gauge, Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit};
+use metrics::{Gauge, Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
+use crate::auth::key_auth::checks::{KeyCheck, KeyChecks};
 use crate::state::AppState;
 
 const REQUESTS: &str = "monkeyci_http_requests_total";
@@ -41,95 +42,6 @@ const LATENCY_BUCKETS: &[f64] =
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 static METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
-
-/// What an API-key check came to. Accepted: `cache_hit` (fresh cached key, no
-/// I/O), `revalidated` (cached but due: the row read again, no argon2),
-/// `verified` (argon2). Every other one is a refusal, by reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyCheck {
-    CacheHit,
-    Revalidated,
-    Verified,
-    /// No `Authorization` header (or an empty key).
-    Missing,
-    /// An `Authorization` header that is not `Bearer <key>` or `Token <key>`.
-    BadHeader,
-    /// Not a MonkeyCI key: prefix, length, alphabet or checksum.
-    Malformed,
-    /// No key with this public id (never was, or deleted before it was cached).
-    UnknownKey,
-    WrongSecret,
-    /// The other kind's prefix on a real key.
-    WrongPrefix,
-    /// Deleted since it was cached.
-    Deleted,
-    Expired,
-    /// The client's address used up its failed attempts.
-    RateLimited,
-    /// Too many argon2 checks waiting.
-    Busy,
-    /// The check itself failed (the database, say).
-    Error,
-}
-
-impl KeyCheck {
-    pub const ALL: [KeyCheck; 14] = [
-        KeyCheck::CacheHit,
-        KeyCheck::Revalidated,
-        KeyCheck::Verified,
-        KeyCheck::Missing,
-        KeyCheck::BadHeader,
-        KeyCheck::Malformed,
-        KeyCheck::UnknownKey,
-        KeyCheck::WrongSecret,
-        KeyCheck::WrongPrefix,
-        KeyCheck::Deleted,
-        KeyCheck::Expired,
-        KeyCheck::RateLimited,
-        KeyCheck::Busy,
-        KeyCheck::Error,
-    ];
-
-    /// `outcome`, and `reason` for a refusal.
-    fn labels(self) -> Vec<Label> {
-        let refused = |reason: &'static str| {
-            vec![Label::from_static_parts("outcome", "refused"), Label::from_static_parts("reason", reason)]
-        };
-        match self {
-            KeyCheck::CacheHit => vec![Label::from_static_parts("outcome", "cache_hit")],
-            KeyCheck::Revalidated => vec![Label::from_static_parts("outcome", "revalidated")],
-            KeyCheck::Verified => vec![Label::from_static_parts("outcome", "verified")],
-            KeyCheck::Error => vec![Label::from_static_parts("outcome", "error")],
-            KeyCheck::Missing => refused("missing"),
-            KeyCheck::BadHeader => refused("bad_header"),
-            KeyCheck::Malformed => refused("malformed"),
-            KeyCheck::UnknownKey => refused("unknown_key"),
-            KeyCheck::WrongSecret => refused("wrong_secret"),
-            KeyCheck::WrongPrefix => refused("wrong_prefix"),
-            KeyCheck::Deleted => refused("deleted"),
-            KeyCheck::Expired => refused("expired"),
-            KeyCheck::RateLimited => refused("rate_limited"),
-            KeyCheck::Busy => refused("busy"),
-        }
-    }
-}
-
-/// One counter per [`KeyCheck`], registered once; counters that count nothing
-/// when metrics are off.
-#[derive(Clone)]
-pub struct KeyChecks([Counter; KeyCheck::ALL.len()]);
-
-impl Default for KeyChecks {
-    fn default() -> Self {
-        KeyChecks(std::array::from_fn(|_| Counter::noop()))
-    }
-}
-
-impl KeyChecks {
-    pub fn count(&self, check: KeyCheck) {
-        self.0[check as usize].increment(1);
-    }
-}
 
 /// Read when scraped.
 struct Gauges {
@@ -168,7 +80,7 @@ impl Metrics {
         describe(ARGON2_SLOTS, None, "argon2 checks allowed at once");
 
         let key_checks =
-            KeyChecks(KeyCheck::ALL.map(|check| {
+            KeyChecks::new(KeyCheck::ALL.map(|check| {
                 recorder.register_counter(&Key::from_parts(KEY_CHECKS, check.labels()), &METADATA)
             }));
         let gauge = |name: &'static str, labels: Vec<Label>| {

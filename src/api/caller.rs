@@ -15,10 +15,10 @@ use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 
 use super::client_address;
 use super::error::ApiError;
+use crate::auth::key_auth::checks::KeyCheck;
 use crate::auth::key_auth::{AuthFailure, Verified};
 use crate::domain::access::{OrgRef, Reach};
 use crate::domain::organization::Role;
-use crate::monitoring::KeyCheck;
 use crate::state::AppState;
 
 pub struct ApiCaller(pub Arc<Verified>);

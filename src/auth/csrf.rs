@@ -35,10 +35,6 @@ pub const HEADER: &str = "x-csrf-token";
 /// Forms on these pages are small; a larger body is refused before parsing.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
-pub fn new_token() -> String {
-    crate::random::token_256()
-}
-
 pub async fn csrf_guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -166,7 +162,7 @@ pub fn anonymous_token(req: &HttpRequest) -> String {
         return token.clone();
     }
     let Some(state) = state_of(req) else { return String::new() };
-    let random = new_token();
+    let random = crate::random::token_256();
     let token = format!("{random}.{}", mac_of(state, &random));
     req.extensions_mut().insert(IssuedAnonymousToken(token.clone()));
     token

@@ -46,7 +46,7 @@ pub fn csrf_token(session: &Session) -> String {
     if let Some(token) = existing_csrf_token(session) {
         return token;
     }
-    let token = crate::auth::csrf::new_token();
+    let token = crate::random::token_256();
     // Inserting a String cannot fail to serialize.
     let _ = session.insert(CSRF_TOKEN, &token);
     token

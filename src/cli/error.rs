@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use crate::domain::api_key::TokenError;
 
-use super::settings::Source;
+use super::source::Source;
 
 /// Exit codes: 0 success, 1 anything else, 2 usage, 3 authentication.
 pub const EXIT_FAILURE: u8 = 1;

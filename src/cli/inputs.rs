@@ -6,7 +6,7 @@ use std::fmt;
 use url::Url;
 
 use super::error::CliError;
-use super::settings::{Source, Sourced};
+use super::source::{Source, Sourced};
 use crate::domain::api_key::ParsedToken;
 
 /// A key with the right shape and checksum, checked before any request.

@@ -22,6 +22,7 @@ mod error;
 mod inputs;
 mod output;
 mod settings;
+mod source;
 
 use std::io::Write;
 use std::process::ExitCode;

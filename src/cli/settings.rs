@@ -3,12 +3,12 @@
 //! remembers its [`Source`], so that messages can say which one was wrong.
 
 use std::cell::OnceCell;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::config::{self, Account, ConfigFile};
 use super::error::CliError;
 use super::inputs::{ApiKey, ServerUrl};
+use super::source::{Source, Sourced};
 use crate::domain::organization::OrgSlug;
 
 pub const API_KEY_FLAG: &str = "--api-key";
@@ -40,31 +40,6 @@ impl Environment {
     pub fn config_path(&self) -> Option<PathBuf> {
         config::config_path(self.xdg_config_home.as_deref(), self.home.as_deref())
     }
-}
-
-/// Where a value came from, as messages name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Flag(&'static str),
-    Environment(&'static str),
-    File(PathBuf),
-    Default,
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Flag(name) | Source::Environment(name) => f.write_str(name),
-            Source::File(path) => write!(f, "{}", path.display()),
-            Source::Default => f.write_str("the default"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub source: Source,
 }
 
 /// The first value that is set: a flag as given (even blank: `--api-key "$EMPTY"`

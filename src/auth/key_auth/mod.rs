@@ -12,6 +12,7 @@
 //! and fails the full check, as a wrong secret does.
 
 mod cache;
+pub mod checks;
 mod failure_limit;
 mod in_flight;
 mod last_used;
@@ -33,6 +34,7 @@ use last_used::LastUsed;
 pub use shared_failures::SharedFailureLimit;
 pub use verified::Verified;
 
+use self::checks::{KeyCheck, KeyChecks};
 use super::argon2_pool::{Argon2Error, Argon2Load, Argon2Pool};
 use super::key_hash::{Argon2Memory, hash_secret_in, verify_secret_in};
 use crate::clock::Clock;
@@ -40,7 +42,6 @@ use crate::db::api_keys::{self, KeyForVerification};
 use crate::db::{AccessHookTaken, Db};
 use crate::domain::api_key::{ParsedToken, TokenError};
 use crate::error::AppError;
-use crate::monitoring::{KeyCheck, KeyChecks};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthFailure {
