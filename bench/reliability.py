@@ -1059,7 +1059,7 @@ def verdict_pgrestart(rs):
             why.append(f"B still accepted the revoked key {REVOKE_S:.0f}s after the delete")
         if after["a_after_delete"] != "401":
             why.append(f"A answered {after['a_after_delete']} to the deleted key")
-    rec = "/".join(f"{p:.2f}" if p is not None else "never" for p in pages)
+    rec = "/".join(f"{max(p, 0):.2f}" if p is not None else "never" for p in pages)
     b = after["b_refused_after_s"] if after else None
     return why, (f"while down {codes_text(down['codes'])}, p99 {started['p99_ms'] or 0:.0f} ms; page 200 again "
                  f"{rec}s after start; revoked key refused by B after "
@@ -1270,6 +1270,17 @@ def summary_sigterm(groups, lines):
                          f"{'-' if a['readyz_first_503_s'] is None else format(a['readyz_first_503_s'], '.2f'):>12}")
     lines.append("   reset*: connection closed or reset after the request was sent, no response (target 0); "
                  "send-err: could not even be written (a reused connection already closed).")
+    for rs in groups:
+        resets = [x for r in rs for x in r.get("resets", [])]
+        if not resets:
+            continue
+        reused = sum(1 for x in resets if x["reused"])
+        sent = [x["sent_s"] for x in resets]
+        failed = [x["failed_s"] for x in resets]
+        lines.append(f"   {rs[0]['label']} {rs[0]['setting'].removeprefix('MONKEYCI_')}: of {len(resets)} requests without "
+                     f"a response, {reused} on a reused keep-alive connection, {len(resets) - reused} on a new one; "
+                     f"sent {min(sent):+.3f} to {max(sent):+.3f} s from the signal, cut {min(failed):+.3f} to "
+                     f"{max(failed):+.3f} s")
 
 
 def cmd_summary(args):
