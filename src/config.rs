@@ -12,6 +12,8 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+pub use crate::telemetry::LogFormat;
+
 /// The server's command line. Every flag also reads an environment variable.
 #[derive(Debug, Parser)]
 #[command(name = "monkeyci-server", version, about = "MonkeyCI accounts server")]
@@ -98,15 +100,6 @@ pub enum Command {
     /// Apply the database migrations that are not applied yet, then exit (for
     /// deployments that migrate before starting new servers).
     Migrate,
-}
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// `2026-11-30T07:00:00Z  INFO request{id=… method=GET path=/}: served status=200`
-    Text,
-    /// One JSON object per line, with the request's fields (its `id` among them) under `span`.
-    Json,
 }
 
 /// OAuth applications at the code-hosting platforms; a platform is on when its client id is set.

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{LOCATION, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::db::Unavailable;
+use crate::db::{DbError, Unavailable};
 
 /// What a 503 for an unreachable database tells clients to wait, in seconds:
 /// the pool tries to reconnect about twice a second, so this is plenty.
@@ -74,16 +74,19 @@ pub fn unavailable_message() -> String {
         .into()
 }
 
-impl From<diesel::result::Error> for AppError {
-    fn from(error: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
+impl From<DbError> for AppError {
+    fn from(error: DbError) -> Self {
         match error {
-            // The server went away while this request used the connection.
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                AppError::DatabaseUnavailable(Unavailable::Lost(info.message().to_string()))
-            }
+            DbError::Unavailable(why) => AppError::DatabaseUnavailable(why),
             other => AppError::internal(other),
         }
+    }
+}
+
+/// For handlers that run diesel themselves: the same mapping as [`DbError`]'s.
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        AppError::from(DbError::from(error))
     }
 }
 

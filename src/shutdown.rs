@@ -13,27 +13,10 @@
 //!
 //! A second signal during steps 1–2 skips what is left of them.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use tokio::sync::mpsc;
 
 use crate::config::ShutdownSettings;
-
-/// Whether the server is on its way out; read by the readiness probe and by
-/// `web::security_headers`, which closes every connection after its response then.
-#[derive(Debug, Clone, Default)]
-pub struct Draining(Arc<AtomicBool>);
-
-impl Draining {
-    pub fn begin(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-
-    pub fn is_on(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
+pub use crate::web::draining::Draining;
 
 /// How a stop was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -130,7 +130,7 @@ impl Application {
             api_keys: ApiKeys { db: db.clone(), clock: clock.clone(), argon2: argon2.clone() },
             db: db.clone(),
             clock: clock.clone(),
-            settings: Arc::new(settings.clone()),
+            trusted_proxies: settings.trusted_proxies.clone(),
             public_origin,
             dev_sign_in: settings.dev_sign_in(),
             platforms,
@@ -140,8 +140,8 @@ impl Application {
         let store = DbSessionStore::new(
             db.clone(),
             clock.clone(),
-            settings.session_max_age,
-            settings.session_idle_timeout,
+            settings.session_max_age.as_chrono(),
+            settings.session_idle_timeout.as_chrono(),
         );
         let sweeper = spawn_sweeper(store.clone(), db.clone(), clock.clone(), instance.0.clone());
         let draining = Draining::default();

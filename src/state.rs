@@ -1,20 +1,21 @@
-//! What every handler can reach: storage, the clock and the derived settings.
+//! What every handler can reach: storage, the clock and the settings they read.
 
 use std::sync::Arc;
 
+use ipnet::IpNet;
 use url::Url;
 
 use crate::auth::key_auth::KeyAuthenticator;
 use crate::auth::platforms::Platforms;
 use crate::clock::Clock;
-use crate::config::Settings;
 use crate::db::Db;
 use crate::services::api_keys::ApiKeys;
 
 pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    pub settings: Arc<Settings>,
+    /// Proxies whose `X-Forwarded-For` names the client (`MONKEYCI_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<IpNet>,
     /// The URL people reach the server at (configured, or derived from the bound address).
     pub public_url: Url,
     /// `scheme://host[:port]` of `public_url`, as browsers send it in `Origin`.

@@ -17,7 +17,14 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `2026-11-30T07:00:00Z  INFO request{id=… method=GET path=/}: served status=200`
+    Text,
+    /// One JSON object per line, with the request's fields (its `id` among them) under `span`.
+    Json,
+}
 
 /// Logs to stderr (colours only on a terminal, when written as text); `RUST_LOG`
 /// overrides the default level (`info`).

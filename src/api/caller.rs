@@ -132,15 +132,17 @@ impl FromRequest for ApiCaller {
         if let Some(result) = state.key_auth.authenticate_cached(token) {
             return Either::Left(ready(result.map(ApiCaller).map_err(ApiError::from)));
         }
-        let client = client_address::of(req, &state.settings.trusted_proxies)
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let client =
+            client_address::of(req, &state.trusted_proxies).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let token = token.to_string();
         Either::Right(Box::pin(async move {
             let result = state.key_auth.authenticate(&token, client).await;
             // The authenticator counts what it decides; these it only passes on.
             match &result {
                 Err(AuthFailure::Busy) => state.key_auth.count(KeyCheck::Busy),
-                Err(AuthFailure::Internal(_)) => state.key_auth.count(KeyCheck::Error),
+                Err(AuthFailure::Database(_) | AuthFailure::Internal(_)) => {
+                    state.key_auth.count(KeyCheck::Error)
+                }
                 _ => {}
             }
             Ok(ApiCaller(result?))

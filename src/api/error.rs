@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 
 use super::model::{ErrorBody, ErrorDetail};
 use crate::auth::key_auth::AuthFailure;
-use crate::db::Unavailable;
+use crate::db::{DbError, Unavailable};
 use crate::domain::api_key::validity::human_date;
 use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER_SECONDS, unavailable_message};
 
@@ -57,7 +57,7 @@ impl ApiError {
                 AuthFailure::Expired { .. } => "expired_key",
                 AuthFailure::RateLimited { .. } => "rate_limited",
                 AuthFailure::Busy => "busy",
-                AuthFailure::Internal(_) => "internal",
+                AuthFailure::Database(_) | AuthFailure::Internal(_) => "internal",
             },
             ApiError::KeyInQuery => "key_in_query",
             ApiError::BadRequest(_) => "bad_request",
@@ -98,7 +98,7 @@ impl ApiError {
                     format!("Too many failed attempts from your address. Try again in {retry_after} s.")
                 }
                 AuthFailure::Busy => "The server is busy checking keys. Try again in a moment.".into(),
-                AuthFailure::Internal(_) => internal_message(),
+                AuthFailure::Database(_) | AuthFailure::Internal(_) => internal_message(),
             },
             ApiError::KeyInQuery => "API keys are not accepted in the URL, where logs and browser history \
                 would keep them: send the key as `Authorization: Bearer <key>`, and consider this one \
@@ -138,8 +138,18 @@ fn internal_message() -> String {
 impl From<AuthFailure> for ApiError {
     fn from(failure: AuthFailure) -> Self {
         match failure {
-            AuthFailure::Internal(e) => ApiError::from(e),
+            AuthFailure::Database(e) => ApiError::from(e),
+            AuthFailure::Internal(e) => ApiError::Internal(e),
             other => ApiError::Unauthorized(other),
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(why) => ApiError::Unavailable(why),
+            other => ApiError::Internal(other.into()),
         }
     }
 }

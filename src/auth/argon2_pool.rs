@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::key_hash::{Argon2Memory, hash_secret_in};
-use crate::error::AppError;
 
 /// Verifications waiting for a slot at most; more are told to come back.
 const MAX_WAITING: usize = 256;
@@ -25,8 +24,9 @@ pub enum Argon2Error {
     /// [`Argon2Pool::try_run`] found `MAX_WAITING` computations already waiting.
     #[error("too many argon2 computations waiting")]
     Busy,
+    /// The computation's thread or slot failed (a panic, a closed pool).
     #[error(transparent)]
-    Internal(#[from] AppError),
+    Internal(#[from] anyhow::Error),
 }
 
 /// The argon2 work now, for the metrics.
@@ -90,10 +90,10 @@ impl Argon2Pool {
 
     /// The PHC string of a new key's secret, once a slot is free. Waits however
     /// many are queued: only people allowed to create keys get here.
-    pub async fn hash(&self, secret: String) -> Result<String, AppError> {
+    pub async fn hash(&self, secret: String) -> anyhow::Result<String> {
         self.run(move |memory| hash_secret_in(&secret, memory))
             .await?
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("argon2: {e}")))
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
     }
 
     /// Runs `work` (an argon2 computation in the memory it is given) once a
@@ -101,7 +101,7 @@ impl Argon2Pool {
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Argon2Memory) -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> anyhow::Result<T> {
         let slot = self.wait_for_slot().await?;
         self.run_in(slot, work).await
     }
@@ -120,9 +120,9 @@ impl Argon2Pool {
         Ok(self.run_in(slot, work).await?)
     }
 
-    async fn wait_for_slot(&self) -> Result<OwnedSemaphorePermit, AppError> {
+    async fn wait_for_slot(&self) -> anyhow::Result<OwnedSemaphorePermit> {
         let _waiting = Waiting::enter(&self.waiting);
-        self.slots.clone().acquire_owned().await.map_err(AppError::internal)
+        Ok(self.slots.clone().acquire_owned().await?)
     }
 
     /// Runs `work` on the blocking pool in the memory of the slot held. The
@@ -133,7 +133,7 @@ impl Argon2Pool {
         &self,
         slot: OwnedSemaphorePermit,
         work: impl FnOnce(&mut Argon2Memory) -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> anyhow::Result<T> {
         let (memories, running) = (self.memory.clone(), self.running.clone());
         actix_web::web::block(move || {
             // A slot is held, so a memory is free (or this is the slot's first computation).
@@ -147,7 +147,7 @@ impl Argon2Pool {
             result
         })
         .await
-        .map_err(AppError::internal)
+        .map_err(|e| anyhow::anyhow!("argon2 computation interrupted: {e}"))
     }
 }
 

@@ -20,7 +20,6 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::session::USER_ID_KEY;
 use crate::clock::Clock;
-use crate::config::SessionLength;
 use crate::db::Db;
 use crate::db::sessions::{self, Liveness, NewSession};
 
@@ -38,8 +37,8 @@ pub struct DbSessionStore {
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, max_age: SessionLength, idle: SessionLength) -> Self {
-        DbSessionStore { db, clock, max_age: max_age.as_chrono(), idle: idle.as_chrono() }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, max_age: Duration, idle: Duration) -> Self {
+        DbSessionStore { db, clock, max_age, idle }
     }
 
     fn liveness(&self) -> Liveness {

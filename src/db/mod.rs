@@ -173,6 +173,32 @@ pub enum Unavailable {
     Lost(String),
 }
 
+/// Why database work failed, for the layers above to map (the web layer to a
+/// 503 or a 500, say).
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    #[error(transparent)]
+    Query(diesel::result::Error),
+    /// The blocking task that ran the work panicked or was cancelled.
+    #[error("database work was interrupted: {0}")]
+    Interrupted(String),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            // The server went away while this work used the connection.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                DbError::Unavailable(Unavailable::Lost(info.message().to_string()))
+            }
+            other => DbError::Query(other),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbKind {
     Sqlite,
@@ -225,7 +251,7 @@ impl Db {
 
     /// Runs blocking database work on the blocking thread pool, then passes the
     /// access changes it announced to the hook.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, crate::error::AppError>
+    pub async fn run<T, F>(&self, work: F) -> Result<T, DbError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, diesel::result::Error> + Send + 'static,
         T: Send + 'static,
@@ -235,8 +261,8 @@ impl Db {
         actix_web::rt::task::spawn_blocking(move || {
             access_changes::take_announced();
             let result = checkout(&pool, &reachable)
-                .map_err(crate::error::AppError::from)
-                .and_then(|mut conn| work(&mut conn).map_err(crate::error::AppError::from));
+                .map_err(DbError::from)
+                .and_then(|mut conn| work(&mut conn).map_err(DbError::from));
             let changes = access_changes::take_announced();
             if let Some(hook) = hook.get() {
                 changes.iter().for_each(|change| hook(change));
@@ -244,7 +270,7 @@ impl Db {
             result
         })
         .await
-        .map_err(crate::error::AppError::internal)?
+        .map_err(|e| DbError::Interrupted(e.to_string()))?
     }
 
     /// A connection for code that is already on a blocking thread.

@@ -6,8 +6,8 @@
 use actix_web::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use actix_web::{HttpResponse, web};
 
-use crate::shutdown::Draining;
 use crate::state::AppState;
+use crate::web::draining::Draining;
 
 /// When a probe told "not ready" may ask again, in seconds.
 const RETRY_AFTER_SECONDS: &str = "5";

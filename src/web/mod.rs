@@ -1,6 +1,7 @@
 //! The web layer: routes, handlers and their templates, page middleware.
 
 pub mod assets;
+pub mod draining;
 pub mod error_pages;
 pub mod health;
 pub mod home;

@@ -17,8 +17,8 @@ use futures_util::FutureExt;
 
 use crate::api::error::ApiError;
 use crate::db::Unavailable;
-use crate::shutdown::Draining;
 use crate::telemetry::RequestId;
+use crate::web::draining::Draining;
 
 /// No inline script or style anywhere: everything comes from /static.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \

@@ -39,9 +39,8 @@ use super::argon2_pool::{Argon2Error, Argon2Load, Argon2Pool};
 use super::key_hash::{Argon2Memory, hash_secret_in, verify_secret_in};
 use crate::clock::Clock;
 use crate::db::api_keys::{self, KeyForVerification};
-use crate::db::{AccessHookTaken, Db};
+use crate::db::{AccessHookTaken, Db, DbError};
 use crate::domain::api_key::{ParsedToken, TokenError};
-use crate::error::AppError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthFailure {
@@ -62,7 +61,9 @@ pub enum AuthFailure {
     #[error("too many key checks at once")]
     Busy,
     #[error(transparent)]
-    Internal(#[from] AppError),
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Internal(anyhow::Error),
 }
 
 pub struct KeyAuthenticator {

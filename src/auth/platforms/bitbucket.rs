@@ -23,6 +23,7 @@ pub fn platform(
         scopes: &[],
         pkce: false,
         basic_auth: true,
+        read_profile: |http, api, token| Box::pin(read_profile(http, api, token)),
     };
     OAuthPlatform::new(PlatformId::Bitbucket, "Bitbucket", &settings.app, endpoints, redirect, http)
 }
@@ -64,7 +65,7 @@ pub fn normalize_uuid(raw: &str) -> String {
     raw.trim().trim_start_matches('{').trim_end_matches('}').to_ascii_lowercase()
 }
 
-pub async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<PlatformProfile, String> {
+async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<PlatformProfile, String> {
     let url = endpoint(api, "/user").map_err(|e| e.to_string())?;
     let user: User = get_json(http, url, token, "application/json").await?;
     let uuid = normalize_uuid(&user.uuid);

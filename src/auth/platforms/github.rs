@@ -23,6 +23,7 @@ pub fn platform(
         scopes: &["read:user", "user:email"],
         pkce: true,
         basic_auth: false,
+        read_profile: |http, api, token| Box::pin(read_profile(http, api, token)),
     };
     OAuthPlatform::new(PlatformId::GitHub, "GitHub", &settings.app, endpoints, redirect, http)
 }
@@ -43,7 +44,7 @@ struct Email {
     verified: bool,
 }
 
-pub async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<PlatformProfile, String> {
+async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<PlatformProfile, String> {
     let user: User =
         get_json(http, endpoint(api, "/user").map_err(|e| e.to_string())?, token, ACCEPT).await?;
     let mut email = non_empty(user.email);

@@ -21,6 +21,7 @@ pub fn platform(
         scopes: &["read_user"],
         pkce: true,
         basic_auth: false,
+        read_profile: |http, api, token| Box::pin(read_profile(http, api, token)),
     };
     OAuthPlatform::new(PlatformId::GitLab, "GitLab", &settings.app, endpoints, redirect, http)
 }
@@ -34,7 +35,7 @@ struct User {
     avatar_url: Option<String>,
 }
 
-pub async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<PlatformProfile, String> {
+async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<PlatformProfile, String> {
     let url = endpoint(api, "/user").map_err(|e| e.to_string())?;
     let user: User = get_json(http, url, token, "application/json").await?;
     Ok(PlatformProfile {

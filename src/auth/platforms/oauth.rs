@@ -8,12 +8,19 @@ use oauth2::{
 use secrecy::ExposeSecret;
 use url::Url;
 
-use super::{Authorization, PlatformError, PlatformId, bitbucket, codeberg, github, gitlab};
+use futures_util::future::BoxFuture;
+
+use super::{Authorization, PlatformError, PlatformId};
 use crate::config::OAuthApp;
 use crate::domain::identity::PlatformProfile;
 use crate::domain::pending_login::{PendingLogin, Purpose};
 
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// How a code host's profile API is read, given an access token: each host
+/// brings its own, so this flow names none of them.
+pub type ProfileReader =
+    for<'a> fn(&'a reqwest::Client, &'a Url, &'a str) -> BoxFuture<'a, Result<PlatformProfile, String>>;
 
 /// How a code host is reached: its endpoints and what it supports.
 pub struct OAuthEndpoints {
@@ -25,6 +32,7 @@ pub struct OAuthEndpoints {
     pub pkce: bool,
     /// Bitbucket wants the client credentials as HTTP Basic; the others in the body.
     pub basic_auth: bool,
+    pub read_profile: ProfileReader,
 }
 
 pub struct OAuthPlatform {
@@ -34,6 +42,7 @@ pub struct OAuthPlatform {
     api: Url,
     scopes: &'static [&'static str],
     pkce: bool,
+    read_profile: ProfileReader,
     http: reqwest::Client,
 }
 
@@ -60,6 +69,7 @@ impl OAuthPlatform {
             api: endpoints.api,
             scopes: endpoints.scopes,
             pkce: endpoints.pkce,
+            read_profile: endpoints.read_profile,
             http,
         })
     }
@@ -111,14 +121,7 @@ impl OAuthPlatform {
             .await
             .map_err(|e| PlatformError::TokenExchange(describe_token_error(&e)))?;
         let access_token = token.access_token().secret();
-        let profile = match self.id {
-            PlatformId::GitHub => github::read_profile(&self.http, &self.api, access_token).await,
-            PlatformId::GitLab => gitlab::read_profile(&self.http, &self.api, access_token).await,
-            PlatformId::Bitbucket => bitbucket::read_profile(&self.http, &self.api, access_token).await,
-            PlatformId::Codeberg => codeberg::read_profile(&self.http, &self.api, access_token).await,
-            PlatformId::Oidc => unreachable!("OpenID Connect has its own flow"),
-        };
-        profile.map_err(PlatformError::Profile)
+        (self.read_profile)(&self.http, &self.api, access_token).await.map_err(PlatformError::Profile)
     }
 }
 
