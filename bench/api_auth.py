@@ -93,15 +93,20 @@ def bad_tokens(kind, public_id, n, seed=1):
 # --------------------------------------------------------------------------- UI
 
 
-def sign_in_and_create_org(client):
+def sign_in(client, name=ADMIN_NAME):
+    """Development sign-in: the same name is the same person, each call a new session."""
     status, _, html = client.request("GET", "/login")
     if status != 200:
         raise SystemExit(f"GET /login: {status}")
     status, _, _ = client.request(
-        "POST", "/auth/dev/login", form={"name": ADMIN_NAME, "csrf_token": csrf_token(html), "return_to": "/"}
+        "POST", "/auth/dev/login", form={"name": name, "csrf_token": csrf_token(html), "return_to": "/"}
     )
     if status != 303:
         raise SystemExit(f"POST /auth/dev/login: {status} (is development sign-in on?)")
+
+
+def sign_in_and_create_org(client):
+    sign_in(client)
     status, _, html = client.request("GET", "/orgs/new")
     if status != 200:
         raise SystemExit(f"GET /orgs/new: {status}")

@@ -3,7 +3,8 @@
 #
 # The caller sets, before sourcing: ROOT, BIN (the server binary), PY, HELPER (a
 # Python helper with the `free-port` and `wait` commands), PG_URL, and WORK_NAME
-# (the temporary directory's name prefix). This file sets WORK and the traps.
+# (the temporary directory's name prefix). This file sets WORK and the traps; a
+# caller with more to undo on exit defines a function cleanup_more.
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/$WORK_NAME.XXXXXX")"
 SERVER_PID=""
@@ -11,12 +12,19 @@ PG_DB=""
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# Whether process $1 still runs (an exited child not yet waited for does not).
+running() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  [[ "${stat##*) }" != Z* ]]
+}
+
 stop_server() {
   if [[ -n "$SERVER_PID" ]]; then
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
+    if running "$SERVER_PID"; then
       kill -TERM "$SERVER_PID" 2>/dev/null || true
       for _ in $(seq 1 100); do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
+        running "$SERVER_PID" || break
         sleep 0.1
       done
       kill -KILL "$SERVER_PID" 2>/dev/null || true
@@ -37,6 +45,10 @@ drop_pg_db() {
 cleanup() {
   local rc=$?
   stop_server
+  # A script with more to undo (other servers, a private PostgreSQL) defines cleanup_more.
+  if declare -F cleanup_more >/dev/null; then
+    cleanup_more || true
+  fi
   drop_pg_db
   if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
     log "kept $WORK"
