@@ -95,7 +95,13 @@ pub struct ConnectionManager {
 impl ConnectionManager {
     fn open(&self) -> Result<DbConnection, ConnectionError> {
         let opened = self.open_unrecorded();
-        self.reachable.store(opened.is_ok(), Ordering::Relaxed);
+        // Logged when it changes, not at every attempt (the pool retries twice a second).
+        let was_reachable = self.reachable.swap(opened.is_ok(), Ordering::Relaxed);
+        match (&opened, was_reachable) {
+            (Err(error), true) => tracing::error!(%error, "the database cannot be reached"),
+            (Ok(_), false) => tracing::info!("the database answers again"),
+            _ => {}
+        }
         opened
     }
 
@@ -233,6 +239,8 @@ impl Db {
             .max_size(max_size)
             .min_idle(Some(1))
             .connection_timeout(UNREACHABLE_WAIT)
+            // `ConnectionManager::open` logs when the database goes and comes back.
+            .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(manager)
             .map_err(|e| DbSetupError::Pool(e.to_string()))?;
         Ok(Db { pool, kind, on_access_change: Arc::new(OnceLock::new()), reachable })
@@ -286,10 +294,18 @@ impl Db {
     }
 }
 
-/// A connection from the pool. When none comes within [`UNREACHABLE_WAIT`] and
-/// the database refused the pool's last attempt to connect, the caller is told
-/// at once; a database that answers but is busy gets up to [`BUSY_WAIT`].
+/// A connection from the pool. While the database refused the pool's last
+/// attempt to connect, the caller is told at once (or after [`UNREACHABLE_WAIT`]
+/// when that is what the wait found out); a database that answers but is busy
+/// gets up to [`BUSY_WAIT`].
 fn checkout(pool: &DbPool, reachable: &AtomicBool) -> Result<PooledConn, Unavailable> {
+    if !reachable.load(Ordering::Relaxed) {
+        // Known away: no wait at all, unless a connection is at hand; the pool
+        // keeps trying to reconnect meanwhile, and flips `reachable` when it can.
+        return pool
+            .try_get()
+            .ok_or_else(|| Unavailable::Unreachable("the last attempt to connect failed".into()));
+    }
     match pool.get_timeout(UNREACHABLE_WAIT) {
         Ok(conn) => Ok(conn),
         Err(error) if !reachable.load(Ordering::Relaxed) => Err(Unavailable::Unreachable(error.to_string())),

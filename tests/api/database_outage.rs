@@ -98,6 +98,13 @@ mod a_database_that_refuses_connections_gets_quick_503s_and_the_server_recovers_
         let (whoami, took) = timed(api.get("/api/v1/whoami")).await;
         assert!(took < Duration::from_secs(2), "whoami answered after {took:?}");
         assert_error(whoami, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+        // Checks of one key take turns; once the database is known away, each
+        // of several at once still answers without waiting for a connection.
+        let started = Instant::now();
+        let answers = futures_util::future::join_all((0..4).map(|_| api.get("/api/v1/whoami"))).await;
+        let took = started.elapsed();
+        assert!(answers.iter().all(|a| a.status() == StatusCode::SERVICE_UNAVAILABLE), "{answers:?}");
+        assert!(took < Duration::from_millis(1500), "four whoami at once answered after {took:?}");
 
         set_reachable(&database, true);
         within(Duration::from_secs(3), "the page answers again", || async {
