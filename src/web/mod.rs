@@ -32,6 +32,7 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route("/orgs", web::get().to(orgs::search::search))
         .route("/orgs", web::post().to(orgs::new::create))
         .route("/orgs/new", web::get().to(orgs::new::form))
+        .route("/orgs/slug-preview", web::get().to(orgs::new::slug_preview))
         .route("/orgs/requests/{id}/withdraw", web::post().to(orgs::membership::withdraw))
         .route("/o/{slug}", web::get().to(orgs::show::show))
         .route("/o/{slug}/join-requests", web::post().to(orgs::membership::ask_to_join))

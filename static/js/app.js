@@ -15,23 +15,40 @@ document.addEventListener("keydown", (event) => {
   });
 });
 
-// New organization: show the address the name gives while the address field is empty.
+// New organization: show the address the name gives while the address field is
+// empty. The server derives it (GET /orgs/slug-preview, the rule the form uses),
+// so the preview never promises an address the form would not give. Without
+// scripts the hint explains the rule instead.
 document.querySelectorAll("form[data-slug-form]").forEach((form) => {
   const name = form.querySelector("#name");
   const slug = form.querySelector("#slug");
   const preview = form.querySelector("[data-slug-preview]");
-  if (!name || !slug || !preview) return;
-  const suggest = (text) =>
-    text
-      .normalize("NFD")
-      .replace(/[\u0300-\u036f]/g, "")
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-+/, "")
-      .slice(0, 40)
-      .replace(/-+$/, "");
+  const url = form.dataset.slugPreviewUrl;
+  if (!name || !slug || !preview || !url) return;
+  let asked = 0;
+  let timer;
+  const show = (text) => {
+    preview.textContent = text || "your-address";
+  };
   const update = () => {
-    preview.textContent = slug.value.trim() || suggest(name.value) || "your-address";
+    clearTimeout(timer);
+    const ticket = ++asked; // a later keystroke wins over an earlier answer
+    const typed = slug.value.trim();
+    if (typed || !name.value.trim()) {
+      show(typed);
+      return;
+    }
+    timer = setTimeout(async () => {
+      try {
+        const query = new URLSearchParams({ name: name.value });
+        const response = await fetch(`${url}?${query}`, { headers: { Accept: "application/json" } });
+        if (!response.ok) return;
+        const answer = await response.json();
+        if (ticket === asked) show(answer.slug);
+      } catch {
+        // Offline or signed out: keep the last preview.
+      }
+    }, 150);
   };
   name.addEventListener("input", update);
   slug.addEventListener("input", update);
