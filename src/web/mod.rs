@@ -53,6 +53,7 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route("/o/{slug}/settings/api-keys", web::post().to(keys::org::create))
         .route("/o/{slug}/settings/api-keys/{id}/delete", web::get().to(keys::org::confirm_delete))
         .route("/o/{slug}/settings/api-keys/{id}/delete", web::post().to(keys::org::delete))
+        .route("/api-keys/valid-until-preview", web::get().to(keys::valid_until::preview))
         .route("/settings/api-keys", web::get().to(keys::user::list))
         .route("/settings/api-keys", web::post().to(keys::user::create))
         .route("/settings/api-keys/{id}/delete", web::get().to(keys::user::confirm_delete))

@@ -8,7 +8,7 @@ use askama::Template;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
-use super::KeyScope;
+use super::{KeyScope, valid_until};
 use crate::auth::pending_token::{self, NewKeyNotice};
 use crate::auth::session::{self, Flash, PendingTokenRef};
 use crate::db::api_keys::{self, KeyListItem};
@@ -246,14 +246,7 @@ async fn render_list(
     let today = now.date_naive();
     let max_days = scope.max_days();
     let rows = items.into_iter().map(|item| row(scope, item, now)).collect();
-    let chosen = NaiveDate::parse_from_str(form.valid_until.trim(), "%Y-%m-%d").ok();
-    // The sentence under the date, for the value the form shows.
-    let meaning = match chosen {
-        Some(date) if date > today => format!("This key will be {}.", ValidUntil::from_date(date).meaning()),
-        Some(_) => String::new(),
-        None if form.valid_until.trim().is_empty() => "This key will never expire.".into(),
-        None => String::new(),
-    };
+    let meaning = valid_until::sentence(&form.valid_until, today);
     let screen = KeysScreen {
         org_name: org_view(scope).map(|org| org.name),
         list_url: scope.base_url(),
