@@ -10,7 +10,7 @@ use actix_web::{HttpResponse, ResponseError};
 use super::model::{ErrorBody, ErrorDetail};
 use crate::auth::key_auth::AuthFailure;
 use crate::db::{DbError, Unavailable};
-use crate::domain::api_key::validity::human_date;
+use crate::domain::dates;
 use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER_SECONDS, unavailable_message};
 use crate::services::ServiceError;
 
@@ -93,7 +93,7 @@ impl ApiError {
                 }
                 AuthFailure::Expired { valid_until } => format!(
                     "The API key expired: it was usable until the end of {} UTC. Create a new key.",
-                    human_date(valid_until.pred_opt().unwrap_or(*valid_until))
+                    dates::date(valid_until.pred_opt().unwrap_or(*valid_until))
                 ),
                 AuthFailure::RateLimited { retry_after } => {
                     format!("Too many failed attempts from your address. Try again in {retry_after} s.")

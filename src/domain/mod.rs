@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod api_key;
+pub mod dates;
 pub mod display_name;
 pub mod identity;
 pub mod join_request;

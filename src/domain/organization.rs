@@ -67,6 +67,13 @@ impl OrgSlug {
         slug
     }
 
+    /// The address an organization gets when its Address field is left empty:
+    /// the suggestion from its name, if that is a valid slug. The form and its
+    /// preview (`GET /orgs/slug-preview`) both use this, so they cannot disagree.
+    pub fn derive(name: &str) -> Result<OrgSlug, SlugError> {
+        OrgSlug::parse(&OrgSlug::suggest(name))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -207,6 +214,14 @@ mod tests {
         for name in ["Acme", "The Build Crew", "ci/cd team #1", "Zürich Ops"] {
             assert!(OrgSlug::parse(&OrgSlug::suggest(name)).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_name_derives_an_address_only_when_it_gives_a_valid_one() {
+        assert_eq!(OrgSlug::derive("Ørsted").unwrap().as_str(), "orsted");
+        assert_eq!(OrgSlug::derive("Acme Corp.").unwrap().as_str(), "acme-corp");
+        assert_eq!(OrgSlug::derive("A"), Err(SlugError::TooShort));
+        assert_eq!(OrgSlug::derive("日本"), Err(SlugError::Empty));
     }
 
     #[test]

@@ -15,23 +15,53 @@ document.addEventListener("keydown", (event) => {
   });
 });
 
-// New organization: show the address the name gives while the address field is empty.
+// Asks a JSON endpoint of this server while the person types, and hands the
+// answer to `show`; an answer to an earlier question than the latest is
+// dropped. `ask(null)` cancels what is pending. The rules stay on the server.
+const askAsYouType = (url, show) => {
+  let asked = 0;
+  let timer;
+  return (params) => {
+    clearTimeout(timer);
+    const ticket = ++asked;
+    if (params === null) return;
+    timer = setTimeout(async () => {
+      try {
+        const response = await fetch(`${url}?${new URLSearchParams(params)}`, {
+          headers: { Accept: "application/json" },
+        });
+        if (!response.ok) return;
+        const answer = await response.json();
+        if (ticket === asked) show(answer);
+      } catch {
+        // Offline or signed out: keep what is shown.
+      }
+    }, 150);
+  };
+};
+
+// New organization: show the address the name gives while the address field is
+// empty. The server derives it (GET /orgs/slug-preview, the rule the form uses),
+// so the preview never promises an address the form would not give. Without
+// scripts the hint explains the rule instead.
 document.querySelectorAll("form[data-slug-form]").forEach((form) => {
   const name = form.querySelector("#name");
   const slug = form.querySelector("#slug");
   const preview = form.querySelector("[data-slug-preview]");
-  if (!name || !slug || !preview) return;
-  const suggest = (text) =>
-    text
-      .normalize("NFD")
-      .replace(/[\u0300-\u036f]/g, "")
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-+/, "")
-      .slice(0, 40)
-      .replace(/-+$/, "");
+  const url = form.dataset.slugPreviewUrl;
+  if (!name || !slug || !preview || !url) return;
+  const show = (text) => {
+    preview.textContent = text || "your-address";
+  };
+  const ask = askAsYouType(url, (answer) => show(answer.slug));
   const update = () => {
-    preview.textContent = slug.value.trim() || suggest(name.value) || "your-address";
+    const typed = slug.value.trim();
+    if (typed || !name.value.trim()) {
+      ask(null);
+      show(typed);
+    } else {
+      ask({ name: name.value });
+    }
   };
   name.addEventListener("input", update);
   slug.addEventListener("input", update);
@@ -87,24 +117,17 @@ document.querySelectorAll("form[data-slug-form]").forEach((form) => {
   dialog.querySelector("[data-dialog-cancel]")?.addEventListener("click", () => dialog.close());
 })();
 
-// Valid until: say in words what the chosen date means.
+// Valid until: say in words what the chosen date means. The server words it
+// (GET /api-keys/valid-until-preview, the sentence the page renders), so a date
+// the form refuses reads as nothing here too.
 document.querySelectorAll("[data-valid-until]").forEach((input) => {
   const meaning = document.querySelector("[data-valid-until-meaning]");
-  if (!meaning) return;
-  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  const update = () => {
-    if (!input.value) {
-      meaning.textContent = "This key will never expire.";
-      return;
-    }
-    const [y, m, d] = input.value.split("-").map(Number);
-    const lastDay = new Date(Date.UTC(y, m - 1, d) - 86400000);
-    if (Number.isNaN(lastDay.getTime()) || input.value <= input.dataset.today) {
-      meaning.textContent = "";
-      return;
-    }
-    meaning.textContent = `This key will be usable until the end of ${lastDay.getUTCDate()} ${months[lastDay.getUTCMonth()]} ${lastDay.getUTCFullYear()} UTC.`;
-  };
+  const url = input.dataset.previewUrl;
+  if (!meaning || !url) return;
+  const ask = askAsYouType(url, (answer) => {
+    meaning.textContent = answer.meaning;
+  });
+  const update = () => ask({ valid_until: input.value });
   input.addEventListener("input", update);
   input.addEventListener("change", update);
   // A half-typed or impossible date reads as empty, which would mean "never

@@ -6,4 +6,4 @@ pub mod validity;
 
 pub use description::{Description, DescriptionError};
 pub use token::{KeyKind, ParsedToken, PublicId, Secret, TokenError, generate};
-pub use validity::{KeyStatus, ValidUntil, ValidUntilError, time_ago};
+pub use validity::{KeyStatus, ValidUntil, ValidUntilError};

@@ -2,12 +2,16 @@
 //! day before D (UTC), refused from D 00:00:00 UTC on ("not usable on or after
 //! that date").
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::domain::dates;
 
 /// Under this much time left, a key shows as "expires soon".
 pub const EXPIRES_SOON: Duration = Duration::days(7);
 /// The date the form suggests.
 pub const SUGGESTED_DAYS: i64 = 90;
+/// The longest key lifetime an organization's policy can set: ten years.
+pub const MAX_POLICY_DAYS: i32 = 3650;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ValidUntil(NaiveDate);
@@ -16,9 +20,9 @@ pub struct ValidUntil(NaiveDate);
 pub enum ValidUntilError {
     #[error("Enter the date as YYYY-MM-DD, e.g. 2027-12-31.")]
     NotADate,
-    #[error("Choose a date after today ({}).", human_date(*.today))]
+    #[error("Choose a date after today ({}).", dates::date(*.today))]
     NotInTheFuture { today: NaiveDate },
-    #[error("This organization allows keys of at most {max_days} days: choose {} or earlier.", human_date(*.latest))]
+    #[error("This organization allows keys of at most {max_days} days: choose {} or earlier.", dates::date(*.latest))]
     BeyondPolicy { max_days: u32, latest: NaiveDate },
     #[error("This organization requires an expiry date (at most {max_days} days from today).")]
     RequiredByPolicy { max_days: u32 },
@@ -72,7 +76,7 @@ impl ValidUntil {
     /// "usable until the end of 28 Feb 2027 UTC" for 2027-03-01.
     pub fn meaning(self) -> String {
         let last_day = self.0.pred_opt().unwrap_or(self.0);
-        format!("usable until the end of {} UTC", human_date(last_day))
+        format!("usable until the end of {} UTC", dates::date(last_day))
     }
 }
 
@@ -89,11 +93,6 @@ pub fn suggestion(today: NaiveDate, max_days: Option<u32>) -> NaiveDate {
         Some(max_days) => suggested.min(latest_allowed(today, max_days)),
         None => suggested,
     }
-}
-
-/// "28 Feb 2027".
-pub fn human_date(date: NaiveDate) -> String {
-    format!("{} {} {}", date.day(), date.format("%b"), date.year())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,43 +197,5 @@ mod tests {
         assert_eq!(KeyStatus::at(v, at(22, 1)), KeyStatus::ExpiresSoon);
         assert_eq!(KeyStatus::at(v, Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap()), KeyStatus::Expired);
         assert_eq!(KeyStatus::at(None, at(1, 0)), KeyStatus::Active);
-    }
-}
-
-/// "never", "just now", "5 minutes ago", "3 hours ago", "2 days ago", or the date.
-pub fn time_ago(then: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    let Some(then) = then else {
-        return "never".into();
-    };
-    let elapsed = now - then;
-    let plural =
-        |n: i64, unit: &str| if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") };
-    if elapsed < Duration::minutes(1) {
-        "just now".into()
-    } else if elapsed < Duration::hours(1) {
-        plural(elapsed.num_minutes(), "minute")
-    } else if elapsed < Duration::days(1) {
-        plural(elapsed.num_hours(), "hour")
-    } else if elapsed < Duration::days(30) {
-        plural(elapsed.num_days(), "day")
-    } else {
-        human_date(then.date_naive())
-    }
-}
-
-#[cfg(test)]
-mod time_ago_tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn last_use_reads_like_a_person_would_say_it() {
-        let now = Utc.with_ymd_and_hms(2027, 2, 28, 12, 0, 0).unwrap();
-        assert_eq!(time_ago(None, now), "never");
-        assert_eq!(time_ago(Some(now - Duration::seconds(20)), now), "just now");
-        assert_eq!(time_ago(Some(now - Duration::minutes(1)), now), "1 minute ago");
-        assert_eq!(time_ago(Some(now - Duration::hours(3)), now), "3 hours ago");
-        assert_eq!(time_ago(Some(now - Duration::days(2)), now), "2 days ago");
-        assert_eq!(time_ago(Some(now - Duration::days(45)), now), "14 Jan 2027");
     }
 }

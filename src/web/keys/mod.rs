@@ -5,6 +5,7 @@
 pub mod org;
 pub mod screen;
 pub mod user;
+pub mod valid_until;
 
 use crate::db::api_keys::Owner;
 use crate::db::organizations::Organization;

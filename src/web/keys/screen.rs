@@ -8,13 +8,14 @@ use askama::Template;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
-use super::KeyScope;
+use super::{KeyScope, valid_until};
 use crate::auth::pending_token::{self, NewKeyNotice};
 use crate::auth::session::{self, Flash, PendingTokenRef};
 use crate::db::api_keys::{self, KeyListItem};
 use crate::db::pending_tokens::{self, NewPendingToken};
-use crate::domain::api_key::validity::{human_date, latest_allowed, suggestion};
-use crate::domain::api_key::{KeyStatus, PublicId, ValidUntil, time_ago};
+use crate::domain::api_key::validity::{latest_allowed, suggestion};
+use crate::domain::api_key::{KeyStatus, PublicId, ValidUntil};
+use crate::domain::dates;
 use crate::error::AppError;
 use crate::services::api_keys::{Actor, NewKeyInput};
 use crate::state::AppState;
@@ -55,13 +56,12 @@ impl FormState {
     }
 }
 
-#[derive(Template)]
-#[template(path = "keys/list.html")]
-struct KeysPage {
-    page: PageContext,
-    org: Option<OrgView>,
-    tab: &'static str,
-    section: &'static str,
+/// What `keys/screen.html` shows, whoever owns the keys. The pages below put it in
+/// the organization's or the user's settings layout, and reach its fields through
+/// `Deref` (askama looks a template's names up on `self`).
+struct KeysScreen {
+    /// The organization's name on its keys screen, `None` on the user's.
+    org_name: Option<String>,
     list_url: String,
     rows: Vec<KeyRow>,
     total: i64,
@@ -79,17 +79,88 @@ struct KeysPage {
     meaning: String,
 }
 
-#[derive(Template)]
-#[template(path = "keys/confirm_delete.html")]
-struct ConfirmDeletePage {
-    page: PageContext,
-    org: Option<OrgView>,
-    tab: &'static str,
-    section: &'static str,
+/// What `keys/delete_panel.html` shows: the confirmation page for pages without scripts.
+struct ConfirmDelete {
     list_url: String,
     description: String,
     hint: String,
     delete_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "keys/org_list.html")]
+struct OrgKeysPage {
+    page: PageContext,
+    org: OrgView,
+    tab: &'static str,
+    screen: KeysScreen,
+}
+
+#[derive(Template)]
+#[template(path = "keys/user_list.html")]
+struct UserKeysPage {
+    page: PageContext,
+    section: &'static str,
+    screen: KeysScreen,
+}
+
+#[derive(Template)]
+#[template(path = "keys/org_confirm_delete.html")]
+struct OrgConfirmDeletePage {
+    page: PageContext,
+    org: OrgView,
+    tab: &'static str,
+    screen: ConfirmDelete,
+}
+
+#[derive(Template)]
+#[template(path = "keys/user_confirm_delete.html")]
+struct UserConfirmDeletePage {
+    page: PageContext,
+    section: &'static str,
+    screen: ConfirmDelete,
+}
+
+macro_rules! deref_to_screen {
+    ($($page:ty => $screen:ty),* $(,)?) => {$(
+        impl std::ops::Deref for $page {
+            type Target = $screen;
+            fn deref(&self) -> &$screen {
+                &self.screen
+            }
+        }
+    )*};
+}
+
+deref_to_screen!(
+    OrgKeysPage => KeysScreen,
+    UserKeysPage => KeysScreen,
+    OrgConfirmDeletePage => ConfirmDelete,
+    UserConfirmDeletePage => ConfirmDelete,
+);
+
+/// The settings layout of the keys' owner: the organization's tabs or the user's side navigation.
+fn render_keys_page(
+    scope: &KeyScope,
+    page: PageContext,
+    status: StatusCode,
+    screen: KeysScreen,
+) -> Result<HttpResponse, AppError> {
+    match org_view(scope) {
+        Some(org) => render(status, &OrgKeysPage { page, org, tab: "api-keys", screen }),
+        None => render(status, &UserKeysPage { page, section: "api-keys", screen }),
+    }
+}
+
+fn render_confirm_delete(
+    scope: &KeyScope,
+    page: PageContext,
+    screen: ConfirmDelete,
+) -> Result<HttpResponse, AppError> {
+    match org_view(scope) {
+        Some(org) => ok(&OrgConfirmDeletePage { page, org, tab: "api-keys", screen }),
+        None => ok(&UserConfirmDeletePage { page, section: "api-keys", screen }),
+    }
 }
 
 #[derive(Deserialize)]
@@ -119,11 +190,11 @@ fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) 
         delete_url: format!("{}/{}/delete", scope.base_url(), key.public_id),
         description: key.description,
         hint,
-        created_on: human_date(key.created_at.date()),
+        created_on: dates::day_of(key.created_at),
         created_by,
-        last_used: time_ago(key.last_used_at.map(|t| t.and_utc()), now),
+        last_used: dates::relative(key.last_used_at.map(|t| t.and_utc()), now),
         valid_until: match valid_until {
-            Some(v) => format!("{} ({})", human_date(v.date()), v.meaning()),
+            Some(v) => format!("{} ({})", dates::date(v.date()), v.meaning()),
             None => "never".into(),
         },
         status_label: status.label(),
@@ -175,19 +246,9 @@ async fn render_list(
     let today = now.date_naive();
     let max_days = scope.max_days();
     let rows = items.into_iter().map(|item| row(scope, item, now)).collect();
-    let chosen = NaiveDate::parse_from_str(form.valid_until.trim(), "%Y-%m-%d").ok();
-    // The sentence under the date, for the value the form shows.
-    let meaning = match chosen {
-        Some(date) if date > today => format!("This key will be {}.", ValidUntil::from_date(date).meaning()),
-        Some(_) => String::new(),
-        None if form.valid_until.trim().is_empty() => "This key will never expire.".into(),
-        None => String::new(),
-    };
-    let template = KeysPage {
-        page: PageContext::load(req).await?,
-        org: org_view(scope),
-        tab: "api-keys",
-        section: "api-keys",
+    let meaning = valid_until::sentence(&form.valid_until, today);
+    let screen = KeysScreen {
+        org_name: org_view(scope).map(|org| org.name),
         list_url: scope.base_url(),
         rows,
         total,
@@ -202,7 +263,7 @@ async fn render_list(
         policy_days: max_days,
         meaning,
     };
-    render(status, &template)
+    render_keys_page(scope, PageContext::load(req).await?, status, screen)
 }
 
 pub async fn list(
@@ -336,16 +397,13 @@ pub async fn confirm_delete(
     let lookup = public_id.as_str().to_string();
     let key = state.db.run(move |conn| api_keys::find_for_owner(conn, owner, &lookup)).await?;
     let key = key.ok_or(AppError::NotFound)?;
-    ok(&ConfirmDeletePage {
-        page: PageContext::load(req).await?,
-        org: org_view(scope),
-        tab: "api-keys",
-        section: "api-keys",
+    let screen = ConfirmDelete {
         list_url: scope.base_url(),
         description: key.description,
         hint: public_id.hint(scope.kind()),
         delete_url: format!("{}/{}/delete", scope.base_url(), public_id),
-    })
+    };
+    render_confirm_delete(scope, PageContext::load(req).await?, screen)
 }
 
 pub async fn delete(

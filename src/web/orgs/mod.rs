@@ -9,7 +9,7 @@ pub mod show;
 /// When a person may ask to join again, as the pages say it: "28 Feb 2027 13:01 UTC"
 /// (rounded up to the minute, so that the time shown always works).
 pub fn ask_again_text(at: chrono::NaiveDateTime) -> String {
-    crate::domain::join_request::next_whole_minute(at).format("%-d %b %Y %H:%M UTC").to_string()
+    crate::domain::dates::date_time_utc(crate::domain::join_request::next_whole_minute(at))
 }
 
 /// Template data for an organization, shared by its pages.

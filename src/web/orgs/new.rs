@@ -1,11 +1,12 @@
-//! Creating an organization: `GET /orgs/new`, `POST /orgs`.
+//! Creating an organization: `GET /orgs/new`, `POST /orgs`, and the address a
+//! name gives (`GET /orgs/slug-preview`, for the form's live preview).
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Form};
+use actix_web::web::{Data, Form, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::current_user::CurrentUser;
 use crate::auth::session::{self, Flash};
@@ -46,10 +47,9 @@ pub async fn create(
     form: Form<NewOrgForm>,
 ) -> Result<HttpResponse, AppError> {
     // An empty slug field means "derive it from the name".
-    let slug_input =
-        if form.slug.trim().is_empty() { OrgSlug::suggest(&form.name) } else { form.slug.trim().to_string() };
+    let slug =
+        if form.slug.trim().is_empty() { OrgSlug::derive(&form.name) } else { OrgSlug::parse(&form.slug) };
     let name = OrgName::parse(&form.name);
-    let slug = OrgSlug::parse(&slug_input);
     let (name, slug) = match (name, slug) {
         (Ok(name), Ok(slug)) => (name, slug),
         (name, slug) => {
@@ -95,4 +95,25 @@ pub async fn create(
             render(StatusCode::UNPROCESSABLE_ENTITY, &template)
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct SlugPreviewQuery {
+    #[serde(default)]
+    name: String,
+}
+
+/// The answer of `GET /orgs/slug-preview`: `{"slug": "orsted"}`, or `{"slug": null}`
+/// when the name gives no usable address (the form then asks for one).
+#[derive(Serialize)]
+pub struct SlugPreview {
+    pub slug: Option<String>,
+}
+
+/// `GET /orgs/slug-preview?name=…`: the address `create` gives this name when the
+/// Address field is left empty. The form's script shows it as the name is typed,
+/// asking here rather than copying the rule into JavaScript.
+pub async fn slug_preview(_user: CurrentUser, query: Query<SlugPreviewQuery>) -> HttpResponse {
+    let slug = OrgSlug::derive(&query.name).ok().map(|slug| slug.as_str().to_string());
+    HttpResponse::Ok().json(SlugPreview { slug })
 }

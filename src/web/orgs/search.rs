@@ -9,6 +9,8 @@ use serde::Deserialize;
 use crate::auth::current_user::CurrentUser;
 use crate::db::join_requests::{self, PENDING};
 use crate::db::organizations::Organization;
+use crate::domain::dates;
+use crate::domain::organization::NAME_MAX;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::orgs::ask_again_text;
@@ -72,7 +74,7 @@ pub async fn search(
     query: Query<SearchQuery>,
     page_query: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let text: String = query.q.trim().chars().take(100).collect();
+    let text: String = query.q.trim().chars().take(NAME_MAX).collect();
     let requested = Pagination::requested(&page_query);
     let searched = !text.is_empty();
     let user_id = user.id;
@@ -131,7 +133,7 @@ pub async fn search(
             org_slug: org.slug,
             pending: r.status == PENDING,
             status: r.status,
-            asked_on: r.created_at.format("%-d %b %Y").to_string(),
+            asked_on: dates::day_of(r.created_at),
         })
         .collect();
     let page_suffix = format!("&{}", serde_urlencoded::to_string([("q", text.as_str())]).unwrap_or_default());

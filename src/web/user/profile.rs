@@ -20,6 +20,7 @@ use crate::web::page::{PageContext, render, see_other};
 #[template(path = "user/profile.html")]
 struct ProfilePage {
     page: PageContext,
+    section: &'static str,
     name: String,
     name_error: Option<String>,
 }
@@ -29,7 +30,10 @@ pub async fn settings_home() -> HttpResponse {
 }
 
 pub async fn show(CurrentUser(user): CurrentUser, page: PageContext) -> Result<HttpResponse, AppError> {
-    render(StatusCode::OK, &ProfilePage { page, name: user.display_name, name_error: None })
+    render(
+        StatusCode::OK,
+        &ProfilePage { page, section: "profile", name: user.display_name, name_error: None },
+    )
 }
 
 #[derive(Deserialize)]
@@ -50,6 +54,7 @@ pub async fn update(
         Err(error) => {
             let template = ProfilePage {
                 page: PageContext::load(&req).await?,
+                section: "profile",
                 name: text::without_invisible(&form.display_name),
                 name_error: Some(error.to_string()),
             };

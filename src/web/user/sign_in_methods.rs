@@ -10,6 +10,7 @@ use crate::auth::current_user::CurrentUser;
 use crate::auth::platforms::label_of;
 use crate::auth::session::{self, Flash};
 use crate::db::identities::{Identity, UnlinkOutcome};
+use crate::domain::dates;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page::{PageContext, ok, see_other};
@@ -33,6 +34,7 @@ pub struct LinkButton {
 #[template(path = "user/sign_in_methods.html")]
 struct SignInMethodsPage {
     page: PageContext,
+    section: &'static str,
     identities: Vec<IdentityRow>,
     can_unlink: bool,
     link_buttons: Vec<LinkButton>,
@@ -59,11 +61,11 @@ pub async fn show(
             platform: label_of(&i.platform, &state.platforms),
             login: i.login,
             email: i.email.unwrap_or_default(),
-            linked_on: i.linked_at.format("%-d %b %Y").to_string(),
-            last_sign_in: i.last_sign_in_at.format("%-d %b %Y %H:%M UTC").to_string(),
+            linked_on: dates::day_of(i.linked_at),
+            last_sign_in: dates::date_time_utc(i.last_sign_in_at),
         })
         .collect();
-    ok(&SignInMethodsPage { page, identities, can_unlink, link_buttons })
+    ok(&SignInMethodsPage { page, section: "sign-in-methods", identities, can_unlink, link_buttons })
 }
 
 pub async fn unlink(

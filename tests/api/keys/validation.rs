@@ -194,3 +194,29 @@ async fn a_form_sent_back_with_an_error_explains_an_empty_or_unreadable_date_cor
     assert_eq!(meaning(&html).as_deref(), Some(""), "a date that cannot be read means nothing yet");
 }
 both_databases!(a_form_sent_back_with_an_error_explains_an_empty_or_unreadable_date_correctly, at_epoch);
+
+async fn the_live_sentence_is_the_one_the_page_renders(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    let preview = async |value: &str| {
+        let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        let path = format!("/api-keys/valid-until-preview?valid_until={value}");
+        let response = alice.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{value}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["meaning"].as_str().expect("a meaning").to_string()
+    };
+    for value in ["2027-03-10", "", "2027-01-01", "garbage"] {
+        let response = alice.add_key(USER_KEYS, "line\nbreak", value).await;
+        let rendered = meaning(&response.text().await.unwrap()).unwrap();
+        assert_eq!(preview(value).await, rendered, "{value:?}");
+    }
+    assert_eq!(preview("2027-03-10").await, "This key will be usable until the end of 9 Mar 2027 UTC.");
+    // Impossible dates mean nothing, as the form refuses them.
+    assert_eq!(preview("2027-02-30").await, "");
+    assert_eq!(preview("2027-13-01").await, "");
+    // For signed-in people only.
+    let visitor = Browser::anonymous(&app).await;
+    let response = visitor.get("/api-keys/valid-until-preview?valid_until=2027-03-10").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+both_databases!(the_live_sentence_is_the_one_the_page_renders, at_epoch);

@@ -72,6 +72,42 @@ async fn an_empty_address_is_derived_from_the_name(app: TestApp) {
 }
 both_databases!(an_empty_address_is_derived_from_the_name);
 
+async fn the_address_preview_is_the_address_an_empty_field_gives(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    let preview = async |name: &str| {
+        let response = alice.get(&format!("/orgs/slug-preview?name={}", encoded(name))).await;
+        assert_eq!(response.status(), StatusCode::OK, "{name}");
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["slug"].as_str().map(str::to_string)
+    };
+    for (name, slug) in
+        [("Ørsted", "orsted"), ("  Café  Zürich Ops ", "cafe-zurich-ops"), ("CI/CD team #1", "ci-cd-team-1")]
+    {
+        assert_eq!(preview(name).await.as_deref(), Some(slug), "{name}");
+        let response = alice.post("/orgs", &[("name", name), ("slug", "")]).await;
+        assert_eq!(location(&response), format!("/o/{slug}"), "the form gives what the preview showed");
+    }
+    // No usable address: no preview, and the form asks for one.
+    for name in ["A", "日本", ""] {
+        assert_eq!(preview(name).await, None, "{name}");
+    }
+    let html = refused(&alice, "A", "").await;
+    assert_eq!(
+        text_of(&html, "#slug-error").as_deref(),
+        Some("Choose an address: the name does not give a usable one.")
+    );
+}
+both_databases!(the_address_preview_is_the_address_an_empty_field_gives);
+
+async fn the_address_preview_is_for_signed_in_people(app: TestApp) {
+    let visitor = Browser::anonymous(&app).await;
+    let response = visitor.get("/orgs/slug-preview?name=Acme").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).starts_with("/login"), "{}", location(&response));
+}
+both_databases!(the_address_preview_is_for_signed_in_people);
+
 async fn the_address_can_be_chosen_instead_of_the_derived_one(app: TestApp) {
     let alice = Browser::signed_in(&app, "Alice").await;
     let response = alice.post("/orgs", &[("name", "Acme Corp"), ("slug", "  acme-ci-2 ")]).await;

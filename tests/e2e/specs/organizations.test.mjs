@@ -287,6 +287,31 @@ describe('organizations', () => {
     await snap(t, ada, 'org-audit-log.png');
   });
 
+  test('the address preview is the address the server derives from the name', async () => {
+    const run = uniqueSuffix();
+    const ada = await signedInPerson(`Ada Lovelace ${run}`);
+    await ada.goto(`${server.baseUrl}/orgs/new`);
+    const preview = ada.locator('[data-slug-preview]');
+    const name = ada.getByLabel('Name', { exact: true });
+    await expectText(preview, 'your-address');
+
+    // The server folds "Ø" to "o" (the script used to drop it and show "rsted").
+    await name.fill('Ørsted');
+    await expectText(preview, 'orsted');
+    // A name that gives no usable address previews none; a typed address wins.
+    await name.fill('日本');
+    await expectText(preview, 'your-address');
+    await ada.getByLabel('Address', { exact: true }).fill('my-team');
+    await expectText(preview, 'my-team');
+    await ada.getByLabel('Address', { exact: true }).fill('');
+
+    // The organization gets the address the preview showed.
+    await name.fill(`Ørsted Wind ${run}`);
+    await expectText(preview, `orsted-wind-${run}`);
+    await ada.getByRole('button', { name: 'Create organization', exact: true }).click();
+    await expectPath(ada, `/o/orsted-wind-${run}`);
+  });
+
   test('an invalid address is refused next to the Address field, keeping what was typed', async (t) => {
     const run = uniqueSuffix();
     const orgName = `Bad Org ${run}`;

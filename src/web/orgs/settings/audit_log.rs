@@ -6,6 +6,7 @@ use askama::Template;
 
 use crate::auth::org_access::OrgAdmin;
 use crate::db::audit_events;
+use crate::domain::dates;
 use crate::domain::identity::IdentityLabel;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -70,8 +71,8 @@ pub async fn show(
                 _ => None,
             };
             EventRow {
-                when: entry.event.created_at.format("%-d %b %Y %H:%M UTC").to_string(),
-                when_iso: entry.event.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                when: dates::date_time_utc(entry.event.created_at),
+                when_iso: dates::iso_utc(entry.event.created_at),
                 actor: audit_events::actor_label(
                     entry.actor_name,
                     entry.event.actor_key_hint.as_deref(),

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::auth::org_access::OrgAdmin;
 use crate::auth::session::{self, Flash};
 use crate::db::organizations::Organization;
+use crate::domain::api_key::validity::MAX_POLICY_DAYS;
 use crate::domain::organization::OrgName;
 use crate::domain::text;
 use crate::error::AppError;
@@ -28,9 +29,6 @@ struct GeneralPage {
     max_days: String,
     max_days_error: Option<String>,
 }
-
-/// The longest policy an organization can set: ten years.
-const MAX_POLICY_DAYS: i32 = 3650;
 
 fn policy_text(org: &Organization) -> String {
     org.max_key_lifetime_days.map(|d| d.to_string()).unwrap_or_default()

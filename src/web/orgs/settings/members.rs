@@ -11,6 +11,7 @@ use crate::auth::org_access::OrgAdmin;
 use crate::auth::session::{self, Flash};
 use crate::db::join_requests::{self, Decision, DecisionOutcome};
 use crate::db::memberships::{self, Member, MembershipChange};
+use crate::domain::dates;
 use crate::domain::identity::IdentityLabel;
 use crate::domain::organization::Role;
 use crate::error::AppError;
@@ -58,7 +59,7 @@ pub async fn show(
             id: pending.request.id,
             name: pending.name,
             identities: pending.identities,
-            asked_on: pending.request.created_at.format("%-d %b %Y").to_string(),
+            asked_on: dates::day_of(pending.request.created_at),
         })
         .collect();
     ok(&MembersPage { page, org: OrgView::of(&admin), tab: "members", me: admin.user.id, members, requests })

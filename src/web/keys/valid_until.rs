@@ -1,0 +1,62 @@
+//! The sentence under the Add form's "Valid until" field, in one place: the page
+//! renders it for the value it shows, and `GET /api-keys/valid-until-preview`
+//! answers it for what is being typed (the form's script asks rather than
+//! repeating the rule in JavaScript).
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Query};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::current_user::CurrentUser;
+use crate::domain::api_key::ValidUntil;
+use crate::state::AppState;
+
+/// What a valid-until value means, said on `today`: "This key will be usable until
+/// the end of 28 Feb 2027 UTC.", "This key will never expire." for an empty value,
+/// and nothing for a value the form refuses (not a date, or not after today: the
+/// field's error says why once the form is sent).
+pub fn sentence(raw: &str, today: NaiveDate) -> String {
+    let raw = raw.trim();
+    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        Ok(date) if date > today => format!("This key will be {}.", ValidUntil::from_date(date).meaning()),
+        Ok(_) => String::new(),
+        Err(_) if raw.is_empty() => "This key will never expire.".into(),
+        Err(_) => String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    #[serde(default)]
+    valid_until: String,
+}
+
+/// The answer of `GET /api-keys/valid-until-preview`: `{"meaning": "…"}`.
+#[derive(Serialize)]
+pub struct Preview {
+    pub meaning: String,
+}
+
+/// `GET /api-keys/valid-until-preview?valid_until=YYYY-MM-DD`: [`sentence`] for
+/// that value, today by the server's clock.
+pub async fn preview(_user: CurrentUser, state: Data<AppState>, query: Query<PreviewQuery>) -> HttpResponse {
+    let today = state.clock.now().date_naive();
+    HttpResponse::Ok().json(Preview { meaning: sentence(&query.valid_until, today) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sentence_says_the_last_day_of_use_or_nothing_for_a_refused_value() {
+        let today = NaiveDate::from_ymd_opt(2027, 2, 28).unwrap();
+        assert_eq!(sentence("2027-03-10", today), "This key will be usable until the end of 9 Mar 2027 UTC.");
+        assert_eq!(sentence(" ", today), "This key will never expire.");
+        assert_eq!(sentence("2027-02-28", today), "");
+        assert_eq!(sentence("2027-02-30", today), "");
+        assert_eq!(sentence("2027-13-01", today), "");
+        assert_eq!(sentence("01/03/2027", today), "");
+    }
+}
