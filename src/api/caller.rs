@@ -18,6 +18,7 @@ use super::error::ApiError;
 use crate::auth::key_auth::checks::KeyCheck;
 use crate::auth::key_auth::{AuthFailure, Verified};
 use crate::domain::access::{OrgRef, Reach};
+use crate::domain::ids::UserId;
 use crate::domain::organization::Role;
 use crate::state::AppState;
 
@@ -52,7 +53,7 @@ pub struct OrgKeyManager(pub OrgInReach);
 /// The person behind a user key, for `/user/keys` (403 for an organization key).
 pub struct UserKeyOwner {
     pub caller: ApiCaller,
-    pub user_id: i32,
+    pub user_id: UserId,
 }
 
 impl FromRequest for OrgInReach {

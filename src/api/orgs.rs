@@ -69,7 +69,7 @@ pub async fn members(at: OrgInReach, state: Data<AppState>) -> Result<Json<Membe
         members: members
             .into_iter()
             .map(|m| MemberInfo {
-                user: UserInfo { id: m.user_id, display_name: m.display_name },
+                user: UserInfo { id: m.user_id.get(), display_name: m.display_name },
                 role: m.role.as_str().to_string(),
                 joined_at: m.joined_at.and_utc(),
             })

@@ -24,7 +24,7 @@ pub fn org_access(reach: &Reach<'_>) -> OrgAccess {
 }
 
 pub fn user_info(user: &UserRef) -> UserInfo {
-    UserInfo { id: user.id, display_name: user.display_name.clone() }
+    UserInfo { id: user.id.get(), display_name: user.display_name.clone() }
 }
 
 pub fn key_identity(key: &KeyFacts) -> KeyIdentity {
@@ -52,7 +52,7 @@ pub fn key_info(kind: KeyKind, item: KeyListItem, now: DateTime<Utc>) -> ApiKeyI
         created_by: key
             .created_by
             .zip(item.created_by_name)
-            .map(|(id, display_name)| UserInfo { id, display_name }),
+            .map(|(id, display_name)| UserInfo { id: id.get(), display_name }),
         created_by_key: key
             .created_by_key_hint
             .map(|hint| CreatorKey { hint, description: key.created_by_key_description.unwrap_or_default() }),

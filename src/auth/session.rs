@@ -4,6 +4,7 @@
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ids::UserId;
 use crate::domain::pending_login::PendingLogins;
 
 const USER_ID: &str = "user_id";
@@ -21,14 +22,14 @@ fn holds(session: &Session, key: &str) -> bool {
     session.contains_key(key)
 }
 
-pub fn user_id(session: &Session) -> Option<i32> {
-    session.get::<i32>(USER_ID).ok().flatten()
+pub fn user_id(session: &Session) -> Option<UserId> {
+    session.get::<UserId>(USER_ID).ok().flatten()
 }
 
 /// Starts a signed-in session under a new id (the old id stops working: no
 /// fixation) with a fresh CSRF token. A key token still waiting to be shown
 /// belonged to whoever was signed in before: it is dropped.
-pub fn sign_in(session: &Session, user_id: i32) -> Result<(), actix_session::SessionInsertError> {
+pub fn sign_in(session: &Session, user_id: UserId) -> Result<(), actix_session::SessionInsertError> {
     session.renew();
     session.remove(CSRF_TOKEN);
     session.remove(NEW_API_KEY);

@@ -22,6 +22,7 @@ use crate::auth::session::USER_ID_KEY;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::db::sessions::{self, Liveness, NewSession};
+use crate::domain::ids::UserId;
 
 type SessionState = HashMap<String, String>;
 
@@ -98,7 +99,7 @@ fn row_id(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-fn user_id_of(state: &SessionState) -> Option<i32> {
+fn user_id_of(state: &SessionState) -> Option<UserId> {
     state.get(USER_ID_KEY).and_then(|v| serde_json::from_str(v).ok())
 }
 

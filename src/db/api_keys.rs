@@ -13,12 +13,13 @@ use super::schema::{api_keys, organizations, users};
 use super::users::User;
 use crate::domain::access::{AccessChange, Caller, KeyFacts, KeyHolder, OrgRef, UserRef};
 use crate::domain::api_key::{KeyKind, PublicId, ValidUntil};
+use crate::domain::ids::{KeyId, OrgId, UserId};
 
 /// Whose key it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
-    Organization(i32),
-    User(i32),
+    Organization(OrgId),
+    User(UserId),
 }
 
 impl Owner {
@@ -41,15 +42,15 @@ impl Owner {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKey {
-    pub id: i32,
+    pub id: KeyId,
     pub public_id: String,
     pub kind: String,
-    pub organization_id: Option<i32>,
-    pub user_id: Option<i32>,
+    pub organization_id: Option<OrgId>,
+    pub user_id: Option<UserId>,
     pub description: String,
     pub valid_until: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
-    pub created_by: Option<i32>,
+    pub created_by: Option<UserId>,
     pub last_used_at: Option<NaiveDateTime>,
     /// The key it was made with, through the API (kept after that key is gone).
     pub created_by_key_hint: Option<String>,
@@ -81,7 +82,7 @@ pub struct NewKey<'a> {
     pub description: &'a str,
     pub valid_until: Option<NaiveDate>,
     /// The person who created it (`None`: an organization key, through the API).
-    pub created_by: Option<i32>,
+    pub created_by: Option<UserId>,
     /// The API key that made the request, when it came through the API.
     pub via_key: Option<ViaKey<'a>>,
     pub now: NaiveDateTime,
@@ -171,7 +172,7 @@ pub fn page_for_owner(
     offset: i64,
 ) -> QueryResult<KeyPage> {
     // Reads at most COUNT_CAP + 1 index entries, never the whole list.
-    let counted: Vec<i32> =
+    let counted: Vec<KeyId> =
         for_owner!(owner, api_keys::table, |q| q.select(api_keys::id).limit(COUNT_CAP + 1).load(conn))?;
     let mut rows: Vec<(ApiKey, Option<String>)> = for_owner!(
         owner,
@@ -222,7 +223,7 @@ pub fn delete_for_owner(
     conn: &mut DbConnection,
     owner: Owner,
     public_id: &str,
-    actor: Option<i32>,
+    actor: Option<UserId>,
     via_key: Option<ViaKey<'_>>,
     hint: &str,
     now: NaiveDateTime,
@@ -273,7 +274,7 @@ pub fn load_for_verification(
     };
     let holder = match (key.organization_id, key.user_id) {
         (Some(org_id), None) => {
-            let org: Option<(i32, String, String)> = organizations::table
+            let org: Option<(OrgId, String, String)> = organizations::table
                 .find(org_id)
                 .select((organizations::id, organizations::slug, organizations::name))
                 .first(conn)
@@ -307,7 +308,7 @@ pub fn load_for_verification(
 }
 
 /// Records a use of the key (the caller decides how often: at most once a minute).
-pub fn touch_last_used(conn: &mut DbConnection, key_id: i32, now: NaiveDateTime) -> QueryResult<()> {
+pub fn touch_last_used(conn: &mut DbConnection, key_id: KeyId, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(api_keys::table.find(key_id)).set(api_keys::last_used_at.eq(now)).execute(conn).map(drop)
 }
 

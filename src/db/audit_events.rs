@@ -7,6 +7,7 @@ use super::DbConnection;
 use super::identities::Identity;
 use super::schema::{audit_events, users};
 use crate::domain::identity::IdentityLabel;
+use crate::domain::ids::{OrgId, UserId};
 
 /// What happened. The stored names are stable: they are the log's vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +50,10 @@ impl AuditAction {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct NewAuditEvent<'a> {
-    pub organization_id: i32,
-    pub actor_user_id: Option<i32>,
+    pub organization_id: OrgId,
+    pub actor_user_id: Option<UserId>,
     pub action: &'a str,
-    pub target_user_id: Option<i32>,
+    pub target_user_id: Option<UserId>,
     pub details: &'a str,
     pub created_at: NaiveDateTime,
     pub actor_key_hint: Option<&'a str>,
@@ -84,10 +85,10 @@ pub fn actor_label(name: Option<String>, key_hint: Option<&str>, key_description
 /// log and the change are written together or not at all.
 pub fn record(
     conn: &mut DbConnection,
-    organization_id: i32,
-    actor: Option<i32>,
+    organization_id: OrgId,
+    actor: Option<UserId>,
     action: AuditAction,
-    target: Option<i32>,
+    target: Option<UserId>,
     details: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -98,11 +99,11 @@ pub fn record(
 #[allow(clippy::too_many_arguments)]
 pub fn record_via_key(
     conn: &mut DbConnection,
-    organization_id: i32,
-    actor: Option<i32>,
+    organization_id: OrgId,
+    actor: Option<UserId>,
     via_key: Option<ViaKey<'_>>,
     action: AuditAction,
-    target: Option<i32>,
+    target: Option<UserId>,
     details: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -125,10 +126,10 @@ pub fn record_via_key(
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
     pub id: i32,
-    pub organization_id: i32,
-    pub actor_user_id: Option<i32>,
+    pub organization_id: OrgId,
+    pub actor_user_id: Option<UserId>,
     pub action: String,
-    pub target_user_id: Option<i32>,
+    pub target_user_id: Option<UserId>,
     pub details: String,
     pub created_at: NaiveDateTime,
     pub actor_key_hint: Option<String>,
@@ -148,7 +149,7 @@ pub struct AuditEntry {
 /// One page of an organization's log, newest first, and the total count.
 pub fn page(
     conn: &mut DbConnection,
-    organization_id: i32,
+    organization_id: OrgId,
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<AuditEntry>, i64)> {
@@ -163,16 +164,16 @@ pub fn page(
         .offset(offset)
         .select(AuditEvent::as_select())
         .load(conn)?;
-    let mut ids: Vec<i32> =
+    let mut ids: Vec<UserId> =
         events.iter().flat_map(|e| [e.actor_user_id, e.target_user_id]).flatten().collect();
     ids.sort_unstable();
     ids.dedup();
-    let names: Vec<(i32, String)> =
+    let names: Vec<(UserId, String)> =
         users::table.filter(users::id.eq_any(&ids)).select((users::id, users::display_name)).load(conn)?;
     let labels = Identity::labels_for(conn, &ids)?;
     let name_of =
-        |id: Option<i32>| id.and_then(|id| names.iter().find(|(u, _)| *u == id).map(|(_, n)| n.clone()));
-    let labels_of = |id: Option<i32>| id.and_then(|id| labels.get(&id).cloned()).unwrap_or_default();
+        |id: Option<UserId>| id.and_then(|id| names.iter().find(|(u, _)| *u == id).map(|(_, n)| n.clone()));
+    let labels_of = |id: Option<UserId>| id.and_then(|id| labels.get(&id).cloned()).unwrap_or_default();
     let entries = events
         .into_iter()
         .map(|event| AuditEntry {

@@ -11,12 +11,13 @@ use super::schema::identities;
 use super::users::NewUser;
 use crate::domain::display_name::DisplayName;
 use crate::domain::identity::{IdentityLabel, PlatformProfile};
+use crate::domain::ids::{IdentityId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = identities)]
 pub struct Identity {
-    pub id: i32,
-    pub user_id: i32,
+    pub id: IdentityId,
+    pub user_id: UserId,
     pub platform: String,
     pub platform_user_id: String,
     pub login: String,
@@ -30,7 +31,7 @@ pub struct Identity {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = identities)]
 struct NewIdentity<'a> {
-    user_id: i32,
+    user_id: UserId,
     platform: &'a str,
     platform_user_id: &'a str,
     login: &'a str,
@@ -59,9 +60,9 @@ impl Identity {
     /// oldest link first: what admins see next to a display name.
     pub fn labels_for(
         conn: &mut DbConnection,
-        user_ids: &[i32],
-    ) -> QueryResult<HashMap<i32, Vec<IdentityLabel>>> {
-        let rows: Vec<(i32, String, String, String)> = identities::table
+        user_ids: &[UserId],
+    ) -> QueryResult<HashMap<UserId, Vec<IdentityLabel>>> {
+        let rows: Vec<(UserId, String, String, String)> = identities::table
             .filter(identities::user_id.eq_any(user_ids))
             .order((identities::user_id.asc(), identities::linked_at.asc(), identities::id.asc()))
             .select((
@@ -71,14 +72,14 @@ impl Identity {
                 identities::platform_user_id,
             ))
             .load(conn)?;
-        let mut labels: HashMap<i32, Vec<IdentityLabel>> = HashMap::new();
+        let mut labels: HashMap<UserId, Vec<IdentityLabel>> = HashMap::new();
         for (user_id, platform, login, platform_user_id) in rows {
             labels.entry(user_id).or_default().push(IdentityLabel::new(&platform, &login, &platform_user_id));
         }
         Ok(labels)
     }
 
-    pub fn for_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<Vec<Identity>> {
+    pub fn for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Vec<Identity>> {
         identities::table
             .filter(identities::user_id.eq(user_id))
             .order(identities::linked_at.asc())
@@ -93,7 +94,7 @@ impl Identity {
         conn: &mut DbConnection,
         profile: &PlatformProfile,
         now: NaiveDateTime,
-    ) -> QueryResult<i32> {
+    ) -> QueryResult<UserId> {
         // Two first sign-ins of the same person may race; the loser of the unique
         // index finds the winner's row on its second try.
         match Self::sign_in_once(conn, profile, now) {
@@ -108,7 +109,7 @@ impl Identity {
         conn: &mut DbConnection,
         profile: &PlatformProfile,
         now: NaiveDateTime,
-    ) -> QueryResult<i32> {
+    ) -> QueryResult<UserId> {
         conn.write_transaction(|conn| {
             if let Some(existing) = Self::find(conn, &profile.platform, &profile.platform_user_id)? {
                 refresh_profile(conn, existing.id, profile, Some(now))?;
@@ -148,7 +149,7 @@ pub enum UnlinkOutcome {
 impl Identity {
     pub fn link(
         conn: &mut DbConnection,
-        user_id: i32,
+        user_id: UserId,
         profile: &PlatformProfile,
         now: NaiveDateTime,
     ) -> QueryResult<LinkOutcome> {
@@ -176,7 +177,11 @@ impl Identity {
 
     /// Removes one of the user's identities, never the last one. The lookup is
     /// scoped to the user, so another user's identity id finds nothing.
-    pub fn unlink(conn: &mut DbConnection, user_id: i32, identity_id: i32) -> QueryResult<UnlinkOutcome> {
+    pub fn unlink(
+        conn: &mut DbConnection,
+        user_id: UserId,
+        identity_id: IdentityId,
+    ) -> QueryResult<UnlinkOutcome> {
         conn.write_transaction(|conn| {
             lock_user(conn, user_id)?;
             let mine = Self::for_user(conn, user_id)?;
@@ -200,7 +205,7 @@ impl Identity {
 /// Serializes changes to one user's identities: a no-op write takes the user's
 /// row lock on PostgreSQL and the write lock on SQLite, so two concurrent unlinks
 /// cannot both see two identities and leave none.
-fn lock_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<()> {
+fn lock_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<()> {
     use super::schema::users;
     diesel::update(users::table.find(user_id)).set(users::updated_at.eq(users::updated_at)).execute(conn)?;
     Ok(())
@@ -208,7 +213,7 @@ fn lock_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<()> {
 
 fn insert_identity(
     conn: &mut DbConnection,
-    user_id: i32,
+    user_id: UserId,
     profile: &PlatformProfile,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -234,7 +239,7 @@ fn insert_identity(
 /// identity's, the login and name are stored without hidden characters.
 fn refresh_profile(
     conn: &mut DbConnection,
-    identity_id: i32,
+    identity_id: IdentityId,
     profile: &PlatformProfile,
     signed_in_at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {

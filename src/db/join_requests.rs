@@ -14,6 +14,7 @@ use super::memberships::{self, MembershipChange};
 use super::organizations::Organization;
 use super::schema::{join_requests, organizations, users};
 use crate::domain::identity::IdentityLabel;
+use crate::domain::ids::{JoinRequestId, OrgId, UserId};
 use crate::domain::join_request::{ASK_AGAIN_AFTER, may_ask_again_at};
 use crate::domain::organization::Role;
 
@@ -25,13 +26,13 @@ pub const WITHDRAWN: &str = "withdrawn";
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = join_requests)]
 pub struct JoinRequest {
-    pub id: i32,
-    pub organization_id: i32,
-    pub user_id: i32,
+    pub id: JoinRequestId,
+    pub organization_id: OrgId,
+    pub user_id: UserId,
     pub status: String,
     pub created_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
-    pub decided_by: Option<i32>,
+    pub decided_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +72,8 @@ pub enum DecisionOutcome {
 /// withdrawn request was made (see [`ask_again_times`]).
 pub fn request(
     conn: &mut DbConnection,
-    org_id: i32,
-    user_id: i32,
+    org_id: OrgId,
+    user_id: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<RequestOutcome> {
     let result = conn.write_transaction(|conn| {
@@ -128,10 +129,10 @@ pub fn request(
 /// asked less than [`ASK_AGAIN_AFTER`] before `now` and withdrew from since.
 pub fn ask_again_times(
     conn: &mut DbConnection,
-    user_id: i32,
+    user_id: UserId,
     now: NaiveDateTime,
-) -> QueryResult<HashMap<i32, NaiveDateTime>> {
-    let recent: Vec<(i32, NaiveDateTime)> = join_requests::table
+) -> QueryResult<HashMap<OrgId, NaiveDateTime>> {
+    let recent: Vec<(OrgId, NaiveDateTime)> = join_requests::table
         .filter(join_requests::user_id.eq(user_id))
         .filter(join_requests::status.eq(WITHDRAWN))
         .filter(join_requests::created_at.gt(now - ASK_AGAIN_AFTER))
@@ -147,7 +148,7 @@ pub fn ask_again_times(
 
 /// The pending requests of an organization, oldest first, with the requester's
 /// name and sign-in identities.
-pub fn pending_for_org(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<PendingRequest>> {
+pub fn pending_for_org(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<Vec<PendingRequest>> {
     let rows: Vec<(JoinRequest, String)> = join_requests::table
         .inner_join(users::table.on(users::id.eq(join_requests::user_id)))
         .filter(join_requests::organization_id.eq(org_id))
@@ -155,7 +156,7 @@ pub fn pending_for_org(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<
         .order(join_requests::id.asc())
         .select((JoinRequest::as_select(), users::display_name))
         .load(conn)?;
-    let ids: Vec<i32> = rows.iter().map(|(r, _)| r.user_id).collect();
+    let ids: Vec<UserId> = rows.iter().map(|(r, _)| r.user_id).collect();
     let mut labels = Identity::labels_for(conn, &ids)?;
     Ok(rows
         .into_iter()
@@ -168,7 +169,7 @@ pub fn pending_for_org(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<
 }
 
 /// A person's requests, newest first, with the organization.
-pub fn for_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<Vec<(JoinRequest, Organization)>> {
+pub fn for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Vec<(JoinRequest, Organization)>> {
     join_requests::table
         .inner_join(organizations::table)
         .filter(join_requests::user_id.eq(user_id))
@@ -182,10 +183,10 @@ pub fn for_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<Vec<(JoinR
 /// The lookup is scoped to the organization: an id from another one finds nothing.
 pub fn decide(
     conn: &mut DbConnection,
-    org_id: i32,
-    request_id: i32,
+    org_id: OrgId,
+    request_id: JoinRequestId,
     decision: Decision,
-    actor: i32,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<DecisionOutcome> {
     conn.write_transaction(|conn| {
@@ -259,12 +260,12 @@ pub fn decide(
 /// audit log records it in the same transaction.
 pub fn withdraw(
     conn: &mut DbConnection,
-    user_id: i32,
-    request_id: i32,
+    user_id: UserId,
+    request_id: JoinRequestId,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     conn.write_transaction(|conn| {
-        let org_id: Option<i32> = diesel::update(
+        let org_id: Option<OrgId> = diesel::update(
             join_requests::table
                 .filter(join_requests::id.eq(request_id))
                 .filter(join_requests::user_id.eq(user_id))

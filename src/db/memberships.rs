@@ -14,12 +14,13 @@ use super::schema::{memberships, users};
 use super::{DbConnection, MultiBackend};
 use crate::domain::access::AccessChange;
 use crate::domain::identity::IdentityLabel;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::organization::Role;
 
 /// A member as the members page shows them.
 #[derive(Debug, Clone)]
 pub struct Member {
-    pub user_id: i32,
+    pub user_id: UserId,
     pub display_name: String,
     /// How they sign in ("github: mallory"): display names are not unique.
     pub identities: Vec<IdentityLabel>,
@@ -59,7 +60,7 @@ pub fn count_unknown_roles(conn: &mut DbConnection) -> QueryResult<i64> {
     memberships::table.filter(memberships::role.ne_all(Role::ALL.map(Role::as_str))).count().get_result(conn)
 }
 
-pub fn role_of(conn: &mut DbConnection, org_id: i32, user_id: i32) -> QueryResult<Option<Role>> {
+pub fn role_of(conn: &mut DbConnection, org_id: OrgId, user_id: UserId) -> QueryResult<Option<Role>> {
     memberships::table
         .filter(memberships::organization_id.eq(org_id))
         .filter(memberships::user_id.eq(user_id))
@@ -69,14 +70,14 @@ pub fn role_of(conn: &mut DbConnection, org_id: i32, user_id: i32) -> QueryResul
 }
 
 /// The members, admins first, then by name.
-pub fn members(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<Member>> {
-    let rows: Vec<(i32, String, Role, NaiveDateTime)> = memberships::table
+pub fn members(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<Vec<Member>> {
+    let rows: Vec<(UserId, String, Role, NaiveDateTime)> = memberships::table
         .inner_join(users::table)
         .filter(memberships::organization_id.eq(org_id))
         .order((memberships::role.asc(), users::display_name.asc(), users::id.asc()))
         .select((users::id, users::display_name, memberships::role, memberships::created_at))
         .load(conn)?;
-    let ids: Vec<i32> = rows.iter().map(|(id, ..)| *id).collect();
+    let ids: Vec<UserId> = rows.iter().map(|(id, ..)| *id).collect();
     let mut labels = Identity::labels_for(conn, &ids)?;
     Ok(rows
         .into_iter()
@@ -90,7 +91,7 @@ pub fn members(conn: &mut DbConnection, org_id: i32) -> QueryResult<Vec<Member>>
         .collect())
 }
 
-fn admin_count(conn: &mut DbConnection, org_id: i32) -> QueryResult<i64> {
+fn admin_count(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<i64> {
     memberships::table
         .filter(memberships::organization_id.eq(org_id))
         .filter(memberships::role.eq(Role::Admin.as_str()))
@@ -98,17 +99,17 @@ fn admin_count(conn: &mut DbConnection, org_id: i32) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-fn display_name(conn: &mut DbConnection, user_id: i32) -> QueryResult<String> {
+fn display_name(conn: &mut DbConnection, user_id: UserId) -> QueryResult<String> {
     users::table.find(user_id).select(users::display_name).first(conn)
 }
 
 /// Adds a member (used when a join request is approved). No-op if already a member.
 pub fn add_member(
     conn: &mut DbConnection,
-    org_id: i32,
-    user_id: i32,
+    org_id: OrgId,
+    user_id: UserId,
     role: Role,
-    actor: Option<i32>,
+    actor: Option<UserId>,
     now: NaiveDateTime,
 ) -> QueryResult<MembershipChange> {
     if role_of(conn, org_id, user_id)?.is_some() {
@@ -131,10 +132,10 @@ pub fn add_member(
 /// Gives `target` the role `role`, refusing to demote the last admin.
 pub fn change_role(
     conn: &mut DbConnection,
-    org_id: i32,
-    target: i32,
+    org_id: OrgId,
+    target: UserId,
     role: Role,
-    actor: i32,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<MembershipChange> {
     conn.write_transaction(|conn| {
@@ -179,9 +180,9 @@ pub fn change_role(
 /// refusing to remove the last admin.
 pub fn remove(
     conn: &mut DbConnection,
-    org_id: i32,
-    target: i32,
-    actor: i32,
+    org_id: OrgId,
+    target: UserId,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<MembershipChange> {
     conn.write_transaction(|conn| {

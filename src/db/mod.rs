@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit_events;
 pub mod failure_buckets;
 pub mod identities;
+pub mod ids;
 pub mod join_requests;
 pub mod memberships;
 pub mod operations;

@@ -9,12 +9,13 @@ use super::access_changes::announce;
 use super::audit_events::{self, AuditAction};
 use super::schema::{memberships, organizations};
 use crate::domain::access::AccessChange;
+use crate::domain::ids::{OrgId, UserId};
 use crate::domain::organization::{OrgName, OrgSlug, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = organizations)]
 pub struct Organization {
-    pub id: i32,
+    pub id: OrgId,
     pub slug: String,
     pub name: String,
     pub created_at: NaiveDateTime,
@@ -43,7 +44,7 @@ impl Organization {
         self.max_key_lifetime_days.and_then(|days| u32::try_from(days).ok())
     }
 
-    pub fn find_by_id(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Organization>> {
+    pub fn find_by_id(conn: &mut DbConnection, id: OrgId) -> QueryResult<Option<Organization>> {
         organizations::table.find(id).select(Organization::as_select()).first(conn).optional()
     }
 
@@ -60,7 +61,7 @@ impl Organization {
         conn: &mut DbConnection,
         slug: &OrgSlug,
         name: &OrgName,
-        creator: i32,
+        creator: UserId,
         now: NaiveDateTime,
     ) -> QueryResult<Result<Organization, SlugTaken>> {
         let created = conn.write_transaction(|conn| {
@@ -113,7 +114,7 @@ impl Organization {
         conn: &mut DbConnection,
         org: &Organization,
         name: &OrgName,
-        actor: i32,
+        actor: UserId,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
         if org.name == name.as_str() {
@@ -146,7 +147,7 @@ impl Organization {
         conn: &mut DbConnection,
         org: &Organization,
         max_days: Option<i32>,
-        actor: i32,
+        actor: UserId,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
         if org.max_key_lifetime_days == max_days {
@@ -196,7 +197,7 @@ impl Organization {
     }
 
     /// The organizations a user belongs to, with their role, by name.
-    pub fn for_user(conn: &mut DbConnection, user_id: i32) -> QueryResult<Vec<(Organization, Role)>> {
+    pub fn for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Vec<(Organization, Role)>> {
         organizations::table
             .inner_join(memberships::table)
             .filter(memberships::user_id.eq(user_id))
@@ -208,7 +209,7 @@ impl Organization {
     /// Serializes changes to one organization's members: a no-op write takes the
     /// row lock on PostgreSQL and the write lock on SQLite, so two admins demoting
     /// each other at once cannot leave the organization without an admin.
-    pub fn lock(conn: &mut DbConnection, org_id: i32) -> QueryResult<()> {
+    pub fn lock(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<()> {
         diesel::update(organizations::table.find(org_id))
             .set(organizations::updated_at.eq(organizations::updated_at))
             .execute(conn)?;

@@ -7,12 +7,13 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::pending_tokens;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = pending_tokens)]
 pub struct NewPendingToken<'a> {
     pub id: &'a str,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub list_url: &'a str,
     pub sealed: &'a str,
     pub expires_at: NaiveDateTime,
@@ -30,7 +31,7 @@ impl NewPendingToken<'_> {
 pub fn take(
     conn: &mut DbConnection,
     id: &str,
-    user_id: i32,
+    user_id: UserId,
     list_url: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {

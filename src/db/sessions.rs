@@ -6,12 +6,13 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::sessions;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct NewSession<'a> {
     pub id: &'a str,
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     pub state: &'a str,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -49,7 +50,7 @@ pub fn find_live_state(
 pub fn update_state(
     conn: &mut DbConnection,
     id: &str,
-    user_id: Option<i32>,
+    user_id: Option<UserId>,
     state: &str,
     expires_at: NaiveDateTime,
     live: &Liveness,

@@ -7,11 +7,12 @@ use super::DbConnection;
 use super::access_changes::announce;
 use super::schema::users;
 use crate::domain::access::AccessChange;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i32,
+    pub id: UserId,
     pub display_name: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -26,19 +27,19 @@ pub struct NewUser<'a> {
 }
 
 impl NewUser<'_> {
-    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<i32> {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<UserId> {
         diesel::insert_into(users::table).values(self).returning(users::id).get_result(conn)
     }
 }
 
 impl User {
-    pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<User>> {
+    pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<User>> {
         users::table.find(id).select(User::as_select()).first(conn).optional()
     }
 
     pub fn rename(
         conn: &mut DbConnection,
-        id: i32,
+        id: UserId,
         display_name: &str,
         now: NaiveDateTime,
     ) -> QueryResult<usize> {

@@ -4,25 +4,26 @@
 use chrono::{DateTime, Utc};
 
 use super::api_key::{KeyKind, PublicId, ValidUntil};
+use super::ids::{KeyId, OrgId, UserId};
 use super::organization::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgRef {
-    pub id: i32,
+    pub id: OrgId,
     pub slug: String,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRef {
-    pub id: i32,
+    pub id: UserId,
     pub display_name: String,
 }
 
 /// The key itself, as far as a request needs it (never the hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFacts {
-    pub id: i32,
+    pub id: KeyId,
     pub public_id: PublicId,
     pub kind: KeyKind,
     pub description: String,
@@ -100,11 +101,11 @@ pub enum AccessChange {
     /// A user joined, left, was removed from or changed role in an organization,
     /// or was renamed.
     UserChanged {
-        user_id: i32,
+        user_id: UserId,
     },
     /// An organization was renamed (or, later, deleted).
     OrganizationChanged {
-        org_id: i32,
+        org_id: OrgId,
     },
 }
 
@@ -146,15 +147,17 @@ impl AccessChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::domain::ids::{KeyId, OrgId, UserId};
     use chrono::TimeZone;
 
     fn org(id: i32, slug: &str) -> OrgRef {
-        OrgRef { id, slug: slug.into(), name: slug.to_uppercase() }
+        OrgRef { id: OrgId::new(id), slug: slug.into(), name: slug.to_uppercase() }
     }
 
     fn key(kind: KeyKind) -> KeyFacts {
         KeyFacts {
-            id: 1,
+            id: KeyId::new(1),
             public_id: PublicId::parse("AAAAAAAAAAAAAAAA").unwrap(),
             kind,
             description: "ci".into(),
@@ -166,7 +169,10 @@ mod tests {
     fn user_key_of_member_in(memberships: Vec<(OrgRef, Role)>) -> Caller {
         Caller {
             key: key(KeyKind::User),
-            holder: KeyHolder::User { user: UserRef { id: 7, display_name: "Ada".into() }, memberships },
+            holder: KeyHolder::User {
+                user: UserRef { id: UserId::new(7), display_name: "Ada".into() },
+                memberships,
+            },
         }
     }
 
@@ -191,10 +197,10 @@ mod tests {
     #[test]
     fn changes_affect_only_the_callers_they_touch() {
         let caller = user_key_of_member_in(vec![(org(1, "acme"), Role::Member)]);
-        assert!(AccessChange::UserChanged { user_id: 7 }.affects(&caller));
-        assert!(!AccessChange::UserChanged { user_id: 8 }.affects(&caller));
-        assert!(AccessChange::OrganizationChanged { org_id: 1 }.affects(&caller));
-        assert!(!AccessChange::OrganizationChanged { org_id: 2 }.affects(&caller));
+        assert!(AccessChange::UserChanged { user_id: UserId::new(7) }.affects(&caller));
+        assert!(!AccessChange::UserChanged { user_id: UserId::new(8) }.affects(&caller));
+        assert!(AccessChange::OrganizationChanged { org_id: OrgId::new(1) }.affects(&caller));
+        assert!(!AccessChange::OrganizationChanged { org_id: OrgId::new(2) }.affects(&caller));
         assert!(AccessChange::KeyDeleted { public_id: "AAAAAAAAAAAAAAAA".into() }.affects(&caller));
         assert!(!AccessChange::KeyDeleted { public_id: "BBBBBBBBBBBBBBBB".into() }.affects(&caller));
     }
@@ -203,8 +209,8 @@ mod tests {
     fn payloads_read_back_and_junk_is_ignored() {
         for change in [
             AccessChange::KeyDeleted { public_id: "AAAAAAAAAAAAAAAA".into() },
-            AccessChange::UserChanged { user_id: 3 },
-            AccessChange::OrganizationChanged { org_id: 4 },
+            AccessChange::UserChanged { user_id: UserId::new(3) },
+            AccessChange::OrganizationChanged { org_id: OrgId::new(4) },
         ] {
             assert_eq!(AccessChange::from_payload(&change.to_payload()), Some(change));
         }

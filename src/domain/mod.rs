@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod dates;
 pub mod display_name;
 pub mod identity;
+pub mod ids;
 pub mod join_request;
 pub mod organization;
 pub mod pending_login;

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::UserId;
+
 /// How long a person may take at the platform.
 pub const LIFETIME_SECS: i64 = 10 * 60;
 /// Sign-ins started in several tabs at once; older ones are forgotten.
@@ -18,7 +20,7 @@ pub enum Purpose {
     /// Sign in (or sign up) with the platform identity.
     SignIn,
     /// Attach the platform identity to this already signed-in user.
-    Link { user_id: i32 },
+    Link { user_id: UserId },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

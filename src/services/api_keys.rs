@@ -12,6 +12,7 @@ use crate::db::{Db, DbError};
 use crate::domain::api_key::{
     Description, DescriptionError, ParsedToken, PublicId, ValidUntil, ValidUntilError, generate,
 };
+use crate::domain::ids::UserId;
 
 /// What creating and deleting keys use: storage, the clock, and the argon2
 /// slots the secrets are hashed in (the same ones that verify keys).
@@ -25,7 +26,7 @@ pub struct ApiKeys {
 /// the API, the key they used.
 #[derive(Clone, Copy)]
 pub struct Actor<'a> {
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     pub via_key: Option<ViaKey<'a>>,
 }
 

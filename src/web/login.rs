@@ -111,13 +111,13 @@ pub async fn dev_sign_in(
     let now = state.clock.now_naive();
     let user_id = state.db.run(move |conn| Identity::sign_in(conn, &profile, now)).await?;
     session::sign_in(&session, user_id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    tracing::info!(user_id, "signed in with development sign-in");
+    tracing::info!(%user_id, "signed in with development sign-in");
     Ok(see_other(return_to.as_str()))
 }
 
 pub async fn sign_out(session: Session) -> HttpResponse {
     if let Some(user_id) = session::user_id(&session) {
-        tracing::info!(user_id, "signed out");
+        tracing::info!(%user_id, "signed out");
     }
     session::sign_out(&session);
     see_other("/")

@@ -192,7 +192,7 @@ pub async fn callback(
         Purpose::SignIn => {
             let user_id = state.db.run(move |conn| Identity::sign_in(conn, &profile, now)).await?;
             session::sign_in(&session, user_id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-            tracing::info!(platform = slug, user_id, "signed in");
+            tracing::info!(platform = slug, %user_id, "signed in");
             Ok(see_other(&pending.return_to))
         }
         Purpose::Link { user_id } => {
@@ -208,7 +208,7 @@ pub async fn callback(
                 .await;
             }
             let outcome = state.db.run(move |conn| Identity::link(conn, user_id, &profile, now)).await?;
-            tracing::info!(platform = slug, user_id, outcome = ?outcome, "link attempt");
+            tracing::info!(platform = slug, %user_id, outcome = ?outcome, "link attempt");
             let flash = match outcome {
                 LinkOutcome::Linked => Flash::success(format!("Your {label} account is now linked.")),
                 LinkOutcome::AlreadyYours => Flash::info(format!("This {label} account was already linked.")),

@@ -133,15 +133,17 @@ mod tests {
     use super::*;
     use crate::domain::access::{KeyFacts, KeyHolder, OrgRef};
     use crate::domain::api_key::{KeyKind, PublicId};
+    #[allow(unused_imports)]
+    use crate::domain::ids::{KeyId, OrgId, UserId};
     use chrono::TimeZone;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()
     }
 
-    fn entry(public_id: &str, org_id: i32) -> Entry {
+    fn entry(public_id: &str, org_id: OrgId) -> Entry {
         let key = KeyFacts {
-            id: 1,
+            id: KeyId::new(1),
             public_id: PublicId::parse(public_id).unwrap(),
             kind: KeyKind::Organization,
             description: "ci".into(),
@@ -160,9 +162,9 @@ mod tests {
     #[test]
     fn a_change_forgets_the_entries_it_touches_only() {
         let cache = KeyCache::default();
-        cache.insert(cache.generation(), entry("AAAAAAAAAAAAAAAA", 1));
-        cache.insert(cache.generation(), entry("BBBBBBBBBBBBBBBB", 2));
-        cache.apply(&AccessChange::OrganizationChanged { org_id: 1 });
+        cache.insert(cache.generation(), entry("AAAAAAAAAAAAAAAA", OrgId::new(1)));
+        cache.insert(cache.generation(), entry("BBBBBBBBBBBBBBBB", OrgId::new(2)));
+        cache.apply(&AccessChange::OrganizationChanged { org_id: OrgId::new(1) });
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_none());
         assert!(cache.get("BBBBBBBBBBBBBBBB").is_some());
     }
@@ -172,7 +174,7 @@ mod tests {
         let cache = KeyCache::default();
         let before = cache.generation();
         cache.apply(&AccessChange::KeyDeleted { public_id: "AAAAAAAAAAAAAAAA".into() });
-        cache.insert(before, entry("AAAAAAAAAAAAAAAA", 1));
+        cache.insert(before, entry("AAAAAAAAAAAAAAAA", OrgId::new(1)));
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_none());
     }
 
@@ -181,20 +183,20 @@ mod tests {
         let cache = KeyCache::default();
         let before = cache.generation();
         cache.apply(&AccessChange::KeyDeleted { public_id: "BBBBBBBBBBBBBBBB".into() });
-        cache.apply(&AccessChange::UserChanged { user_id: 9 });
-        cache.insert(before, entry("AAAAAAAAAAAAAAAA", 1));
+        cache.apply(&AccessChange::UserChanged { user_id: UserId::new(9) });
+        cache.insert(before, entry("AAAAAAAAAAAAAAAA", OrgId::new(1)));
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_some(), "other keys' changes do not spoil the load");
 
         let before = cache.generation();
         cache.clear();
-        cache.insert(before, entry("AAAAAAAAAAAAAAAA", 1));
+        cache.insert(before, entry("AAAAAAAAAAAAAAAA", OrgId::new(1)));
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_none(), "a clear spoils every load under way");
 
         let before = cache.generation();
         for user_id in 0..(RECENT_CHANGES as i32 + 1) {
-            cache.apply(&AccessChange::UserChanged { user_id: 1000 + user_id });
+            cache.apply(&AccessChange::UserChanged { user_id: UserId::new(1000 + user_id) });
         }
-        cache.insert(before, entry("AAAAAAAAAAAAAAAA", 1));
+        cache.insert(before, entry("AAAAAAAAAAAAAAAA", OrgId::new(1)));
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_none(), "changes no longer remembered spoil it too");
     }
 
@@ -205,7 +207,7 @@ mod tests {
 
         let token = generate(KeyKind::Organization);
         let digest: [u8; 32] = Sha256::digest(token.secret.expose().as_bytes()).into();
-        let cached = Entry { digest, ..entry("AAAAAAAAAAAAAAAA", 1) };
+        let cached = Entry { digest, ..entry("AAAAAAAAAAAAAAAA", OrgId::new(1)) };
         assert!(cached.matches(&token, &digest));
         let relabelled = ParsedToken { kind: KeyKind::User, ..token.clone() };
         assert!(!cached.matches(&relabelled, &digest), "a user key's prefix on an organization key");
@@ -215,7 +217,7 @@ mod tests {
 
     #[test]
     fn entries_go_stale_after_thirty_seconds() {
-        let e = entry("AAAAAAAAAAAAAAAA", 1);
+        let e = entry("AAAAAAAAAAAAAAAA", OrgId::new(1));
         assert!(e.is_fresh(t0() + Duration::seconds(29)));
         assert!(!e.is_fresh(t0() + Duration::seconds(30)));
         assert!(!e.is_fresh(t0() - Duration::seconds(1)), "a clock that went back revalidates");

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::domain::ids::KeyId;
 use chrono::{DateTime, Duration, Utc};
 
 const EVERY: Duration = Duration::seconds(60);
@@ -10,12 +11,12 @@ const MAX_TRACKED: usize = 100_000;
 
 #[derive(Default)]
 pub struct LastUsed {
-    written: Mutex<HashMap<i32, DateTime<Utc>>>,
+    written: Mutex<HashMap<KeyId, DateTime<Utc>>>,
 }
 
 impl LastUsed {
     /// True (and remembered) when key `key_id`'s use at `now` should be written.
-    pub fn is_due(&self, key_id: i32, now: DateTime<Utc>) -> bool {
+    pub fn is_due(&self, key_id: KeyId, now: DateTime<Utc>) -> bool {
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         if written.get(&key_id).is_some_and(|at| now - *at < EVERY && now >= *at) {
             return false;
@@ -31,15 +32,17 @@ impl LastUsed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::domain::ids::{KeyId, OrgId, UserId};
     use chrono::TimeZone;
 
     #[test]
     fn a_key_is_written_at_most_once_a_minute() {
         let t0 = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
         let last_used = LastUsed::default();
-        assert!(last_used.is_due(1, t0));
-        assert!(!last_used.is_due(1, t0 + Duration::seconds(59)));
-        assert!(last_used.is_due(2, t0 + Duration::seconds(59)), "each key on its own");
-        assert!(last_used.is_due(1, t0 + Duration::seconds(60)));
+        assert!(last_used.is_due(KeyId::new(1), t0));
+        assert!(!last_used.is_due(KeyId::new(1), t0 + Duration::seconds(59)));
+        assert!(last_used.is_due(KeyId::new(2), t0 + Duration::seconds(59)), "each key on its own");
+        assert!(last_used.is_due(KeyId::new(1), t0 + Duration::seconds(60)));
     }
 }

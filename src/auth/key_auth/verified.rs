@@ -48,18 +48,24 @@ mod tests {
     use super::*;
     use crate::domain::access::{KeyFacts, KeyHolder, OrgRef};
     use crate::domain::api_key::{KeyKind, PublicId};
+    #[allow(unused_imports)]
+    use crate::domain::ids::{KeyId, OrgId, UserId};
 
     fn verified() -> Verified {
         Verified::new(Caller {
             key: KeyFacts {
-                id: 1,
+                id: KeyId::new(1),
                 public_id: PublicId::parse("AAAAAAAAAAAAAAAA").unwrap(),
                 kind: KeyKind::Organization,
                 description: "ci".into(),
                 valid_until: None,
                 created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             },
-            holder: KeyHolder::Organization(OrgRef { id: 1, slug: "acme".into(), name: "Acme".into() }),
+            holder: KeyHolder::Organization(OrgRef {
+                id: OrgId::new(1),
+                slug: "acme".into(),
+                name: "Acme".into(),
+            }),
         })
     }
 

@@ -10,11 +10,12 @@ pub mod valid_until;
 use crate::db::api_keys::Owner;
 use crate::db::organizations::Organization;
 use crate::domain::api_key::KeyKind;
+use crate::domain::ids::UserId;
 
 /// Whose keys a screen shows, and where it lives.
 pub enum KeyScope {
     Organization { org: Organization, is_admin: bool, role_label: &'static str },
-    User { user_id: i32 },
+    User { user_id: UserId },
 }
 
 impl KeyScope {

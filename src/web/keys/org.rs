@@ -7,11 +7,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::KeyScope;
 use super::screen::{self, CreateForm};
 use crate::auth::org_access::{OrgAdmin, OrgMember};
+use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::pagination::PageQuery;
 
-fn scope(admin: OrgAdmin) -> (KeyScope, i32) {
+fn scope(admin: OrgAdmin) -> (KeyScope, UserId) {
     let OrgAdmin(OrgMember { user, org, role }) = admin;
     (KeyScope::Organization { org, is_admin: true, role_label: role.label() }, user.id)
 }

@@ -16,6 +16,7 @@ use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::validity::{latest_allowed, suggestion};
 use crate::domain::api_key::{KeyStatus, PublicId, ValidUntil};
 use crate::domain::dates;
+use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::services::api_keys::{Actor, NewKeyInput};
 use crate::state::AppState;
@@ -269,7 +270,7 @@ async fn render_list(
 pub async fn list(
     req: &HttpRequest,
     scope: &KeyScope,
-    viewer: i32,
+    viewer: UserId,
     state: &AppState,
     session: &Session,
     query: &PageQuery,
@@ -305,7 +306,7 @@ async fn take_new_key(
     req: &HttpRequest,
     session: &Session,
     state: &AppState,
-    viewer: i32,
+    viewer: UserId,
     pending: &PendingTokenRef,
 ) -> Result<Option<NewKeyNotice>, AppError> {
     let now = state.clock.now_naive();
@@ -339,7 +340,7 @@ async fn take_new_key(
 pub async fn create(
     req: &HttpRequest,
     scope: &KeyScope,
-    actor: i32,
+    actor: UserId,
     state: &AppState,
     session: &Session,
     form: CreateForm,
@@ -408,7 +409,7 @@ pub async fn confirm_delete(
 
 pub async fn delete(
     scope: &KeyScope,
-    actor: i32,
+    actor: UserId,
     state: &AppState,
     session: &Session,
     public_id: &str,

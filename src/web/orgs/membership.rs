@@ -10,6 +10,7 @@ use crate::auth::session::{self, Flash};
 use crate::db::join_requests::{self, RequestOutcome};
 use crate::db::memberships::{self, MembershipChange};
 use crate::db::organizations::Organization;
+use crate::domain::ids::JoinRequestId;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::orgs::ask_again_text;
@@ -55,7 +56,7 @@ pub async fn ask_to_join(
 /// `POST /orgs/requests/{id}/withdraw`: scoped to the requester.
 pub async fn withdraw(
     CurrentUser(user): CurrentUser,
-    request_id: Path<i32>,
+    request_id: Path<JoinRequestId>,
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {

@@ -77,7 +77,7 @@ pub async fn create(
         .await?;
     match created {
         Ok(org) => {
-            tracing::info!(org_id = org.id, user_id = user.id, "organization created");
+            tracing::info!(org_id = %org.id, user_id = %user.id, "organization created");
             session::push_flash(
                 &session,
                 Flash::success(format!("{} was created. You are its admin.", org.name)),

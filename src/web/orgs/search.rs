@@ -10,6 +10,7 @@ use crate::auth::current_user::CurrentUser;
 use crate::db::join_requests::{self, PENDING};
 use crate::db::organizations::Organization;
 use crate::domain::dates;
+use crate::domain::ids::{JoinRequestId, OrgId};
 use crate::domain::organization::NAME_MAX;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -23,7 +24,7 @@ const PER_PAGE: i64 = 20;
 pub enum Standing {
     Member,
     Pending {
-        request_id: i32,
+        request_id: JoinRequestId,
     },
     /// They asked and withdrew less than an hour ago: when they may ask again.
     AskAgainFrom {
@@ -39,7 +40,7 @@ pub struct Result_ {
 }
 
 pub struct RequestRow {
-    pub id: i32,
+    pub id: JoinRequestId,
     pub org_name: String,
     pub org_slug: String,
     pub status: String,
@@ -101,7 +102,7 @@ pub async fn search(
                     (found, total)
                 }
             };
-            let member_of: Vec<i32> =
+            let member_of: Vec<OrgId> =
                 Organization::for_user(conn, user_id)?.into_iter().map(|(o, _)| o.id).collect();
             let requests = join_requests::for_user(conn, user_id)?;
             let ask_again = join_requests::ask_again_times(conn, user_id, now)?;

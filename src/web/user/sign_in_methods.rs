@@ -11,13 +11,14 @@ use crate::auth::platforms::label_of;
 use crate::auth::session::{self, Flash};
 use crate::db::identities::{Identity, UnlinkOutcome};
 use crate::domain::dates;
+use crate::domain::ids::IdentityId;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page::{PageContext, ok, see_other};
 use crate::web::platform_login::SIGN_IN_METHODS;
 
 pub struct IdentityRow {
-    pub id: i32,
+    pub id: IdentityId,
     pub platform: String,
     pub login: String,
     pub email: String,
@@ -70,7 +71,7 @@ pub async fn show(
 
 pub async fn unlink(
     CurrentUser(user): CurrentUser,
-    identity_id: Path<i32>,
+    identity_id: Path<IdentityId>,
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
@@ -78,7 +79,7 @@ pub async fn unlink(
     let outcome = state.db.run(move |conn| Identity::unlink(conn, user.id, identity_id)).await?;
     match outcome {
         UnlinkOutcome::Unlinked => {
-            tracing::info!(user_id = user.id, identity_id, "identity unlinked");
+            tracing::info!(user_id = %user.id, %identity_id, "identity unlinked");
             session::push_flash(&session, Flash::success("The sign-in method was removed."));
         }
         UnlinkOutcome::LastOne => session::push_flash(

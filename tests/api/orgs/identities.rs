@@ -115,7 +115,7 @@ async fn on_platform(app: &TestApp, standin: &StandIn, platform: Platform, perso
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "{} signs in", person.login);
     let identity = identity_of(app, standin, platform, person).await.expect("the identity is stored");
     let name = person.name.clone().unwrap_or_else(|| person.login.clone());
-    Browser::signed_in_elsewhere(app, client, jar, &name, identity.user_id).await
+    Browser::signed_in_elsewhere(app, client, jar, &name, identity.user_id.get()).await
 }
 
 /// The browser's user links `person`'s account on `platform`.

@@ -47,7 +47,7 @@ async fn link_buttons(app: &TestApp) -> Vec<String> {
 /// Every identity as (platform, platform user id, user id, login), to compare before and after.
 async fn snapshot(app: &TestApp) -> Vec<(String, String, i32, String)> {
     let all = all_identities(app).await;
-    all.into_iter().map(|i| (i.platform, i.platform_user_id, i.user_id, i.login)).collect()
+    all.into_iter().map(|i| (i.platform, i.platform_user_id, i.user_id.get(), i.login)).collect()
 }
 
 /// Grace has a GitLab account here; then Ada signs in with GitHub.
@@ -131,7 +131,7 @@ async fn an_identity_can_be_unlinked_while_another_remains(app: TestApp, standin
     link(&app, &standin, GITLAB, &Person::ada(GITLAB)).await;
     let gitlab = identity_of(&app, &standin, GITLAB, &Person::ada(GITLAB)).await.unwrap();
 
-    let response = unlink(&app, gitlab.id).await;
+    let response = unlink(&app, gitlab.id.get()).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), METHODS);
     assert_eq!(flash_on(&app, METHODS).await.as_deref(), Some("The sign-in method was removed."));
@@ -151,7 +151,7 @@ async fn the_last_identity_cannot_be_unlinked(app: TestApp, standin: StandIn) {
     assert!(text_of(&html, ".field-hint").unwrap().contains("cannot be unlinked"));
 
     let only = identity_of(&app, &standin, GITHUB, &Person::ada(GITHUB)).await.unwrap();
-    let response = unlink(&app, only.id).await;
+    let response = unlink(&app, only.id.get()).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         flash_on(&app, METHODS).await.as_deref(),
@@ -172,7 +172,7 @@ async fn unlinking_another_users_identity_is_not_found_and_deletes_nothing(app: 
     let before = snapshot(&app).await;
 
     let graces = identity_of(&app, &standin, GITLAB, &Person::grace(GITLAB)).await.unwrap();
-    let response = unlink(&app, graces.id).await;
+    let response = unlink(&app, graces.id.get()).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(snapshot(&app).await, before);
     let response = unlink(&app, 999_999).await;

@@ -59,7 +59,7 @@ async fn a_first_sign_in_creates_the_user_and_lands_on_return_to(
     assert_eq!(identity.display_name.as_deref(), Some("Ada Lovelace"));
     assert_eq!(identity.email.as_deref(), Some("ada@example.com"));
     assert_eq!(identity.avatar_url.as_deref(), Some("https://avatars.example/ada-1.png"));
-    assert_eq!(signed_in_user_ids(&app).await, vec![users[0].id]);
+    assert_eq!(signed_in_user_ids(&app).await, vec![users[0].id.get()]);
 }
 each_platform!(a_first_sign_in_creates_the_user_and_lands_on_return_to);
 
@@ -106,7 +106,7 @@ async fn a_second_sign_in_reuses_the_user_and_refreshes_the_profile(
     assert_eq!(second.avatar_url.as_deref(), Some("https://avatars.example/ada-2.png"));
     assert_eq!(second.linked_at, first.linked_at);
     assert!(second.last_sign_in_at >= first.last_sign_in_at);
-    assert_eq!(signed_in_user_ids(&app).await, vec![first.user_id]);
+    assert_eq!(signed_in_user_ids(&app).await, vec![first.user_id.get()]);
     // The MonkeyCI name is the person's own; the platform name only seeds it.
     assert_eq!(signed_in_name(&app).await.as_deref(), Some("Ada Lovelace"));
 }
@@ -129,7 +129,7 @@ async fn the_same_login_with_another_id_is_another_person(
     assert_eq!(all_users(&app).await.len(), 2);
     let newcomers = identity_of(&app, &standin, platform, &newcomer).await.expect("a new identity");
     assert_ne!(newcomers.user_id, original.user_id);
-    assert_eq!(signed_in_user_ids(&app).await, vec![newcomers.user_id]);
+    assert_eq!(signed_in_user_ids(&app).await, vec![newcomers.user_id.get()]);
     let unchanged = identity_of(&app, &standin, platform, &ada).await.unwrap();
     assert_eq!(unchanged.user_id, original.user_id);
     assert_eq!(unchanged.login, "ada");

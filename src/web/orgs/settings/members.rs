@@ -13,6 +13,7 @@ use crate::db::join_requests::{self, Decision, DecisionOutcome};
 use crate::db::memberships::{self, Member, MembershipChange};
 use crate::domain::dates;
 use crate::domain::identity::IdentityLabel;
+use crate::domain::ids::{JoinRequestId, UserId};
 use crate::domain::organization::Role;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -20,7 +21,7 @@ use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, see_other};
 
 pub struct RequestRow {
-    pub id: i32,
+    pub id: JoinRequestId,
     pub name: String,
     pub identities: Vec<IdentityLabel>,
     pub asked_on: String,
@@ -32,7 +33,7 @@ struct MembersPage {
     page: PageContext,
     org: OrgView,
     tab: &'static str,
-    me: i32,
+    me: UserId,
     members: Vec<Member>,
     requests: Vec<RequestRow>,
 }
@@ -73,7 +74,7 @@ pub struct RoleForm {
 
 pub async fn change_role(
     OrgAdmin(admin): OrgAdmin,
-    path: Path<(String, i32)>,
+    path: Path<(String, UserId)>,
     state: Data<AppState>,
     session: Session,
     form: Form<RoleForm>,
@@ -101,7 +102,7 @@ pub async fn change_role(
 
 pub async fn remove(
     OrgAdmin(admin): OrgAdmin,
-    path: Path<(String, i32)>,
+    path: Path<(String, UserId)>,
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
@@ -126,7 +127,7 @@ pub async fn remove(
 
 async fn decide(
     admin: OrgAdmin,
-    request_id: i32,
+    request_id: JoinRequestId,
     decision: Decision,
     state: Data<AppState>,
     session: Session,
@@ -149,7 +150,7 @@ async fn decide(
 
 pub async fn approve(
     admin: OrgAdmin,
-    path: Path<(String, i32)>,
+    path: Path<(String, JoinRequestId)>,
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
@@ -158,7 +159,7 @@ pub async fn approve(
 
 pub async fn reject(
     admin: OrgAdmin,
-    path: Path<(String, i32)>,
+    path: Path<(String, JoinRequestId)>,
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
