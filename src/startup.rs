@@ -17,7 +17,6 @@ use url::Url;
 
 use crate::api;
 use crate::auth::argon2_pool::Argon2Pool;
-use crate::auth::csrf::csrf_guard;
 use crate::auth::key_auth::listener::{self, ListenerGuard};
 use crate::auth::key_auth::{AuthSettings, KeyAuthenticator};
 use crate::auth::platforms::Platforms;
@@ -30,6 +29,7 @@ use crate::services::api_keys::ApiKeys;
 use crate::shutdown::{self, Draining, StopHandle, StopRequests};
 use crate::state::AppState;
 use crate::telemetry;
+use crate::web::csrf::csrf_guard;
 use crate::web::error_pages::{not_found, render_error_pages};
 use crate::web::security_headers::add_security_headers;
 use crate::web::{self as pages, assets, health};

@@ -19,17 +19,6 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("foundations", &["domain", "telemetry", "percent", "clock", "random"]),
 ];
 
-/// Dependencies that still point up, each with what removes it. The test fails
-/// on any other, and on an entry here that no longer occurs: the list only shrinks.
-const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
-    ("auth/csrf", "error", "a web middleware kept in auth/: moves to web/"),
-    ("auth/csrf", "state", "a web middleware kept in auth/: moves to web/"),
-    ("auth/current_user", "error", "an actix extractor kept in auth/: moves to web/"),
-    ("auth/current_user", "state", "an actix extractor kept in auth/: moves to web/"),
-    ("auth/org_access", "error", "an actix extractor kept in auth/: moves to web/"),
-    ("auth/org_access", "state", "an actix extractor kept in auth/: moves to web/"),
-];
-
 /// A file of `src/` by its module path (`["db", "api_keys"]`; `lib.rs` is `[]`).
 type Module = Vec<String>;
 
@@ -297,35 +286,23 @@ fn no_file_of_src_depends_on_itself_through_others() {
 fn each_layer_uses_only_the_layers_below_it() {
     let graph = source().dependencies();
     let mut upward = Vec::new();
-    let mut known_seen = BTreeSet::new();
     for (from, edges) in &graph {
         let Some(from_layer) = layer_of(from) else { continue };
         for (to, by) in edges {
-            let Some(to_layer) = layer_of(to) else { continue };
-            if to_layer >= from_layer {
-                continue;
-            }
-            let known = KNOWN_UPWARD.iter().position(|(f, t, _)| *f == name(from) && *t == name(to));
-            match known {
-                Some(index) => {
-                    known_seen.insert(index);
-                }
-                None => upward.push(format!(
+            if let Some(to_layer) = layer_of(to)
+                && to_layer < from_layer
+            {
+                upward.push(format!(
                     "  {} ({}) uses {} ({}) by {by}",
                     name(from),
                     LAYERS[from_layer].0,
                     name(to),
                     LAYERS[to_layer].0
-                )),
+                ));
             }
         }
     }
-    let gone: Vec<String> = (0..KNOWN_UPWARD.len())
-        .filter(|i| !known_seen.contains(i))
-        .map(|i| format!("  {} -> {}", KNOWN_UPWARD[i].0, KNOWN_UPWARD[i].1))
-        .collect();
     assert!(upward.is_empty(), "dependencies that point up:\n{}", upward.join("\n"));
-    assert!(gone.is_empty(), "fixed, so remove them from KNOWN_UPWARD:\n{}", gone.join("\n"));
 }
 
 #[test]

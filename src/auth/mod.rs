@@ -1,11 +1,8 @@
-//! Who is asking: sessions, the signed-in user, CSRF protection.
+//! Who is asking: sessions, API keys and their hashes, sign-in platforms.
 
 pub mod argon2_pool;
-pub mod csrf;
-pub mod current_user;
 pub mod key_auth;
 pub mod key_hash;
-pub mod org_access;
 pub mod pending_token;
 pub mod platforms;
 pub mod session;

@@ -1,12 +1,15 @@
 //! The web layer: routes, handlers and their templates, page middleware.
 
 pub mod assets;
+pub mod csrf;
+pub mod current_user;
 pub mod draining;
 pub mod error_pages;
 pub mod health;
 pub mod home;
 pub mod keys;
 pub mod login;
+pub mod org_access;
 pub mod orgs;
 pub mod page;
 pub mod pagination;

@@ -8,12 +8,12 @@ use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 
-use crate::auth::current_user::load_user;
 use crate::auth::session::{self, Flash};
 use crate::db::organizations::Organization;
 use crate::db::users::User;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::current_user::load_user;
 
 /// The layout's data: who is signed in, the CSRF token for forms, banners and
 /// the one-time messages.
@@ -68,7 +68,7 @@ impl PageContext {
         let csrf_token = match (&user, session::existing_csrf_token(&session)) {
             (Some(_), _) => session::csrf_token(&session),
             (None, Some(token)) => token,
-            (None, None) if needs_csrf => crate::auth::csrf::anonymous_token(req),
+            (None, None) if needs_csrf => crate::web::csrf::anonymous_token(req),
             (None, None) => String::new(),
         };
         let dev_sign_in = req.app_data::<Data<AppState>>().is_some_and(|s| s.dev_sign_in);

@@ -8,7 +8,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::current_user::{CurrentUser, load_user};
 use crate::auth::platforms::Platform;
 use crate::auth::session::{self, Flash};
 use crate::db::identities::{Identity, LinkOutcome};
@@ -16,6 +15,7 @@ use crate::domain::pending_login::{PendingLogin, Purpose};
 use crate::domain::return_to::ReturnTo;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::current_user::{CurrentUser, load_user};
 use crate::web::page::{PageContext, render, see_other};
 
 pub const SIGN_IN_METHODS: &str = "/settings/sign-in-methods";

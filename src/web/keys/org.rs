@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::KeyScope;
 use super::screen::{self, CreateForm};
-use crate::auth::org_access::{OrgAdmin, OrgMember};
 use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::org_access::{OrgAdmin, OrgMember};
 use crate::web::pagination::PageQuery;
 
 fn scope(admin: OrgAdmin) -> (KeyScope, UserId) {

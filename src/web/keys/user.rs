@@ -6,9 +6,9 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::KeyScope;
 use super::screen::{self, CreateForm};
-use crate::auth::current_user::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::current_user::CurrentUser;
 use crate::web::pagination::PageQuery;
 
 pub async fn list(

@@ -8,9 +8,9 @@ use actix_web::web::{Data, Query};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::current_user::CurrentUser;
 use crate::domain::api_key::ValidUntil;
 use crate::state::AppState;
+use crate::web::current_user::CurrentUser;
 
 /// What a valid-until value means, said on `today`: "This key will be usable until
 /// the end of 28 Feb 2027 UTC.", "This key will never expire." for an empty value,

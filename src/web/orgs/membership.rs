@@ -4,8 +4,6 @@ use actix_session::Session;
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Path};
 
-use crate::auth::current_user::CurrentUser;
-use crate::auth::org_access::OrgMember;
 use crate::auth::session::{self, Flash};
 use crate::db::join_requests::{self, RequestOutcome};
 use crate::db::memberships::{self, MembershipChange};
@@ -13,6 +11,8 @@ use crate::db::organizations::Organization;
 use crate::domain::ids::JoinRequestId;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::current_user::CurrentUser;
+use crate::web::org_access::OrgMember;
 use crate::web::orgs::ask_again_text;
 use crate::web::page::see_other;
 

@@ -21,7 +21,7 @@ pub struct OrgView {
 }
 
 impl OrgView {
-    pub fn of(member: &crate::auth::org_access::OrgMember) -> OrgView {
+    pub fn of(member: &crate::web::org_access::OrgMember) -> OrgView {
         OrgView {
             slug: member.org.slug.clone(),
             name: member.org.name.clone(),

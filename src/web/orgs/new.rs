@@ -8,13 +8,13 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::current_user::CurrentUser;
 use crate::auth::session::{self, Flash};
 use crate::db::organizations::Organization;
 use crate::domain::organization::{OrgName, OrgSlug};
 use crate::domain::text;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::current_user::CurrentUser;
 use crate::web::page::{PageContext, ok, render, see_other};
 
 #[derive(Template)]

@@ -6,7 +6,6 @@ use actix_web::web::{Data, Query};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::current_user::CurrentUser;
 use crate::db::join_requests::{self, PENDING};
 use crate::db::organizations::Organization;
 use crate::domain::dates;
@@ -14,6 +13,7 @@ use crate::domain::ids::{JoinRequestId, OrgId};
 use crate::domain::organization::NAME_MAX;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::current_user::CurrentUser;
 use crate::web::orgs::ask_again_text;
 use crate::web::page::{PageContext, ok};
 use crate::web::pagination::{PageQuery, Pagination};

@@ -4,10 +4,10 @@ use actix_web::HttpResponse;
 use actix_web::web::Data;
 use askama::Template;
 
-use crate::auth::org_access::OrgMember;
 use crate::db::memberships::{self, Member};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::org_access::OrgMember;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok};
 

@@ -7,13 +7,13 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::current_user::CurrentUser;
 use crate::auth::session::{self, Flash};
 use crate::db::users::User;
 use crate::domain::display_name::DisplayName;
 use crate::domain::text;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::current_user::CurrentUser;
 use crate::web::page::{PageContext, render, see_other};
 
 #[derive(Template)]

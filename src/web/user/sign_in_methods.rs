@@ -6,7 +6,6 @@ use actix_web::HttpResponse;
 use actix_web::web::{Data, Path};
 use askama::Template;
 
-use crate::auth::current_user::CurrentUser;
 use crate::auth::platforms::label_of;
 use crate::auth::session::{self, Flash};
 use crate::db::identities::{Identity, UnlinkOutcome};
@@ -14,6 +13,7 @@ use crate::domain::dates;
 use crate::domain::ids::IdentityId;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::current_user::CurrentUser;
 use crate::web::page::{PageContext, ok, see_other};
 use crate::web::platform_login::SIGN_IN_METHODS;
 

@@ -4,12 +4,12 @@ use actix_web::HttpResponse;
 use actix_web::web::{Data, Query};
 use askama::Template;
 
-use crate::auth::org_access::OrgAdmin;
 use crate::db::audit_events;
 use crate::domain::dates;
 use crate::domain::identity::IdentityLabel;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::org_access::OrgAdmin;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok};
 use crate::web::pagination::{PageQuery, Pagination};

@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::org_access::OrgAdmin;
 use crate::auth::session::{self, Flash};
 use crate::db::organizations::Organization;
 use crate::domain::api_key::validity::MAX_POLICY_DAYS;
@@ -15,6 +14,7 @@ use crate::domain::organization::OrgName;
 use crate::domain::text;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::org_access::OrgAdmin;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, render, see_other};
 

@@ -7,7 +7,6 @@ use actix_web::web::{Data, Form, Path};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::org_access::OrgAdmin;
 use crate::auth::session::{self, Flash};
 use crate::db::join_requests::{self, Decision, DecisionOutcome};
 use crate::db::memberships::{self, Member, MembershipChange};
@@ -17,6 +16,7 @@ use crate::domain::ids::{JoinRequestId, UserId};
 use crate::domain::organization::Role;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::org_access::OrgAdmin;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, see_other};
 

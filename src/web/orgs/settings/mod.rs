@@ -7,7 +7,7 @@ pub mod members;
 use actix_web::HttpResponse;
 use actix_web::web::Path;
 
-use crate::auth::org_access::OrgAdmin;
+use crate::web::org_access::OrgAdmin;
 use crate::web::page::see_other;
 
 /// `GET /o/{slug}/settings` opens the General tab.

@@ -11,13 +11,13 @@ use std::pin::Pin;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 
-use crate::auth::current_user::CurrentUser;
 use crate::db::memberships;
 use crate::db::organizations::Organization;
 use crate::db::users::User;
 use crate::domain::organization::Role;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::current_user::CurrentUser;
 
 /// The signed-in user, an organization they belong to, and their role in it.
 pub struct OrgMember {
