@@ -9,8 +9,8 @@ use reqwest::blocking::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
 use super::error::CliError;
-use super::inputs::{ApiKey, ServerUrl};
-use super::settings::Owner;
+use super::inputs::{ServerUrl, TokenArgument};
+use super::settings::KeysOf;
 use crate::api::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest, OrgList, Whoami};
 use crate::domain::api_key::PublicId;
 
@@ -20,11 +20,11 @@ pub const PER_PAGE: u32 = 100;
 pub struct Client {
     http: reqwest::blocking::Client,
     base: ServerUrl,
-    key: ApiKey,
+    key: TokenArgument,
 }
 
 impl Client {
-    pub fn new(base: ServerUrl, key: ApiKey) -> Result<Client, CliError> {
+    pub fn new(base: ServerUrl, key: TokenArgument) -> Result<Client, CliError> {
         let http = reqwest::blocking::Client::builder()
             .user_agent(concat!("monkeyci/", env!("CARGO_PKG_VERSION")))
             // A redirect could carry the key to another host: report it instead.
@@ -36,7 +36,7 @@ impl Client {
         Ok(Client { http, base, key })
     }
 
-    pub fn key(&self) -> &ApiKey {
+    pub fn key(&self) -> &TokenArgument {
         &self.key
     }
 
@@ -48,7 +48,7 @@ impl Client {
         self.read(self.http.get(self.base.endpoint(&["orgs"])))
     }
 
-    pub fn keys_page(&self, owner: &Owner, page: u32) -> Result<KeyList, CliError> {
+    pub fn keys_page(&self, owner: &KeysOf, page: u32) -> Result<KeyList, CliError> {
         let mut url = self.base.endpoint(&owner.keys_path());
         url.query_pairs_mut()
             .append_pair("page", &page.to_string())
@@ -57,7 +57,7 @@ impl Client {
     }
 
     /// Every key, page after page, as one list (`page` 1, no `next_page`).
-    pub fn all_keys(&self, owner: &Owner) -> Result<KeyList, CliError> {
+    pub fn all_keys(&self, owner: &KeysOf) -> Result<KeyList, CliError> {
         let mut page = 1;
         let mut keys: Vec<ApiKeyInfo> = Vec::new();
         loop {
@@ -73,19 +73,19 @@ impl Client {
         Ok(KeyList { keys, page: 1, per_page: PER_PAGE, total, total_is_capped: false, next_page: None })
     }
 
-    pub fn create_key(&self, owner: &Owner, request: &NewKeyRequest) -> Result<CreatedKey, CliError> {
+    pub fn create_key(&self, owner: &KeysOf, request: &NewKeyRequest) -> Result<CreatedKey, CliError> {
         self.read(self.http.post(self.base.endpoint(&owner.keys_path())).json(request))
     }
 
-    pub fn key_info(&self, owner: &Owner, id: &PublicId) -> Result<ApiKeyInfo, CliError> {
+    pub fn key_info(&self, owner: &KeysOf, id: &PublicId) -> Result<ApiKeyInfo, CliError> {
         self.read(self.http.get(self.key_url(owner, id)))
     }
 
-    pub fn delete_key(&self, owner: &Owner, id: &PublicId) -> Result<(), CliError> {
+    pub fn delete_key(&self, owner: &KeysOf, id: &PublicId) -> Result<(), CliError> {
         self.send(self.http.delete(self.key_url(owner, id))).map(drop)
     }
 
-    fn key_url(&self, owner: &Owner, id: &PublicId) -> reqwest::Url {
+    fn key_url(&self, owner: &KeysOf, id: &PublicId) -> reqwest::Url {
         let mut path = owner.keys_path();
         path.push(id.as_str());
         self.base.endpoint(&path)

@@ -6,7 +6,7 @@ use super::client::Client;
 use super::config;
 use super::error::CliError;
 use super::output;
-use super::settings::{Environment, Owner, Settings};
+use super::settings::{ClientSettings, Environment, KeysOf};
 use super::source::Source;
 use crate::api::model::NewKeyRequest;
 use crate::domain::api_key::{ParsedToken, PublicId};
@@ -14,7 +14,7 @@ use crate::domain::organization::OrgSlug;
 
 /// Runs the command; `Ok` holds what to print.
 pub fn run(cli: Cli, env: Environment) -> Result<String, CliError> {
-    let settings = Settings::new(cli.api_key, cli.url, env);
+    let settings = ClientSettings::new(cli.api_key, cli.url, env);
     let json = cli.json;
     match cli.command {
         Command::Login(args) => login(&settings, args.org.as_deref(), json),
@@ -33,22 +33,22 @@ pub fn run(cli: Cli, env: Environment) -> Result<String, CliError> {
 }
 
 /// The key first (a missing or malformed key is refused before anything else), then the server.
-fn client(settings: &Settings) -> Result<Client, CliError> {
+fn client(settings: &ClientSettings) -> Result<Client, CliError> {
     let key = settings.api_key()?;
     Client::new(settings.url()?, key)
 }
 
-fn owner(settings: &Settings, args: &OwnerArgs) -> Result<Owner, CliError> {
+fn owner(settings: &ClientSettings, args: &OwnerArgs) -> Result<KeysOf, CliError> {
     settings.owner(args.org.as_deref(), args.user)
 }
 
-fn list_keys(settings: &Settings, args: &OwnerArgs, json: bool) -> Result<String, CliError> {
+fn list_keys(settings: &ClientSettings, args: &OwnerArgs, json: bool) -> Result<String, CliError> {
     let client = client(settings)?;
     let list = client.all_keys(&owner(settings, args)?)?;
     Ok(if json { output::json(&list) } else { output::keys(&list) })
 }
 
-fn create_key(settings: &Settings, args: &CreateArgs, json: bool) -> Result<String, CliError> {
+fn create_key(settings: &ClientSettings, args: &CreateArgs, json: bool) -> Result<String, CliError> {
     let client = client(settings)?;
     let owner = owner(settings, &args.owner)?;
     let request = NewKeyRequest {
@@ -59,7 +59,7 @@ fn create_key(settings: &Settings, args: &CreateArgs, json: bool) -> Result<Stri
     Ok(if json { output::json(&created) } else { output::created(&created, &owner) })
 }
 
-fn delete_key(settings: &Settings, args: &DeleteArgs, json: bool) -> Result<String, CliError> {
+fn delete_key(settings: &ClientSettings, args: &DeleteArgs, json: bool) -> Result<String, CliError> {
     let id = key_id(&args.id)?;
     let client = client(settings)?;
     let owner = owner(settings, &args.owner)?;
@@ -90,7 +90,7 @@ fn key_id(raw: &str) -> Result<PublicId, CliError> {
 
 /// Checks the key with `whoami`, then saves it (and `--url`, `--org`) to the config
 /// file, keeping what it does not replace. Nothing is written when the check fails.
-fn login(settings: &Settings, org: Option<&str>, json: bool) -> Result<String, CliError> {
+fn login(settings: &ClientSettings, org: Option<&str>, json: bool) -> Result<String, CliError> {
     let key = settings.new_api_key()?;
     let url = settings.url()?;
     let org = org

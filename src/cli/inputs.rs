@@ -11,16 +11,16 @@ use crate::domain::api_key::ParsedToken;
 
 /// A key with the right shape and checksum, checked before any request.
 /// `Debug` shows its hint, never the token.
-pub struct ApiKey {
+pub struct TokenArgument {
     token: String,
     parsed: ParsedToken,
     pub source: Source,
 }
 
-impl ApiKey {
-    pub fn parse(raw: Sourced<String>) -> Result<ApiKey, CliError> {
+impl TokenArgument {
+    pub fn parse(raw: Sourced<String>) -> Result<TokenArgument, CliError> {
         match ParsedToken::parse(&raw.value) {
-            Ok(parsed) => Ok(ApiKey { token: raw.value, parsed, source: raw.source }),
+            Ok(parsed) => Ok(TokenArgument { token: raw.value, parsed, source: raw.source }),
             Err(reason) => Err(CliError::MalformedKey { from: raw.source, reason }),
         }
     }
@@ -36,9 +36,9 @@ impl ApiKey {
     }
 }
 
-impl fmt::Debug for ApiKey {
+impl fmt::Debug for TokenArgument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ApiKey({} from {})", self.hint(), self.source)
+        write!(f, "TokenArgument({} from {})", self.hint(), self.source)
     }
 }
 
@@ -119,8 +119,9 @@ mod tests {
     #[test]
     fn debug_shows_the_hint_never_the_token() {
         let raw = generate(KeyKind::Organization).to_token_string();
-        let key = ApiKey::parse(Sourced { value: raw.clone(), source: Source::Flag(API_KEY_FLAG) }).unwrap();
-        assert_eq!(format!("{key:?}"), format!("ApiKey({} from --api-key)", key.hint()));
+        let key =
+            TokenArgument::parse(Sourced { value: raw.clone(), source: Source::Flag(API_KEY_FLAG) }).unwrap();
+        assert_eq!(format!("{key:?}"), format!("TokenArgument({} from --api-key)", key.hint()));
         assert!(!format!("{key:?}").contains(&raw[24..]));
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::{Cell, Table, presets};
 use serde::Serialize;
 
-use super::settings::Owner;
+use super::settings::KeysOf;
 use crate::api::model::{ApiKeyInfo, CreatedKey, KeyList, OrgAccess, OrgList, Whoami};
 
 /// The API's JSON, pretty-printed, with a final newline.
@@ -124,11 +124,11 @@ fn key_row(key: &ApiKeyInfo) -> Vec<String> {
 }
 
 /// The one time the token is shown.
-pub fn created(created: &CreatedKey, owner: &Owner) -> String {
+pub fn created(created: &CreatedKey, owner: &KeysOf) -> String {
     let key = &created.key;
     let whose = match owner {
-        Owner::Org(slug) => format!("the organization {slug}"),
-        Owner::User => "your user".to_string(),
+        KeysOf::Org(slug) => format!("the organization {slug}"),
+        KeysOf::User => "your user".to_string(),
     };
     let until = match key.valid_until {
         Some(date) => format!("valid until {date}"),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::config::{self, Account, ConfigFile};
 use super::error::CliError;
-use super::inputs::{ApiKey, ServerUrl};
+use super::inputs::{ServerUrl, TokenArgument};
 use super::source::{Source, Sourced};
 use crate::domain::organization::OrgSlug;
 
@@ -62,33 +62,33 @@ pub fn pick(
 }
 /// Whose keys a `keys` command works on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Owner {
+pub enum KeysOf {
     Org(OrgSlug),
     User,
 }
 
-impl Owner {
+impl KeysOf {
     /// The API path of the list, below `/api/v1`.
     pub fn keys_path(&self) -> Vec<&str> {
         match self {
-            Owner::Org(slug) => vec!["orgs", slug.as_str(), "keys"],
-            Owner::User => vec!["user", "keys"],
+            KeysOf::Org(slug) => vec!["orgs", slug.as_str(), "keys"],
+            KeysOf::User => vec!["user", "keys"],
         }
     }
 }
 
 /// Everything the client may read, resolved on demand: the config file is only
 /// read when a flag or the environment leaves something open.
-pub struct Settings {
+pub struct ClientSettings {
     api_key_flag: Option<String>,
     url_flag: Option<String>,
     env: Environment,
     file: OnceCell<Option<(PathBuf, Account)>>,
 }
 
-impl Settings {
-    pub fn new(api_key_flag: Option<String>, url_flag: Option<String>, env: Environment) -> Settings {
-        Settings { api_key_flag, url_flag, env, file: OnceCell::new() }
+impl ClientSettings {
+    pub fn new(api_key_flag: Option<String>, url_flag: Option<String>, env: Environment) -> ClientSettings {
+        ClientSettings { api_key_flag, url_flag, env, file: OnceCell::new() }
     }
 
     pub fn config_path(&self) -> Option<PathBuf> {
@@ -121,24 +121,24 @@ impl Settings {
     }
 
     /// The key to use: `--api-key`, `MONKEYCI_API_KEY`, then the file.
-    pub fn api_key(&self) -> Result<ApiKey, CliError> {
+    pub fn api_key(&self) -> Result<TokenArgument, CliError> {
         let raw = match self.flag_or_env() {
             Some(raw) => Some(raw),
             None => {
                 self.file()?.and_then(|(path, account)| pick(None, None, file_value(&account.token, path)))
             }
         };
-        ApiKey::parse(raw.ok_or(CliError::NoKey)?)
+        TokenArgument::parse(raw.ok_or(CliError::NoKey)?)
     }
 
     /// The key `login` saves: only a flag or the environment (the file is what it replaces).
-    pub fn new_api_key(&self) -> Result<ApiKey, CliError> {
+    pub fn new_api_key(&self) -> Result<TokenArgument, CliError> {
         let raw = self.flag_or_env().ok_or_else(|| {
             CliError::Usage(
                 "no API key to log in with: pass --api-key <key> (or set MONKEYCI_API_KEY)".into(),
             )
         })?;
-        ApiKey::parse(raw)
+        TokenArgument::parse(raw)
     }
 
     /// The server: `--url`, `MONKEYCI_URL`, the file, then [`DEFAULT_URL`].
@@ -159,9 +159,9 @@ impl Settings {
     }
 
     /// `--org SLUG`, `--user`, or else the file's `account.org`.
-    pub fn owner(&self, org: Option<&str>, user: bool) -> Result<Owner, CliError> {
+    pub fn owner(&self, org: Option<&str>, user: bool) -> Result<KeysOf, CliError> {
         if user {
-            return Ok(Owner::User);
+            return Ok(KeysOf::User);
         }
         let slug = match org {
             Some(slug) => Sourced { value: slug.trim().to_string(), source: Source::Flag("--org") },
@@ -170,7 +170,7 @@ impl Settings {
                 .and_then(|(path, account)| pick(None, None, file_value(&account.org, path)))
                 .ok_or_else(|| CliError::Usage("choose --org SLUG or --user".into()))?,
         };
-        OrgSlug::parse(&slug.value).map(Owner::Org).map_err(|reason| {
+        OrgSlug::parse(&slug.value).map(KeysOf::Org).map_err(|reason| {
             CliError::Usage(format!(
                 "the organization “{}” from {} is not valid: {reason}",
                 slug.value, slug.source
@@ -239,11 +239,14 @@ mod tests {
             (token(KeyKind::User), token(KeyKind::User), token(KeyKind::Organization));
         let (_dir, mut env) = environment(Some(&format!("account:\n  token: {file_key}\n")));
         let path = env.config_path().unwrap();
-        assert_eq!(Settings::new(None, None, env.clone()).api_key().unwrap().token(), file_key);
-        assert_eq!(Settings::new(None, None, env.clone()).api_key().unwrap().source, Source::File(path));
+        assert_eq!(ClientSettings::new(None, None, env.clone()).api_key().unwrap().token(), file_key);
+        assert_eq!(
+            ClientSettings::new(None, None, env.clone()).api_key().unwrap().source,
+            Source::File(path)
+        );
         env.api_key = Some(env_key.clone());
-        assert_eq!(Settings::new(None, None, env.clone()).api_key().unwrap().token(), env_key);
-        let settings = Settings::new(Some(flag.clone()), None, env);
+        assert_eq!(ClientSettings::new(None, None, env.clone()).api_key().unwrap().token(), env_key);
+        let settings = ClientSettings::new(Some(flag.clone()), None, env);
         assert_eq!(settings.api_key().unwrap().token(), flag);
         assert_eq!(settings.api_key().unwrap().source, Source::Flag(API_KEY_FLAG));
     }
@@ -252,7 +255,7 @@ mod tests {
     fn the_url_comes_from_the_flag_then_the_environment_then_the_file_then_the_default() {
         let (_dir, mut env) = environment(Some("account:\n  url: https://file.example/\n"));
         let url = |env: &Environment, flag: Option<&str>| {
-            Settings::new(None, flag.map(Into::into), env.clone()).url().unwrap().to_string()
+            ClientSettings::new(None, flag.map(Into::into), env.clone()).url().unwrap().to_string()
         };
         assert_eq!(url(&env, None), "https://file.example");
         env.url = Some("https://env.example".into());
@@ -265,50 +268,53 @@ mod tests {
     #[test]
     fn no_key_anywhere_is_a_usage_error() {
         let (_dir, env) = environment(Some("account:\n  org: acme\n"));
-        assert!(matches!(Settings::new(None, None, env).api_key(), Err(CliError::NoKey)));
+        assert!(matches!(ClientSettings::new(None, None, env).api_key(), Err(CliError::NoKey)));
     }
 
     #[test]
     fn a_malformed_key_names_its_source() {
         let (_dir, mut env) = environment(Some("account:\n  token: mci_org_short\n"));
         let path = env.config_path().unwrap();
-        let error = Settings::new(None, None, env.clone()).api_key().unwrap_err();
+        let error = ClientSettings::new(None, None, env.clone()).api_key().unwrap_err();
         assert_eq!(
             error.to_string(),
             format!("the API key from {} is malformed: the key has the wrong length", path.display())
         );
         env.api_key = Some("ghp_abc".into());
-        let error = Settings::new(None, None, env).api_key().unwrap_err();
+        let error = ClientSettings::new(None, None, env).api_key().unwrap_err();
         assert!(error.to_string().starts_with("the API key from MONKEYCI_API_KEY is malformed: "), "{error}");
     }
 
     #[test]
     fn login_takes_its_key_from_the_flag_or_the_environment_never_the_file() {
         let (_dir, mut env) = environment(Some(&format!("account:\n  token: {}\n", token(KeyKind::User))));
-        assert!(matches!(Settings::new(None, None, env.clone()).new_api_key(), Err(CliError::Usage(_))));
+        assert!(matches!(
+            ClientSettings::new(None, None, env.clone()).new_api_key(),
+            Err(CliError::Usage(_))
+        ));
         let key = token(KeyKind::User);
         env.api_key = Some(key.clone());
-        assert_eq!(Settings::new(None, None, env).new_api_key().unwrap().token(), key);
+        assert_eq!(ClientSettings::new(None, None, env).new_api_key().unwrap().token(), key);
     }
 
     #[test]
     fn the_file_is_not_read_when_flags_and_environment_say_everything() {
         let (_dir, mut env) = environment(Some("account: [unclosed\n"));
         env.url = Some("http://ci.example".into());
-        let settings = Settings::new(Some(token(KeyKind::User)), None, env);
+        let settings = ClientSettings::new(Some(token(KeyKind::User)), None, env);
         assert!(settings.api_key().is_ok());
         assert!(settings.url().is_ok());
-        assert_eq!(settings.owner(None, true).unwrap(), Owner::User);
+        assert_eq!(settings.owner(None, true).unwrap(), KeysOf::User);
         assert!(settings.owner(None, false).unwrap_err().to_string().contains("is not valid (line 1)"));
     }
 
     #[test]
     fn the_owner_is_the_flag_or_the_files_organization() {
         let (_dir, env) = environment(Some("account:\n  org: acme\n"));
-        let settings = Settings::new(None, None, env);
-        let org = |slug: &str| Owner::Org(OrgSlug::parse(slug).unwrap());
+        let settings = ClientSettings::new(None, None, env);
+        let org = |slug: &str| KeysOf::Org(OrgSlug::parse(slug).unwrap());
         assert_eq!(settings.owner(Some("bolt"), false).unwrap(), org("bolt"));
-        assert_eq!(settings.owner(None, true).unwrap(), Owner::User);
+        assert_eq!(settings.owner(None, true).unwrap(), KeysOf::User);
         assert_eq!(settings.owner(None, false).unwrap(), org("acme"));
         let error = settings.owner(Some("Bolt Labs"), false).unwrap_err();
         assert_eq!(error.exit_code(), 2);
@@ -317,7 +323,7 @@ mod tests {
             "{error}"
         );
         let (_dir, empty) = environment(None);
-        let error = Settings::new(None, None, empty).owner(None, false).unwrap_err();
+        let error = ClientSettings::new(None, None, empty).owner(None, false).unwrap_err();
         assert_eq!((error.to_string().as_str(), error.exit_code()), ("choose --org SLUG or --user", 2));
     }
 }

@@ -43,7 +43,7 @@ pub struct NewKeyErrors {
     pub valid_until: Option<ValidUntilError>,
 }
 
-pub struct CreatedKey {
+pub struct KeyWithToken {
     pub token: ParsedToken,
     pub hint: String,
     pub key: ApiKey,
@@ -58,7 +58,7 @@ impl ApiKeys {
         owner: Owner,
         actor: Actor<'_>,
         input: NewKeyInput<'_>,
-    ) -> Result<Result<CreatedKey, NewKeyErrors>, ServiceError> {
+    ) -> Result<Result<KeyWithToken, NewKeyErrors>, ServiceError> {
         let max_days = self.longest_lifetime_days(owner).await?;
         let today = self.clock.now().date_naive();
         let (description, valid_until) = match (
@@ -96,7 +96,7 @@ impl ApiKeys {
             .await?
             .ok_or_else(|| anyhow::anyhow!("a key just stored was not found"))?;
         tracing::info!(key = token.public_id.as_str(), kind = ?owner.kind(), user_id = ?actor.user_id, "API key created");
-        Ok(Ok(CreatedKey { token, hint, key }))
+        Ok(Ok(KeyWithToken { token, hint, key }))
     }
 
     /// Deletes the owner's key `public_id`; `None` when the owner has no such key.

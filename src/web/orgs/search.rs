@@ -33,7 +33,7 @@ pub enum Standing {
     CanAsk,
 }
 
-pub struct Result_ {
+pub struct FoundOrganization {
     pub slug: String,
     pub name: String,
     pub standing: Standing,
@@ -53,7 +53,7 @@ pub struct RequestRow {
 struct SearchPage {
     page: PageContext,
     query: String,
-    results: Vec<Result_>,
+    results: Vec<FoundOrganization>,
     total: i64,
     pagination: Pagination,
     /// Kept on the "Previous"/"Next" links: the search text.
@@ -123,7 +123,7 @@ pub async fn search(
             } else {
                 Standing::CanAsk
             };
-            Result_ { slug: org.slug, name: org.name, standing }
+            FoundOrganization { slug: org.slug, name: org.name, standing }
         })
         .collect();
     let requests = requests
