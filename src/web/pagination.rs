@@ -2,6 +2,11 @@
 
 use serde::Deserialize;
 
+use crate::db::api_keys::{COUNT_CAP, KeyPage};
+
+/// Rows per page of the lists people page through (keys, the audit log).
+pub const PER_PAGE: i64 = 50;
+
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     pub page: Option<String>,
@@ -61,6 +66,52 @@ impl Pagination {
     }
 }
 
+/// A page of a list as storage returns it: whether it holds anything, and the
+/// list's total when it was counted (a list too long to count has none).
+pub trait ListPage {
+    fn is_empty(&self) -> bool;
+    fn counted_total(&self) -> Option<i64>;
+}
+
+/// Rows and the list's total.
+impl<T> ListPage for (Vec<T>, i64) {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn counted_total(&self) -> Option<i64> {
+        Some(self.1)
+    }
+}
+
+impl ListPage for KeyPage {
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn counted_total(&self) -> Option<i64> {
+        (self.total <= COUNT_CAP).then_some(self.total)
+    }
+}
+
+/// Loads page `requested` with `load(offset)`; past the last page of a counted
+/// list, loads the last page instead, so that a stale link (the list shrank)
+/// shows what is there rather than an empty list that says nothing matches.
+pub fn page_or_last<P: ListPage, E>(
+    requested: i64,
+    per_page: i64,
+    mut load: impl FnMut(i64) -> Result<P, E>,
+) -> Result<P, E> {
+    let page = load(Pagination::offset_for(requested, per_page))?;
+    match page.counted_total() {
+        Some(total) if page.is_empty() && total > 0 => {
+            let last = Pagination::new(requested, per_page, total).page;
+            if last == requested { Ok(page) } else { load(Pagination::offset_for(last, per_page)) }
+        }
+        _ => Ok(page),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +131,18 @@ mod tests {
         assert!(p.has_previous() && p.has_next());
         assert_eq!(Pagination::new(1, 50, 0).pages, 1);
         assert_eq!(Pagination::new(9, 50, 10).page, 1);
+    }
+
+    /// Five rows, two a page, loaded as storage would: the page at `offset` and the total.
+    fn five_rows(offset: i64) -> Result<(Vec<i64>, i64), ()> {
+        Ok(((offset..(offset + 2).min(5)).collect(), 5))
+    }
+
+    #[test]
+    fn past_the_last_page_of_a_counted_list_comes_the_last_page() {
+        assert_eq!(page_or_last(2, 2, five_rows), Ok((vec![2, 3], 5)));
+        assert_eq!(page_or_last(9, 2, five_rows), Ok((vec![4], 5)), "page 9 of 3");
+        let empty = |_| Ok::<_, ()>((Vec::<i64>::new(), 0));
+        assert_eq!(page_or_last(4, 2, empty), Ok((vec![], 0)), "an empty list stays empty");
     }
 }

@@ -22,9 +22,7 @@ use crate::services::api_keys::{Actor, NewKeyInput};
 use crate::state::AppState;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, render, see_other};
-use crate::web::pagination::{PageQuery, Pagination};
-
-pub const PER_PAGE: i64 = 50;
+use crate::web::pagination::{PER_PAGE, PageQuery, Pagination, page_or_last};
 
 pub struct KeyRow {
     pub description: String,
@@ -216,24 +214,9 @@ async fn render_list(
     let key_page = state
         .db
         .run(move |conn| {
-            let key_page = api_keys::page_for_owner(
-                conn,
-                owner,
-                PER_PAGE,
-                Pagination::offset_for(requested_page, PER_PAGE),
-            )?;
-            // Past the last page of a counted list: show the last page rather than
-            // the empty state.
-            let last = Pagination::new(requested_page, PER_PAGE, key_page.total).page;
-            if key_page.items.is_empty()
-                && key_page.total > 0
-                && key_page.total <= api_keys::COUNT_CAP
-                && last != requested_page
-            {
-                api_keys::page_for_owner(conn, owner, PER_PAGE, Pagination::offset_for(last, PER_PAGE))
-            } else {
-                Ok(key_page)
-            }
+            page_or_last(requested_page, PER_PAGE, |offset| {
+                api_keys::page_for_owner(conn, owner, PER_PAGE, offset)
+            })
         })
         .await?;
     let capped = key_page.total > api_keys::COUNT_CAP;

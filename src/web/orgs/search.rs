@@ -16,9 +16,10 @@ use crate::state::AppState;
 use crate::web::current_user::CurrentUser;
 use crate::web::orgs::ask_again_text;
 use crate::web::page::{PageContext, ok};
-use crate::web::pagination::{PageQuery, Pagination};
+use crate::web::pagination::{PageQuery, Pagination, page_or_last};
 
-const PER_PAGE: i64 = 20;
+/// Fewer than other lists: each result is read and weighed, not scanned.
+const RESULTS_PER_PAGE: i64 = 20;
 
 /// What the person can do with a search result.
 pub enum Standing {
@@ -87,20 +88,9 @@ pub async fn search(
             let (found, total) = if search_text.is_empty() {
                 (Vec::new(), 0)
             } else {
-                let offset = Pagination::offset_for(requested, PER_PAGE);
-                let (found, total) = Organization::search(conn, &search_text, PER_PAGE, offset)?;
-                // Past the last page: show the last page rather than "nothing matches".
-                let last = Pagination::new(requested, PER_PAGE, total).page;
-                if found.is_empty() && total > 0 && last != requested {
-                    Organization::search(
-                        conn,
-                        &search_text,
-                        PER_PAGE,
-                        Pagination::offset_for(last, PER_PAGE),
-                    )?
-                } else {
-                    (found, total)
-                }
+                page_or_last(requested, RESULTS_PER_PAGE, |offset| {
+                    Organization::search(conn, &search_text, RESULTS_PER_PAGE, offset)
+                })?
             };
             let member_of: Vec<OrgId> =
                 Organization::for_user(conn, user_id)?.into_iter().map(|(o, _)| o.id).collect();
@@ -144,7 +134,7 @@ pub async fn search(
         query: text,
         results,
         total,
-        pagination: Pagination::new(requested, PER_PAGE, total),
+        pagination: Pagination::new(requested, RESULTS_PER_PAGE, total),
         searched,
         requests,
     })

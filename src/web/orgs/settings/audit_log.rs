@@ -12,9 +12,7 @@ use crate::state::AppState;
 use crate::web::org_access::OrgAdmin;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok};
-use crate::web::pagination::{PageQuery, Pagination};
-
-const PER_PAGE: i64 = 50;
+use crate::web::pagination::{PER_PAGE, PageQuery, Pagination, page_or_last};
 
 pub struct EventRow {
     pub when: String,
@@ -50,15 +48,7 @@ pub async fn show(
     let (entries, total) = state
         .db
         .run(move |conn| {
-            let (entries, total) =
-                audit_events::page(conn, org_id, PER_PAGE, Pagination::offset_for(requested, PER_PAGE))?;
-            // Past the last page: show the last page rather than "nothing happened".
-            let last = Pagination::new(requested, PER_PAGE, total).page;
-            if entries.is_empty() && total > 0 && last != requested {
-                audit_events::page(conn, org_id, PER_PAGE, Pagination::offset_for(last, PER_PAGE))
-            } else {
-                Ok((entries, total))
-            }
+            page_or_last(requested, PER_PAGE, |offset| audit_events::page(conn, org_id, PER_PAGE, offset))
         })
         .await?;
     let events = entries
