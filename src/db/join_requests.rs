@@ -4,24 +4,36 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::deserialize;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::Text;
 
-use super::DbConnection;
 use super::audit_events::{self, AuditAction};
 use super::identities::Identity;
 use super::memberships::{self, MembershipChange};
 use super::organizations::Organization;
 use super::schema::{join_requests, organizations, users};
+use super::{DbConnection, MultiBackend};
 use crate::domain::identity::IdentityLabel;
 use crate::domain::ids::{JoinRequestId, OrgId, UserId};
-use crate::domain::join_request::{ASK_AGAIN_AFTER, may_ask_again_at};
+use crate::domain::join_request::{ASK_AGAIN_AFTER, JoinRequestStatus, may_ask_again_at};
 use crate::domain::organization::Role;
 
-pub const PENDING: &str = "pending";
-pub const APPROVED: &str = "approved";
-pub const REJECTED: &str = "rejected";
-pub const WITHDRAWN: &str = "withdrawn";
+/// A `join_requests.status` this server does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("join_requests.status holds `{0}`, which is not a status this server knows")]
+pub struct UnknownStatus(String);
+
+/// `join_requests.status` is read as a [`JoinRequestStatus`], in one place: an
+/// unknown value fails the query rather than being taken for another.
+impl Queryable<Text, MultiBackend> for JoinRequestStatus {
+    type Row = String;
+
+    fn build(raw: String) -> deserialize::Result<JoinRequestStatus> {
+        JoinRequestStatus::parse(&raw).ok_or_else(|| UnknownStatus(raw).into())
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = join_requests)]
@@ -29,7 +41,7 @@ pub struct JoinRequest {
     pub id: JoinRequestId,
     pub organization_id: OrgId,
     pub user_id: UserId,
-    pub status: String,
+    pub status: JoinRequestStatus,
     pub created_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
     pub decided_by: Option<UserId>,
@@ -85,7 +97,7 @@ pub fn request(
         let pending: i64 = join_requests::table
             .filter(join_requests::organization_id.eq(org_id))
             .filter(join_requests::user_id.eq(user_id))
-            .filter(join_requests::status.eq(PENDING))
+            .filter(join_requests::status.eq(JoinRequestStatus::Pending.as_str()))
             .count()
             .get_result(conn)?;
         if pending > 0 {
@@ -98,7 +110,7 @@ pub fn request(
             .values((
                 join_requests::organization_id.eq(org_id),
                 join_requests::user_id.eq(user_id),
-                join_requests::status.eq(PENDING),
+                join_requests::status.eq(JoinRequestStatus::Pending.as_str()),
                 join_requests::created_at.eq(now),
             ))
             .execute(conn)?;
@@ -134,7 +146,7 @@ pub fn ask_again_times(
 ) -> QueryResult<HashMap<OrgId, NaiveDateTime>> {
     let recent: Vec<(OrgId, NaiveDateTime)> = join_requests::table
         .filter(join_requests::user_id.eq(user_id))
-        .filter(join_requests::status.eq(WITHDRAWN))
+        .filter(join_requests::status.eq(JoinRequestStatus::Withdrawn.as_str()))
         .filter(join_requests::created_at.gt(now - ASK_AGAIN_AFTER))
         .select((join_requests::organization_id, join_requests::created_at))
         .load(conn)?;
@@ -152,7 +164,7 @@ pub fn pending_for_org(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<Ve
     let rows: Vec<(JoinRequest, String)> = join_requests::table
         .inner_join(users::table.on(users::id.eq(join_requests::user_id)))
         .filter(join_requests::organization_id.eq(org_id))
-        .filter(join_requests::status.eq(PENDING))
+        .filter(join_requests::status.eq(JoinRequestStatus::Pending.as_str()))
         .order(join_requests::id.asc())
         .select((JoinRequest::as_select(), users::display_name))
         .load(conn)?;
@@ -194,7 +206,7 @@ pub fn decide(
         let pending: Option<JoinRequest> = join_requests::table
             .filter(join_requests::id.eq(request_id))
             .filter(join_requests::organization_id.eq(org_id))
-            .filter(join_requests::status.eq(PENDING))
+            .filter(join_requests::status.eq(JoinRequestStatus::Pending.as_str()))
             .select(JoinRequest::as_select())
             .first(conn)
             .optional()?;
@@ -202,14 +214,14 @@ pub fn decide(
             return Ok(DecisionOutcome::NotFound);
         };
         let status = match decision {
-            Decision::Approve => APPROVED,
-            Decision::Reject => REJECTED,
+            Decision::Approve => JoinRequestStatus::Approved.as_str(),
+            Decision::Reject => JoinRequestStatus::Rejected.as_str(),
         };
         // Only a request that is still pending: a withdrawal may have won the race.
         let decided = diesel::update(
             join_requests::table
                 .filter(join_requests::id.eq(pending.id))
-                .filter(join_requests::status.eq(PENDING)),
+                .filter(join_requests::status.eq(JoinRequestStatus::Pending.as_str())),
         )
         .set((
             join_requests::status.eq(status),
@@ -269,9 +281,9 @@ pub fn withdraw(
             join_requests::table
                 .filter(join_requests::id.eq(request_id))
                 .filter(join_requests::user_id.eq(user_id))
-                .filter(join_requests::status.eq(PENDING)),
+                .filter(join_requests::status.eq(JoinRequestStatus::Pending.as_str())),
         )
-        .set(join_requests::status.eq(WITHDRAWN))
+        .set(join_requests::status.eq(JoinRequestStatus::Withdrawn.as_str()))
         .returning(join_requests::organization_id)
         .get_result(conn)
         .optional()?;

@@ -1,6 +1,37 @@
-//! Asking to join an organization: how often one may ask.
+//! Asking to join an organization: where a request stands, and how often one may ask.
 
 use chrono::{Duration, NaiveDateTime, Timelike};
+
+/// Where a request to join stands (`join_requests.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinRequestStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Withdrawn,
+}
+
+impl JoinRequestStatus {
+    pub const ALL: [JoinRequestStatus; 4] = [
+        JoinRequestStatus::Pending,
+        JoinRequestStatus::Approved,
+        JoinRequestStatus::Rejected,
+        JoinRequestStatus::Withdrawn,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JoinRequestStatus::Pending => "pending",
+            JoinRequestStatus::Approved => "approved",
+            JoinRequestStatus::Rejected => "rejected",
+            JoinRequestStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<JoinRequestStatus> {
+        JoinRequestStatus::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+}
 
 /// A person who asked to join an organization and withdrew waits this long,
 /// counted from the asking, before asking the same organization again. Asking and
@@ -25,6 +56,15 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+
+    #[test]
+    fn each_status_reads_back_what_it_writes_and_nothing_else_reads() {
+        for status in JoinRequestStatus::ALL {
+            assert_eq!(JoinRequestStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(JoinRequestStatus::parse("Pending"), None);
+        assert_eq!(JoinRequestStatus::parse(""), None);
+    }
 
     fn at(h: u32, m: u32, s: u32, micro: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2027, 2, 28).unwrap().and_hms_micro_opt(h, m, s, micro).unwrap()

@@ -6,10 +6,11 @@ use actix_web::web::{Data, Query};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::db::join_requests::{self, PENDING};
+use crate::db::join_requests;
 use crate::db::organizations::Organization;
 use crate::domain::dates;
 use crate::domain::ids::{JoinRequestId, OrgId};
+use crate::domain::join_request::JoinRequestStatus;
 use crate::domain::organization::NAME_MAX;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -104,8 +105,9 @@ pub async fn search(
         .map(|org| {
             let standing = if member_of.contains(&org.id) {
                 Standing::Member
-            } else if let Some((request, _)) =
-                requests.iter().find(|(r, _)| r.organization_id == org.id && r.status == PENDING)
+            } else if let Some((request, _)) = requests
+                .iter()
+                .find(|(r, _)| r.organization_id == org.id && r.status == JoinRequestStatus::Pending)
             {
                 Standing::Pending { request_id: request.id }
             } else if let Some(at) = ask_again.get(&org.id) {
@@ -122,8 +124,8 @@ pub async fn search(
             id: r.id,
             org_name: org.name,
             org_slug: org.slug,
-            pending: r.status == PENDING,
-            status: r.status,
+            pending: r.status == JoinRequestStatus::Pending,
+            status: r.status.as_str().to_string(),
             asked_on: dates::day_of(r.created_at),
         })
         .collect();
