@@ -3,14 +3,16 @@
 //! organization or user finds nothing.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::deserialize;
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 
-use super::DbConnection;
 use super::access_changes::announce;
 use super::audit_events::{self, AuditAction, ViaKey};
 use super::organizations::Organization;
 use super::schema::{api_keys, organizations, users};
 use super::users::User;
+use super::{DbConnection, MultiBackend};
 use crate::domain::access::{AccessChange, Caller, KeyFacts, KeyHolder, OrgRef, UserRef};
 use crate::domain::api_key::{KeyKind, PublicId, ValidUntil};
 use crate::domain::ids::{KeyId, OrgId, UserId};
@@ -29,12 +31,31 @@ impl Owner {
             Owner::User(_) => KeyKind::User,
         }
     }
+}
 
-    fn kind_str(self) -> &'static str {
-        match self {
-            Owner::Organization(_) => "org",
-            Owner::User(_) => "user",
-        }
+/// `api_keys.kind` as stored: `org` or `user`.
+fn stored_kind(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Organization => "org",
+        KeyKind::User => "user",
+    }
+}
+
+/// An `api_keys.kind` this server does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("api_keys.kind holds `{0}`, which is not a key kind this server knows")]
+pub struct UnknownKind(String);
+
+/// `api_keys.kind` is read as a [`KeyKind`], in one place: an unknown value
+/// fails the query rather than being taken for another.
+impl Queryable<Text, MultiBackend> for KeyKind {
+    type Row = String;
+
+    fn build(raw: String) -> deserialize::Result<KeyKind> {
+        [KeyKind::Organization, KeyKind::User]
+            .into_iter()
+            .find(|kind| stored_kind(*kind) == raw)
+            .ok_or_else(|| UnknownKind(raw).into())
     }
 }
 
@@ -44,7 +65,7 @@ impl Owner {
 pub struct ApiKey {
     pub id: KeyId,
     pub public_id: String,
-    pub kind: String,
+    pub kind: KeyKind,
     pub organization_id: Option<OrgId>,
     pub user_id: Option<UserId>,
     pub description: String,
@@ -123,7 +144,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
         diesel::insert_into(api_keys::table)
             .values((
                 api_keys::public_id.eq(new.public_id),
-                api_keys::kind.eq(new.owner.kind_str()),
+                api_keys::kind.eq(stored_kind(new.owner.kind())),
                 api_keys::organization_id.eq(organization_id),
                 api_keys::user_id.eq(user_id),
                 api_keys::secret_hash.eq(new.secret_hash),
