@@ -19,7 +19,7 @@ pub struct EventRow {
     pub when_iso: String,
     pub actor: String,
     pub actor_identities: Vec<IdentityLabel>,
-    pub action: String,
+    pub action: &'static str,
     pub details: String,
     /// Whom the event is about, when that is someone else than the actor: their
     /// name and sign-in identities, as the details give only a name.
@@ -69,7 +69,7 @@ pub async fn show(
                     entry.event.actor_key_description.as_deref(),
                 ),
                 actor_identities: entry.actor_identities,
-                action: entry.event.action,
+                action: entry.event.action.as_str(),
                 details: entry.event.details,
                 about,
             }
