@@ -26,6 +26,7 @@ use crate::config::{DatabaseTarget, Settings, ShutdownSettings};
 use crate::db::Db;
 use crate::monitoring::{self, Metrics};
 use crate::services::api_keys::ApiKeys;
+use crate::services::memberships::Memberships;
 use crate::shutdown::{self, Draining, StopHandle, StopRequests};
 use crate::state::AppState;
 use crate::telemetry;
@@ -128,6 +129,7 @@ impl Application {
         let state = web::Data::new(AppState {
             key_auth,
             api_keys: ApiKeys { db: db.clone(), clock: clock.clone(), argon2: argon2.clone() },
+            memberships: Memberships { db: db.clone(), clock: clock.clone() },
             db: db.clone(),
             clock: clock.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),

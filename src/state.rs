@@ -10,6 +10,7 @@ use crate::auth::platforms::Platforms;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::services::api_keys::ApiKeys;
+use crate::services::memberships::Memberships;
 
 pub struct AppState {
     pub db: Db,
@@ -27,6 +28,8 @@ pub struct AppState {
     pub key_auth: KeyAuthenticator,
     /// Creates and deletes API keys (hashing in `key_auth`'s argon2 slots).
     pub api_keys: ApiKeys,
+    /// Joins, decisions, role changes, removals.
+    pub memberships: Memberships,
     /// Signs and encrypts cookies: the session's, and the anonymous CSRF cookie.
     pub cookie_key: actix_web::cookie::Key,
 }

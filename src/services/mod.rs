@@ -2,6 +2,7 @@
 //! checked inputs, applies the domain rules and calls storage.
 
 pub mod api_keys;
+pub mod memberships;
 
 use crate::db::DbError;
 

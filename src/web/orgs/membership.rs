@@ -5,9 +5,8 @@ use actix_web::HttpResponse;
 use actix_web::web::{Data, Path};
 
 use crate::auth::session::{self, Flash};
-use crate::db::join_requests::{self, RequestOutcome};
-use crate::db::memberships::{self, MembershipChange};
-use crate::db::organizations::Organization;
+use crate::db::join_requests::RequestOutcome;
+use crate::db::memberships::MembershipChange;
 use crate::domain::ids::JoinRequestId;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -24,19 +23,8 @@ pub async fn ask_to_join(
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug.into_inner();
-    let now = state.clock.now_naive();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let Some(org) = Organization::find_by_slug(conn, &slug)? else {
-                return Ok(None);
-            };
-            let outcome = join_requests::request(conn, org.id, user.id, now)?;
-            Ok(Some((org, outcome)))
-        })
-        .await?;
-    let (org, outcome) = outcome.ok_or(AppError::NotFound)?;
+    let (org, outcome) =
+        state.memberships.ask_to_join(user.id, slug.into_inner()).await?.ok_or(AppError::NotFound)?;
     let flash = match outcome {
         RequestOutcome::Requested => {
             Flash::success(format!("You asked to join {}. Its admins will answer your request.", org.name))
@@ -60,10 +48,7 @@ pub async fn withdraw(
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let request_id = request_id.into_inner();
-    let now = state.clock.now_naive();
-    let withdrawn = state.db.run(move |conn| join_requests::withdraw(conn, user.id, request_id, now)).await?;
-    if !withdrawn {
+    if !state.memberships.withdraw(user.id, request_id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     session::push_flash(&session, Flash::success("Your request was withdrawn."));
@@ -76,10 +61,7 @@ pub async fn leave(
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let (org_id, user_id) = (member.org.id, member.user.id);
-    let now = state.clock.now_naive();
-    let outcome = state.db.run(move |conn| memberships::remove(conn, org_id, user_id, user_id, now)).await?;
-    match outcome {
+    match state.memberships.leave(member.org.id, member.user.id).await? {
         MembershipChange::Done => {
             session::push_flash(&session, Flash::success(format!("You left {}.", member.org.name)));
             Ok(see_other("/"))

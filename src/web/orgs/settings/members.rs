@@ -82,10 +82,7 @@ pub async fn change_role(
     let (_, target) = path.into_inner();
     let role =
         Role::parse(&form.role).ok_or_else(|| AppError::BadRequest("Choose admin or member.".into()))?;
-    let (org_id, actor) = (admin.org.id, admin.user.id);
-    let now = state.clock.now_naive();
-    let outcome =
-        state.db.run(move |conn| memberships::change_role(conn, org_id, target, role, actor, now)).await?;
+    let outcome = state.memberships.change_role(admin.org.id, target, role, admin.user.id).await?;
     let flash = match outcome {
         MembershipChange::Done => {
             Flash::success(format!("The role was changed to {}.", role.label().to_lowercase()))
@@ -107,9 +104,8 @@ pub async fn remove(
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     let (_, target) = path.into_inner();
-    let (org_id, actor) = (admin.org.id, admin.user.id);
-    let now = state.clock.now_naive();
-    let outcome = state.db.run(move |conn| memberships::remove(conn, org_id, target, actor, now)).await?;
+    let actor = admin.user.id;
+    let outcome = state.memberships.remove(admin.org.id, target, actor).await?;
     let flash = match outcome {
         MembershipChange::Done if target == actor => {
             session::push_flash(&session, Flash::success(format!("You left {}.", admin.org.name)));
@@ -133,12 +129,7 @@ async fn decide(
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     let OrgAdmin(admin) = admin;
-    let (org_id, actor) = (admin.org.id, admin.user.id);
-    let now = state.clock.now_naive();
-    let outcome = state
-        .db
-        .run(move |conn| join_requests::decide(conn, org_id, request_id, decision, actor, now))
-        .await?;
+    let outcome = state.memberships.decide(admin.org.id, request_id, decision, admin.user.id).await?;
     let flash = match outcome {
         DecisionOutcome::Approved => Flash::success("The request was approved: they are now a member."),
         DecisionOutcome::Rejected => Flash::success("The request was rejected."),
