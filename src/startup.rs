@@ -27,6 +27,7 @@ use crate::db::Db;
 use crate::monitoring::{self, Metrics};
 use crate::services::api_keys::ApiKeys;
 use crate::services::memberships::Memberships;
+use crate::services::sign_in::SignIn;
 use crate::shutdown::{self, Draining, StopHandle, StopRequests};
 use crate::state::AppState;
 use crate::telemetry;
@@ -130,6 +131,7 @@ impl Application {
             key_auth,
             api_keys: ApiKeys { db: db.clone(), clock: clock.clone(), argon2: argon2.clone() },
             memberships: Memberships { db: db.clone(), clock: clock.clone() },
+            sign_in: SignIn { db: db.clone(), clock: clock.clone() },
             db: db.clone(),
             clock: clock.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::services::api_keys::ApiKeys;
 use crate::services::memberships::Memberships;
+use crate::services::sign_in::SignIn;
 
 pub struct AppState {
     pub db: Db,
@@ -30,6 +31,8 @@ pub struct AppState {
     pub api_keys: ApiKeys,
     /// Joins, decisions, role changes, removals.
     pub memberships: Memberships,
+    /// The platform callback's steps.
+    pub sign_in: SignIn,
     /// Signs and encrypts cookies: the session's, and the anonymous CSRF cookie.
     pub cookie_key: actix_web::cookie::Key,
 }

@@ -10,10 +10,11 @@ use serde::Deserialize;
 
 use crate::auth::platforms::Platform;
 use crate::auth::session::{self, Flash};
-use crate::db::identities::{Identity, LinkOutcome};
+use crate::db::identities::LinkOutcome;
 use crate::domain::pending_login::{PendingLogin, Purpose};
 use crate::domain::return_to::ReturnTo;
 use crate::error::AppError;
+use crate::services::sign_in::{Callback, CallbackFailure, Completed};
 use crate::state::AppState;
 use crate::web::current_user::{CurrentUser, load_user};
 use crate::web::page::{PageContext, render, see_other};
@@ -128,87 +129,19 @@ pub async fn callback(
         Err(_) => sign_in_url(platform, "/"),
     };
 
-    if let Some(error) = &query.error {
-        let code = error_code(error);
-        tracing::info!(platform = slug, error = code, "the platform refused the sign-in");
-        let (title, message) = if code == "access_denied" {
-            (
-                "Sign-in cancelled".to_string(),
-                format!("You cancelled signing in with {label}. Nothing was changed."),
-            )
-        } else {
-            (
-                "Sign-in could not be completed".to_string(),
-                format!("{label} did not let you sign in (it answered “{code}”). Please try again."),
-            )
-        };
-        return failure(&req, StatusCode::BAD_REQUEST, &title, message, retry_url).await;
-    }
-
-    let pending = match taken {
-        Ok(pending) => pending,
-        Err(reason) => {
-            tracing::warn!(platform = slug, reason = %reason, "sign-in callback refused");
-            return failure(
-                &req,
-                StatusCode::BAD_REQUEST,
-                "This sign-in link is no longer valid",
-                "It has expired, was already used, or was started in another browser. Please start again."
-                    .into(),
-                retry_url,
-            )
-            .await;
-        }
+    let callback = Callback {
+        pending: taken,
+        error: query.error.as_deref().map(|e| error_code(e).to_string()),
+        code: query.code.clone(),
+        signed_in_as: session::user_id(&session),
     };
-    let Some(code) = query.code.clone().filter(|c| !c.is_empty()) else {
-        tracing::warn!(platform = slug, "sign-in callback without a code");
-        return failure(
-            &req,
-            StatusCode::BAD_REQUEST,
-            "Sign-in could not be completed",
-            format!("{label} did not send a sign-in code. Please try again."),
-            retry_url,
-        )
-        .await;
-    };
-
-    let profile = match platform.finish(code, &pending).await {
-        Ok(profile) => profile,
-        Err(error) => {
-            tracing::warn!(platform = slug, error = %error, "sign-in failed");
-            return failure(
-                &req,
-                StatusCode::BAD_GATEWAY,
-                "Sign-in could not be completed",
-                format!("MonkeyCI could not complete signing in with {label}. Please try again in a moment."),
-                retry_url,
-            )
-            .await;
-        }
-    };
-
-    let now = state.clock.now_naive();
-    match pending.purpose {
-        Purpose::SignIn => {
-            let user_id = state.db.run(move |conn| Identity::sign_in(conn, &profile, now)).await?;
+    let (status, title, message) = match state.sign_in.complete(platform, callback).await? {
+        Ok(Completed::SignedIn { user_id, return_to }) => {
             session::sign_in(&session, user_id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             tracing::info!(platform = slug, %user_id, "signed in");
-            Ok(see_other(&pending.return_to))
+            return Ok(see_other(&return_to));
         }
-        Purpose::Link { user_id } => {
-            if session::user_id(&session) != Some(user_id) {
-                tracing::warn!(platform = slug, "link callback for a user who is no longer signed in here");
-                return failure(
-                    &req,
-                    StatusCode::BAD_REQUEST,
-                    "This link request is no longer valid",
-                    "You signed out or switched accounts while linking. Sign in and try again.".into(),
-                    SIGN_IN_METHODS.into(),
-                )
-                .await;
-            }
-            let outcome = state.db.run(move |conn| Identity::link(conn, user_id, &profile, now)).await?;
-            tracing::info!(platform = slug, %user_id, outcome = ?outcome, "link attempt");
+        Ok(Completed::LinkAttempted { outcome, .. }) => {
             let flash = match outcome {
                 LinkOutcome::Linked => Flash::success(format!("Your {label} account is now linked.")),
                 LinkOutcome::AlreadyYours => Flash::info(format!("This {label} account was already linked.")),
@@ -221,9 +154,41 @@ pub async fn callback(
                 )),
             };
             session::push_flash(&session, flash);
-            Ok(see_other(SIGN_IN_METHODS))
+            return Ok(see_other(SIGN_IN_METHODS));
         }
-    }
+        Err(CallbackFailure::Refused { code }) if code == "access_denied" => (
+            StatusCode::BAD_REQUEST,
+            "Sign-in cancelled",
+            format!("You cancelled signing in with {label}. Nothing was changed."),
+        ),
+        Err(CallbackFailure::Refused { code }) => (
+            StatusCode::BAD_REQUEST,
+            "Sign-in could not be completed",
+            format!("{label} did not let you sign in (it answered “{code}”). Please try again."),
+        ),
+        Err(CallbackFailure::StaleState(_)) => (
+            StatusCode::BAD_REQUEST,
+            "This sign-in link is no longer valid",
+            "It has expired, was already used, or was started in another browser. Please start again.".into(),
+        ),
+        Err(CallbackFailure::NoCode) => (
+            StatusCode::BAD_REQUEST,
+            "Sign-in could not be completed",
+            format!("{label} did not send a sign-in code. Please try again."),
+        ),
+        Err(CallbackFailure::Platform(_)) => (
+            StatusCode::BAD_GATEWAY,
+            "Sign-in could not be completed",
+            format!("MonkeyCI could not complete signing in with {label}. Please try again in a moment."),
+        ),
+        Err(CallbackFailure::LinkerChanged) => {
+            let message = "You signed out or switched accounts while linking. Sign in and try again.";
+            let title = "This link request is no longer valid";
+            return failure(&req, StatusCode::BAD_REQUEST, title, message.into(), SIGN_IN_METHODS.into())
+                .await;
+        }
+    };
+    failure(&req, status, title, message, retry_url).await
 }
 
 fn sign_in_url(platform: &Platform, return_to: &str) -> String {
