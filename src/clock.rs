@@ -33,17 +33,17 @@ impl FixedClock {
     }
 
     pub fn set(&self, time: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = time;
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = time;
     }
 
     pub fn advance(&self, by: chrono::Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut now = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *now += by;
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

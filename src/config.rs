@@ -595,7 +595,7 @@ mod tests {
         let settings =
             Settings::from_cli(cli(&["--shutdown-delay", "0s", "--shutdown-timeout", "1m"])).unwrap();
         assert_eq!(settings.shutdown.delay, Duration::ZERO);
-        assert_eq!(settings.shutdown.timeout, Duration::from_secs(60));
+        assert_eq!(settings.shutdown.timeout, Duration::from_mins(1));
     }
 
     #[test]

@@ -26,7 +26,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     tracing::info!(
         "MonkeyCI accounts listening on {} (open {})",
-        app.addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
+        app.addrs().iter().map(std::string::ToString::to_string).collect::<Vec<_>>().join(", "),
         app.public_url()
     );
     if let Some(addr) = app.metrics_addr() {

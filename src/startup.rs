@@ -37,7 +37,7 @@ use crate::web::security_headers::add_security_headers;
 use crate::web::{self as pages, assets, health};
 
 /// How often sessions that can no longer be used are deleted.
-const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(600);
+const SESSION_SWEEP_EVERY: Duration = Duration::from_mins(10);
 
 pub struct Application {
     server: Server,
@@ -89,23 +89,22 @@ impl Application {
 
         let instance = telemetry::InstanceSpan::new(settings.instance_name.as_deref());
         let span = instance.0.clone();
-        let session_key = match &settings.session_secret {
-            Some(secret) => Key::from(secret.expose_secret().as_bytes()),
-            None => {
-                instance.0.in_scope(|| {
-                    tracing::warn!(
-                        "MONKEYCI_SESSION_SECRET is not set: using a random one, so sessions end when \
-                         the server restarts and cannot be shared between instances"
-                    )
-                });
-                Key::generate()
-            }
+        let session_key = if let Some(secret) = &settings.session_secret {
+            Key::from(secret.expose_secret().as_bytes())
+        } else {
+            instance.0.in_scope(|| {
+                tracing::warn!(
+                    "MONKEYCI_SESSION_SECRET is not set: using a random one, so sessions end when \
+                     the server restarts and cannot be shared between instances"
+                );
+            });
+            Key::generate()
         };
 
         let platforms = Platforms::from_settings(&settings.platforms, &public_url)?;
         let argon2_slots = settings
             .argon2_concurrency
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
         let argon2 = Arc::new(Argon2Pool::new(argon2_slots));
         let key_auth = KeyAuthenticator::new(
             db.clone(),
@@ -310,7 +309,7 @@ fn spawn_sweeper(
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(deleted = n, "ended sessions removed"),
                 Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "could not remove ended sessions")
+                    tracing::warn!(error = %format!("{e:#}"), "could not remove ended sessions");
                 }
             }
             let now = clock.now_naive();

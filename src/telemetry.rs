@@ -163,11 +163,10 @@ pub async fn log_requests(
         }
         Err(error) => {
             // A 503 (the database away) was logged with its cause where it was made.
-            match error.as_response_error().status_code() {
-                actix_web::http::StatusCode::SERVICE_UNAVAILABLE => {
-                    tracing::warn!(error = %format!("{error:#}"), "request failed")
-                }
-                _ => tracing::error!(error = %format!("{error:#}"), "request failed"),
+            if error.as_response_error().status_code() == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
+                tracing::warn!(error = %format!("{error:#}"), "request failed");
+            } else {
+                tracing::error!(error = %format!("{error:#}"), "request failed");
             }
             Err(error)
         }

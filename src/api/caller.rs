@@ -142,7 +142,7 @@ impl FromRequest for ApiCaller {
             match &result {
                 Err(AuthFailure::Busy) => state.key_auth.count(KeyCheck::Busy),
                 Err(AuthFailure::Database(_) | AuthFailure::Internal(_)) => {
-                    state.key_auth.count(KeyCheck::Error)
+                    state.key_auth.count(KeyCheck::Error);
                 }
                 _ => {}
             }

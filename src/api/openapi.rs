@@ -205,7 +205,8 @@ mod tests {
         let document = document();
         let every = ["400", "401", "429", "500", "503"];
         let with = |extra: &[&str]| {
-            let mut all: Vec<String> = every.iter().chain(extra).map(|s| s.to_string()).collect();
+            let mut all: Vec<String> =
+                every.iter().chain(extra).map(std::string::ToString::to_string).collect();
             all.sort();
             all
         };

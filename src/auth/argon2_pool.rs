@@ -137,12 +137,13 @@ impl Argon2Pool {
         let (memories, running) = (self.memory.clone(), self.running.clone());
         actix_web::web::block(move || {
             // A slot is held, so a memory is free (or this is the slot's first computation).
-            let mut memory = memories.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
+            let mut memory =
+                memories.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop().unwrap_or_default();
             let result = {
                 let _running = running.enter();
                 work(&mut memory)
             };
-            memories.lock().unwrap_or_else(|e| e.into_inner()).push(memory);
+            memories.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(memory);
             drop(slot);
             result
         })

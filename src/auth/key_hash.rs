@@ -34,14 +34,14 @@ pub fn hash_secret_in(
     secret: &str,
     memory: &mut Argon2Memory,
 ) -> Result<String, argon2::password_hash::Error> {
-    hash_with_salt_in(secret, SaltString::generate(&mut OsRng), memory)
+    hash_with_salt_in(secret, &SaltString::generate(&mut OsRng), memory)
 }
 
 /// What `argon2`'s own `PasswordHasher::hash_password` makes of this salt (the
 /// same PHC string, byte for byte), computed in `memory`.
 fn hash_with_salt_in(
     secret: &str,
-    salt: SaltString,
+    salt: &SaltString,
     memory: &mut Argon2Memory,
 ) -> Result<String, argon2::password_hash::Error> {
     let argon2 = argon2();
@@ -137,10 +137,10 @@ mod tests {
         let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
         let theirs = argon2().hash_password(b"s3cret", &salt).unwrap().to_string();
         let mut memory = Argon2Memory::default();
-        assert_eq!(hash_with_salt_in("s3cret", salt.clone(), &mut memory).unwrap(), theirs);
+        assert_eq!(hash_with_salt_in("s3cret", &salt, &mut memory).unwrap(), theirs);
         assert!(verify_secret_in("s3cret", &theirs, &mut memory), "verified in the memory it was hashed in");
         assert_eq!(
-            hash_with_salt_in("s3cret", salt, &mut memory).unwrap(),
+            hash_with_salt_in("s3cret", &salt, &mut memory).unwrap(),
             theirs,
             "again, in the same memory"
         );

@@ -30,7 +30,7 @@ impl Client {
             // A redirect could carry the key to another host: report it instead.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_mins(1))
             .build()
             .map_err(|e| CliError::Other(format!("cannot start the HTTP client: {e}")))?;
         Ok(Client { http, base, key })

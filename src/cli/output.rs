@@ -4,6 +4,7 @@
 //! Text from the server is shown with control characters replaced, so that a
 //! description cannot move the cursor or recolour the terminal.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -67,7 +68,7 @@ pub fn whoami(me: &Whoami) -> String {
         facts.push(("Organization", format!("{} ({})", org.name, org.slug)));
     }
     let valid = match key.valid_until {
-        Some(date) => format!("{} (refused from that day, 00:00 UTC)", date),
+        Some(date) => format!("{date} (refused from that day, 00:00 UTC)"),
         None => "never expires".to_string(),
     };
     facts.push(("Valid until", valid));
@@ -163,7 +164,7 @@ pub fn logged_in(me: &Whoami, path: &Path, org: Option<&str>) -> String {
         path.display()
     );
     if let Some(org) = org {
-        text.push_str(&format!("; `keys` commands use the organization {} by default", clean(org)));
+        let _ = write!(text, "; `keys` commands use the organization {} by default", clean(org));
     }
     text.push_str(".\n");
     text

@@ -124,9 +124,9 @@ impl ClientSettings {
     pub fn api_key(&self) -> Result<TokenArgument, CliError> {
         let raw = match self.flag_or_env() {
             Some(raw) => Some(raw),
-            None => {
-                self.file()?.and_then(|(path, account)| pick(None, None, file_value(&account.token, path)))
-            }
+            None => self
+                .file()?
+                .and_then(|(path, account)| pick(None, None, file_value(account.token.as_ref(), path))),
         };
         TokenArgument::parse(raw.ok_or(CliError::NoKey)?)
     }
@@ -152,7 +152,7 @@ impl ClientSettings {
             Some(raw) => raw,
             None => self
                 .file()?
-                .and_then(|(path, account)| pick(None, None, file_value(&account.url, path)))
+                .and_then(|(path, account)| pick(None, None, file_value(account.url.as_ref(), path)))
                 .unwrap_or_else(|| Sourced { value: DEFAULT_URL.into(), source: Source::Default }),
         };
         ServerUrl::parse(raw)
@@ -167,7 +167,7 @@ impl ClientSettings {
             Some(slug) => Sourced { value: slug.trim().to_string(), source: Source::Flag("--org") },
             None => self
                 .file()?
-                .and_then(|(path, account)| pick(None, None, file_value(&account.org, path)))
+                .and_then(|(path, account)| pick(None, None, file_value(account.org.as_ref(), path)))
                 .ok_or_else(|| CliError::Usage("choose --org SLUG or --user".into()))?,
         };
         OrgSlug::parse(&slug.value).map(KeysOf::Org).map_err(|reason| {
@@ -179,8 +179,8 @@ impl ClientSettings {
     }
 }
 
-fn file_value<'a>(value: &'a Option<String>, path: &'a Path) -> Option<(&'a str, &'a Path)> {
-    value.as_deref().map(|v| (v, path))
+fn file_value<'a>(value: Option<&'a String>, path: &'a Path) -> Option<(&'a str, &'a Path)> {
+    value.map(|v| (v.as_str(), path))
 }
 
 #[cfg(test)]

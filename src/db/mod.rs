@@ -275,7 +275,9 @@ impl Db {
                 .and_then(|mut conn| work(&mut conn).map_err(DbError::from));
             let changes = access_changes::take_announced();
             if let Some(hook) = hook.get() {
-                changes.iter().for_each(|change| hook(change));
+                for change in &changes {
+                    hook(change);
+                }
             }
             result
         })
@@ -310,14 +312,13 @@ fn checkout(pool: &DbPool, reachable: &AtomicBool) -> Result<PooledConn, Unavail
     match pool.get_timeout(UNREACHABLE_WAIT) {
         Ok(conn) => Ok(conn),
         Err(error) if !reachable.load(Ordering::Relaxed) => Err(Unavailable::Unreachable(error.to_string())),
-        Err(_) => {
-            pool.get_timeout(BUSY_WAIT.saturating_sub(UNREACHABLE_WAIT)).map_err(|error| {
-                match reachable.load(Ordering::Relaxed) {
-                    true => Unavailable::Busy(error.to_string()),
-                    false => Unavailable::Unreachable(error.to_string()),
-                }
-            })
-        }
+        Err(_) => pool.get_timeout(BUSY_WAIT.saturating_sub(UNREACHABLE_WAIT)).map_err(|error| {
+            if reachable.load(Ordering::Relaxed) {
+                Unavailable::Busy(error.to_string())
+            } else {
+                Unavailable::Unreachable(error.to_string())
+            }
+        }),
     }
 }
 

@@ -3,6 +3,7 @@
 //! (`monkeyci-server migrate`).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::RunQueryDsl;
@@ -92,7 +93,7 @@ pub fn migrate(target: &DatabaseTarget) -> Result<Vec<String>, DbSetupError> {
     if let DatabaseTarget::Sqlite { path } = target {
         create_parent_dir(path)?;
     }
-    let manager = ConnectionManager { target: target.clone(), reachable: Default::default() };
+    let manager = ConnectionManager { target: target.clone(), reachable: Arc::default() };
     let mut conn = manager.open().map_err(DbSetupError::Connect)?;
     let to_report = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
     // Read before running: another instance migrating at the same moment may

@@ -13,7 +13,7 @@ impl ReturnTo {
     }
 
     pub fn parse_opt(raw: Option<&str>) -> ReturnTo {
-        raw.map(Self::parse).unwrap_or_else(Self::home)
+        raw.map_or_else(Self::home, Self::parse)
     }
 
     pub fn home() -> ReturnTo {
@@ -34,7 +34,7 @@ fn is_local_path(raw: &str) -> bool {
     raw.len() <= MAX_LEN
         && bytes.first() == Some(&b'/')
         // `//host` and `/\host` are read by browsers as another host.
-        && !matches!(bytes.get(1), Some(b'/') | Some(b'\\'))
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
         && !raw.contains('\\')
         // Browsers drop tabs and newlines from URLs, which can turn `/\t/evil` into `//evil`.
         && !raw.chars().any(|c| c.is_control() || c.is_whitespace())

@@ -83,10 +83,10 @@ async fn check(req: &mut ServiceRequest) -> Result<(), AppError> {
 fn comes_from(req: &ServiceRequest, origin: &str) -> bool {
     let headers = req.headers();
     if let Some(value) = headers.get(header::ORIGIN) {
-        return value.to_str().map(|v| v == origin).unwrap_or(false);
+        return value.to_str().is_ok_and(|v| v == origin);
     }
     if let Some(value) = headers.get(header::REFERER) {
-        return value.to_str().map(|v| v == origin || v.starts_with(&format!("{origin}/"))).unwrap_or(false);
+        return value.to_str().is_ok_and(|v| v == origin || v.starts_with(&format!("{origin}/")));
     }
     true
 }
@@ -133,7 +133,7 @@ fn anonymous_cookie_name(https: bool) -> &'static str {
 }
 
 fn state_of(req: &HttpRequest) -> Option<&AppState> {
-    req.app_data::<Data<AppState>>().map(|data| data.get_ref())
+    req.app_data::<Data<AppState>>().map(actix_web::web::Data::get_ref)
 }
 
 fn mac_of(state: &AppState, random: &str) -> String {

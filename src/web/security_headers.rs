@@ -124,8 +124,8 @@ impl From<HttpResponse> for PreparedResponse {
         let closes_connection = response.head().connection_type() == ConnectionType::Close;
         let body = actix_web::body::to_bytes_limited(response.into_body(), 1 << 20)
             .now_or_never()
-            .and_then(|read| read.ok())
-            .and_then(|read| read.ok())
+            .and_then(std::result::Result::ok)
+            .and_then(std::result::Result::ok)
             .unwrap_or_default();
         PreparedResponse { status, headers, closes_connection, body }
     }

@@ -1,5 +1,15 @@
 //! Integration tests: the real application over HTTP, on SQLite and PostgreSQL.
 
+// Test helpers read as sentences: `app.new_visitor()` even when it needs nothing
+// of the app, `async` helpers awaited like their neighbours, values handed over
+// whole, and a date-like number (`20270601`) written as the mistake it stands for.
+#![allow(
+    clippy::unused_self,
+    clippy::unused_async,
+    clippy::needless_pass_by_value,
+    clippy::unreadable_literal
+)]
+
 mod support;
 
 mod cli;

@@ -120,11 +120,11 @@ impl KeyCache {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+        self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+        self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -193,7 +193,7 @@ mod tests {
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_none(), "a clear spoils every load under way");
 
         let before = cache.generation();
-        for user_id in 0..(RECENT_CHANGES as i32 + 1) {
+        for user_id in 0..=(RECENT_CHANGES as i32) {
             cache.apply(&AccessChange::UserChanged { user_id: UserId::new(1000 + user_id) });
         }
         cache.insert(before, entry("AAAAAAAAAAAAAAAA", OrgId::new(1)));

@@ -43,7 +43,7 @@ impl FailureLimiter {
     /// `Some(seconds)` to wait when `client` has no attempts left, else `None`.
     #[cfg(test)]
     fn retry_after(&self, client: IpAddr, now: DateTime<Utc>) -> Option<u64> {
-        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let bucket = self.refilled(*buckets.get(&bucket_of(client))?, now);
         (bucket.left < 1.0).then(|| self.seconds_until_one(bucket.left))
     }
@@ -52,7 +52,7 @@ impl FailureLimiter {
     /// long to wait when none is left. Give it back with [`Self::give_back`] if
     /// the check succeeds.
     pub fn take(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let address = bucket_of(client);
         if let Some(bucket) = buckets.get(&address).map(|b| self.refilled(*b, now))
             && bucket.left < 1.0
@@ -65,7 +65,7 @@ impl FailureLimiter {
 
     /// Returns an attempt taken for a check that succeeded.
     pub fn give_back(&self, client: IpAddr, now: DateTime<Utc>) {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(bucket) = buckets.get_mut(&bucket_of(client)) {
             let refilled = self.refilled(*bucket, now);
             *bucket = Bucket { left: (refilled.left + 1.0).min(self.per_minute), updated: now };
@@ -75,7 +75,7 @@ impl FailureLimiter {
     /// Counts one failed attempt by `client`; `false` when the address had no
     /// attempt left (it is refused already: nothing more to count elsewhere).
     pub fn record_failure(&self, client: IpAddr, now: DateTime<Utc>) -> bool {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let address = bucket_of(client);
         let had_one = buckets.get(&address).is_none_or(|b| self.refilled(*b, now).left >= 1.0);
         self.consume(&mut buckets, address, now);
@@ -125,14 +125,15 @@ pub(super) fn seconds_until_one(left: f64, per_minute: f64) -> u64 {
 pub(super) fn bucket_of(client: IpAddr) -> IpAddr {
     match client {
         IpAddr::V4(_) => client,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                IpAddr::V4(v4)
+            } else {
                 let mut segments = v6.segments();
                 segments[4..].fill(0);
                 IpAddr::V6(segments.into())
             }
-        },
+        }
     }
 }
 

@@ -17,7 +17,7 @@ pub struct LastUsed {
 impl LastUsed {
     /// True (and remembered) when key `key_id`'s use at `now` should be written.
     pub fn is_due(&self, key_id: KeyId, now: DateTime<Utc>) -> bool {
-        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        let mut written = self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if written.get(&key_id).is_some_and(|at| now - *at < EVERY && now >= *at) {
             return false;
         }

@@ -134,7 +134,7 @@ pub struct Platforms {
 
 impl fmt::Debug for Platforms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.enabled.iter().map(|p| p.id())).finish()
+        f.debug_list().entries(self.enabled.iter().map(Platform::id)).finish()
     }
 }
 

@@ -33,7 +33,7 @@ type Client = CoreClient<
 >;
 
 /// Providers rotate keys; the discovery document and JWKS are read again after this.
-const METADATA_TTL: Duration = Duration::from_secs(3600);
+const METADATA_TTL: Duration = Duration::from_hours(1);
 
 pub struct OidcPlatform {
     issuer: IssuerUrl,
@@ -67,7 +67,8 @@ impl OidcPlatform {
     /// The provider's metadata and keys, discovered on first use (so the server
     /// starts even while the provider is down) and cached for an hour.
     async fn metadata(&self) -> Result<CoreProviderMetadata, PlatformError> {
-        if let Some((fetched, metadata)) = &*self.metadata.lock().unwrap_or_else(|e| e.into_inner())
+        if let Some((fetched, metadata)) =
+            &*self.metadata.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
             && fetched.elapsed() < METADATA_TTL
         {
             return Ok(metadata.clone());
@@ -75,7 +76,8 @@ impl OidcPlatform {
         let metadata = CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http)
             .await
             .map_err(|e| PlatformError::Discovery(error_chain(&e)))?;
-        *self.metadata.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), metadata.clone()));
+        *self.metadata.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((Instant::now(), metadata.clone()));
         Ok(metadata)
     }
 
@@ -97,7 +99,7 @@ impl OidcPlatform {
     }
 
     fn forget_metadata(&self) {
-        *self.metadata.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.metadata.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     pub async fn start(

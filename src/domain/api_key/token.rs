@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn random_characters_cover_the_whole_alphabet() {
         let sample: String = (0..200).map(|_| random_base62(32)).collect();
-        for c in ALPHABET.iter() {
+        for c in ALPHABET {
             assert!(sample.as_bytes().contains(c), "{} never drawn", *c as char);
         }
     }

@@ -86,7 +86,7 @@ async fn keys_list_shows_every_key_of_an_organization_across_pages(app: TestApp)
         ]
     );
     let mut descriptions: Vec<&str> = listed.iter().map(|row| row[1].as_str()).collect();
-    descriptions.sort();
+    descriptions.sort_unstable();
     let mut expected: Vec<String> = (1..=120).map(|n| format!("Bulk {n:03}")).collect();
     expected.push("Deploy bot".into());
     assert_eq!(descriptions, expected, "each key once, no other organization's");
@@ -103,7 +103,7 @@ async fn keys_list_with_user_shows_only_the_callers_own_keys(app: TestApp) {
 
     let listed = rows(Machine::using(&app, &laptop).run(&["keys", "list", "--user"]).await.ok());
     let mut descriptions: Vec<&str> = listed.iter().map(|row| row[1].as_str()).collect();
-    descriptions.sort();
+    descriptions.sort_unstable();
     assert_eq!(descriptions, ["Alice CI", "Alice laptop"]);
     let row = listed.iter().find(|row| row[0] == ci.public_id).expect("the Alice CI row");
     assert_eq!(

@@ -80,7 +80,7 @@ impl Machine {
     /// Runs `monkeyci` with these arguments and this machine's environment only.
     pub async fn run(&self, args: &[&str]) -> Run {
         let mut command = assert_cmd::Command::cargo_bin("monkeyci").expect("the monkeyci binary is built");
-        command.env_clear().envs(&self.env).args(args).timeout(Duration::from_secs(60));
+        command.env_clear().envs(&self.env).args(args).timeout(Duration::from_mins(1));
         let output = tokio::task::spawn_blocking(move || command.output())
             .await
             .expect("the run finishes")

@@ -25,7 +25,7 @@ fn other_pages(list: &str, public_id: &str) -> Vec<String> {
         "/settings/sign-in-methods",
     ]
     .iter()
-    .map(|p| p.to_string())
+    .map(std::string::ToString::to_string)
     .collect();
     pages.push(format!("{list}?page=1"));
     pages.push(format!("{list}/{public_id}/delete"));

@@ -22,7 +22,7 @@ fn migrate(database_url: &str, args: &[&str]) -> (i32, String) {
         .env("DATABASE_URL", database_url)
         .arg("migrate")
         .args(args)
-        .timeout(Duration::from_secs(60))
+        .timeout(Duration::from_mins(1))
         .output()
         .expect("the server runs");
     assert!(output.stdout.is_empty(), "nothing on stdout");

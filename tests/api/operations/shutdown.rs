@@ -321,7 +321,7 @@ fn sigterm_under_load_answers_every_request_on_accepted_connections_and_exits_ze
     assert_eq!(code, Some(0), "a graceful stop exits 0");
     let answered: usize = tallies.iter().map(|t| t.answered).sum();
     let unanswered: Vec<&String> = tallies.iter().flat_map(|t| &t.unanswered).collect();
-    assert!(unanswered.is_empty(), "{} answered, cut off: {unanswered:?} (exit after {took:?})", answered);
+    assert!(unanswered.is_empty(), "{answered} answered, cut off: {unanswered:?} (exit after {took:?})");
     assert!(answered > 16, "the clients were busy: {answered} answers");
     match TcpStream::connect_timeout(&server.addr, Duration::from_secs(1)) {
         Err(e) => assert_eq!(e.kind(), ErrorKind::ConnectionRefused),

@@ -48,7 +48,7 @@ pub fn with_fixed_clock(options: &mut Options) {
 
 pub fn only_github(options: &mut Options) {
     let github = options.platforms.github.take();
-    options.platforms = Default::default();
+    options.platforms = monkeyci_accounts::config::PlatformSettings::default();
     options.platforms.github = github;
 }
 

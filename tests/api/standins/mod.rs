@@ -288,7 +288,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn records(&self) -> MutexGuard<'_, Records> {
-        self.records.lock().unwrap_or_else(|e| e.into_inner())
+        self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn issuer(&self) -> String {
@@ -414,7 +414,8 @@ impl StandIn {
     /// The OpenID provider accepts (and advertises) only these client
     /// authentication methods from now on, e.g. `["client_secret_post"]`.
     pub fn accept_oidc_client_auth(&self, methods: &[&str]) {
-        self.shared.records().oidc_auth_methods = Some(methods.iter().map(|m| m.to_string()).collect());
+        self.shared.records().oidc_auth_methods =
+            Some(methods.iter().map(std::string::ToString::to_string).collect());
     }
 
     /// How many requests arrived at `/trap`, where the stand-in's redirects point.

@@ -429,7 +429,7 @@ impl AppLog {
     }
 
     fn text(&self) -> String {
-        self.lines.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
@@ -458,7 +458,7 @@ mod per_app {
     /// Instance name → that app's buffer, for the apps alive now.
     pub(super) fn buffers() -> MutexGuard<'static, Buffers> {
         static BUFFERS: LazyLock<Mutex<Buffers>> = LazyLock::new(Mutex::default);
-        BUFFERS.lock().unwrap_or_else(|e| e.into_inner())
+        BUFFERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(super) struct Router;
@@ -550,7 +550,7 @@ mod per_app {
             let meta = event.metadata();
             let line =
                 format!("{} {spans} {}: {} {}\n", meta.level(), meta.target(), text.message, text.fields);
-            buffer.lock().unwrap_or_else(|e| e.into_inner()).push_str(&line);
+            buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_str(&line);
         }
     }
 }
