@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::model::{ApiKeyInfo, CreatorKey, KeyIdentity, OrgAccess, UserInfo};
 use crate::db::api_keys::KeyListItem;
 use crate::domain::access::{KeyFacts, Reach, UserRef};
-use crate::domain::api_key::{KeyKind, KeyStatus, PublicId, ValidUntil};
+use crate::domain::api_key::{KeyKind, KeyStatus, ValidUntil};
 
 pub fn kind_name(kind: KeyKind) -> &'static str {
     match kind {
@@ -42,8 +42,8 @@ pub fn key_info(kind: KeyKind, item: KeyListItem, now: DateTime<Utc>) -> ApiKeyI
     let key = item.key;
     let valid_until = key.valid_until.map(ValidUntil::from_date);
     ApiKeyInfo {
-        hint: PublicId::parse(&key.public_id).map(|id| id.hint(kind)).unwrap_or_default(),
-        id: key.public_id,
+        hint: key.public_id.hint(kind),
+        id: key.public_id.to_string(),
         kind: kind_name(kind).to_string(),
         description: key.description,
         valid_until: key.valid_until,

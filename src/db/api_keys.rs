@@ -41,6 +41,21 @@ fn stored_kind(kind: KeyKind) -> &'static str {
     }
 }
 
+/// An `api_keys.public_id` that is not a public id.
+#[derive(Debug, thiserror::Error)]
+#[error("api_keys.public_id holds a value that is not a public id")]
+pub struct MalformedPublicId;
+
+/// `api_keys.public_id` is read as a [`PublicId`], in one place: a stored
+/// value that is not one fails the query rather than showing an empty hint.
+impl Queryable<Text, MultiBackend> for PublicId {
+    type Row = String;
+
+    fn build(raw: String) -> deserialize::Result<PublicId> {
+        PublicId::parse(&raw).ok_or_else(|| MalformedPublicId.into())
+    }
+}
+
 /// An `api_keys.kind` this server does not know.
 #[derive(Debug, thiserror::Error)]
 #[error("api_keys.kind holds `{0}`, which is not a key kind this server knows")]
@@ -64,7 +79,7 @@ impl Queryable<Text, MultiBackend> for KeyKind {
 #[diesel(table_name = api_keys)]
 pub struct ApiKey {
     pub id: KeyId,
-    pub public_id: String,
+    pub public_id: PublicId,
     pub kind: KeyKind,
     pub organization_id: Option<OrgId>,
     pub user_id: Option<UserId>,
@@ -254,7 +269,7 @@ pub fn delete_for_owner(
             return Ok(None);
         };
         diesel::delete(api_keys::table.find(key.id)).execute(conn)?;
-        announce(conn, AccessChange::KeyDeleted { public_id: key.public_id.clone() })?;
+        announce(conn, AccessChange::KeyDeleted { public_id: key.public_id.to_string() })?;
         if let Owner::Organization(org_id) = owner {
             let details = format!("Deleted API key {hint} “{}”{}", key.description, through_api(via_key));
             audit_events::record_via_key(

@@ -184,7 +184,7 @@ fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) 
     let key = item.key;
     let valid_until = key.valid_until.map(ValidUntil::from_date);
     let status = KeyStatus::at(valid_until, now);
-    let hint = PublicId::parse(&key.public_id).map(|id| id.hint(scope.kind())).unwrap_or_default();
+    let hint = key.public_id.hint(scope.kind());
     KeyRow {
         delete_url: format!("{}/{}/delete", scope.base_url(), key.public_id),
         description: key.description,
