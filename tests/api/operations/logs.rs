@@ -1,66 +1,34 @@
 //! `MONKEYCI_LOG_FORMAT=json`: the server binary writes one JSON object per
 //! line, a request's lines carrying its id.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
 use serde_json::Value;
 
-/// The server binary, killed when the test ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::ServerProcess;
 
 /// The next stderr line that satisfies `wanted`, parsed; every line before it must be JSON too.
-fn next_json_line(lines: &mpsc::Receiver<String>, wanted: impl Fn(&Value) -> bool) -> Value {
-    loop {
-        let line = lines.recv_timeout(Duration::from_secs(30)).expect("the server logs the awaited line");
-        let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+fn next_json_line(server: &ServerProcess, wanted: impl Fn(&Value) -> bool) -> Value {
+    let line = server.next_line(|line| {
+        let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
         assert!(value.is_object(), "{line}");
-        if wanted(&value) {
-            return value;
-        }
-    }
+        wanted(&value)
+    });
+    serde_json::from_str(&line).unwrap()
 }
 
 #[actix_web::test]
 async fn the_server_logs_json_lines_that_carry_the_request_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_monkeyci-server"))
-        .env_clear()
-        .env("MONKEYCI_LISTEN", "127.0.0.1:0")
-        .env("MONKEYCI_LOG_FORMAT", "json")
-        .env("DATABASE_URL", format!("sqlite://{}/db", dir.path().display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let stderr = child.stderr.take().unwrap();
-    let _server = Server(child);
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = send.send(line);
-        }
-    });
-
+    let server = ServerProcess::start(&[("MONKEYCI_LOG_FORMAT", "json")]);
     let listening =
-        next_json_line(&lines, |v| v["message"].as_str().is_some_and(|m| m.contains("listening on")));
-    let message = listening["message"].as_str().unwrap();
-    let address = message.split("listening on ").nth(1).unwrap().split([' ', ',']).next().unwrap();
+        next_json_line(&server, |v| v["message"].as_str().is_some_and(|m| m.contains("listening on")));
+    let address = ServerProcess::address_in(listening["message"].as_str().unwrap());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let response =
         client.get(format!("http://{address}/o/acme?secret=1")).send().await.expect("the server answers");
     let request_id = response.headers()["x-request-id"].to_str().unwrap().to_string();
 
-    let served = next_json_line(&lines, |v| v["message"] == "served");
+    let served = next_json_line(&server, |v| v["message"] == "served");
     assert_eq!(served["span"]["id"], request_id.as_str(), "{served}");
     assert_eq!(served["span"]["path"], "/o/acme", "the path, not the query: {served}");
     assert_eq!(served["level"], "INFO");

@@ -6,15 +6,14 @@
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use monkeyci_accounts::shutdown::StopRequest;
 
 use crate::keys::{ACME_KEYS, Team, spawn_at_epoch_with};
-use crate::support::{Backend, Options, TestApp};
+use crate::support::{Backend, Options, ServerProcess, TestApp};
 
 /// What came back for one request on a raw connection.
 #[derive(Debug)]
@@ -201,67 +200,15 @@ async fn a_request_in_flight_when_accepting_stops_is_answered_in_full_postgres()
     a_request_in_flight_when_accepting_stops_is_answered_in_full(Backend::Postgres).await;
 }
 
-/// The server binary on a fresh SQLite file, killed if a test leaves it running.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(shutdown_delay: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_monkeyci-server"))
-            .env_clear()
-            .env("MONKEYCI_LISTEN", "127.0.0.1:0")
-            .env("MONKEYCI_SHUTDOWN_DELAY", shutdown_delay)
-            .env("MONKEYCI_WORKERS", "2")
-            .env("RUST_LOG", "info")
-            .env("DATABASE_URL", format!("sqlite://{}/db", dir.path().display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let stderr = child.stderr.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = send.send(line);
-            }
-        });
-        let listening = loop {
-            let line = lines.recv_timeout(Duration::from_secs(30)).expect("the server says where it listens");
-            if line.contains("listening on") {
-                break line;
-            }
-        };
-        let addr = listening.split("listening on ").nth(1).unwrap().split([' ', ',']).next().unwrap();
-        Server { child, addr: addr.parse().unwrap(), _dir: dir }
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill").args(["-s", name, &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits for the process to end: its exit code and how long it took.
-    fn wait_for_exit(&mut self, limit: Duration) -> (Option<i32>, Duration) {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status.code(), started.elapsed());
-            }
-            assert!(started.elapsed() < limit, "the server still runs after {limit:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The server binary with this draining delay; its address.
+fn start_server(shutdown_delay: &str) -> (ServerProcess, SocketAddr) {
+    let server = ServerProcess::start(&[
+        ("MONKEYCI_SHUTDOWN_DELAY", shutdown_delay),
+        ("MONKEYCI_WORKERS", "2"),
+        ("RUST_LOG", "info"),
+    ]);
+    let listening = server.next_line(|line| line.contains("listening on"));
+    (server, ServerProcess::address_in(&listening))
 }
 
 /// What one keep-alive client saw: answers, and requests sent that got none.
@@ -304,11 +251,11 @@ fn keep_alive_client(addr: SocketAddr, stop: Arc<AtomicBool>) -> ClientTally {
 
 #[test]
 fn sigterm_under_load_answers_every_request_on_accepted_connections_and_exits_zero() {
-    let mut server = Server::start("1s");
+    let (mut server, addr) = start_server("1s");
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..16)
         .map(|_| {
-            let (addr, stop) = (server.addr, stop.clone());
+            let stop = stop.clone();
             std::thread::spawn(move || keep_alive_client(addr, stop))
         })
         .collect();
@@ -323,7 +270,7 @@ fn sigterm_under_load_answers_every_request_on_accepted_connections_and_exits_ze
     let unanswered: Vec<&String> = tallies.iter().flat_map(|t| &t.unanswered).collect();
     assert!(unanswered.is_empty(), "{answered} answered, cut off: {unanswered:?} (exit after {took:?})");
     assert!(answered > 16, "the clients were busy: {answered} answers");
-    match TcpStream::connect_timeout(&server.addr, Duration::from_secs(1)) {
+    match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
         Err(e) => assert_eq!(e.kind(), ErrorKind::ConnectionRefused),
         Ok(_) => panic!("still accepting after the exit"),
     }
@@ -331,8 +278,8 @@ fn sigterm_under_load_answers_every_request_on_accepted_connections_and_exits_ze
 
 #[test]
 fn sigint_stops_at_once_and_exits_zero() {
-    let mut server = Server::start("30s");
-    let (health, _) = get_once(server.addr, "/healthz").unwrap();
+    let (mut server, addr) = start_server("30s");
+    let (health, _) = get_once(addr, "/healthz").unwrap();
     assert_eq!(health.status, 200);
     server.signal("INT");
     let (code, took) = server.wait_for_exit(Duration::from_secs(10));

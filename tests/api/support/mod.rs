@@ -8,12 +8,14 @@
 //! - [`people`]: [`Team`], the people and organizations most tests start from,
 //!   and [`join`];
 //! - [`html`]: reading pages as a person does (`texts`, `rows`, `page_text`…);
-//! - [`sql`]: reading the database directly (`strings`, `count`, `audit_rows`…).
+//! - [`sql`]: reading the database directly (`strings`, `count`, `audit_rows`…);
+//! - [`process`]: [`ServerProcess`], the server binary itself (signals, stderr).
 
 pub mod app;
 pub mod browser;
 pub mod html;
 pub mod people;
+pub mod process;
 pub mod register;
 pub mod sql;
 
@@ -21,4 +23,5 @@ pub use app::*;
 pub use browser::*;
 pub use html::*;
 pub use people::*;
+pub use process::*;
 pub use sql::*;
