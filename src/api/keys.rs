@@ -250,7 +250,7 @@ async fn list(owner: Owner, query: &PageParams, state: &AppState) -> Result<Json
 }
 
 async fn get(owner: Owner, id: String, state: &AppState) -> Result<Json<ApiKeyInfo>, ApiError> {
-    PublicId::parse(&id).ok_or(ApiError::NotFound)?;
+    let id = PublicId::parse(&id).ok_or(ApiError::NotFound)?;
     let item = state
         .db
         .run(move |conn| api_keys::item_for_owner(conn, owner, &id))
@@ -314,6 +314,7 @@ async fn delete(
     let hint = caller.hint();
     let via_key = ViaKey { hint: &hint, description: &caller.0.key.description };
     let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(via_key) };
-    state.api_keys.delete(owner, id, actor).await?.ok_or(ApiError::NotFound)?;
+    let id = PublicId::parse(id).ok_or(ApiError::NotFound)?;
+    state.api_keys.delete(owner, &id, actor).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::NoContent().finish())
 }

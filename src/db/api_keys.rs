@@ -112,7 +112,7 @@ pub struct KeyListItem {
 }
 
 pub struct NewKey<'a> {
-    pub public_id: &'a str,
+    pub public_id: &'a PublicId,
     pub owner: Owner,
     pub secret_hash: &'a str,
     pub description: &'a str,
@@ -158,7 +158,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
     conn.write_transaction(|conn| {
         diesel::insert_into(api_keys::table)
             .values((
-                api_keys::public_id.eq(new.public_id),
+                api_keys::public_id.eq(new.public_id.as_str()),
                 api_keys::kind.eq(stored_kind(new.owner.kind())),
                 api_keys::organization_id.eq(organization_id),
                 api_keys::user_id.eq(user_id),
@@ -230,13 +230,13 @@ pub fn page_for_owner(
 pub fn item_for_owner(
     conn: &mut DbConnection,
     owner: Owner,
-    public_id: &str,
+    public_id: &PublicId,
 ) -> QueryResult<Option<KeyListItem>> {
     let row: Option<(ApiKey, Option<String>)> = for_owner!(
         owner,
         api_keys::table.left_join(users::table.on(users::id.nullable().eq(api_keys::created_by))),
         |q| q
-            .filter(api_keys::public_id.eq(public_id))
+            .filter(api_keys::public_id.eq(public_id.as_str()))
             .select((ApiKey::as_select(), users::display_name.nullable()))
             .first(conn)
             .optional()
@@ -245,9 +245,13 @@ pub fn item_for_owner(
 }
 
 /// An owner's key by public id, or nothing (also when it is someone else's).
-pub fn find_for_owner(conn: &mut DbConnection, owner: Owner, public_id: &str) -> QueryResult<Option<ApiKey>> {
+pub fn find_for_owner(
+    conn: &mut DbConnection,
+    owner: Owner,
+    public_id: &PublicId,
+) -> QueryResult<Option<ApiKey>> {
     for_owner!(owner, api_keys::table, |q| q
-        .filter(api_keys::public_id.eq(public_id))
+        .filter(api_keys::public_id.eq(public_id.as_str()))
         .select(ApiKey::as_select())
         .first(conn)
         .optional())
@@ -258,7 +262,7 @@ pub fn find_for_owner(conn: &mut DbConnection, owner: Owner, public_id: &str) ->
 pub fn delete_for_owner(
     conn: &mut DbConnection,
     owner: Owner,
-    public_id: &str,
+    public_id: &PublicId,
     actor: Option<UserId>,
     via_key: Option<ViaKey<'_>>,
     hint: &str,
@@ -346,13 +350,4 @@ pub fn load_for_verification(
 /// Records a use of the key (the caller decides how often: at most once a minute).
 pub fn touch_last_used(conn: &mut DbConnection, key_id: KeyId, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(api_keys::table.find(key_id)).set(api_keys::last_used_at.eq(now)).execute(conn).map(drop)
-}
-
-/// The stored hash of a key's secret, by public id (for verification).
-pub fn secret_hash(conn: &mut DbConnection, public_id: &str) -> QueryResult<Option<String>> {
-    api_keys::table
-        .filter(api_keys::public_id.eq(public_id))
-        .select(api_keys::secret_hash)
-        .first(conn)
-        .optional()
 }

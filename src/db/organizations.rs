@@ -48,9 +48,9 @@ impl Organization {
         organizations::table.find(id).select(Organization::as_select()).first(conn).optional()
     }
 
-    pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Organization>> {
+    pub fn find_by_slug(conn: &mut DbConnection, slug: &OrgSlug) -> QueryResult<Option<Organization>> {
         organizations::table
-            .filter(organizations::slug.eq(slug))
+            .filter(organizations::slug.eq(slug.as_str()))
             .select(Organization::as_select())
             .first(conn)
             .optional()

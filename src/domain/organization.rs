@@ -48,6 +48,12 @@ impl OrgSlug {
         Ok(OrgSlug(slug.to_string()))
     }
 
+    /// The slug in an address (`/o/{slug}`), exactly as written: no trimming, so
+    /// only the one spelling of an address finds its organization.
+    pub fn from_address(raw: &str) -> Option<OrgSlug> {
+        OrgSlug::parse(raw).ok().filter(|slug| slug.as_str() == raw)
+    }
+
     /// A slug suggested from a display name: "Acme Corp." → "acme-corp". May be
     /// too short to be valid (a name of one letter, or only symbols).
     pub fn suggest(name: &str) -> String {

@@ -72,7 +72,7 @@ impl ApiKeys {
         let hint = token.public_id.hint(owner.kind());
         let secret_hash = self.argon2.hash(token.secret.expose().to_string()).await?;
         let now = self.clock.now_naive();
-        let public_id = token.public_id.as_str().to_string();
+        let public_id = token.public_id.clone();
         let hint_for_db = hint.clone();
         let via_key = actor.via_key.map(|key| (key.hint.to_string(), key.description.to_string()));
         let created_by = actor.user_id;
@@ -104,13 +104,12 @@ impl ApiKeys {
     pub async fn delete(
         &self,
         owner: Owner,
-        public_id: &str,
+        public_id: &PublicId,
         actor: Actor<'_>,
     ) -> Result<Option<(ApiKey, String)>, ServiceError> {
-        let Some(public_id) = PublicId::parse(public_id) else { return Ok(None) };
         let hint = public_id.hint(owner.kind());
         let now = self.clock.now_naive();
-        let (lookup, hint_for_db) = (public_id.as_str().to_string(), hint.clone());
+        let (lookup, hint_for_db) = (public_id.clone(), hint.clone());
         let via_key = actor.via_key.map(|key| (key.hint.to_string(), key.description.to_string()));
         let user_id = actor.user_id;
         let deleted = self

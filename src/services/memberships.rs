@@ -14,7 +14,7 @@ use crate::db::join_requests::{self, Decision, DecisionOutcome, RequestOutcome};
 use crate::db::memberships::{self, MembershipChange};
 use crate::db::organizations::Organization;
 use crate::domain::ids::{JoinRequestId, OrgId, UserId};
-use crate::domain::organization::Role;
+use crate::domain::organization::{OrgSlug, Role};
 
 /// What membership changes use: storage and the clock.
 pub struct Memberships {
@@ -27,7 +27,7 @@ impl Memberships {
     pub async fn ask_to_join(
         &self,
         person: UserId,
-        slug: String,
+        slug: OrgSlug,
     ) -> Result<Option<(Organization, RequestOutcome)>, ServiceError> {
         let now = self.clock.now_naive();
         let outcome = self

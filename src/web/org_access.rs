@@ -14,7 +14,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use crate::db::memberships;
 use crate::db::organizations::Organization;
 use crate::db::users::User;
-use crate::domain::organization::Role;
+use crate::domain::organization::{OrgSlug, Role};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::current_user::CurrentUser;
@@ -35,9 +35,15 @@ impl OrgMember {
 /// An `OrgMember` whose role is admin.
 pub struct OrgAdmin(pub OrgMember);
 
+/// The organization slug in a request's path; an address no organization can
+/// have is simply not found.
+pub fn slug_in_address(raw: &str) -> Result<OrgSlug, AppError> {
+    OrgSlug::from_address(raw).ok_or(AppError::NotFound)
+}
+
 async fn load_member(req: HttpRequest) -> Result<OrgMember, AppError> {
     let CurrentUser(user) = CurrentUser::extract(&req).await?;
-    let slug = req.match_info().get("slug").ok_or(AppError::NotFound)?.to_string();
+    let slug = slug_in_address(req.match_info().get("slug").ok_or(AppError::NotFound)?)?;
     let state = req
         .app_data::<Data<AppState>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?;

@@ -378,7 +378,7 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     let public_id = PublicId::parse(public_id).ok_or(AppError::NotFound)?;
     let owner = scope.owner();
-    let lookup = public_id.as_str().to_string();
+    let lookup = public_id.clone();
     let key = state.db.run(move |conn| api_keys::find_for_owner(conn, owner, &lookup)).await?;
     let key = key.ok_or(AppError::NotFound)?;
     let screen = ConfirmDelete {
@@ -397,9 +397,10 @@ pub async fn delete(
     session: &Session,
     public_id: &str,
 ) -> Result<HttpResponse, AppError> {
+    let public_id = PublicId::parse(public_id).ok_or(AppError::NotFound)?;
     let actor = Actor { user_id: Some(actor), via_key: None };
     let (key, hint) =
-        state.api_keys.delete(scope.owner(), public_id, actor).await?.ok_or(AppError::NotFound)?;
+        state.api_keys.delete(scope.owner(), &public_id, actor).await?.ok_or(AppError::NotFound)?;
     session::push_flash(
         session,
         Flash::success(format!("The API key {hint} “{}” was deleted. It no longer works.", key.description)),

@@ -11,7 +11,7 @@ use crate::domain::ids::JoinRequestId;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::current_user::CurrentUser;
-use crate::web::org_access::OrgMember;
+use crate::web::org_access::{OrgMember, slug_in_address};
 use crate::web::orgs::ask_again_text;
 use crate::web::page::see_other;
 
@@ -24,7 +24,7 @@ pub async fn ask_to_join(
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     let (org, outcome) =
-        state.memberships.ask_to_join(user.id, slug.into_inner()).await?.ok_or(AppError::NotFound)?;
+        state.memberships.ask_to_join(user.id, slug_in_address(&slug)?).await?.ok_or(AppError::NotFound)?;
     let flash = match outcome {
         RequestOutcome::Requested => {
             Flash::success(format!("You asked to join {}. Its admins will answer your request.", org.name))

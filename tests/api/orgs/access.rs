@@ -72,6 +72,16 @@ async fn an_outsider_gets_404_on_every_page_whether_the_organization_exists_or_n
 }
 both_databases!(an_outsider_gets_404_on_every_page_whether_the_organization_exists_or_not);
 
+async fn only_the_exact_address_finds_an_organization(app: TestApp) {
+    let w = Team::new(&app).await;
+    // Its admin, so a 404 here can only mean the address was not recognised.
+    for address in ["/o/ACME", "/o/%20acme", "/o/acme%20", "/o/-acme", "/o/a"] {
+        assert_eq!(w.alice.get(address).await.status(), StatusCode::NOT_FOUND, "{address}");
+    }
+    assert_eq!(w.alice.get("/o/acme").await.status(), StatusCode::OK);
+}
+both_databases!(only_the_exact_address_finds_an_organization);
+
 async fn an_outsider_gets_404_on_every_post_and_nothing_changes(app: TestApp) {
     let w = Team::new(&app).await;
     // The outsider's own request counts for nothing: she is still not a member.
