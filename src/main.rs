@@ -1,16 +1,16 @@
 use clap::Parser;
-use monkeyci_accounts::config::{Cli, Command, DatabaseTarget, Settings};
+use monkeyci_accounts::config::{DatabaseTarget, ServerArgs, ServerCommand, Settings};
 use monkeyci_accounts::startup::Application;
 use monkeyci_accounts::{db, telemetry};
 use secrecy::ExposeSecret;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let _log_writer = telemetry::init(cli.log_format);
-    let outcome = match cli.command {
-        Some(Command::Migrate) => migrate(&cli).await,
-        None => serve(cli).await,
+    let args = ServerArgs::parse();
+    let _log_writer = telemetry::init(args.log_format);
+    let outcome = match args.command {
+        Some(ServerCommand::Migrate) => migrate(&args).await,
+        None => serve(args).await,
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -21,8 +21,8 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::from_cli(cli)?;
+async fn serve(args: ServerArgs) -> anyhow::Result<()> {
+    let settings = Settings::from_args(args)?;
     let app = Application::build(settings).await?;
     tracing::info!(
         "MonkeyCI accounts listening on {} (open {})",
@@ -37,8 +37,8 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// `monkeyci-server migrate`: only `DATABASE_URL` is read.
-async fn migrate(cli: &Cli) -> anyhow::Result<()> {
-    let target = DatabaseTarget::parse(cli.database_url.expose_secret())?;
+async fn migrate(args: &ServerArgs) -> anyhow::Result<()> {
+    let target = DatabaseTarget::parse(args.database_url.expose_secret())?;
     let applied = actix_web::rt::task::spawn_blocking(move || db::operations::migrate(&target)).await??;
     match applied.as_slice() {
         [] => tracing::info!("the database is up to date: no migration to apply"),

@@ -41,7 +41,8 @@ pub struct FoundOrganization {
     pub standing: Standing,
 }
 
-pub struct RequestRow {
+/// One of the signed-in person's own requests to join, under the search.
+pub struct MyRequestRow {
     pub id: JoinRequestId,
     pub org_name: String,
     pub org_slug: String,
@@ -61,7 +62,7 @@ struct SearchPage {
     /// Kept on the "Previous"/"Next" links: the search text.
     page_suffix: String,
     searched: bool,
-    requests: Vec<RequestRow>,
+    requests: Vec<MyRequestRow>,
 }
 
 #[derive(Deserialize)]
@@ -120,7 +121,7 @@ pub async fn search(
         .collect();
     let requests = requests
         .into_iter()
-        .map(|(r, org)| RequestRow {
+        .map(|(r, org)| MyRequestRow {
             id: r.id,
             org_name: org.name,
             org_slug: org.slug,

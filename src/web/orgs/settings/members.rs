@@ -20,7 +20,8 @@ use crate::web::org_access::OrgAdmin;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, see_other};
 
-pub struct RequestRow {
+/// A request to join this organization, waiting for an admin.
+pub struct IncomingRequestRow {
     pub id: JoinRequestId,
     pub name: String,
     pub identities: Vec<IdentityLabel>,
@@ -35,7 +36,7 @@ struct MembersPage {
     tab: &'static str,
     me: UserId,
     members: Vec<Member>,
-    requests: Vec<RequestRow>,
+    requests: Vec<IncomingRequestRow>,
 }
 
 fn members_url(slug: &str) -> String {
@@ -56,7 +57,7 @@ pub async fn show(
         .await?;
     let requests = pending
         .into_iter()
-        .map(|pending| RequestRow {
+        .map(|pending| IncomingRequestRow {
             id: pending.request.id,
             name: pending.name,
             identities: pending.identities,
