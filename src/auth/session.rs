@@ -92,6 +92,15 @@ impl Flash {
             FlashKind::Error => "flash flash-error",
         }
     }
+
+    /// How assistive technology announces it: an error interrupts (`alert`),
+    /// the others wait their turn (`status`).
+    pub fn role(&self) -> &'static str {
+        match self.kind {
+            FlashKind::Error => "alert",
+            FlashKind::Success | FlashKind::Info => "status",
+        }
+    }
 }
 
 pub fn push_flash(session: &Session, flash: Flash) {

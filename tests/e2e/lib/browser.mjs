@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { expectAccessible } from './axe.mjs';
 import { artifactsDir } from './server.mjs';
 
 export { artifactsDir };
@@ -46,8 +47,12 @@ export async function newPage(browser) {
   return { context, page };
 }
 
-/** Saves a full-page PNG as artifacts/<name> (".png" added if missing); returns its path. */
+/**
+ * Saves a full-page PNG as artifacts/<name> (".png" added if missing); returns its path.
+ * Every state worth a picture is also scanned by axe-core first: any violation fails the test.
+ */
 export async function screenshot(page, name) {
+  await expectAccessible(page, `the state photographed as ${name}`);
   mkdirSync(artifactsDir, { recursive: true });
   const file = path.join(artifactsDir, name.endsWith('.png') ? name : `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });

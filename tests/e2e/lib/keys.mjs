@@ -153,7 +153,7 @@ export async function keyRow(page, description) {
   return { row: rows, desc, hint, created, lastUsed, validUntil, status };
 }
 
-/** Waits for the flash message (a role=status inside main, outside the dialogs). */
+/** Waits for the flash message (at the top of main, outside the dialogs). */
 export async function expectFlash(page, text) {
-  await expectText(page.locator('main > [role=status]'), text);
+  await expectText(page.locator('main > .flash'), text);
 }

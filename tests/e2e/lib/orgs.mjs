@@ -15,9 +15,9 @@ export function uniqueSuffix() {
   return randomBytes(4).toString('hex').slice(0, 6);
 }
 
-/** The flash message(s) at the top of the page. */
+/** The flash message(s) at the top of the page (role=status, or role=alert for an error). */
 export function flash(page) {
-  return page.locator('main').getByRole('status');
+  return page.locator('main > .flash');
 }
 
 /** The header's "Organizations" dropdown (a <details>). */
@@ -31,7 +31,7 @@ export async function openOrgSwitcher(page) {
   if ((await switcher.getAttribute('open')) === null) {
     await switcher.locator('summary').click();
   }
-  await switcher.getByRole('menuitem', { name: 'New organization', exact: true }).waitFor({ state: 'visible' });
+  await switcher.getByRole('link', { name: 'New organization', exact: true }).waitFor({ state: 'visible' });
   assert.notEqual(await switcher.getAttribute('open'), null, 'the organization switcher should be open');
   return switcher;
 }
@@ -39,7 +39,7 @@ export async function openOrgSwitcher(page) {
 /** The names of the organizations in the header's switcher (before the separator). */
 export async function switcherOrgNames(page) {
   const switcher = orgSwitcher(page);
-  const links = switcher.locator('.menu a[role=menuitem]');
+  const links = switcher.locator('.menu a');
   const names = [];
   for (const link of await links.all()) {
     const href = await link.getAttribute('href');

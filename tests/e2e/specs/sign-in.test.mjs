@@ -96,7 +96,7 @@ describe('development sign-in', () => {
     const menu = page.locator('header details.user-menu');
     await menu.locator('summary').click();
     assert.equal(await menu.getAttribute('open'), '');
-    await menu.getByRole('menuitem', { name: 'Sign out' }).click();
+    await menu.getByRole('button', { name: 'Sign out' }).click();
 
     await expectPath(page, '/');
     const signInLink = page.locator('header').getByRole('link', { name: 'Sign in', exact: true });
@@ -122,7 +122,7 @@ describe('development sign-in', () => {
     await input.fill('Rear Admiral Grace Hopper');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
 
-    await expectText(page.getByRole('status'), 'Your profile has been saved.');
+    await expectText(page.locator('main > .flash').getByRole('status'), 'Your profile has been saved.');
     await expectPath(page, '/settings/profile');
     await expectText(headerUserName(page), 'Rear Admiral Grace Hopper');
     assert.equal(await page.getByLabel('Display name').inputValue(), 'Rear Admiral Grace Hopper');
