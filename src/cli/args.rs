@@ -34,7 +34,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check a key (--api-key) and save it, with --url and --org, to the config file.
+    /// Check a key and save it, with --url and --org, to the config file.
+    ///
+    /// The key comes from --with-token (standard input), --api-key or MONKEYCI_API_KEY;
+    /// with none of them, a terminal is asked for it without echo.
     Login(LoginArgs),
     /// Show the key in use, whom it belongs to and which organizations it reaches.
     Whoami,
@@ -47,6 +50,11 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
+    /// Read the key from standard input (its first line), so that it stays out of
+    /// shell history: `monkeyci login --with-token < key.txt`. Not with --api-key.
+    // clap cannot make a global flag conflict with this one: `login` refuses the pair.
+    #[arg(long)]
+    pub with_token: bool,
     /// The organization `keys` commands use when neither --org nor --user is given.
     #[arg(long, value_name = "SLUG")]
     pub org: Option<String>,

@@ -1,10 +1,11 @@
 //! One function per command: resolve what it needs, call the API, and return the
 //! text for stdout (a table, a sentence, or `--json`).
 
-use super::args::{Cli, Command, CreateArgs, DeleteArgs, KeysCommand, OwnerArgs};
+use super::args::{Cli, Command, CreateArgs, DeleteArgs, KeysCommand, LoginArgs, OwnerArgs};
 use super::client::Client;
 use super::config;
 use super::error::CliError;
+use super::login_key::{Console, login_key};
 use super::output;
 use super::settings::{ClientSettings, Environment, KeysOf};
 use super::source::Source;
@@ -12,12 +13,13 @@ use crate::api::model::NewKeyRequest;
 use crate::domain::api_key::{ParsedToken, PublicId};
 use crate::domain::organization::OrgSlug;
 
-/// Runs the command; `Ok` holds what to print.
-pub fn run(cli: Cli, env: Environment) -> Result<String, CliError> {
+/// Runs the command; `Ok` holds what to print. `console` is standard input and
+/// the terminal, which only `login` reads.
+pub fn run(cli: Cli, env: Environment, console: &mut dyn Console) -> Result<String, CliError> {
     let settings = ClientSettings::new(cli.api_key, cli.url, env);
     let json = cli.json;
     match cli.command {
-        Command::Login(args) => login(&settings, args.org.as_deref(), json),
+        Command::Login(args) => login(&settings, &args, console, json),
         Command::Whoami => {
             let me = client(&settings)?.whoami()?;
             Ok(if json { output::json(&me) } else { output::whoami(&me) })
@@ -90,10 +92,17 @@ fn key_id(raw: &str) -> Result<PublicId, CliError> {
 
 /// Checks the key with `whoami`, then saves it (and `--url`, `--org`) to the config
 /// file, keeping what it does not replace. Nothing is written when the check fails.
-fn login(settings: &ClientSettings, org: Option<&str>, json: bool) -> Result<String, CliError> {
-    let key = settings.new_api_key()?;
+fn login(
+    settings: &ClientSettings,
+    args: &LoginArgs,
+    console: &mut dyn Console,
+    json: bool,
+) -> Result<String, CliError> {
+    // The URL first: a person is not asked for a key only to hear that the URL is wrong.
     let url = settings.url()?;
-    let org = org
+    let org = args
+        .org
+        .as_deref()
         .map(|raw| {
             OrgSlug::parse(raw).map_err(|reason| {
                 CliError::Usage(format!(
@@ -106,8 +115,9 @@ fn login(settings: &ClientSettings, org: Option<&str>, json: bool) -> Result<Str
     let path = settings.config_path().ok_or_else(|| {
         CliError::Other("cannot tell where the config file goes: set HOME or XDG_CONFIG_HOME".into())
     })?;
-    // A config file that cannot be read is reported before the key is even checked.
+    // A config file that cannot be read is reported before the key is even asked for.
     let mut saved = settings.saved()?;
+    let key = login_key(args.with_token, settings.given_api_key(), console)?;
     let client = Client::new(url.clone(), key)?;
     let me = client.whoami()?;
     if let Some(slug) = &org

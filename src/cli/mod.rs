@@ -6,6 +6,7 @@
 //! | `args.rs`     | the command line (clap)                                       |
 //! | `settings.rs` | where the key, the URL and the organization come from         |
 //! | `inputs.rs`   | the key and the server URL, parsed once                       |
+//! | `login_key.rs`| where `login` takes its key: stdin, a flag, a hidden question |
 //! | `config.rs`   | the config file: its path, reading it, writing it privately   |
 //! | `client.rs`   | HTTP to the API and what its errors mean                      |
 //! | `output.rs`   | tables and sentences                                          |
@@ -20,6 +21,7 @@ mod commands;
 mod config;
 mod error;
 mod inputs;
+mod login_key;
 mod output;
 mod settings;
 mod source;
@@ -42,7 +44,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE));
         }
     };
-    match commands::run(cli, Environment::from_process()) {
+    match commands::run(cli, Environment::from_process(), &mut login_key::ProcessConsole) {
         Ok(text) => print(&text),
         Err(e) => e.report(),
     }

@@ -12,8 +12,7 @@ const NOT_VALID: &str = "The API key is not valid: it was deleted, or it never e
 
 async fn a_missing_key_is_a_usage_error(app: TestApp) {
     let machine = Machine::new().with("MONKEYCI_URL", &app.address);
-    let expected =
-        "no API key: pass --api-key, set MONKEYCI_API_KEY, or run `monkeyci login --api-key <key>`";
+    let expected = "no API key: pass --api-key, set MONKEYCI_API_KEY, or run `monkeyci login`";
     assert_eq!(machine.run(&["whoami"]).await.error(2), expected);
     assert_eq!(machine.run(&["keys", "list", "--org", "acme"]).await.error(2), expected);
     let machine = machine.with("MONKEYCI_API_KEY", " ");
