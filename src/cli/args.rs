@@ -20,7 +20,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "KEY")]
     pub api_key: Option<String>,
 
-    /// The server's URL (default: MONKEYCI_URL, then the config file, then http://127.0.0.1:8080).
+    /// The server's URL, with http:// or https:// (default: MONKEYCI_URL, then the config file,
+    /// then http://127.0.0.1:8080). The API's address, ending in /api/v1, works too.
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
 

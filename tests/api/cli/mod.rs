@@ -16,6 +16,7 @@ mod failures;
 mod json;
 mod login;
 mod precedence;
+mod server_urls;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
