@@ -44,7 +44,7 @@ pub enum Command {
     Whoami,
     /// List the organizations the key reaches.
     Orgs,
-    /// List, create and delete API keys of an organization (--org) or your own (--user).
+    /// List, create and revoke API keys of an organization (--org) or your own (--user).
     #[command(subcommand)]
     Keys(KeysCommand),
 }
@@ -67,7 +67,8 @@ pub enum KeysCommand {
     List(OwnerArgs),
     /// Create a key; its token is shown once.
     Create(CreateArgs),
-    /// Delete a key by its id (the ID column of `keys list`).
+    /// Delete (revoke) a key, named by its id, its hint or the whole key.
+    #[command(visible_alias = "revoke")]
     Delete(DeleteArgs),
 }
 
@@ -97,8 +98,10 @@ pub struct CreateArgs {
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The key's id: 16 letters and digits.
-    #[arg(value_name = "ID")]
+    /// The key: its 16-character id (the ID column of `keys list`), its hint as the
+    /// keys screen shows it (mci_org_3fKx…, or mci_org_3fKx...; it must match only
+    /// one key), or the whole key.
+    #[arg(value_name = "KEY")]
     pub id: String,
     #[command(flatten)]
     pub owner: OwnerArgs,
@@ -144,5 +147,11 @@ mod tests {
         assert_eq!(parse("tomorrow").unwrap_err().exit_code(), 2);
         let Command::Keys(KeysCommand::Create(args)) = parse("2027-03-01").unwrap().command else { panic!() };
         assert_eq!(args.valid_until, NaiveDate::from_ymd_opt(2027, 3, 1));
+    }
+
+    #[test]
+    fn revoke_is_delete() {
+        let cli = Cli::try_parse_from(["monkeyci", "keys", "revoke", "3fKxQ9a0LmP2sT7v", "--user"]).unwrap();
+        assert!(matches!(cli.command, Command::Keys(KeysCommand::Delete(_))));
     }
 }

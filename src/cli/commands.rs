@@ -5,12 +5,12 @@ use super::args::{Cli, Command, CreateArgs, DeleteArgs, KeysCommand, LoginArgs, 
 use super::client::Client;
 use super::config;
 use super::error::CliError;
+use super::key_ref::KeyRef;
 use super::login_key::{Console, login_key};
 use super::output;
 use super::settings::{ClientSettings, Environment, KeysOf};
 use super::source::Source;
 use crate::api::model::NewKeyRequest;
-use crate::domain::api_key::{ParsedToken, PublicId};
 use crate::domain::organization::OrgSlug;
 
 /// Runs the command; `Ok` holds what to print. `console` is standard input and
@@ -62,9 +62,14 @@ fn create_key(settings: &ClientSettings, args: &CreateArgs, json: bool) -> Resul
 }
 
 fn delete_key(settings: &ClientSettings, args: &DeleteArgs, json: bool) -> Result<String, CliError> {
-    let id = key_id(&args.id)?;
+    let named = KeyRef::parse(&args.id)?;
     let client = client(settings)?;
     let owner = owner(settings, &args.owner)?;
+    named.check_owner(&owner)?;
+    let id = match named.id() {
+        Some(id) => id.clone(),
+        None => named.find_in(&client.all_keys(&owner)?.keys, &owner)?,
+    };
     // Read first, so the message can name the key (and a wrong id deletes nothing).
     let key = client.key_info(&owner, &id)?;
     client.delete_key(&owner, &id)?;
@@ -72,21 +77,6 @@ fn delete_key(settings: &ClientSettings, args: &DeleteArgs, json: bool) -> Resul
         output::json(&serde_json::json!({ "deleted": id.as_str() }))
     } else {
         output::deleted(&key.hint, &key.description)
-    })
-}
-
-/// A public id: 16 base62 characters. The input is never echoed: it could be a whole key.
-fn key_id(raw: &str) -> Result<PublicId, CliError> {
-    let raw = raw.trim();
-    if ParsedToken::parse(raw).is_ok() {
-        return Err(CliError::Usage(
-            "that is a whole API key, not its id: pass the 16-character ID that `monkeyci keys list` shows \
-             (and treat that key as exposed if this command line was logged)"
-                .into(),
-        ));
-    }
-    PublicId::parse(raw).ok_or_else(|| {
-        CliError::Usage("a key id is 16 letters and digits: the ID column of `monkeyci keys list`".into())
     })
 }
 
@@ -142,26 +132,4 @@ fn login(
     let default_org = account.org.clone();
     config::save(&path, &saved)?;
     Ok(if json { output::json(&me) } else { output::logged_in(&me, &path, default_org.as_deref()) })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::api_key::{KeyKind, generate};
-
-    #[test]
-    fn a_key_id_is_sixteen_base62_characters() {
-        assert_eq!(key_id(" 3fKxQ9a0LmP2sT7v ").unwrap().as_str(), "3fKxQ9a0LmP2sT7v");
-        for bad in ["", "3fKx", "3fKxQ9a0LmP2sT7v0", "3fKxQ9a0LmP2sT7-", "mci_org_3fKx…"] {
-            assert_eq!(key_id(bad).unwrap_err().exit_code(), 2, "{bad}");
-        }
-    }
-
-    #[test]
-    fn a_whole_key_given_as_an_id_is_refused_without_echoing_it() {
-        let token = generate(KeyKind::Organization).to_token_string();
-        let error = key_id(&token).unwrap_err().to_string();
-        assert!(error.starts_with("that is a whole API key, not its id"), "{error}");
-        assert!(!error.contains(&token[8..]));
-    }
 }

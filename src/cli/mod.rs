@@ -1,5 +1,5 @@
 //! The `monkeyci` command-line client (SPEC §6): `login`, `whoami`, `orgs` and
-//! `keys list|create|delete`, against the REST API under `/api/v1`.
+//! `keys list|create|delete` (alias `revoke`), against the REST API under `/api/v1`.
 //!
 //! | file          | its one job                                                   |
 //! |---------------|---------------------------------------------------------------|
@@ -7,6 +7,7 @@
 //! | `settings.rs` | where the key, the URL and the organization come from         |
 //! | `inputs.rs`   | the key and the server URL, parsed once                       |
 //! | `login_key.rs`| where `login` takes its key: stdin, a flag, a hidden question |
+//! | `key_ref.rs`  | a key named by id, hint or whole token, and finding it        |
 //! | `config.rs`   | the config file: its path, reading it, writing it privately   |
 //! | `client.rs`   | HTTP to the API and what its errors mean                      |
 //! | `output.rs`   | tables and sentences                                          |
@@ -21,6 +22,7 @@ mod commands;
 mod config;
 mod error;
 mod inputs;
+mod key_ref;
 mod login_key;
 mod output;
 mod settings;

@@ -14,6 +14,7 @@
 mod commands;
 mod failures;
 mod json;
+mod key_names;
 mod login;
 mod precedence;
 mod server_urls;
