@@ -89,9 +89,13 @@ pub struct CreateArgs {
     /// What the key is for (1 to 200 characters).
     #[arg(long, value_name = "TEXT")]
     pub description: String,
-    /// The key is refused from this date (00:00 UTC) on; without it, it never expires.
+    /// The key is refused from this date (00:00 UTC) on [default: 90 days from today,
+    /// as the keys screen suggests].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub valid_until: Option<NaiveDate>,
+    /// The key never expires (unless the organization's policy requires a date).
+    #[arg(long, conflicts_with = "valid_until")]
+    pub no_expiry: bool,
     #[command(flatten)]
     pub owner: OwnerArgs,
 }
@@ -147,6 +151,26 @@ mod tests {
         assert_eq!(parse("tomorrow").unwrap_err().exit_code(), 2);
         let Command::Keys(KeysCommand::Create(args)) = parse("2027-03-01").unwrap().command else { panic!() };
         assert_eq!(args.valid_until, NaiveDate::from_ymd_opt(2027, 3, 1));
+    }
+
+    #[test]
+    fn no_expiry_excludes_a_date() {
+        let args = [
+            "monkeyci",
+            "keys",
+            "create",
+            "--description",
+            "x",
+            "--no-expiry",
+            "--valid-until",
+            "2027-03-01",
+        ];
+        assert_eq!(Cli::try_parse_from(args).unwrap_err().exit_code(), 2);
+        let args = ["monkeyci", "keys", "create", "--description", "x", "--no-expiry"];
+        let Command::Keys(KeysCommand::Create(args)) = Cli::try_parse_from(args).unwrap().command else {
+            panic!()
+        };
+        assert!(args.no_expiry && args.valid_until.is_none());
     }
 
     #[test]

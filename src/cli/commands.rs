@@ -1,6 +1,8 @@
 //! One function per command: resolve what it needs, call the API, and return the
 //! text for stdout (a table, a sentence, or `--json`).
 
+use chrono::NaiveDate;
+
 use super::args::{Cli, Command, CreateArgs, DeleteArgs, KeysCommand, LoginArgs, OwnerArgs};
 use super::client::Client;
 use super::config;
@@ -11,11 +13,13 @@ use super::output;
 use super::settings::{ClientSettings, Environment, KeysOf};
 use super::source::Source;
 use crate::api::model::NewKeyRequest;
+use crate::domain::api_key::validity::suggestion;
 use crate::domain::organization::OrgSlug;
 
 /// Runs the command; `Ok` holds what to print. `console` is standard input and
 /// the terminal, which only `login` reads.
 pub fn run(cli: Cli, env: Environment, console: &mut dyn Console) -> Result<String, CliError> {
+    let today = env.today;
     let settings = ClientSettings::new(cli.api_key, cli.url, env);
     let json = cli.json;
     match cli.command {
@@ -29,7 +33,7 @@ pub fn run(cli: Cli, env: Environment, console: &mut dyn Console) -> Result<Stri
             Ok(if json { output::json(&orgs) } else { output::orgs(&orgs) })
         }
         Command::Keys(KeysCommand::List(owner)) => list_keys(&settings, &owner, json),
-        Command::Keys(KeysCommand::Create(args)) => create_key(&settings, &args, json),
+        Command::Keys(KeysCommand::Create(args)) => create_key(&settings, &args, today, json),
         Command::Keys(KeysCommand::Delete(args)) => delete_key(&settings, &args, json),
     }
 }
@@ -50,15 +54,31 @@ fn list_keys(settings: &ClientSettings, args: &OwnerArgs, json: bool) -> Result<
     Ok(if json { output::json(&list) } else { output::keys(&list) })
 }
 
-fn create_key(settings: &ClientSettings, args: &CreateArgs, json: bool) -> Result<String, CliError> {
+fn create_key(
+    settings: &ClientSettings,
+    args: &CreateArgs,
+    today: NaiveDate,
+    json: bool,
+) -> Result<String, CliError> {
     let client = client(settings)?;
     let owner = owner(settings, &args.owner)?;
     let request = NewKeyRequest {
         description: args.description.clone(),
-        valid_until: args.valid_until.map(|date| date.format("%Y-%m-%d").to_string()),
+        valid_until: valid_until(args, today).map(|date| date.format("%Y-%m-%d").to_string()),
     };
     let created = client.create_key(&owner, &request)?;
     Ok(if json { output::json(&created) } else { output::created(&created, &owner) })
+}
+
+/// `--valid-until`, none with `--no-expiry`, else the date the keys screen
+/// suggests. The organization's policy is the server's to apply: a default it
+/// forbids comes back as its 422 message.
+fn valid_until(args: &CreateArgs, today: NaiveDate) -> Option<NaiveDate> {
+    match (args.valid_until, args.no_expiry) {
+        (Some(date), _) => Some(date),
+        (None, true) => None,
+        (None, false) => Some(suggestion(today, None)),
+    }
 }
 
 fn delete_key(settings: &ClientSettings, args: &DeleteArgs, json: bool) -> Result<String, CliError> {
@@ -132,4 +152,28 @@ fn login(
     let default_org = account.org.clone();
     config::save(&path, &saved)?;
     Ok(if json { output::json(&me) } else { output::logged_in(&me, &path, default_org.as_deref()) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::args::OwnerArgs;
+
+    fn create_args(valid_until: Option<NaiveDate>, no_expiry: bool) -> CreateArgs {
+        CreateArgs {
+            description: "x".into(),
+            valid_until,
+            no_expiry,
+            owner: OwnerArgs { org: None, user: true },
+        }
+    }
+
+    #[test]
+    fn a_new_key_expires_as_the_keys_screen_suggests_unless_told_otherwise() {
+        let today = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        assert_eq!(valid_until(&create_args(None, false), today), NaiveDate::from_ymd_opt(2027, 4, 2));
+        assert_eq!(valid_until(&create_args(None, true), today), None);
+        let chosen = NaiveDate::from_ymd_opt(2027, 3, 1);
+        assert_eq!(valid_until(&create_args(chosen, false), today), chosen);
+    }
 }

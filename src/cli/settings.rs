@@ -5,10 +5,13 @@
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+
 use super::config::{self, Account, ConfigFile};
 use super::error::CliError;
 use super::inputs::{ServerUrl, TokenArgument};
 use super::source::{Source, Sourced};
+use crate::clock::{Clock, SystemClock};
 use crate::domain::organization::OrgSlug;
 
 pub const API_KEY_FLAG: &str = "--api-key";
@@ -25,6 +28,8 @@ pub struct Environment {
     pub url: Option<String>,
     pub home: Option<PathBuf>,
     pub xdg_config_home: Option<PathBuf>,
+    /// Today (UTC) on this machine: the default expiry of new keys counts from it.
+    pub today: NaiveDate,
 }
 
 impl Environment {
@@ -34,6 +39,7 @@ impl Environment {
             url: std::env::var(URL_VAR).ok(),
             home: std::env::var_os("HOME").map(PathBuf::from),
             xdg_config_home: std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
+            today: SystemClock.now().date_naive(),
         }
     }
 
