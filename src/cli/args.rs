@@ -20,7 +20,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "KEY")]
     pub api_key: Option<String>,
 
-    /// The server's URL (default: MONKEYCI_URL, then the config file, then http://127.0.0.1:8080).
+    /// The server's URL, with http:// or https:// (default: MONKEYCI_URL, then the config file,
+    /// then http://127.0.0.1:8080). The API's address, ending in /api/v1, works too.
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
 
@@ -34,19 +35,27 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check a key (--api-key) and save it, with --url and --org, to the config file.
+    /// Check a key and save it, with --url and --org, to the config file.
+    ///
+    /// The key comes from --with-token (standard input), --api-key or MONKEYCI_API_KEY;
+    /// with none of them, a terminal is asked for it without echo.
     Login(LoginArgs),
     /// Show the key in use, whom it belongs to and which organizations it reaches.
     Whoami,
     /// List the organizations the key reaches.
     Orgs,
-    /// List, create and delete API keys of an organization (--org) or your own (--user).
+    /// List, create and revoke API keys of an organization (--org) or your own (--user).
     #[command(subcommand)]
     Keys(KeysCommand),
 }
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
+    /// Read the key from standard input (its first line), so that it stays out of
+    /// shell history: `monkeyci login --with-token < key.txt`. Not with --api-key.
+    // clap cannot make a global flag conflict with this one: `login` refuses the pair.
+    #[arg(long)]
+    pub with_token: bool,
     /// The organization `keys` commands use when neither --org nor --user is given.
     #[arg(long, value_name = "SLUG")]
     pub org: Option<String>,
@@ -58,7 +67,8 @@ pub enum KeysCommand {
     List(OwnerArgs),
     /// Create a key; its token is shown once.
     Create(CreateArgs),
-    /// Delete a key by its id (the ID column of `keys list`).
+    /// Delete (revoke) a key, named by its id, its hint or the whole key.
+    #[command(visible_alias = "revoke")]
     Delete(DeleteArgs),
 }
 
@@ -79,17 +89,23 @@ pub struct CreateArgs {
     /// What the key is for (1 to 200 characters).
     #[arg(long, value_name = "TEXT")]
     pub description: String,
-    /// The key is refused from this date (00:00 UTC) on; without it, it never expires.
+    /// The key is refused from this date (00:00 UTC) on [default: 90 days from today,
+    /// as the keys screen suggests].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub valid_until: Option<NaiveDate>,
+    /// The key never expires (unless the organization's policy requires a date).
+    #[arg(long, conflicts_with = "valid_until")]
+    pub no_expiry: bool,
     #[command(flatten)]
     pub owner: OwnerArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The key's id: 16 letters and digits.
-    #[arg(value_name = "ID")]
+    /// The key: its 16-character id (the ID column of `keys list`), its hint as the
+    /// keys screen shows it (mci_org_3fKx…, or mci_org_3fKx...; it must match only
+    /// one key), or the whole key.
+    #[arg(value_name = "KEY")]
     pub id: String,
     #[command(flatten)]
     pub owner: OwnerArgs,
@@ -135,5 +151,31 @@ mod tests {
         assert_eq!(parse("tomorrow").unwrap_err().exit_code(), 2);
         let Command::Keys(KeysCommand::Create(args)) = parse("2027-03-01").unwrap().command else { panic!() };
         assert_eq!(args.valid_until, NaiveDate::from_ymd_opt(2027, 3, 1));
+    }
+
+    #[test]
+    fn no_expiry_excludes_a_date() {
+        let args = [
+            "monkeyci",
+            "keys",
+            "create",
+            "--description",
+            "x",
+            "--no-expiry",
+            "--valid-until",
+            "2027-03-01",
+        ];
+        assert_eq!(Cli::try_parse_from(args).unwrap_err().exit_code(), 2);
+        let args = ["monkeyci", "keys", "create", "--description", "x", "--no-expiry"];
+        let Command::Keys(KeysCommand::Create(args)) = Cli::try_parse_from(args).unwrap().command else {
+            panic!()
+        };
+        assert!(args.no_expiry && args.valid_until.is_none());
+    }
+
+    #[test]
+    fn revoke_is_delete() {
+        let cli = Cli::try_parse_from(["monkeyci", "keys", "revoke", "3fKxQ9a0LmP2sT7v", "--user"]).unwrap();
+        assert!(matches!(cli.command, Command::Keys(KeysCommand::Delete(_))));
     }
 }

@@ -1,23 +1,29 @@
 //! One function per command: resolve what it needs, call the API, and return the
 //! text for stdout (a table, a sentence, or `--json`).
 
-use super::args::{Cli, Command, CreateArgs, DeleteArgs, KeysCommand, OwnerArgs};
+use chrono::NaiveDate;
+
+use super::args::{Cli, Command, CreateArgs, DeleteArgs, KeysCommand, LoginArgs, OwnerArgs};
 use super::client::Client;
 use super::config;
 use super::error::CliError;
+use super::key_ref::KeyRef;
+use super::login_key::{Console, login_key};
 use super::output;
 use super::settings::{ClientSettings, Environment, KeysOf};
 use super::source::Source;
 use crate::api::model::NewKeyRequest;
-use crate::domain::api_key::{ParsedToken, PublicId};
+use crate::domain::api_key::validity::suggestion;
 use crate::domain::organization::OrgSlug;
 
-/// Runs the command; `Ok` holds what to print.
-pub fn run(cli: Cli, env: Environment) -> Result<String, CliError> {
+/// Runs the command; `Ok` holds what to print. `console` is standard input and
+/// the terminal, which only `login` reads.
+pub fn run(cli: Cli, env: Environment, console: &mut dyn Console) -> Result<String, CliError> {
+    let today = env.today;
     let settings = ClientSettings::new(cli.api_key, cli.url, env);
     let json = cli.json;
     match cli.command {
-        Command::Login(args) => login(&settings, args.org.as_deref(), json),
+        Command::Login(args) => login(&settings, &args, console, json),
         Command::Whoami => {
             let me = client(&settings)?.whoami()?;
             Ok(if json { output::json(&me) } else { output::whoami(&me) })
@@ -27,7 +33,7 @@ pub fn run(cli: Cli, env: Environment) -> Result<String, CliError> {
             Ok(if json { output::json(&orgs) } else { output::orgs(&orgs) })
         }
         Command::Keys(KeysCommand::List(owner)) => list_keys(&settings, &owner, json),
-        Command::Keys(KeysCommand::Create(args)) => create_key(&settings, &args, json),
+        Command::Keys(KeysCommand::Create(args)) => create_key(&settings, &args, today, json),
         Command::Keys(KeysCommand::Delete(args)) => delete_key(&settings, &args, json),
     }
 }
@@ -48,21 +54,42 @@ fn list_keys(settings: &ClientSettings, args: &OwnerArgs, json: bool) -> Result<
     Ok(if json { output::json(&list) } else { output::keys(&list) })
 }
 
-fn create_key(settings: &ClientSettings, args: &CreateArgs, json: bool) -> Result<String, CliError> {
+fn create_key(
+    settings: &ClientSettings,
+    args: &CreateArgs,
+    today: NaiveDate,
+    json: bool,
+) -> Result<String, CliError> {
     let client = client(settings)?;
     let owner = owner(settings, &args.owner)?;
     let request = NewKeyRequest {
         description: args.description.clone(),
-        valid_until: args.valid_until.map(|date| date.format("%Y-%m-%d").to_string()),
+        valid_until: valid_until(args, today).map(|date| date.format("%Y-%m-%d").to_string()),
     };
     let created = client.create_key(&owner, &request)?;
     Ok(if json { output::json(&created) } else { output::created(&created, &owner) })
 }
 
+/// `--valid-until`, none with `--no-expiry`, else the date the keys screen
+/// suggests. The organization's policy is the server's to apply: a default it
+/// forbids comes back as its 422 message.
+fn valid_until(args: &CreateArgs, today: NaiveDate) -> Option<NaiveDate> {
+    match (args.valid_until, args.no_expiry) {
+        (Some(date), _) => Some(date),
+        (None, true) => None,
+        (None, false) => Some(suggestion(today, None)),
+    }
+}
+
 fn delete_key(settings: &ClientSettings, args: &DeleteArgs, json: bool) -> Result<String, CliError> {
-    let id = key_id(&args.id)?;
+    let named = KeyRef::parse(&args.id)?;
     let client = client(settings)?;
     let owner = owner(settings, &args.owner)?;
+    named.check_owner(&owner)?;
+    let id = match named.id() {
+        Some(id) => id.clone(),
+        None => named.find_in(&client.all_keys(&owner)?.keys, &owner)?,
+    };
     // Read first, so the message can name the key (and a wrong id deletes nothing).
     let key = client.key_info(&owner, &id)?;
     client.delete_key(&owner, &id)?;
@@ -73,27 +100,19 @@ fn delete_key(settings: &ClientSettings, args: &DeleteArgs, json: bool) -> Resul
     })
 }
 
-/// A public id: 16 base62 characters. The input is never echoed: it could be a whole key.
-fn key_id(raw: &str) -> Result<PublicId, CliError> {
-    let raw = raw.trim();
-    if ParsedToken::parse(raw).is_ok() {
-        return Err(CliError::Usage(
-            "that is a whole API key, not its id: pass the 16-character ID that `monkeyci keys list` shows \
-             (and treat that key as exposed if this command line was logged)"
-                .into(),
-        ));
-    }
-    PublicId::parse(raw).ok_or_else(|| {
-        CliError::Usage("a key id is 16 letters and digits: the ID column of `monkeyci keys list`".into())
-    })
-}
-
 /// Checks the key with `whoami`, then saves it (and `--url`, `--org`) to the config
 /// file, keeping what it does not replace. Nothing is written when the check fails.
-fn login(settings: &ClientSettings, org: Option<&str>, json: bool) -> Result<String, CliError> {
-    let key = settings.new_api_key()?;
+fn login(
+    settings: &ClientSettings,
+    args: &LoginArgs,
+    console: &mut dyn Console,
+    json: bool,
+) -> Result<String, CliError> {
+    // The URL first: a person is not asked for a key only to hear that the URL is wrong.
     let url = settings.url()?;
-    let org = org
+    let org = args
+        .org
+        .as_deref()
         .map(|raw| {
             OrgSlug::parse(raw).map_err(|reason| {
                 CliError::Usage(format!(
@@ -106,8 +125,9 @@ fn login(settings: &ClientSettings, org: Option<&str>, json: bool) -> Result<Str
     let path = settings.config_path().ok_or_else(|| {
         CliError::Other("cannot tell where the config file goes: set HOME or XDG_CONFIG_HOME".into())
     })?;
-    // A config file that cannot be read is reported before the key is even checked.
+    // A config file that cannot be read is reported before the key is even asked for.
     let mut saved = settings.saved()?;
+    let key = login_key(args.with_token, settings.given_api_key(), console)?;
     let client = Client::new(url.clone(), key)?;
     let me = client.whoami()?;
     if let Some(slug) = &org
@@ -137,21 +157,23 @@ fn login(settings: &ClientSettings, org: Option<&str>, json: bool) -> Result<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::api_key::{KeyKind, generate};
+    use crate::cli::args::OwnerArgs;
 
-    #[test]
-    fn a_key_id_is_sixteen_base62_characters() {
-        assert_eq!(key_id(" 3fKxQ9a0LmP2sT7v ").unwrap().as_str(), "3fKxQ9a0LmP2sT7v");
-        for bad in ["", "3fKx", "3fKxQ9a0LmP2sT7v0", "3fKxQ9a0LmP2sT7-", "mci_org_3fKx…"] {
-            assert_eq!(key_id(bad).unwrap_err().exit_code(), 2, "{bad}");
+    fn create_args(valid_until: Option<NaiveDate>, no_expiry: bool) -> CreateArgs {
+        CreateArgs {
+            description: "x".into(),
+            valid_until,
+            no_expiry,
+            owner: OwnerArgs { org: None, user: true },
         }
     }
 
     #[test]
-    fn a_whole_key_given_as_an_id_is_refused_without_echoing_it() {
-        let token = generate(KeyKind::Organization).to_token_string();
-        let error = key_id(&token).unwrap_err().to_string();
-        assert!(error.starts_with("that is a whole API key, not its id"), "{error}");
-        assert!(!error.contains(&token[8..]));
+    fn a_new_key_expires_as_the_keys_screen_suggests_unless_told_otherwise() {
+        let today = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        assert_eq!(valid_until(&create_args(None, false), today), NaiveDate::from_ymd_opt(2027, 4, 2));
+        assert_eq!(valid_until(&create_args(None, true), today), None);
+        let chosen = NaiveDate::from_ymd_opt(2027, 3, 1);
+        assert_eq!(valid_until(&create_args(chosen, false), today), chosen);
     }
 }

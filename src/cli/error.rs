@@ -20,7 +20,7 @@ pub enum CliError {
     /// The command line (or the configuration) does not say what to do.
     #[error("{0}")]
     Usage(String),
-    #[error("no API key: pass --api-key, set MONKEYCI_API_KEY, or run `monkeyci login --api-key <key>`")]
+    #[error("no API key: pass --api-key, set MONKEYCI_API_KEY, or run `monkeyci login`")]
     NoKey,
     /// Refused locally, before any request.
     #[error("the API key from {from} is malformed: {reason}")]

@@ -1,11 +1,13 @@
 //! The `monkeyci` command-line client (SPEC §6): `login`, `whoami`, `orgs` and
-//! `keys list|create|delete`, against the REST API under `/api/v1`.
+//! `keys list|create|delete` (alias `revoke`), against the REST API under `/api/v1`.
 //!
 //! | file          | its one job                                                   |
 //! |---------------|---------------------------------------------------------------|
 //! | `args.rs`     | the command line (clap)                                       |
 //! | `settings.rs` | where the key, the URL and the organization come from         |
 //! | `inputs.rs`   | the key and the server URL, parsed once                       |
+//! | `login_key.rs`| where `login` takes its key: stdin, a flag, a hidden question |
+//! | `key_ref.rs`  | a key named by id, hint or whole token, and finding it        |
 //! | `config.rs`   | the config file: its path, reading it, writing it privately   |
 //! | `client.rs`   | HTTP to the API and what its errors mean                      |
 //! | `output.rs`   | tables and sentences                                          |
@@ -20,6 +22,8 @@ mod commands;
 mod config;
 mod error;
 mod inputs;
+mod key_ref;
+mod login_key;
 mod output;
 mod settings;
 mod source;
@@ -42,7 +46,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE));
         }
     };
-    match commands::run(cli, Environment::from_process()) {
+    match commands::run(cli, Environment::from_process(), &mut login_key::ProcessConsole) {
         Ok(text) => print(&text),
         Err(e) => e.report(),
     }

@@ -5,10 +5,13 @@
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+
 use super::config::{self, Account, ConfigFile};
 use super::error::CliError;
 use super::inputs::{ServerUrl, TokenArgument};
 use super::source::{Source, Sourced};
+use crate::clock::{Clock, SystemClock};
 use crate::domain::organization::OrgSlug;
 
 pub const API_KEY_FLAG: &str = "--api-key";
@@ -25,6 +28,8 @@ pub struct Environment {
     pub url: Option<String>,
     pub home: Option<PathBuf>,
     pub xdg_config_home: Option<PathBuf>,
+    /// Today (UTC) on this machine: the default expiry of new keys counts from it.
+    pub today: NaiveDate,
 }
 
 impl Environment {
@@ -34,6 +39,7 @@ impl Environment {
             url: std::env::var(URL_VAR).ok(),
             home: std::env::var_os("HOME").map(PathBuf::from),
             xdg_config_home: std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
+            today: SystemClock.now().date_naive(),
         }
     }
 
@@ -131,14 +137,10 @@ impl ClientSettings {
         TokenArgument::parse(raw.ok_or(CliError::NoKey)?)
     }
 
-    /// The key `login` saves: only a flag or the environment (the file is what it replaces).
-    pub fn new_api_key(&self) -> Result<TokenArgument, CliError> {
-        let raw = self.flag_or_env().ok_or_else(|| {
-            CliError::Usage(
-                "no API key to log in with: pass --api-key <key> (or set MONKEYCI_API_KEY)".into(),
-            )
-        })?;
-        TokenArgument::parse(raw)
+    /// The key `login` was given, if any: only a flag or the environment (the file
+    /// is what it replaces); [`super::login_key`] decides what else to try.
+    pub fn given_api_key(&self) -> Option<Sourced<String>> {
+        self.flag_or_env()
     }
 
     /// The server: `--url`, `MONKEYCI_URL`, the file, then [`DEFAULT_URL`].
@@ -288,13 +290,10 @@ mod tests {
     #[test]
     fn login_takes_its_key_from_the_flag_or_the_environment_never_the_file() {
         let (_dir, mut env) = environment(Some(&format!("account:\n  token: {}\n", token(KeyKind::User))));
-        assert!(matches!(
-            ClientSettings::new(None, None, env.clone()).new_api_key(),
-            Err(CliError::Usage(_))
-        ));
+        assert_eq!(ClientSettings::new(None, None, env.clone()).given_api_key(), None);
         let key = token(KeyKind::User);
         env.api_key = Some(key.clone());
-        assert_eq!(ClientSettings::new(None, None, env).new_api_key().unwrap().token(), key);
+        assert_eq!(ClientSettings::new(None, None, env).given_api_key().unwrap().value, key);
     }
 
     #[test]

@@ -9,6 +9,10 @@ pub enum Source {
     Flag(&'static str),
     Environment(&'static str),
     File(PathBuf),
+    /// `login --with-token`: the first line of standard input.
+    StandardInput,
+    /// `login` asked for it on the terminal.
+    Terminal,
     Default,
 }
 
@@ -17,6 +21,8 @@ impl fmt::Display for Source {
         match self {
             Source::Flag(name) | Source::Environment(name) => f.write_str(name),
             Source::File(path) => write!(f, "{}", path.display()),
+            Source::StandardInput => f.write_str("standard input"),
+            Source::Terminal => f.write_str("the terminal"),
             Source::Default => f.write_str("the default"),
         }
     }

@@ -1,9 +1,13 @@
 //! Each command's human output: facts, plain tables and sentences.
 
+use chrono::Utc;
+use monkeyci_accounts::api::model::CreatedKey;
 use monkeyci_accounts::domain::api_key::KeyKind;
+use monkeyci_accounts::domain::api_key::validity::suggestion;
 
 use super::*;
 use crate::both_databases;
+use crate::keys::set_clock;
 
 async fn whoami_shows_the_key_whom_it_belongs_to_and_the_organizations_it_reaches(app: TestApp) {
     let team = Team::new(&app).await;
@@ -138,7 +142,7 @@ async fn keys_create_shows_the_token_once_and_the_token_works(app: TestApp) {
     assert_eq!(fact(&text, "Organization").as_deref(), Some("Acme Corp (acme)"));
 
     // A user key, without an expiry date.
-    let run = machine.run(&["keys", "create", "--user", "--description", "Alice CI"]).await;
+    let run = machine.run(&["keys", "create", "--user", "--description", "Alice CI", "--no-expiry"]).await;
     let lines: Vec<&str> = run.ok().lines().collect();
     let created = Token::parse(lines[2].trim(), KeyKind::User);
     assert_eq!(
@@ -155,6 +159,50 @@ async fn keys_create_shows_the_token_once_and_the_token_works(app: TestApp) {
     );
 }
 both_databases!(keys_create_shows_the_token_once_and_the_token_works, at_epoch);
+
+async fn keys_create_expires_in_ninety_days_unless_told_otherwise(app: TestApp) {
+    // The client counts from its own today: the server's clock is set to the real one,
+    // so that both agree on "today".
+    set_clock(&app, Utc::now());
+    let team = Team::new(&app).await;
+    let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    let machine = Machine::using(&app, &alice);
+    // What the keys screen suggests; read around the run, in case it straddles midnight.
+    let suggested = || suggestion(Utc::now().date_naive(), None);
+
+    let before = suggested();
+    let created: CreatedKey = machine
+        .run(&["--json", "keys", "create", "--org", "acme", "--description", "Deploy bot"])
+        .await
+        .json();
+    let after = suggested();
+    let date = created.key.valid_until.expect("a date by default");
+    assert!(date == before || date == after, "{date} is 90 days from today, as the screen suggests");
+    assert!([90, 91].contains(&(date - Utc::now().date_naive()).num_days()), "{date}");
+
+    let run = machine
+        .run(&["keys", "create", "--org", "acme", "--description", "Forever bot", "--no-expiry"])
+        .await;
+    assert!(run.ok().lines().next().unwrap().ends_with("never expires)."), "{}", run.stdout);
+
+    let args =
+        ["keys", "create", "--user", "--description", "x", "--no-expiry", "--valid-until", "2099-01-01"];
+    let run = machine.run(&args).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+
+    // An organization whose policy forbids the default: the server's message, as for any date.
+    execute(&app, "UPDATE organizations SET max_key_lifetime_days = 30 WHERE slug = 'acme'".into()).await;
+    let message =
+        machine.run(&["keys", "create", "--org", "acme", "--description", "Too long"]).await.error(1);
+    assert!(message.contains("This organization allows keys of at most 30 days"), "{message}");
+    let message = machine
+        .run(&["keys", "create", "--org", "acme", "--description", "Never", "--no-expiry"])
+        .await
+        .error(1);
+    assert!(message.contains("This organization requires an expiry date"), "{message}");
+}
+both_databases!(keys_create_expires_in_ninety_days_unless_told_otherwise, at_epoch);
 
 async fn keys_delete_removes_the_key_and_names_it(app: TestApp) {
     let team = Team::new(&app).await;

@@ -48,7 +48,7 @@ async fn json_output_of_keys_create_and_delete_reads_back(app: TestApp) {
     assert_eq!(created.key.valid_until.map(|d| d.to_string()).as_deref(), Some("2027-04-01"));
     assert_eq!(created.key.created_by.map(|user| user.display_name).as_deref(), Some("Alice"));
 
-    let args = ["keys", "create", "--org", "acme", "--json", "--description", "Deploy bot"];
+    let args = ["keys", "create", "--org", "acme", "--json", "--description", "Deploy bot", "--no-expiry"];
     let created: CreatedKey = machine.run(&args).await.json();
     let deploy = Token::parse(&created.token, KeyKind::Organization);
     assert_eq!(created.key.valid_until, None);

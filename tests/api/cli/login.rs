@@ -130,8 +130,14 @@ async fn login_with_a_refused_key_writes_nothing(app: TestApp) {
     );
     assert_eq!(machine.config(), None);
 
+    // Standard input is not a terminal here: nobody can be asked, so the message says what to pass.
     let message = machine.run(&["login", "--url", &app.address]).await.error(2);
-    assert!(message.starts_with("no API key to log in with: pass --api-key <key>"), "{message}");
+    assert_eq!(
+        message,
+        "no API key to log in with: pipe it in with --with-token (`monkeyci login --with-token < key.txt`), \
+         pass --api-key <key>, or set MONKEYCI_API_KEY"
+    );
+    assert_eq!(machine.config(), None);
 
     // A file already there is left as it was.
     machine.write_config("account:\n  org: acme\n");
@@ -141,3 +147,56 @@ async fn login_with_a_refused_key_writes_nothing(app: TestApp) {
     assert_eq!(machine.config().as_deref(), Some("account:\n  org: acme\n"));
 }
 both_databases!(login_with_a_refused_key_writes_nothing, at_epoch);
+
+async fn login_with_token_reads_the_key_from_standard_input(app: TestApp) {
+    let team = Team::new(&app).await;
+    let laptop = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    let other = team.alice.new_key(USER_KEYS, "Other laptop", "").await;
+    // MONKEYCI_API_KEY is set too: the key piped in wins.
+    let machine = Machine::new().with("MONKEYCI_API_KEY", &other.full);
+
+    let run = machine
+        .run_with_input(
+            &["login", "--with-token", "--url", &app.address],
+            &format!("  {}\r\nignored\n", laptop.full),
+        )
+        .await;
+    assert!(
+        run.ok()
+            .starts_with(&format!("Logged in with the API key {} “Alice laptop” of Alice.", laptop.hint()))
+    );
+    assert!(!laptop.leaks_into(&run.stdout) && !laptop.leaks_into(&run.stderr));
+    assert_eq!(account(&machine), entries(&[("token", &laptop.full), ("url", &app.address)]));
+    assert_eq!(mode(&machine.config_path()), 0o600);
+}
+both_databases!(login_with_token_reads_the_key_from_standard_input, at_epoch);
+
+async fn login_with_token_refuses_empty_malformed_or_unknown_input_and_writes_nothing(app: TestApp) {
+    let team = Team::new(&app).await;
+    let laptop = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    let machine = Machine::new().with("MONKEYCI_URL", &app.address);
+    let login = ["login", "--with-token"];
+
+    for empty in ["", "\n", "   \n"] {
+        assert_eq!(
+            machine.run_with_input(&login, empty).await.error(2),
+            "--with-token read no key from standard input: pipe it in, e.g. `monkeyci login --with-token < key.txt`"
+        );
+    }
+    assert_eq!(
+        machine.run_with_input(&login, "mci_usr_short\n").await.error(3),
+        "the API key from standard input is malformed: the key has the wrong length"
+    );
+    let unknown = Token::parse(&generate(KeyKind::User).to_token_string(), KeyKind::User);
+    let run = machine.run_with_input(&login, &unknown.full).await;
+    assert!(
+        run.error(3)
+            .ends_with("was not accepted: The API key is not valid: it was deleted, or it never existed.")
+    );
+    assert!(!unknown.leaks_into(&run.stderr));
+    let run =
+        machine.run_with_input(&["login", "--with-token", "--api-key", &laptop.full], &laptop.full).await;
+    assert_eq!(run.error(2), "--with-token reads the key from standard input: leave out --api-key");
+    assert_eq!(machine.config(), None, "nothing was written");
+}
+both_databases!(login_with_token_refuses_empty_malformed_or_unknown_input_and_writes_nothing, at_epoch);

@@ -14,8 +14,10 @@
 mod commands;
 mod failures;
 mod json;
+mod key_names;
 mod login;
 mod precedence;
+mod server_urls;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -77,10 +79,17 @@ impl Machine {
         std::fs::read_to_string(self.config_path()).ok()
     }
 
-    /// Runs `monkeyci` with these arguments and this machine's environment only.
+    /// Runs `monkeyci` with these arguments and this machine's environment only;
+    /// standard input is empty and not a terminal.
     pub async fn run(&self, args: &[&str]) -> Run {
+        self.run_with_input(args, "").await
+    }
+
+    /// Runs `monkeyci` with `input` piped to its standard input.
+    pub async fn run_with_input(&self, args: &[&str], input: &str) -> Run {
         let mut command = assert_cmd::Command::cargo_bin("monkeyci").expect("the monkeyci binary is built");
         command.env_clear().envs(&self.env).args(args).timeout(Duration::from_mins(1));
+        command.write_stdin(input.as_bytes().to_vec());
         let output = tokio::task::spawn_blocking(move || command.output())
             .await
             .expect("the run finishes")
