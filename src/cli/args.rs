@@ -89,8 +89,8 @@ pub struct CreateArgs {
     /// What the key is for (1 to 200 characters).
     #[arg(long, value_name = "TEXT")]
     pub description: String,
-    /// The key is refused from this date (00:00 UTC) on [default: 90 days from today,
-    /// as the keys screen suggests].
+    /// The key is refused from this date (00:00 UTC) on [default: 90 days from today, or
+    /// the organization's longest lifetime when shorter, as the keys screen suggests].
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub valid_until: Option<NaiveDate>,
     /// The key never expires (unless the organization's policy requires a date).

@@ -11,8 +11,11 @@ use serde::de::DeserializeOwned;
 use super::error::CliError;
 use super::inputs::{ServerUrl, TokenArgument};
 use super::settings::KeysOf;
-use crate::api::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest, OrgList, Whoami};
+use crate::api::model::{
+    ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest, OrgDetails, OrgList, Whoami,
+};
 use crate::domain::api_key::PublicId;
+use crate::domain::organization::OrgSlug;
 
 /// The largest page the API serves.
 pub const PER_PAGE: u32 = 100;
@@ -46,6 +49,10 @@ impl Client {
 
     pub fn orgs(&self) -> Result<OrgList, CliError> {
         self.read(self.http.get(self.base.endpoint(&["orgs"])))
+    }
+
+    pub fn org(&self, slug: &OrgSlug) -> Result<OrgDetails, CliError> {
+        self.read(self.http.get(self.base.endpoint(&["orgs", slug.as_str()])))
     }
 
     pub fn keys_page(&self, owner: &KeysOf, page: u32) -> Result<KeyList, CliError> {

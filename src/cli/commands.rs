@@ -62,23 +62,34 @@ fn create_key(
 ) -> Result<String, CliError> {
     let client = client(settings)?;
     let owner = owner(settings, &args.owner)?;
+    let policy_days = match (&owner, args.valid_until, args.no_expiry) {
+        (KeysOf::Org(slug), None, false) => longest_lifetime_days(&client, slug)?,
+        _ => None,
+    };
     let request = NewKeyRequest {
         description: args.description.clone(),
-        valid_until: valid_until(args, today).map(|date| date.format("%Y-%m-%d").to_string()),
+        valid_until: valid_until(args, today, policy_days).map(|date| date.format("%Y-%m-%d").to_string()),
     };
     let created = client.create_key(&owner, &request)?;
     Ok(if json { output::json(&created) } else { output::created(&created, &owner) })
 }
 
 /// `--valid-until`, none with `--no-expiry`, else the date the keys screen
-/// suggests. The organization's policy is the server's to apply: a default it
-/// forbids comes back as its 422 message.
-fn valid_until(args: &CreateArgs, today: NaiveDate) -> Option<NaiveDate> {
+/// suggests: 90 days, or the organization's longest lifetime when shorter. A
+/// date given by hand is the server's to judge (its 422 names the limit).
+fn valid_until(args: &CreateArgs, today: NaiveDate, policy_days: Option<u32>) -> Option<NaiveDate> {
     match (args.valid_until, args.no_expiry) {
         (Some(date), _) => Some(date),
         (None, true) => None,
-        (None, false) => Some(suggestion(today, None)),
+        (None, false) => Some(suggestion(today, policy_days)),
     }
+}
+
+/// The organization's key policy, for the default date (one more request, only
+/// when the date is left to the client).
+fn longest_lifetime_days(client: &Client, slug: &OrgSlug) -> Result<Option<u32>, CliError> {
+    let org = client.org(slug)?;
+    Ok(org.max_key_lifetime_days.and_then(|days| u32::try_from(days).ok()))
 }
 
 fn delete_key(settings: &ClientSettings, args: &DeleteArgs, json: bool) -> Result<String, CliError> {
@@ -171,9 +182,13 @@ mod tests {
     #[test]
     fn a_new_key_expires_as_the_keys_screen_suggests_unless_told_otherwise() {
         let today = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
-        assert_eq!(valid_until(&create_args(None, false), today), NaiveDate::from_ymd_opt(2027, 4, 2));
-        assert_eq!(valid_until(&create_args(None, true), today), None);
+        assert_eq!(valid_until(&create_args(None, false), today, None), NaiveDate::from_ymd_opt(2027, 4, 2));
+        assert_eq!(
+            valid_until(&create_args(None, false), today, Some(30)),
+            NaiveDate::from_ymd_opt(2027, 2, 1)
+        );
+        assert_eq!(valid_until(&create_args(None, true), today, Some(30)), None);
         let chosen = NaiveDate::from_ymd_opt(2027, 3, 1);
-        assert_eq!(valid_until(&create_args(chosen, false), today), chosen);
+        assert_eq!(valid_until(&create_args(chosen, false), today, Some(30)), chosen);
     }
 }

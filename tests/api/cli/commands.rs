@@ -160,7 +160,7 @@ async fn keys_create_shows_the_token_once_and_the_token_works(app: TestApp) {
 }
 both_databases!(keys_create_shows_the_token_once_and_the_token_works, at_epoch);
 
-async fn keys_create_expires_in_ninety_days_unless_told_otherwise(app: TestApp) {
+async fn keys_create_expires_in_ninety_days_or_the_policys_limit_unless_told_otherwise(app: TestApp) {
     // The client counts from its own today: the server's clock is set to the real one,
     // so that both agree on "today".
     set_clock(&app, Utc::now());
@@ -191,10 +191,22 @@ async fn keys_create_expires_in_ninety_days_unless_told_otherwise(app: TestApp) 
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
 
-    // An organization whose policy forbids the default: the server's message, as for any date.
+    // An organization whose policy is shorter: the default follows it, as on the screen;
+    // a date given by hand beyond it gets the server's message.
     execute(&app, "UPDATE organizations SET max_key_lifetime_days = 30 WHERE slug = 'acme'".into()).await;
-    let message =
-        machine.run(&["keys", "create", "--org", "acme", "--description", "Too long"]).await.error(1);
+    let suggested = || suggestion(Utc::now().date_naive(), Some(30));
+    let before = suggested();
+    let created: CreatedKey = machine
+        .run(&["--json", "keys", "create", "--org", "acme", "--description", "Within policy"])
+        .await
+        .json();
+    let date = created.key.valid_until.expect("a date by default");
+    assert!(date == before || date == suggested(), "{date} is the policy's 30 days");
+    let too_late = (Utc::now().date_naive() + chrono::Duration::days(60)).format("%Y-%m-%d").to_string();
+    let message = machine
+        .run(&["keys", "create", "--org", "acme", "--description", "Too long", "--valid-until", &too_late])
+        .await
+        .error(1);
     assert!(message.contains("This organization allows keys of at most 30 days"), "{message}");
     let message = machine
         .run(&["keys", "create", "--org", "acme", "--description", "Never", "--no-expiry"])
@@ -202,7 +214,7 @@ async fn keys_create_expires_in_ninety_days_unless_told_otherwise(app: TestApp) 
         .error(1);
     assert!(message.contains("This organization requires an expiry date"), "{message}");
 }
-both_databases!(keys_create_expires_in_ninety_days_unless_told_otherwise, at_epoch);
+both_databases!(keys_create_expires_in_ninety_days_or_the_policys_limit_unless_told_otherwise, at_epoch);
 
 async fn keys_delete_removes_the_key_and_names_it(app: TestApp) {
     let team = Team::new(&app).await;
