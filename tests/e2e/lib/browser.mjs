@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { expectAccessible } from './axe.mjs';
-import { artifactsDir } from './server.mjs';
+import { artifactsDir, repoRoot } from './server.mjs';
 
 export { artifactsDir };
 
@@ -57,6 +57,24 @@ export async function screenshot(page, name) {
   const file = path.join(artifactsDir, name.endsWith('.png') ? name : `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/** Where the README's pictures live. */
+export const readmePicturesDir = path.join(repoRoot, 'docs', 'screenshots');
+
+/**
+ * A picture for the README: what the window shows (not the full page), scanned by axe-core,
+ * written to docs/screenshots/<name>.png on the SQLite run and to the artifacts on every run.
+ * `hide` covers elements with a grey box: a token, even a dead one from a throwaway server,
+ * has no place in a committed file (secret scanners would rightly flag it).
+ */
+export async function readmePicture(page, name, { hide = [] } = {}) {
+  const file = await screenshot(page, `readme-${name}`);
+  if ((process.env.E2E_ARTIFACTS_SUFFIX || 'sqlite') !== 'sqlite') return file;
+  mkdirSync(readmePicturesDir, { recursive: true });
+  const picture = path.join(readmePicturesDir, `${name}.png`);
+  await page.screenshot({ path: picture, mask: hide, maskColor: '#d0d7de' });
+  return picture;
 }
 
 /** The header's signed-in name. */
