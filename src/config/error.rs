@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use crate::auth::introspection_clients::ClientsError;
 use crate::db::target::DatabaseUrlError;
 
 /// The longest session timeout: far beyond any useful session, and far inside
@@ -39,6 +40,8 @@ pub enum ConfigError {
          MONKEYCI_GITHUB_CLIENT_SECRET) or point MONKEYCI_PUBLIC_URL at 127.0.0.1"
     )]
     DevSignInBehindPublicUrl(String),
+    #[error("MONKEYCI_INTROSPECTION_CLIENTS: {0}")]
+    IntrospectionClients(#[from] ClientsError),
     #[error("MONKEYCI_TRUSTED_PROXIES: `{0}` is not an IP address or network (like 10.0.0.0/8)")]
     BadTrustedProxy(String),
     #[error("{0} is too long: at most {MAX_SESSION_DAYS}days (100 years)")]

@@ -1,6 +1,7 @@
 //! The checked configuration the application runs with.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -10,6 +11,7 @@ use url::Url;
 use super::cli::ServerArgs;
 use super::error::{ConfigError, MAX_SESSION_DAYS};
 use super::platforms;
+use crate::auth::introspection_clients::IntrospectionClients;
 use crate::auth::platforms::settings::PlatformSettings;
 use crate::db::target::DatabaseTarget;
 
@@ -81,6 +83,8 @@ pub struct Settings {
     pub instance_name: Option<String>,
     /// How the server stops on SIGTERM and SIGINT.
     pub shutdown: ShutdownSettings,
+    /// Who may use `POST /api/v1/introspect`; none: it answers 404.
+    pub introspection_clients: Arc<IntrospectionClients>,
 }
 
 /// The two waits of a graceful stop (see `crate::shutdown`).
@@ -117,6 +121,7 @@ impl Settings {
             metrics_listen: None,
             instance_name: None,
             shutdown: ShutdownSettings::default(),
+            introspection_clients: Arc::default(),
         }
     }
 
@@ -151,6 +156,13 @@ impl Settings {
                 .map(resolve_metrics_listen)
                 .transpose()?,
             shutdown: ShutdownSettings { delay: args.shutdown_delay, timeout: args.shutdown_timeout },
+            introspection_clients: Arc::new(
+                args.introspection_clients
+                    .as_ref()
+                    .map(|raw| IntrospectionClients::parse(raw.expose_secret()))
+                    .transpose()?
+                    .unwrap_or_default(),
+            ),
             ..Settings::new(listen, database)
         };
         settings.check_dev_sign_in()?;
@@ -304,6 +316,20 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.to_string(), "MONKEYCI_CODEBERG_URL: `ftp://codeberg.org` is not an http(s) URL");
+    }
+
+    #[test]
+    fn introspection_is_off_unless_clients_are_given_and_a_bad_entry_is_named_without_its_secret() {
+        assert!(!Settings::from_args(cli(&[])).unwrap().introspection_clients.is_enabled());
+        let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
+        let settings =
+            Settings::from_args(cli(&["--introspection-clients", &format!("builds:{secret}")])).unwrap();
+        assert!(settings.introspection_clients.authenticate("builds", secret));
+        let err = Settings::from_args(cli(&["--introspection-clients", "builds:tooshort"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "MONKEYCI_INTROSPECTION_CLIENTS: the secret of client `builds` is shorter than 32 characters"
+        );
     }
 
     #[test]
