@@ -9,6 +9,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_key_blocks (key_id, organization_id) {
+        key_id -> Integer,
+        organization_id -> Integer,
+        blocked_by -> Nullable<Integer>,
+        blocked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_key_orgs (key_id, organization_id) {
+        key_id -> Integer,
+        organization_id -> Integer,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Integer,
         public_id -> Text,
@@ -23,6 +39,9 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         created_by_key_hint -> Nullable<Text>,
         created_by_key_description -> Nullable<Text>,
+        scope -> Text,
+        allowed_networks -> Nullable<Text>,
+        reaches_all_orgs -> Bool,
     }
 }
 
@@ -86,6 +105,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         max_key_lifetime_days -> Nullable<Integer>,
+        keys_require_expiry -> Bool,
+        user_keys_allowed -> Text,
     }
 }
 
@@ -118,6 +139,11 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_key_blocks -> api_keys (key_id));
+diesel::joinable!(api_key_blocks -> organizations (organization_id));
+diesel::joinable!(api_key_blocks -> users (blocked_by));
+diesel::joinable!(api_key_orgs -> api_keys (key_id));
+diesel::joinable!(api_key_orgs -> organizations (organization_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(identities -> users (user_id));
@@ -129,6 +155,8 @@ diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_failure_buckets,
+    api_key_blocks,
+    api_key_orgs,
     api_keys,
     audit_events,
     identities,
