@@ -99,7 +99,7 @@ export async function createOrg(page, baseUrl, name, { address = '' } = {}) {
 /** Searches /orgs for `orgName` and presses "Ask to join" on its row. */
 export async function askToJoin(page, baseUrl, orgName) {
   await page.goto(`${baseUrl}/orgs`);
-  await page.getByLabel('Organization name', { exact: true }).fill(orgName);
+  await page.getByLabel('Name or address', { exact: true }).fill(orgName);
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await expectPath(page, /^\/orgs\?q=/);
   const row = rowNamed(page.getByTestId('search-results'), orgName);

@@ -124,7 +124,7 @@ describe('organizations', () => {
 
     await (await openOrgSwitcher(grace)).getByRole('menuitem', { name: 'Find an organization', exact: true }).click();
     await expectPath(grace, '/orgs');
-    await grace.getByLabel('Organization name', { exact: true }).fill(orgName);
+    await grace.getByLabel('Name or address', { exact: true }).fill(orgName);
     await grace.getByRole('button', { name: 'Search', exact: true }).click();
     await expectPath(grace, `/orgs?q=${encodeURIComponent(orgName).replace(/%20/g, '+')}`);
     const results = grace.getByTestId('search-results');
@@ -139,7 +139,7 @@ describe('organizations', () => {
     assert.equal(await request.getByRole('button', { name: 'Withdraw', exact: true }).count(), 1);
 
     // Searching again shows the pending request on the result too.
-    await grace.getByLabel('Organization name', { exact: true }).fill(orgName);
+    await grace.getByLabel('Name or address', { exact: true }).fill(orgName);
     await grace.getByRole('button', { name: 'Search', exact: true }).click();
     await expectText(rowNamed(results, orgName).locator('.badge'), 'Request pending');
     assert.equal(await results.getByRole('button', { name: `Ask to join ${orgName}` }).count(), 0);
