@@ -4,6 +4,7 @@
 //! four people in different roles, each with their own browser (cookie jar).
 
 mod access;
+mod admins_only;
 mod audit_log;
 mod creation;
 mod escaping;
