@@ -6,6 +6,7 @@
 mod access;
 mod admins_only;
 mod audit_log;
+mod confirmations;
 mod creation;
 mod escaping;
 mod hidden_characters;
