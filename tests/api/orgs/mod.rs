@@ -14,6 +14,7 @@ mod identities;
 mod join_flow;
 mod join_limits;
 mod last_admin;
+mod pending_requests;
 mod rename;
 mod roles;
 mod search;
@@ -28,7 +29,7 @@ impl Browser {
     /// The organizations listed in the header's switcher, by name.
     pub async fn switcher(&self) -> Vec<String> {
         let html = self.page("/").await;
-        texts(&html, r#"[data-testid=org-switcher] a[href^="/o/"]"#)
+        texts(&html, "[data-testid=org-switcher] a[data-org-link]")
     }
 }
 

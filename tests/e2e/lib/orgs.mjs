@@ -31,21 +31,28 @@ export async function openOrgSwitcher(page) {
   if ((await switcher.getAttribute('open')) === null) {
     await switcher.locator('summary').click();
   }
-  await switcher.getByRole('menuitem', { name: 'New organization', exact: true }).waitFor({ state: 'visible' });
+  await switcher.getByRole('link', { name: 'New organization', exact: true }).waitFor({ state: 'visible' });
   assert.notEqual(await switcher.getAttribute('open'), null, 'the organization switcher should be open');
   return switcher;
 }
 
 /** The names of the organizations in the header's switcher (before the separator). */
 export async function switcherOrgNames(page) {
-  const switcher = orgSwitcher(page);
-  const links = switcher.locator('.menu a[role=menuitem]');
-  const names = [];
-  for (const link of await links.all()) {
-    const href = await link.getAttribute('href');
-    if (href?.startsWith('/o/')) names.push((await link.textContent()).trim());
-  }
-  return names;
+  const links = orgSwitcher(page).locator('.menu a[data-org-link]');
+  return (await links.allTextContents()).map((name) => name.trim());
+}
+
+/** The link of the header's switcher to the organization called `orgName` (open the switcher first). */
+export function switcherOrgLink(page, orgName) {
+  return orgSwitcher(page).locator('.menu a[data-org-link]', { hasText: new RegExp(`^\\s*${escapeRegExp(orgName)}\\s*$`) });
+}
+
+/** The header's account menu (a <details>), opened. */
+export async function openAccountMenu(page) {
+  const menu = page.locator('header').getByTestId('account-menu');
+  if ((await menu.getAttribute('open')) === null) await menu.locator('summary').click();
+  await menu.getByRole('button', { name: 'Sign out', exact: true }).waitFor({ state: 'visible' });
+  return menu;
 }
 
 /** A table's body rows as arrays of trimmed cell texts. */

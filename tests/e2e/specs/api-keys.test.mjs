@@ -296,7 +296,7 @@ describe('API keys', () => {
 
     // User settings > API keys, through the account menu and the side navigation.
     await page.locator('header').getByTestId('account-menu').locator('summary').click();
-    await page.locator('header').getByRole('menuitem', { name: 'Settings', exact: true }).click();
+    await page.locator('header').getByRole('link', { name: 'Settings', exact: true }).click();
     await expectPath(page, '/settings/profile');
     const sideNav = page.getByRole('navigation', { name: 'User settings' });
     await sideNav.getByRole('link', { name: 'API keys', exact: true }).click();
@@ -528,7 +528,7 @@ describe('API keys', () => {
 
   async function signOut(page) {
     await page.locator('header').getByTestId('account-menu').locator('summary').click();
-    await page.locator('header').getByRole('menuitem', { name: 'Sign out', exact: true }).click();
+    await page.locator('header').getByRole('button', { name: 'Sign out', exact: true }).click();
     await expectPath(page, '/');
   }
 

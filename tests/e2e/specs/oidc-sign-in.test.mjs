@@ -95,7 +95,7 @@ describe('OpenID Connect sign-in', () => {
   async function signOut() {
     const menu = page.locator('header details.user-menu');
     await menu.locator('summary').click();
-    await menu.getByRole('menuitem', { name: 'Sign out' }).click();
+    await menu.getByRole('button', { name: 'Sign out' }).click();
     await expectPath(page, '/');
     await page.locator('header').getByRole('link', { name: 'Sign in', exact: true }).waitFor({ state: 'visible' });
     assert.equal(await headerUserName(page).count(), 0);

@@ -102,7 +102,7 @@ describe('organizations', () => {
 
     // Ada creates the organization from the header's dropdown, leaving the address to the name.
     const ada = await signedInPerson(adaName);
-    await (await openOrgSwitcher(ada)).getByRole('menuitem', { name: 'New organization', exact: true }).click();
+    await (await openOrgSwitcher(ada)).getByRole('link', { name: 'New organization', exact: true }).click();
     await expectPath(ada, '/orgs/new');
     await expectText(ada.getByRole('heading', { level: 1 }), 'Create an organization');
     await ada.getByLabel('Name', { exact: true }).fill(orgName);
@@ -122,7 +122,7 @@ describe('organizations', () => {
     const outsider = await grace.goto(`${base}/o/${orgSlug}`);
     assert.equal(outsider.status(), 404);
 
-    await (await openOrgSwitcher(grace)).getByRole('menuitem', { name: 'Find an organization', exact: true }).click();
+    await (await openOrgSwitcher(grace)).getByRole('link', { name: 'Find an organization', exact: true }).click();
     await expectPath(grace, '/orgs');
     await grace.getByLabel('Name or address', { exact: true }).fill(orgName);
     await grace.getByRole('button', { name: 'Search', exact: true }).click();
@@ -179,7 +179,7 @@ describe('organizations', () => {
     await grace.reload();
     const switcher = await openOrgSwitcher(grace);
     assert.deepEqual(await switcherOrgNames(grace), [orgName]);
-    const orgItem = switcher.getByRole('menuitem', { name: orgName, exact: true });
+    const orgItem = switcher.getByRole('link', { name: orgName, exact: true });
     await orgItem.waitFor({ state: 'visible' });
     assert.equal(await orgItem.getAttribute('href'), `/o/${orgSlug}`);
     await snap(t, grace, 'org-switcher.png');

@@ -96,7 +96,7 @@ describe('development sign-in', () => {
     const menu = page.locator('header details.user-menu');
     await menu.locator('summary').click();
     assert.equal(await menu.getAttribute('open'), '');
-    await menu.getByRole('menuitem', { name: 'Sign out' }).click();
+    await menu.getByRole('button', { name: 'Sign out' }).click();
 
     await expectPath(page, '/');
     const signInLink = page.locator('header').getByRole('link', { name: 'Sign in', exact: true });
