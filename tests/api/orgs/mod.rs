@@ -10,6 +10,7 @@ mod confirmations;
 mod creation;
 mod escaping;
 mod hidden_characters;
+mod home;
 mod identities;
 mod join_flow;
 mod join_limits;
