@@ -21,6 +21,10 @@ pub enum AppError {
     NotFound,
     #[error("you do not have access to this page")]
     Forbidden,
+    /// A member opened one of the organization's admin pages: 403, with a page
+    /// that says whom to ask (`web::error_pages`).
+    #[error("this page is for the organization's admins")]
+    AdminsOnly(Box<AdminsOnly>),
     #[error("the form was not sent from this site or has expired")]
     CsrfRejected,
     #[error("sign-in required")]
@@ -35,6 +39,15 @@ pub enum AppError {
     DatabaseUnavailable(#[from] Unavailable),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// What the 403 page of an organization's admin page tells a member: the
+/// organization, and its admins by display name.
+#[derive(Debug, Clone)]
+pub struct AdminsOnly {
+    pub org_name: String,
+    pub org_slug: String,
+    pub admins: Vec<String>,
 }
 
 impl AppError {
@@ -52,6 +65,9 @@ impl AppError {
                 "There is nothing here. The address may be mistyped, or the page may have moved.".into()
             }
             AppError::Forbidden => "You do not have permission to see this page.".into(),
+            AppError::AdminsOnly(details) => {
+                format!("Only the admins of {} can open this page.", details.org_name)
+            }
             AppError::CsrfRejected => {
                 "This form has expired or was sent from another site, so nothing was changed. \
                  Go back, reload the page and try again."
@@ -110,7 +126,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::AdminsOnly(_) | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -13,7 +13,7 @@ use super::audit_events::{self, AuditAction};
 use super::identities::Identity;
 use super::memberships::{self, MembershipChange};
 use super::organizations::Organization;
-use super::schema::{join_requests, organizations, users};
+use super::schema::{join_requests, memberships as memberships_table, organizations, users};
 use super::{DbConnection, MultiBackend};
 use crate::domain::identity::IdentityLabel;
 use crate::domain::ids::{JoinRequestId, OrgId, UserId};
@@ -178,6 +178,24 @@ pub fn pending_for_org(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<Ve
             name,
         })
         .collect())
+}
+
+/// How many requests wait in each organization where `admin` is an admin (those
+/// with none are left out): one query for the whole header, whatever the number
+/// of organizations.
+pub fn pending_counts_for_admin(conn: &mut DbConnection, admin: UserId) -> QueryResult<HashMap<OrgId, i64>> {
+    let counts: Vec<(OrgId, i64)> = join_requests::table
+        .inner_join(
+            memberships_table::table.on(memberships_table::organization_id
+                .eq(join_requests::organization_id)
+                .and(memberships_table::user_id.eq(admin))
+                .and(memberships_table::role.eq(Role::Admin.as_str()))),
+        )
+        .filter(join_requests::status.eq(JoinRequestStatus::Pending.as_str()))
+        .group_by(join_requests::organization_id)
+        .select((join_requests::organization_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(counts.into_iter().collect())
 }
 
 /// A person's requests, newest first, with the organization.

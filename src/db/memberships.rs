@@ -91,12 +91,25 @@ pub fn members(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<Vec<Member
         .collect())
 }
 
-fn admin_count(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<i64> {
+/// How many admins the organization has.
+pub fn admin_count(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<i64> {
     memberships::table
         .filter(memberships::organization_id.eq(org_id))
         .filter(memberships::role.eq(Role::Admin.as_str()))
         .count()
         .get_result(conn)
+}
+
+/// The display names of the organization's admins, by name (for the page that
+/// tells a member whom to ask).
+pub fn admin_names(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<Vec<String>> {
+    memberships::table
+        .inner_join(users::table)
+        .filter(memberships::organization_id.eq(org_id))
+        .filter(memberships::role.eq(Role::Admin.as_str()))
+        .order((users::display_name.asc(), users::id.asc()))
+        .select(users::display_name)
+        .load(conn)
 }
 
 fn display_name(conn: &mut DbConnection, user_id: UserId) -> QueryResult<String> {

@@ -174,7 +174,9 @@ impl Organization {
         })
     }
 
-    /// Organizations whose name contains `query` (any case), by name; and how many in all.
+    /// Organizations whose name (any case) or address contains `query`, by name;
+    /// and how many in all. Addresses are lower case, so the lower-cased query
+    /// matches them the same way on both databases.
     pub fn search(
         conn: &mut DbConnection,
         query: &str,
@@ -182,12 +184,15 @@ impl Organization {
         offset: i64,
     ) -> QueryResult<(Vec<Organization>, i64)> {
         let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
-        let total = organizations::table
-            .filter(organizations::name_search.like(&pattern).escape('\\'))
-            .count()
-            .get_result(conn)?;
+        let matches = || {
+            organizations::name_search
+                .like(pattern.clone())
+                .escape('\\')
+                .or(organizations::slug.like(pattern.clone()).escape('\\'))
+        };
+        let total = organizations::table.filter(matches()).count().get_result(conn)?;
         let found = organizations::table
-            .filter(organizations::name_search.like(&pattern).escape('\\'))
+            .filter(matches())
             .order((organizations::name.asc(), organizations::id.asc()))
             .limit(limit)
             .offset(offset)

@@ -182,9 +182,24 @@ impl Role {
     }
 }
 
+/// Whether a member with `role` may leave (or be removed from) an organization
+/// that has `admins` admins: the last admin stays, so that someone can still
+/// manage it. The storage checks it again under the organization's row lock;
+/// pages use it to offer only what would work.
+pub fn may_leave(role: Role, admins: usize) -> bool {
+    role != Role::Admin || admins > 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_last_admin_may_not_leave() {
+        assert!(!may_leave(Role::Admin, 1));
+        assert!(may_leave(Role::Admin, 2));
+        assert!(may_leave(Role::Member, 1));
+    }
 
     #[test]
     fn a_valid_slug_is_kept() {

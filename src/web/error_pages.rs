@@ -12,7 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 
-use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER_SECONDS};
+use crate::error::{AdminsOnly, AppError, UNAVAILABLE_RETRY_AFTER_SECONDS};
 use crate::telemetry::RequestId;
 use crate::web::page::PageContext;
 
@@ -24,6 +24,17 @@ struct ErrorPage {
     title: String,
     message: String,
     request_id: Option<String>,
+}
+
+/// The 403 of an organization's admin pages: whom to ask, and the person's own keys.
+#[derive(Template)]
+#[template(path = "errors/admins_only.html")]
+struct AdminsOnlyPage {
+    page: PageContext,
+    message: String,
+    org_name: String,
+    org_slug: String,
+    admins: Vec<String>,
 }
 
 pub async fn render_error_pages(
@@ -52,7 +63,12 @@ pub async fn render_error_pages(
     };
     let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let http_req = res.request().clone();
-    let page = error_page(&http_req, status, message).await;
+    let page = match app_error {
+        Some(AppError::AdminsOnly(details)) => {
+            admins_only_page(&http_req, message, (**details).clone()).await
+        }
+        _ => error_page(&http_req, status, message).await,
+    };
     let mut response = page.unwrap_or_else(|_| {
         HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(status.to_string())
     });
@@ -80,6 +96,19 @@ async fn error_page(
     let template =
         ErrorPage { page, status: status.as_u16(), title: title(status).to_string(), message, request_id };
     let mut response = crate::web::page::render(status, &template)?;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn admins_only_page(
+    req: &HttpRequest,
+    message: String,
+    details: AdminsOnly,
+) -> Result<HttpResponse, AppError> {
+    let AdminsOnly { org_name, org_slug, admins } = details;
+    let template =
+        AdminsOnlyPage { page: PageContext::for_error(req).await, message, org_name, org_slug, admins };
+    let mut response = crate::web::page::render(StatusCode::FORBIDDEN, &template)?;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

@@ -40,6 +40,7 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route("/orgs/requests/{id}/withdraw", web::post().to(orgs::membership::withdraw))
         .route("/o/{slug}", web::get().to(orgs::show::show))
         .route("/o/{slug}/join-requests", web::post().to(orgs::membership::ask_to_join))
+        .route("/o/{slug}/leave", web::get().to(orgs::membership::confirm_leave))
         .route("/o/{slug}/leave", web::post().to(orgs::membership::leave))
         .route("/o/{slug}/settings", web::get().to(orgs::settings::index))
         .route("/o/{slug}/settings/general", web::get().to(orgs::settings::general::show))
@@ -49,6 +50,10 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route(
             "/o/{slug}/settings/members/{user_id}/role",
             web::post().to(orgs::settings::members::change_role),
+        )
+        .route(
+            "/o/{slug}/settings/members/{user_id}/remove",
+            web::get().to(orgs::settings::members::confirm_remove),
         )
         .route("/o/{slug}/settings/members/{user_id}/remove", web::post().to(orgs::settings::members::remove))
         .route("/o/{slug}/settings/requests/{id}/approve", web::post().to(orgs::settings::members::approve))

@@ -3,7 +3,8 @@
 //! admin-only ones. The organization comes from the `{slug}` in the path.
 //!
 //! An outsider gets 404 whether or not the organization exists (no leak beyond
-//! the search); a member without the role gets 403.
+//! the search); a member without the role gets 403 (`AppError::AdminsOnly`: a
+//! page naming the admins to ask).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,7 +16,7 @@ use crate::db::memberships;
 use crate::db::organizations::Organization;
 use crate::db::users::User;
 use crate::domain::organization::{OrgSlug, Role};
-use crate::error::AppError;
+use crate::error::{AdminsOnly, AppError};
 use crate::state::AppState;
 use crate::web::current_user::CurrentUser;
 
@@ -62,6 +63,23 @@ async fn load_member(req: HttpRequest) -> Result<OrgMember, AppError> {
     Ok(OrgMember { user, org, role })
 }
 
+/// The 403 for a member on an admin page, naming the organization's admins so
+/// the person knows whom to ask.
+async fn admins_only(req: &HttpRequest, member: OrgMember) -> AppError {
+    let Some(state) = req.app_data::<Data<AppState>>() else {
+        return AppError::Internal(anyhow::anyhow!("AppState missing"));
+    };
+    let org_id = member.org.id;
+    match state.db.run(move |conn| memberships::admin_names(conn, org_id)).await {
+        Ok(admins) => AppError::AdminsOnly(Box::new(AdminsOnly {
+            org_name: member.org.name,
+            org_slug: member.org.slug,
+            admins,
+        })),
+        Err(error) => error.into(),
+    }
+}
+
 impl FromRequest for OrgMember {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -78,8 +96,11 @@ impl FromRequest for OrgAdmin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let member = load_member(req).await?;
-            if member.is_admin() { Ok(OrgAdmin(member)) } else { Err(AppError::Forbidden) }
+            let member = load_member(req.clone()).await?;
+            if member.is_admin() {
+                return Ok(OrgAdmin(member));
+            }
+            Err(admins_only(&req, member).await)
         })
     }
 }

@@ -9,8 +9,10 @@ use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 
 use crate::auth::session::{self, Flash};
+use crate::db::join_requests;
 use crate::db::organizations::Organization;
 use crate::db::users::User;
+use crate::domain::organization::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::current_user::load_user;
@@ -19,7 +21,8 @@ use crate::web::current_user::load_user;
 /// the one-time messages.
 pub struct PageContext {
     pub user: Option<User>,
-    /// The signed-in user's organizations, for the switcher in the header.
+    /// The signed-in user's organizations, for the switcher in the header (and
+    /// the home page), with the requests to join waiting for them as admin.
     pub orgs: Vec<OrgLink>,
     pub csrf_token: String,
     pub dev_sign_in: bool,
@@ -29,6 +32,15 @@ pub struct PageContext {
 pub struct OrgLink {
     pub slug: String,
     pub name: String,
+    pub role: Role,
+    /// Requests to join waiting for an answer (always 0 where the person is not an admin).
+    pub pending_requests: i64,
+}
+
+impl OrgLink {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
 }
 
 impl PageContext {
@@ -79,6 +91,17 @@ impl PageContext {
         super::assets::url(name)
     }
 
+    /// The requests to join waiting in the organization at `slug`, if the person
+    /// is one of its admins (read with the header's organizations: no query of its own).
+    pub fn pending_requests(&self, slug: &str) -> i64 {
+        self.orgs.iter().find(|org| org.slug == slug).map_or(0, |org| org.pending_requests)
+    }
+
+    /// The requests to join waiting for this person, in all their organizations.
+    pub fn all_pending_requests(&self) -> i64 {
+        self.orgs.iter().map(|org| org.pending_requests).sum()
+    }
+
     /// The first letter of the user's name, for the avatar circle.
     pub fn user_initial(&self) -> String {
         self.user
@@ -94,8 +117,24 @@ async fn load_orgs(req: &HttpRequest, user: Option<&User>) -> Result<Vec<OrgLink
         return Ok(Vec::new());
     };
     let user_id = user.id;
-    let orgs = state.db.run(move |conn| Organization::for_user(conn, user_id)).await?;
-    Ok(orgs.into_iter().map(|(org, _)| OrgLink { slug: org.slug, name: org.name }).collect())
+    let (orgs, pending) = state
+        .db
+        .run(move |conn| {
+            Ok((
+                Organization::for_user(conn, user_id)?,
+                join_requests::pending_counts_for_admin(conn, user_id)?,
+            ))
+        })
+        .await?;
+    Ok(orgs
+        .into_iter()
+        .map(|(org, role)| OrgLink {
+            pending_requests: pending.get(&org.id).copied().unwrap_or(0),
+            slug: org.slug,
+            name: org.name,
+            role,
+        })
+        .collect())
 }
 
 impl FromRequest for PageContext {

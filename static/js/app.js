@@ -100,22 +100,46 @@ document.querySelectorAll("form[data-slug-form]").forEach((form) => {
   });
 })();
 
-// Delete: a confirmation dialog naming the key instead of the confirmation page.
-(() => {
-  const dialog = document.getElementById("delete-key-dialog");
+// Confirmations. An action that cannot be undone is a link to a confirmation
+// page (what works without scripts); with scripts the link opens a dialog that
+// asks the same: its form posts to the link's address, and each slot shows the
+// link's data attribute named for it (`slots`: selector in the dialog → key of
+// `link.dataset`), so the dialog names what the action is about.
+const confirmInDialog = (dialog, links, { form, slots }) => {
   if (!dialog || typeof dialog.showModal !== "function") return;
-  const form = dialog.querySelector("[data-delete-form]");
-  document.querySelectorAll("a[data-delete-key]").forEach((link) => {
+  const target = dialog.querySelector(form);
+  if (!target) return;
+  links.forEach((link) => {
     link.addEventListener("click", (event) => {
       event.preventDefault();
-      form.action = link.getAttribute("href");
-      dialog.querySelector("[data-delete-description]").textContent = link.dataset.description;
-      dialog.querySelector("[data-delete-hint]").textContent = link.dataset.hint;
+      target.action = link.getAttribute("href");
+      for (const [selector, key] of Object.entries(slots)) {
+        const slot = dialog.querySelector(selector);
+        if (slot) slot.textContent = link.dataset[key] ?? "";
+      }
       dialog.showModal();
     });
   });
   dialog.querySelector("[data-dialog-cancel]")?.addEventListener("click", () => dialog.close());
-})();
+};
+
+// API keys: Delete names the key.
+confirmInDialog(document.getElementById("delete-key-dialog"), document.querySelectorAll("a[data-delete-key]"), {
+  form: "[data-delete-form]",
+  slots: { "[data-delete-description]": "description", "[data-delete-hint]": "hint" },
+});
+
+// Organizations (Remove a member, Leave): a `dialog[data-confirm-dialog]` is
+// opened by the links `a[data-confirm=<its id>]`; its `[data-confirm-slot=x]`
+// show the link's `data-x`.
+document.querySelectorAll("dialog[data-confirm-dialog]").forEach((dialog) => {
+  const slots = {};
+  dialog.querySelectorAll("[data-confirm-slot]").forEach((slot) => {
+    slots[`[data-confirm-slot="${slot.dataset.confirmSlot}"]`] = slot.dataset.confirmSlot;
+  });
+  const links = document.querySelectorAll(`a[data-confirm="${dialog.id}"]`);
+  confirmInDialog(dialog, links, { form: "form[method=post]", slots });
+});
 
 // Valid until: say in words what the chosen date means. The server words it
 // (GET /api-keys/valid-until-preview, the sentence the page renders), so a date

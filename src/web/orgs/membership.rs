@@ -1,19 +1,23 @@
-//! A person's own membership: asking to join, withdrawing the request, leaving.
+//! A person's own membership: asking to join, withdrawing the request, leaving
+//! (after a confirmation).
 
 use actix_session::Session;
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Path};
+use askama::Template;
 
 use crate::auth::session::{self, Flash};
 use crate::db::join_requests::RequestOutcome;
-use crate::db::memberships::MembershipChange;
+use crate::db::memberships::{self, MembershipChange};
 use crate::domain::ids::JoinRequestId;
+use crate::domain::organization::may_leave;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::current_user::CurrentUser;
 use crate::web::org_access::{OrgMember, slug_in_address};
+use crate::web::orgs::OrgView;
 use crate::web::orgs::ask_again_text;
-use crate::web::page::see_other;
+use crate::web::page::{PageContext, ok, see_other};
 
 /// `POST /o/{slug}/join-requests`: any signed-in person may ask; the
 /// organization is found by the slug the search showed them.
@@ -53,6 +57,28 @@ pub async fn withdraw(
     }
     session::push_flash(&session, Flash::success("Your request was withdrawn."));
     Ok(see_other("/orgs"))
+}
+
+#[derive(Template)]
+#[template(path = "orgs/leave.html")]
+struct LeavePage {
+    page: PageContext,
+    org: OrgView,
+    may_leave: bool,
+}
+
+/// `GET /o/{slug}/leave`: the confirmation page (what "Leave" opens without
+/// scripts; with them, a dialog on the organization's page asks the same). The
+/// last admin is told why they cannot leave instead of being offered the button.
+pub async fn confirm_leave(
+    member: OrgMember,
+    page: PageContext,
+    state: Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let org_id = member.org.id;
+    let admins = state.db.run(move |conn| memberships::admin_count(conn, org_id)).await?;
+    let may_leave = may_leave(member.role, usize::try_from(admins).unwrap_or(usize::MAX));
+    ok(&LeavePage { page, org: OrgView::of(&member), may_leave })
 }
 
 /// `POST /o/{slug}/leave`: a member leaves; the last admin cannot.

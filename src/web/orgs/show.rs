@@ -1,10 +1,12 @@
-//! An organization's page (`/o/{slug}`): its name and members, for members.
+//! An organization's page (`/o/{slug}`): its name and members, for members;
+//! for admins also the way to its settings, its API keys and the requests to join.
 
 use actix_web::HttpResponse;
 use actix_web::web::Data;
 use askama::Template;
 
 use crate::db::memberships::{self, Member};
+use crate::domain::organization::{Role, may_leave};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::org_access::OrgMember;
@@ -17,6 +19,8 @@ struct OrgPage {
     page: PageContext,
     org: OrgView,
     members: Vec<Member>,
+    /// False for the last admin: the page says why instead of offering "Leave".
+    may_leave: bool,
 }
 
 pub async fn show(
@@ -26,5 +30,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let org_id = member.org.id;
     let members = state.db.run(move |conn| memberships::members(conn, org_id)).await?;
-    ok(&OrgPage { page, org: OrgView::of(&member), members })
+    let admins = members.iter().filter(|m| m.role == Role::Admin).count();
+    let may_leave = may_leave(member.role, admins);
+    ok(&OrgPage { page, org: OrgView::of(&member), members, may_leave })
 }

@@ -33,6 +33,21 @@ async fn the_form_has_a_name_and_an_editable_address(app: TestApp) {
 }
 both_databases!(the_form_has_a_name_and_an_editable_address);
 
+async fn the_form_says_how_others_join_and_promises_no_invitation(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    let html = alice.page("/orgs/new").await;
+    assert!(!crate::support::page_text(&html).to_lowercase().contains("invit"), "there are no invitations");
+    assert_eq!(
+        text_of(&html, "[data-testid=how-joining-works]").as_deref(),
+        Some(
+            "How others join: they find it under Find an organization by its name or address and ask to join; \
+             you (or another admin) approve them on Settings > Members."
+        )
+    );
+    assert_eq!(attrs(&html, "[data-testid=how-joining-works] a", "href"), ["/orgs"]);
+}
+both_databases!(the_form_says_how_others_join_and_promises_no_invitation);
+
 async fn the_creator_becomes_the_admin_of_the_new_organization(app: TestApp) {
     let alice = Browser::signed_in(&app, "Alice").await;
     let response = alice.post("/orgs", &[("name", "Acme Corp"), ("slug", "acme")]).await;
@@ -262,7 +277,7 @@ async fn one_person_can_create_several_organizations(app: TestApp) {
     // The switcher lists them by name.
     assert_eq!(alice.switcher().await, ["Acme Corp", "Bolt Labs"]);
     let html = alice.page("/").await;
-    assert_eq!(texts(&html, "[data-testid=my-orgs] a"), ["Acme Corp", "Bolt Labs"]);
+    assert_eq!(texts(&html, "[data-testid=my-orgs] li > a"), ["Acme Corp", "Bolt Labs"]);
 }
 both_databases!(one_person_can_create_several_organizations);
 

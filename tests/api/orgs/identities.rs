@@ -69,9 +69,13 @@ async fn two_people_with_the_same_name_are_told_apart_by_how_they_sign_in(app: T
             person("Mia", "dev: Mia"),
         ]
     );
-    // The role and remove forms still act on the right person.
-    let forms = attrs(&html, &format!("{MEMBERS} form[action$='/remove']"), "action");
-    assert_eq!(forms[2], format!("/o/acme/settings/members/{}/remove", mallory.id));
+    // The role forms and the remove links still act on the right person.
+    let roles = attrs(&html, &format!("{MEMBERS} form[action$='/role']"), "action");
+    assert_eq!(roles[2], format!("/o/acme/settings/members/{}/role", mallory.id));
+    let removals = attrs(&html, &format!("{MEMBERS} a[href$='/remove']"), "href");
+    assert_eq!(removals[1], format!("/o/acme/settings/members/{}/remove", mallory.id));
+    let named = attrs(&html, &format!("{MEMBERS} a[href$='/remove']"), "data-identities");
+    assert_eq!(named[1], "dev: Mallory");
 
     // And so does the audit log, for who acted and whom it was about.
     let html = w.alice.page("/o/acme/settings/audit-log").await;

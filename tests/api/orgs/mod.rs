@@ -4,14 +4,18 @@
 //! four people in different roles, each with their own browser (cookie jar).
 
 mod access;
+mod admins_only;
 mod audit_log;
+mod confirmations;
 mod creation;
 mod escaping;
 mod hidden_characters;
+mod home;
 mod identities;
 mod join_flow;
 mod join_limits;
 mod last_admin;
+mod pending_requests;
 mod rename;
 mod roles;
 mod search;
@@ -26,7 +30,7 @@ impl Browser {
     /// The organizations listed in the header's switcher, by name.
     pub async fn switcher(&self) -> Vec<String> {
         let html = self.page("/").await;
-        texts(&html, r#"[data-testid=org-switcher] a[href^="/o/"]"#)
+        texts(&html, "[data-testid=org-switcher] a[data-org-link]")
     }
 }
 

@@ -15,7 +15,8 @@ async fn members_see_who_belongs_and_their_roles(app: TestApp) {
     let table = rows(&html, MEMBERS);
     let people: Vec<_> = table.iter().map(|row| (row[0].as_str(), row[1].as_str())).collect();
     assert_eq!(people, [("Alice", "Admin"), ("Mia", "Member")]);
-    // The admin's page has a role selector and a remove button per member.
+    // The admin's page has a role selector per member and a way to remove each
+    // other member (a link to the confirmation; the last admin cannot leave).
     let html = w.alice.page("/o/acme/settings/members").await;
     assert_eq!(first_column(&html, MEMBERS), ["Alice (you)", "Mia"]);
     let selected = attrs(&html, &format!("{MEMBERS} select option[selected]"), "value");
@@ -24,10 +25,12 @@ async fn members_see_who_belongs_and_their_roles(app: TestApp) {
         attrs(&html, &format!("{MEMBERS} form"), "action"),
         [
             format!("/o/acme/settings/members/{}/role", w.alice.id),
-            format!("/o/acme/settings/members/{}/remove", w.alice.id),
             format!("/o/acme/settings/members/{}/role", w.mia.id),
-            format!("/o/acme/settings/members/{}/remove", w.mia.id),
         ]
+    );
+    assert_eq!(
+        attrs(&html, &format!("{MEMBERS} .table-actions a"), "href"),
+        [format!("/o/acme/settings/members/{}/remove", w.mia.id)]
     );
 }
 both_databases!(members_see_who_belongs_and_their_roles);
@@ -113,7 +116,8 @@ both_databases!(an_admin_removes_a_member_who_then_gets_404);
 async fn a_member_leaves_and_then_gets_404(app: TestApp) {
     let w = Team::new(&app).await;
     let html = w.mia.page("/o/acme").await;
-    assert_eq!(attrs(&html, "form[action='/o/acme/leave'] button", "type"), ["submit"]);
+    assert_eq!(attrs(&html, "[data-testid=leave] a", "href"), ["/o/acme/leave"]);
+    assert_eq!(attrs(&html, "dialog form[action='/o/acme/leave'] button[type=submit]", "type"), ["submit"]);
     let html = w.mia.post_and_follow("/o/acme/leave", &[], "/").await;
     assert_eq!(flash(&html).as_deref(), Some("You left Acme Corp."));
     assert!(role(&app, "acme", w.mia.id).await.is_none());

@@ -139,3 +139,60 @@ async fn a_page_beyond_the_last_does_not_claim_that_nothing_matches(app: TestApp
     assert_eq!(first_column(&html, RESULTS).len(), 3);
 }
 both_databases!(a_page_beyond_the_last_does_not_claim_that_nothing_matches);
+
+async fn the_search_finds_an_organization_by_its_address(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Rockets", "acme-rockets").await;
+    alice.create_org("Rocket Science", "acme-rs").await;
+    alice.create_org("Acme Corp", "acme").await;
+    alice.create_org("Bolt Labs", "bolt").await;
+    let olga = Browser::signed_in(&app, "Olga").await;
+    // The whole address as the page shows it: the name has a space, not a hyphen.
+    assert_eq!(found(&olga, "acme-rockets").await, ["Acme Rockets"]);
+    assert_eq!(found(&olga, "ACME-ROCKETS").await, ["Acme Rockets"]);
+    // Part of an address finds a name that does not contain it.
+    assert_eq!(found(&olga, "acme-r").await, ["Acme Rockets", "Rocket Science"]);
+    assert_eq!(found(&olga, "me-rs").await, ["Rocket Science"]);
+    // Name or address, each organization once, by name.
+    assert_eq!(found(&olga, "acme").await, ["Acme Corp", "Acme Rockets", "Rocket Science"]);
+    let html = olga.page("/orgs?q=acme").await;
+    assert_eq!(text_of(&html, "main .panel p.muted").as_deref(), Some("3 found."));
+    assert_eq!(found(&olga, "rocket").await, ["Acme Rockets", "Rocket Science"]);
+    // The field says so.
+    assert_eq!(text_of(&html, "label[for=q]").as_deref(), Some("Name or address"));
+}
+both_databases!(the_search_finds_an_organization_by_its_address);
+
+async fn wildcards_do_not_match_in_addresses_either(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Rockets", "acme-rockets").await;
+    alice.create_org("Backslash", "back-slash").await;
+    let olga = Browser::signed_in(&app, "Olga").await;
+    // `_` and `%` would match any character in LIKE; here they match themselves only.
+    for query in ["acme_rockets", "acme%rockets", "a_me", "%-%", "back\\-slash", "_-_"] {
+        assert!(found(&olga, query).await.is_empty(), "{query:?}");
+    }
+    assert_eq!(found(&olga, "k-s").await, ["Backslash"]);
+}
+both_databases!(wildcards_do_not_match_in_addresses_either);
+
+async fn results_found_by_address_come_twenty_per_page(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    // Names without the word, addresses with it.
+    for n in (1..=23).rev() {
+        alice.create_org(&format!("Team {n:02}"), &format!("squad-{n:02}")).await;
+    }
+    alice.create_org("Squadron", "other").await;
+    let olga = Browser::signed_in(&app, "Olga").await;
+    let html = olga.page("/orgs?q=squad").await;
+    let mut expected = vec!["Squadron".to_string()];
+    expected.extend((1..=19).map(|n| format!("Team {n:02}")));
+    assert_eq!(first_column(&html, RESULTS), expected);
+    assert_eq!(text_of(&html, "main .panel p.muted").as_deref(), Some("24 found."));
+    assert_eq!(attrs(&html, ".pagination a[rel=next]", "href"), ["?page=2&q=squad"]);
+    let html = olga.page("/orgs?q=squad&page=2").await;
+    let expected: Vec<String> = (20..=23).map(|n| format!("Team {n:02}")).collect();
+    assert_eq!(first_column(&html, RESULTS), expected);
+    assert_eq!(text_of(&html, ".pagination .muted").as_deref(), Some("Page 2 of 2"));
+}
+both_databases!(results_found_by_address_come_twenty_per_page);

@@ -38,14 +38,21 @@ export async function openOrgSwitcher(page) {
 
 /** The names of the organizations in the header's switcher (before the separator). */
 export async function switcherOrgNames(page) {
-  const switcher = orgSwitcher(page);
-  const links = switcher.locator('.menu a');
-  const names = [];
-  for (const link of await links.all()) {
-    const href = await link.getAttribute('href');
-    if (href?.startsWith('/o/')) names.push((await link.textContent()).trim());
-  }
-  return names;
+  const links = orgSwitcher(page).locator('.menu a[data-org-link]');
+  return (await links.allTextContents()).map((name) => name.trim());
+}
+
+/** The link of the header's switcher to the organization called `orgName` (open the switcher first). */
+export function switcherOrgLink(page, orgName) {
+  return orgSwitcher(page).locator('.menu a[data-org-link]', { hasText: new RegExp(`^\\s*${escapeRegExp(orgName)}\\s*$`) });
+}
+
+/** The header's account menu (a <details>), opened. */
+export async function openAccountMenu(page) {
+  const menu = page.locator('header').getByTestId('account-menu');
+  if ((await menu.getAttribute('open')) === null) await menu.locator('summary').click();
+  await menu.getByRole('button', { name: 'Sign out', exact: true }).waitFor({ state: 'visible' });
+  return menu;
 }
 
 /** A table's body rows as arrays of trimmed cell texts. */
@@ -99,7 +106,7 @@ export async function createOrg(page, baseUrl, name, { address = '' } = {}) {
 /** Searches /orgs for `orgName` and presses "Ask to join" on its row. */
 export async function askToJoin(page, baseUrl, orgName) {
   await page.goto(`${baseUrl}/orgs`);
-  await page.getByLabel('Organization name', { exact: true }).fill(orgName);
+  await page.getByLabel('Name or address', { exact: true }).fill(orgName);
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await expectPath(page, /^\/orgs\?q=/);
   const row = rowNamed(page.getByTestId('search-results'), orgName);

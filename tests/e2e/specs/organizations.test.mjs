@@ -12,7 +12,6 @@ import {
   expectText,
   headerUserName,
   launchBrowser,
-  newPage,
   screenshot,
   signInAsDev,
 } from '../lib/browser.mjs';
@@ -21,17 +20,21 @@ import {
   askToJoin,
   coveredBy,
   createOrg,
+  escapeRegExp,
   flash,
+  openAccountMenu,
   openOrgSwitcher,
   openSettingsTab,
   orgSwitcher,
   overflowingPanels,
   pressWithKeyboard,
   rowNamed,
+  switcherOrgLink,
   switcherOrgNames,
   tableRows,
   uniqueSuffix,
 } from '../lib/orgs.mjs';
+import { dialogState, newPageWith } from '../lib/keys.mjs';
 import { slug, startServer } from '../lib/server.mjs';
 
 describe('organizations', () => {
@@ -41,9 +44,12 @@ describe('organizations', () => {
   /** @type {{who: string, context: import('playwright-core').BrowserContext, page: import('playwright-core').Page}[]} */
   let people = [];
 
-  /** A new person: their own browser context and page, signed in with development sign-in. */
-  async function signedInPerson(name) {
-    const { context, page } = await newPage(browser);
+  /**
+   * A new person: their own browser context and page (extra context options allowed,
+   * e.g. `{ javaScriptEnabled: false }`), signed in with development sign-in.
+   */
+  async function signedInPerson(name, options = {}) {
+    const { context, page } = await newPageWith(browser, options);
     people.push({ who: name.split(' ')[0].toLowerCase(), context, page });
     await signInAsDev(page, server.baseUrl, name);
     return page;
@@ -124,7 +130,7 @@ describe('organizations', () => {
 
     await (await openOrgSwitcher(grace)).getByRole('link', { name: 'Find an organization', exact: true }).click();
     await expectPath(grace, '/orgs');
-    await grace.getByLabel('Organization name', { exact: true }).fill(orgName);
+    await grace.getByLabel('Name or address', { exact: true }).fill(orgName);
     await grace.getByRole('button', { name: 'Search', exact: true }).click();
     await expectPath(grace, `/orgs?q=${encodeURIComponent(orgName).replace(/%20/g, '+')}`);
     const results = grace.getByTestId('search-results');
@@ -139,7 +145,7 @@ describe('organizations', () => {
     assert.equal(await request.getByRole('button', { name: 'Withdraw', exact: true }).count(), 1);
 
     // Searching again shows the pending request on the result too.
-    await grace.getByLabel('Organization name', { exact: true }).fill(orgName);
+    await grace.getByLabel('Name or address', { exact: true }).fill(orgName);
     await grace.getByRole('button', { name: 'Search', exact: true }).click();
     await expectText(rowNamed(results, orgName).locator('.badge'), 'Request pending');
     assert.equal(await results.getByRole('button', { name: `Ask to join ${orgName}` }).count(), 0);
@@ -350,19 +356,21 @@ describe('organizations', () => {
     await expectText(ada.locator('main .panel p.muted').first(), `No organization matches “${orgName}”.`);
   });
 
-  test('a plain member gets Access denied on the organization settings', async () => {
+  test('a plain member gets Access denied on the organization settings, naming the admins to ask', async (t) => {
     const run = uniqueSuffix();
+    const adaName = `Ada Lovelace ${run}`;
     const graceName = `Grace Hopper ${run}`;
     const orgName = `Acme Corp ${run}`;
     const base = server.baseUrl;
 
-    const ada = await signedInPerson(`Ada Lovelace ${run}`);
+    const ada = await signedInPerson(adaName);
     const grace = await signedInPerson(graceName);
     const orgSlug = await orgWithMember(ada, grace, orgName, graceName);
 
     await grace.goto(`${base}/o/${orgSlug}`);
     await expectText(grace.locator('.page-header .muted'), `/o/${orgSlug} · You are a member`);
     assert.equal(await grace.getByRole('link', { name: 'Organization settings' }).count(), 0);
+    assert.equal(await grace.locator('main').getByRole('link', { name: 'API keys' }).count(), 0);
 
     const response = await grace.goto(`${base}/o/${orgSlug}/settings/members`);
     assert.equal(response.status(), 403);
@@ -372,12 +380,267 @@ describe('organizations', () => {
     assert.equal(await grace.getByTestId('join-requests').count(), 0);
     assert.equal(await grace.getByTestId('members').count(), 0);
     assert.equal(await grace.getByRole('navigation', { name: 'Organization settings' }).count(), 0);
+    // What the page is for, whom to ask, and her own keys.
+    const denied = grace.getByTestId('admins-only');
+    await expectText(
+      denied.locator('.lead'),
+      `Only the admins of ${orgName} can open this page. Its API keys, members and audit log are managed by its admins; you are a member.`,
+    );
+    assert.deepEqual((await grace.getByTestId('org-admins').locator('li').allInnerTexts()).map((n) => n.trim()), [adaName]);
+    await snap(t, grace, 'org-admins-only.png');
 
     // The other settings pages too.
     for (const tab of ['general', 'api-keys', 'audit-log']) {
       const other = await grace.goto(`${base}/o/${orgSlug}/settings/${tab}`);
       assert.equal(other.status(), 403, `/settings/${tab}`);
       await expectText(grace.getByRole('heading', { level: 1 }), 'Access denied');
+      await expectText(grace.getByTestId('org-admins'), adaName);
     }
+
+    // "Your API keys" leads to her user keys.
+    await denied.getByRole('link', { name: 'Your API keys', exact: true }).click();
+    await expectPath(grace, '/settings/api-keys');
+    await expectText(grace.locator('nav.side-nav a[aria-current=page]'), 'API keys');
+  });
+
+  test('an admin removes a member through a dialog naming them; a member leaves through a dialog', async (t) => {
+    const run = uniqueSuffix();
+    const adaName = `Ada Lovelace ${run}`;
+    const graceName = `Grace Hopper ${run}`;
+    const alanName = `Alan Turing ${run}`;
+    const orgName = `Acme Corp ${run}`;
+    const base = server.baseUrl;
+
+    const ada = await signedInPerson(adaName);
+    const grace = await signedInPerson(graceName);
+    const alan = await signedInPerson(alanName);
+    const orgSlug = await orgWithMember(ada, grace, orgName, graceName);
+    await askToJoin(alan, base, orgName);
+    await approveRequest(ada, base, orgSlug, alanName);
+
+    // The last admin is told why she cannot leave, instead of a Leave link.
+    await ada.goto(`${base}/o/${orgSlug}`);
+    await expectText(
+      ada.getByTestId('cannot-leave'),
+      `You are the last admin of ${orgName}, so you cannot leave it: someone must be able to manage it. To leave, first make another member an admin on Settings > Members.`,
+    );
+    assert.equal(await ada.getByRole('link', { name: `Leave ${orgName}` }).count(), 0);
+    // Her page leads to the organization's keys and settings; Leave is not among them.
+    const headerActions = ada.locator('.page-header').getByRole('link');
+    assert.deepEqual((await headerActions.allInnerTexts()).map((s) => s.trim()), ['Organization settings', 'API keys']);
+
+    // Remove: a dialog names Grace and how she signs in; Cancel keeps her.
+    await ada.goto(`${base}/o/${orgSlug}/settings/members`);
+    const members = ada.getByTestId('members');
+    const removeGrace = rowNamed(members, graceName).getByRole('link', { name: `Remove ${graceName}`, exact: true });
+    await removeGrace.click();
+    const dialog = ada.getByTestId('remove-member-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    assert.deepEqual(await dialogState(dialog), { open: true, modal: true }, 'the remove dialog should be open and modal');
+    await expectText(dialog.getByRole('heading', { level: 2 }), 'Remove a member?');
+    await expectText(
+      dialog.locator('p'),
+      `Remove ${graceName} (dev: ${graceName}) from ${orgName}? They lose access to it and its API keys at once, and their user keys stop reaching it.`,
+    );
+    const focused = await ada.evaluate(() => document.activeElement?.textContent?.trim());
+    if (focused !== 'Cancel') t.diagnostic(`focus: the remove dialog opened with the focus on “${focused}”, not Cancel`);
+    await snap(t, ada, 'org-remove-dialog.png');
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await expectPath(ada, `/o/${orgSlug}/settings/members`);
+    assert.equal(await rowNamed(members, graceName).count(), 1);
+
+    // The dialog names whoever's Remove was pressed: Alan, then Grace for real.
+    await rowNamed(members, alanName).getByRole('link', { name: `Remove ${alanName}`, exact: true }).click();
+    await expectText(dialog.locator('strong'), alanName);
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await removeGrace.click();
+    await expectText(dialog.locator('strong'), graceName);
+    await dialog.getByRole('button', { name: 'Remove member', exact: true }).click();
+    await expectPath(ada, `/o/${orgSlug}/settings/members`);
+    await expectText(flash(ada), 'The member was removed.');
+    assert.equal(await rowNamed(members, graceName).count(), 0);
+    assert.equal(await rowNamed(members, alanName).count(), 1);
+
+    // Leave: Alan's organization page; a link after the members, a dialog naming the organization.
+    await alan.goto(`${base}/o/${orgSlug}`);
+    const leave = alan.getByTestId('leave').getByRole('link', { name: `Leave ${orgName}`, exact: true });
+    assert.equal(await leave.getAttribute('class'), 'danger-link');
+    await leave.click();
+    const leaveDialog = alan.getByTestId('leave-dialog');
+    await leaveDialog.waitFor({ state: 'visible' });
+    assert.deepEqual(await dialogState(leaveDialog), { open: true, modal: true }, 'the leave dialog should be open and modal');
+    await expectText(leaveDialog.getByRole('heading', { level: 2 }), `Leave ${orgName}?`);
+    await snap(t, alan, 'org-leave-dialog.png');
+    await leaveDialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await leaveDialog.waitFor({ state: 'hidden' });
+    await expectPath(alan, `/o/${orgSlug}`);
+
+    await leave.click();
+    await leaveDialog.getByRole('button', { name: `Leave ${orgName}`, exact: true }).click();
+    await expectPath(alan, '/');
+    await expectText(flash(alan), `You left ${orgName}.`);
+    assert.deepEqual(await switcherOrgNames(alan), []);
+    assert.equal((await alan.goto(`${base}/o/${orgSlug}`)).status(), 404);
+  });
+
+  test('without JavaScript, Remove and Leave go through confirmation pages', async (t) => {
+    const run = uniqueSuffix();
+    const adaName = `Ada Lovelace ${run}`;
+    const graceName = `Grace Hopper ${run}`;
+    const alanName = `Alan Turing ${run}`;
+    const orgName = `Acme Corp ${run}`;
+    const base = server.baseUrl;
+
+    const ada = await signedInPerson(adaName, { javaScriptEnabled: false });
+    const grace = await signedInPerson(graceName, { javaScriptEnabled: false });
+    const alan = await signedInPerson(alanName, { javaScriptEnabled: false });
+    const orgSlug = await orgWithMember(ada, grace, orgName, graceName);
+    await askToJoin(alan, base, orgName);
+    await approveRequest(ada, base, orgSlug, alanName);
+
+    // Remove leads to a page naming Grace; its Cancel goes back and keeps her.
+    const members = ada.getByTestId('members');
+    const removeGrace = rowNamed(members, graceName).getByRole('link', { name: `Remove ${graceName}`, exact: true });
+    await removeGrace.click();
+    await expectPath(ada, /^\/o\/[a-z0-9-]+\/settings\/members\/\d+\/remove$/);
+    const confirmRemove = ada.getByTestId('confirm-remove');
+    await expectText(confirmRemove.getByRole('heading', { level: 2 }), 'Remove a member?');
+    await expectText(
+      confirmRemove.locator('p'),
+      `Remove ${graceName} (dev: ${graceName}) from ${orgName}? They lose access to it and its API keys at once, and their user keys stop reaching it.`,
+    );
+    await expectText(ada.locator('nav.tabs a[aria-current=page]'), 'Members');
+    await snap(t, ada, 'org-remove-page.png');
+    await confirmRemove.getByRole('link', { name: 'Cancel', exact: true }).click();
+    await expectPath(ada, `/o/${orgSlug}/settings/members`);
+    assert.equal(await rowNamed(members, graceName).count(), 1);
+
+    await removeGrace.click();
+    await confirmRemove.getByRole('button', { name: 'Remove member', exact: true }).click();
+    await expectPath(ada, `/o/${orgSlug}/settings/members`);
+    await expectText(flash(ada), 'The member was removed.');
+    assert.equal(await rowNamed(members, graceName).count(), 0);
+
+    // Leave leads to a page naming the organization; Cancel goes back to it.
+    await alan.goto(`${base}/o/${orgSlug}`);
+    const leave = alan.getByTestId('leave').getByRole('link', { name: `Leave ${orgName}`, exact: true });
+    await leave.click();
+    await expectPath(alan, `/o/${orgSlug}/leave`);
+    const confirmLeave = alan.getByTestId('confirm-leave');
+    await expectText(confirmLeave.getByRole('heading', { level: 1 }), `Leave ${orgName}?`);
+    await snap(t, alan, 'org-leave-page.png');
+    await confirmLeave.getByRole('link', { name: 'Cancel', exact: true }).click();
+    await expectPath(alan, `/o/${orgSlug}`);
+    await leave.click();
+    await confirmLeave.getByRole('button', { name: `Leave ${orgName}`, exact: true }).click();
+    await expectPath(alan, '/');
+    await expectText(flash(alan), `You left ${orgName}.`);
+
+    // The last admin's confirmation page says why she cannot leave, with no button.
+    await ada.goto(`${base}/o/${orgSlug}/leave`);
+    await expectText(ada.getByTestId('confirm-leave').getByRole('heading', { level: 1 }), `You cannot leave ${orgName}`);
+    assert.equal(await ada.getByTestId('confirm-leave').getByRole('button').count(), 0);
+  });
+
+  test('an admin sees the waiting requests on the organization page, in the header menu and at home', async (t) => {
+    const run = uniqueSuffix();
+    const adaName = `Ada Lovelace ${run}`;
+    const graceName = `Grace Hopper ${run}`;
+    const orgName = `Acme Corp ${run}`;
+    const otherName = `Bolt Labs ${run}`;
+    const base = server.baseUrl;
+
+    const ada = await signedInPerson(adaName);
+    const orgSlug = await createOrg(ada, base, orgName);
+    await createOrg(ada, base, otherName);
+    assert.equal(await ada.getByTestId('pending-requests').count(), 0);
+
+    const grace = await signedInPerson(graceName);
+    await askToJoin(grace, base, orgName);
+
+    // The organization page says so, with the way to Settings > Members.
+    await ada.goto(`${base}/o/${orgSlug}`);
+    const notice = ada.locator('main').getByTestId('pending-requests');
+    await expectText(
+      notice,
+      new RegExp(`^1 person asks to join ${escapeRegExp(orgName)}\\.\\s+Review the request on Settings > Members$`),
+    );
+    await snap(t, ada, 'org-pending-requests.png');
+
+    // The header counts them, next to the organization they wait in (not the other one).
+    await expectText(ada.locator('header').getByTestId('pending-total'), /^1\s/);
+    const switcher = await openOrgSwitcher(ada);
+    assert.deepEqual(await switcherOrgNames(ada), [orgName, otherName]);
+    const count = switcher.getByRole('link', { name: `1 request to join ${orgName}`, exact: true });
+    assert.equal(await count.getAttribute('href'), `/o/${orgSlug}/settings/members`);
+    assert.equal(await switcher.getByTestId('pending-requests').count(), 1);
+    await switcherOrgLink(ada, orgName).waitFor({ state: 'visible' });
+    await snap(t, ada, 'org-switcher-pending.png');
+    await count.click();
+    await expectPath(ada, `/o/${orgSlug}/settings/members`);
+    assert.equal(await rowNamed(ada.getByTestId('join-requests'), graceName).count(), 1);
+
+    // At home: her organizations with her role, the request and the organization's keys.
+    await ada.goto(`${base}/`);
+    const mine = ada.getByTestId('my-orgs');
+    const acme = mine.locator('li').filter({ has: ada.getByRole('link', { name: orgName, exact: true }) });
+    await expectText(acme.locator('.org-role'), 'Admin');
+    await expectText(acme.getByTestId('pending-requests'), '1 request to join');
+    assert.equal(await acme.getByRole('link', { name: `API keys of ${orgName}`, exact: true }).getAttribute('href'), `/o/${orgSlug}/settings/api-keys`);
+    await snap(t, ada, 'home-orgs.png');
+
+    // Once answered, the counts are gone.
+    await approveRequest(ada, base, orgSlug, graceName);
+    await ada.goto(`${base}/o/${orgSlug}`);
+    assert.equal(await ada.getByTestId('pending-requests').count(), 0);
+    assert.equal(await ada.locator('header').getByTestId('pending-total').count(), 0);
+
+    // Grace, a member, sees her role at home and no link to the organization's keys.
+    await grace.goto(`${base}/`);
+    const graceAcme = grace.getByTestId('my-orgs').locator('li');
+    await expectText(graceAcme.locator('.org-role'), 'Member');
+    assert.equal(await graceAcme.getByRole('link', { name: /API keys/ }).count(), 0);
+  });
+
+  test('a newcomer is told what to do first, and the account menu leads to their API keys', async (t) => {
+    const run = uniqueSuffix();
+    const alan = await signedInPerson(`Alan Turing ${run}`);
+    await alan.goto(`${server.baseUrl}/`);
+    const next = alan.getByTestId('no-orgs');
+    await expectText(next.locator('li').first(), 'Create one for your team: you become its first admin.');
+    await expectText(
+      next.locator('li').nth(1),
+      'Join your team\'s: find it by its name or address (/o/…) and ask to join; one of its admins approves you.',
+    );
+    const actions = alan.locator('main .actions');
+    assert.equal(await actions.getByRole('link', { name: 'New organization', exact: true }).getAttribute('href'), '/orgs/new');
+    assert.equal(await actions.getByRole('link', { name: 'Find an organization', exact: true }).getAttribute('href'), '/orgs');
+    await snap(t, alan, 'home-no-orgs.png');
+
+    const menu = await openAccountMenu(alan);
+    await menu.getByRole('link', { name: 'API keys', exact: true }).click();
+    await expectPath(alan, '/settings/api-keys');
+    await expectText(alan.locator('nav.side-nav a[aria-current=page]'), 'API keys');
+
+    // The create page says how others join (there are no invitations).
+    await alan.goto(`${server.baseUrl}/orgs/new`);
+    await expectText(
+      alan.getByTestId('how-joining-works'),
+      'How others join: they find it under Find an organization by its name or address and ask to join; you (or another admin) approve them on Settings > Members.',
+    );
+  });
+
+  test('an organization is found by its address', async () => {
+    const run = uniqueSuffix();
+    const orgName = `Acme Rockets ${run}`;
+    const ada = await signedInPerson(`Ada Lovelace ${run}`);
+    const orgSlug = await createOrg(ada, server.baseUrl, orgName, { address: `rockets-${run}` });
+    const grace = await signedInPerson(`Grace Hopper ${run}`);
+    await grace.goto(`${server.baseUrl}/orgs`);
+    await grace.getByLabel('Name or address', { exact: true }).fill(orgSlug);
+    await grace.getByRole('button', { name: 'Search', exact: true }).click();
+    const results = grace.getByTestId('search-results');
+    assert.deepEqual((await tableRows(results)).map((cells) => cells.slice(0, 2)), [[orgName, `/o/${orgSlug}`]]);
   });
 });

@@ -122,7 +122,7 @@ describe('development sign-in', () => {
     await input.fill('Rear Admiral Grace Hopper');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
 
-    await expectText(page.locator('main > .flash').getByRole('status'), 'Your profile has been saved.');
+    await expectText(page.locator('main > .flash[role=status]'), 'Your profile has been saved.');
     await expectPath(page, '/settings/profile');
     await expectText(headerUserName(page), 'Rear Admiral Grace Hopper');
     assert.equal(await page.getByLabel('Display name').inputValue(), 'Rear Admiral Grace Hopper');

@@ -1,5 +1,5 @@
-//! *Organization settings > Members*: roles, removal and join requests. Every
-//! id in a path is looked up within this organization only.
+//! *Organization settings > Members*: roles, removal (after a confirmation) and
+//! join requests. Every id in a path is looked up within this organization only.
 
 use actix_session::Session;
 use actix_web::HttpResponse;
@@ -13,7 +13,7 @@ use crate::db::memberships::{self, Member, MembershipChange};
 use crate::domain::dates;
 use crate::domain::identity::IdentityLabel;
 use crate::domain::ids::{JoinRequestId, UserId};
-use crate::domain::organization::Role;
+use crate::domain::organization::{Role, may_leave};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::org_access::OrgAdmin;
@@ -37,6 +37,17 @@ struct MembersPage {
     me: UserId,
     members: Vec<Member>,
     requests: Vec<IncomingRequestRow>,
+    /// False for the last admin: their own row offers no "Leave".
+    may_leave: bool,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/settings/remove_member.html")]
+struct RemoveMemberPage {
+    page: PageContext,
+    org: OrgView,
+    tab: &'static str,
+    member: Member,
 }
 
 fn members_url(slug: &str) -> String {
@@ -64,7 +75,36 @@ pub async fn show(
             asked_on: dates::day_of(pending.request.created_at),
         })
         .collect();
-    ok(&MembersPage { page, org: OrgView::of(&admin), tab: "members", me: admin.user.id, members, requests })
+    let admins = members.iter().filter(|m| m.role == Role::Admin).count();
+    let may_leave = may_leave(admin.role, admins);
+    ok(&MembersPage {
+        page,
+        org: OrgView::of(&admin),
+        tab: "members",
+        me: admin.user.id,
+        members,
+        requests,
+        may_leave,
+    })
+}
+
+/// `GET /o/{slug}/settings/members/{user_id}/remove`: the confirmation page,
+/// naming the member (what "Remove" opens without scripts; with them, a dialog
+/// on the members page asks the same). Their own row leads to leaving instead.
+pub async fn confirm_remove(
+    OrgAdmin(admin): OrgAdmin,
+    path: Path<(String, UserId)>,
+    page: PageContext,
+    state: Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let (_, target) = path.into_inner();
+    if target == admin.user.id {
+        return Ok(see_other(&format!("/o/{}/leave", admin.org.slug)));
+    }
+    let org_id = admin.org.id;
+    let members = state.db.run(move |conn| memberships::members(conn, org_id)).await?;
+    let member = members.into_iter().find(|m| m.user_id == target).ok_or(AppError::NotFound)?;
+    ok(&RemoveMemberPage { page, org: OrgView::of(&admin), tab: "members", member })
 }
 
 #[derive(Deserialize)]
