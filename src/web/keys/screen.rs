@@ -14,7 +14,9 @@ use crate::auth::session::{self, Flash, PendingTokenRef};
 use crate::db::api_keys::{self, KeyListItem};
 use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::validity::{latest_allowed, suggestion};
-use crate::domain::api_key::{KeyStatus, PublicId, ValidUntil};
+use crate::domain::api_key::{
+    KeyListFilter, KeySort, KeyStatus, ParsedToken, PublicId, StatusFilter, ValidUntil,
+};
 use crate::domain::dates;
 use crate::domain::ids::UserId;
 use crate::error::AppError;
@@ -26,6 +28,8 @@ use crate::web::pagination::{PER_PAGE, PageQuery, Pagination, page_or_last};
 
 pub struct KeyRow {
     pub description: String,
+    /// The key's public id, whole: what the CLI and the API take.
+    pub public_id: String,
     pub hint: String,
     pub created_on: String,
     pub created_by: String,
@@ -61,21 +65,94 @@ impl FormState {
 struct KeysScreen {
     /// The organization's name on its keys screen, `None` on the user's.
     org_name: Option<String>,
+    /// The organization's slug on its keys screen, for the CLI examples.
+    org_slug: Option<String>,
+    /// This server's public URL, as the CLI takes it (`--url`, `MONKEYCI_URL`, `url:`).
+    server_url: String,
     list_url: String,
     rows: Vec<KeyRow>,
+    /// The number of the owner's keys.
     total: i64,
     /// "55", or "1000+" past the counting limit.
     total_label: String,
+    /// The filter form's values, and whether it leaves keys out.
+    filter: FilterView,
     pagination: Pagination,
-    page_suffix: &'static str,
+    /// The filter, for the page links (`&q=…&status=…`).
+    page_suffix: String,
     form: FormState,
     /// The token of the key just created: shown once, in the dialog.
     new_key: Option<NewKeyNotice>,
+    /// The public id of the key just created: its row takes the focus when the dialog closes.
+    new_key_id: Option<String>,
     today: String,
     min_date: String,
     max_date: Option<String>,
     policy_days: Option<u32>,
     meaning: String,
+}
+
+/// One choice of a select.
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// The list's filter form as the page shows it.
+pub struct FilterView {
+    pub text: String,
+    pub statuses: Vec<Choice>,
+    pub sorts: Vec<Choice>,
+    /// Whether keys are left out: the list says how many match, and offers to show all.
+    pub narrows: bool,
+    /// "3", or "1000+": how many keys match.
+    pub matching_label: String,
+}
+
+impl FilterView {
+    fn new(filter: &KeyListFilter, matching: i64) -> FilterView {
+        FilterView {
+            text: filter.text.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default(),
+            statuses: StatusFilter::ALL
+                .into_iter()
+                .map(|s| Choice { value: s.code(), label: s.label(), selected: s == filter.status })
+                .collect(),
+            sorts: KeySort::ALL
+                .into_iter()
+                .map(|s| Choice { value: s.code(), label: s.label(), selected: s == filter.sort })
+                .collect(),
+            narrows: filter.narrows(),
+            matching_label: count_label(matching),
+        }
+    }
+}
+
+/// "55", or "1000+" past the counting limit.
+fn count_label(total: i64) -> String {
+    if total > api_keys::COUNT_CAP { format!("{}+", api_keys::COUNT_CAP) } else { total.to_string() }
+}
+
+/// The list's query string: the page, and the filter (see [`KeyListFilter::parse`]).
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub page: Option<String>,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub sort: String,
+}
+
+impl ListQuery {
+    fn filter(&self) -> KeyListFilter {
+        KeyListFilter::parse(&self.q, &self.status, &self.sort)
+    }
+
+    fn page(&self) -> i64 {
+        Pagination::requested(&PageQuery { page: self.page.clone() })
+    }
 }
 
 /// What `keys/delete_panel.html` shows: the confirmation page for pages without scripts.
@@ -187,6 +264,7 @@ fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) 
     let hint = key.public_id.hint(scope.kind());
     KeyRow {
         delete_url: format!("{}/{}/delete", scope.base_url(), key.public_id),
+        public_id: key.public_id.to_string(),
         description: key.description,
         hint,
         created_on: dates::day_of(key.created_at),
@@ -201,21 +279,30 @@ fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) 
     }
 }
 
+/// What a list page shows besides its keys: the filter, the Add form and the new key's dialog.
+struct ListView {
+    filter: KeyListFilter,
+    requested_page: i64,
+    form: FormState,
+    new_key: Option<NewKeyNotice>,
+}
+
 async fn render_list(
     req: &HttpRequest,
     scope: &KeyScope,
     state: &AppState,
-    requested_page: i64,
-    form: FormState,
-    new_key: Option<NewKeyNotice>,
+    view: ListView,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let ListView { filter, requested_page, form, new_key } = view;
     let owner = scope.owner();
+    let now = state.clock.now();
+    let query_filter = filter.clone();
     let key_page = state
         .db
         .run(move |conn| {
             page_or_last(requested_page, PER_PAGE, |offset| {
-                api_keys::page_for_owner(conn, owner, PER_PAGE, offset)
+                api_keys::page_matching(conn, owner, &query_filter, now, PER_PAGE, offset)
             })
         })
         .await?;
@@ -225,22 +312,33 @@ async fn render_list(
     } else {
         Pagination::new(requested_page, PER_PAGE, key_page.total)
     };
-    let (items, total) = (key_page.items, key_page.total);
-    let now = state.clock.now();
     let today = now.date_naive();
     let max_days = scope.max_days();
-    let rows = items.into_iter().map(|item| row(scope, item, now)).collect();
+    let rows = key_page.items.into_iter().map(|item| row(scope, item, now)).collect();
     let meaning = valid_until::sentence(&form.valid_until, today);
+    let page_suffix = match filter.query_pairs() {
+        pairs if pairs.is_empty() => String::new(),
+        pairs => format!("&{}", serde_urlencoded::to_string(pairs).map_err(AppError::internal)?),
+    };
+    let new_key_id = new_key
+        .as_ref()
+        .and_then(|notice| ParsedToken::parse(&notice.token).ok())
+        .map(|token| token.public_id.to_string());
+    let org = org_view(scope);
     let screen = KeysScreen {
-        org_name: org_view(scope).map(|org| org.name),
+        org_name: org.as_ref().map(|org| org.name.clone()),
+        org_slug: org.map(|org| org.slug),
+        server_url: server_url(&state.public_url),
         list_url: scope.base_url(),
         rows,
-        total,
-        total_label: if capped { format!("{}+", api_keys::COUNT_CAP) } else { total.to_string() },
+        total: key_page.owner_total,
+        total_label: count_label(key_page.owner_total),
+        filter: FilterView::new(&filter, key_page.total),
         pagination,
-        page_suffix: "",
+        page_suffix,
         form,
         new_key,
+        new_key_id,
         today: today.to_string(),
         min_date: (today + Duration::days(1)).to_string(),
         max_date: max_days.map(|d| latest_allowed(today, d).to_string()),
@@ -250,13 +348,20 @@ async fn render_list(
     render_keys_page(scope, PageContext::load(req).await?, status, screen)
 }
 
+/// The server's address as people type it for the CLI: `https://ci.example.com`,
+/// without the slash a bare host's URL ends with.
+fn server_url(public_url: &url::Url) -> String {
+    let url = public_url.as_str();
+    if public_url.path() == "/" { url.trim_end_matches('/').to_string() } else { url.to_string() }
+}
+
 pub async fn list(
     req: &HttpRequest,
     scope: &KeyScope,
     viewer: UserId,
     state: &AppState,
     session: &Session,
-    query: &PageQuery,
+    query: &ListQuery,
 ) -> Result<HttpResponse, AppError> {
     let list_url = scope.base_url();
     let pending = session::take_pending_token(session, &list_url);
@@ -267,8 +372,8 @@ pub async fn list(
     let today = state.clock.now().date_naive();
     let suggested = suggestion(today, scope.max_days());
     let form = FormState { valid_until: suggested.to_string(), ..FormState::default() };
-    let mut response =
-        render_list(req, scope, state, Pagination::requested(query), form, new_key, StatusCode::OK).await?;
+    let view = ListView { filter: query.filter(), requested_page: query.page(), form, new_key };
+    let mut response = render_list(req, scope, state, view, StatusCode::OK).await?;
     // This response may carry the one-time token: never cached, whatever the
     // middleware's defaults become.
     response.headers_mut().insert(
@@ -338,10 +443,15 @@ pub async fn create(
                 description: form.description.clone(),
                 valid_until: form.valid_until.clone(),
                 description_error: errors.description.map(|e| e.to_string()),
-                valid_until_error: errors.valid_until.map(|e| e.to_string()),
+                valid_until_error: errors.valid_until.map(|e| valid_until::form_error(&e, scope.max_days())),
             };
-            return render_list(req, scope, state, 1, state_of_form, None, StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            let view = ListView {
+                filter: KeyListFilter::default(),
+                requested_page: 1,
+                form: state_of_form,
+                new_key: None,
+            };
+            return render_list(req, scope, state, view, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let list_url = scope.base_url();
