@@ -77,8 +77,6 @@ document.querySelectorAll("[data-copy-button]").forEach((button) => {
   const isField = "value" in source && source.tagName === "INPUT";
   // The visible word only: a list's button also names its key for screen readers.
   const word = [...button.childNodes].find((node) => node.nodeType === Node.TEXT_NODE);
-  const label = word ? word.textContent : "";
-  let restore;
   button.hidden = false;
   button.addEventListener("click", async () => {
     try {
@@ -86,12 +84,6 @@ document.querySelectorAll("[data-copy-button]").forEach((button) => {
       if (word) word.textContent = "Copied";
       if (status) status.textContent = isField ? "Copied to the clipboard." : `Copied the key id ${source.textContent.trim()}.`;
       source.dispatchEvent(new CustomEvent("copied", { bubbles: true }));
-      if (!isField && word) {
-        clearTimeout(restore);
-        restore = setTimeout(() => {
-          word.textContent = label;
-        }, 2000);
-      }
     } catch {
       // No clipboard access: leave the text selected for Ctrl+C.
       if (isField) {
