@@ -284,6 +284,11 @@ async fn the_dialog_names_the_row_of_the_new_key(app: TestApp) {
     let row = format!("key-{}", token.public_id);
     assert_eq!(attrs(&html, DIALOG, "data-new-key-row"), [row.as_str()]);
     assert_eq!(attrs(&html, &format!("{KEYS} tr.key-row-new"), "id"), [row]);
+    assert_eq!(
+        attrs(&html, &format!("{KEYS} tr[tabindex='-1']"), "class"),
+        ["key-row-new"],
+        "only it takes the focus"
+    );
     // The warning about closing before copying is there for scripts to show, hidden.
     assert_eq!(attrs(&html, &format!("{DIALOG} [data-copy-warning]"), "hidden"), [""]);
     assert_eq!(
