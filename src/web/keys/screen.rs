@@ -4,240 +4,27 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use askama::Template;
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use serde::Deserialize;
 
+use super::filter::{FilterView, ListQuery, count_label};
+use super::pages::{
+    ConfirmDelete, FormState, KeyRow, KeysScreen, org_view, render_confirm_delete, render_keys_page,
+};
 use super::{KeyScope, valid_until};
 use crate::auth::pending_token::{self, NewKeyNotice};
 use crate::auth::session::{self, Flash, PendingTokenRef};
 use crate::db::api_keys::{self, KeyListItem};
 use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::validity::{latest_allowed, suggestion};
-use crate::domain::api_key::{
-    KeyListFilter, KeySort, KeyStatus, ParsedToken, PublicId, StatusFilter, ValidUntil,
-};
+use crate::domain::api_key::{KeyListFilter, KeyStatus, ParsedToken, PublicId, ValidUntil};
 use crate::domain::dates;
 use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::services::api_keys::{Actor, NewKeyInput};
 use crate::state::AppState;
-use crate::web::orgs::OrgView;
-use crate::web::page::{PageContext, ok, render, see_other};
-use crate::web::pagination::{PER_PAGE, PageQuery, Pagination, page_or_last};
-
-pub struct KeyRow {
-    pub description: String,
-    /// The key's public id, whole: what the CLI and the API take.
-    pub public_id: String,
-    pub hint: String,
-    pub created_on: String,
-    pub created_by: String,
-    pub last_used: String,
-    pub valid_until: String,
-    pub status_label: &'static str,
-    pub status_class: &'static str,
-    pub delete_url: String,
-}
-
-/// The Add form's values and errors.
-#[derive(Default)]
-pub struct FormState {
-    pub description: String,
-    pub valid_until: String,
-    pub description_error: Option<String>,
-    pub valid_until_error: Option<String>,
-}
-
-impl FormState {
-    /// A date input drops a value that is not `YYYY-MM-DD`, and the form would
-    /// then come back empty, meaning "never expires". What was typed instead is
-    /// shown as text, so it stays visible and is sent again as it is.
-    pub fn valid_until_input_type(&self) -> &'static str {
-        let value = self.valid_until.trim();
-        if value.is_empty() || NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() { "date" } else { "text" }
-    }
-}
-
-/// What `keys/screen.html` shows, whoever owns the keys. The pages below put it in
-/// the organization's or the user's settings layout, and reach its fields through
-/// `Deref` (askama looks a template's names up on `self`).
-struct KeysScreen {
-    /// The organization's name on its keys screen, `None` on the user's.
-    org_name: Option<String>,
-    /// The organization's slug on its keys screen, for the CLI examples.
-    org_slug: Option<String>,
-    /// This server's public URL, as the CLI takes it (`--url`, `MONKEYCI_URL`, `url:`).
-    server_url: String,
-    list_url: String,
-    rows: Vec<KeyRow>,
-    /// The number of the owner's keys.
-    total: i64,
-    /// "55", or "1000+" past the counting limit.
-    total_label: String,
-    /// The filter form's values, and whether it leaves keys out.
-    filter: FilterView,
-    pagination: Pagination,
-    /// The filter, for the page links (`&q=…&status=…`).
-    page_suffix: String,
-    form: FormState,
-    /// The token of the key just created: shown once, in the dialog.
-    new_key: Option<NewKeyNotice>,
-    /// The public id of the key just created: its row takes the focus when the dialog closes.
-    new_key_id: Option<String>,
-    today: String,
-    min_date: String,
-    max_date: Option<String>,
-    policy_days: Option<u32>,
-    meaning: String,
-}
-
-/// One choice of a select.
-pub struct Choice {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
-}
-
-/// The list's filter form as the page shows it.
-pub struct FilterView {
-    pub text: String,
-    pub statuses: Vec<Choice>,
-    pub sorts: Vec<Choice>,
-    /// Whether keys are left out: the list says how many match, and offers to show all.
-    pub narrows: bool,
-    /// "3", or "1000+": how many keys match.
-    pub matching_label: String,
-}
-
-impl FilterView {
-    fn new(filter: &KeyListFilter, matching: i64) -> FilterView {
-        FilterView {
-            text: filter.text.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default(),
-            statuses: StatusFilter::ALL
-                .into_iter()
-                .map(|s| Choice { value: s.code(), label: s.label(), selected: s == filter.status })
-                .collect(),
-            sorts: KeySort::ALL
-                .into_iter()
-                .map(|s| Choice { value: s.code(), label: s.label(), selected: s == filter.sort })
-                .collect(),
-            narrows: filter.narrows(),
-            matching_label: count_label(matching),
-        }
-    }
-}
-
-/// "55", or "1000+" past the counting limit.
-fn count_label(total: i64) -> String {
-    if total > api_keys::COUNT_CAP { format!("{}+", api_keys::COUNT_CAP) } else { total.to_string() }
-}
-
-/// The list's query string: the page, and the filter (see [`KeyListFilter::parse`]).
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    pub page: Option<String>,
-    #[serde(default)]
-    pub q: String,
-    #[serde(default)]
-    pub status: String,
-    #[serde(default)]
-    pub sort: String,
-}
-
-impl ListQuery {
-    fn filter(&self) -> KeyListFilter {
-        KeyListFilter::parse(&self.q, &self.status, &self.sort)
-    }
-
-    fn page(&self) -> i64 {
-        Pagination::requested(&PageQuery { page: self.page.clone() })
-    }
-}
-
-/// What `keys/delete_panel.html` shows: the confirmation page for pages without scripts.
-struct ConfirmDelete {
-    list_url: String,
-    description: String,
-    hint: String,
-    delete_url: String,
-}
-
-#[derive(Template)]
-#[template(path = "keys/org_list.html")]
-struct OrgKeysPage {
-    page: PageContext,
-    org: OrgView,
-    tab: &'static str,
-    screen: KeysScreen,
-}
-
-#[derive(Template)]
-#[template(path = "keys/user_list.html")]
-struct UserKeysPage {
-    page: PageContext,
-    section: &'static str,
-    screen: KeysScreen,
-}
-
-#[derive(Template)]
-#[template(path = "keys/org_confirm_delete.html")]
-struct OrgConfirmDeletePage {
-    page: PageContext,
-    org: OrgView,
-    tab: &'static str,
-    screen: ConfirmDelete,
-}
-
-#[derive(Template)]
-#[template(path = "keys/user_confirm_delete.html")]
-struct UserConfirmDeletePage {
-    page: PageContext,
-    section: &'static str,
-    screen: ConfirmDelete,
-}
-
-macro_rules! deref_to_screen {
-    ($($page:ty => $screen:ty),* $(,)?) => {$(
-        impl std::ops::Deref for $page {
-            type Target = $screen;
-            fn deref(&self) -> &$screen {
-                &self.screen
-            }
-        }
-    )*};
-}
-
-deref_to_screen!(
-    OrgKeysPage => KeysScreen,
-    UserKeysPage => KeysScreen,
-    OrgConfirmDeletePage => ConfirmDelete,
-    UserConfirmDeletePage => ConfirmDelete,
-);
-
-/// The settings layout of the keys' owner: the organization's tabs or the user's side navigation.
-fn render_keys_page(
-    scope: &KeyScope,
-    page: PageContext,
-    status: StatusCode,
-    screen: KeysScreen,
-) -> Result<HttpResponse, AppError> {
-    match org_view(scope) {
-        Some(org) => render(status, &OrgKeysPage { page, org, tab: "api-keys", screen }),
-        None => render(status, &UserKeysPage { page, section: "api-keys", screen }),
-    }
-}
-
-fn render_confirm_delete(
-    scope: &KeyScope,
-    page: PageContext,
-    screen: ConfirmDelete,
-) -> Result<HttpResponse, AppError> {
-    match org_view(scope) {
-        Some(org) => ok(&OrgConfirmDeletePage { page, org, tab: "api-keys", screen }),
-        None => ok(&UserConfirmDeletePage { page, section: "api-keys", screen }),
-    }
-}
+use crate::web::page::{PageContext, see_other};
+use crate::web::pagination::{PER_PAGE, Pagination, page_or_last};
 
 #[derive(Deserialize)]
 pub struct CreateForm {
@@ -245,15 +32,6 @@ pub struct CreateForm {
     description: String,
     #[serde(default)]
     valid_until: String,
-}
-
-fn org_view(scope: &KeyScope) -> Option<OrgView> {
-    match scope {
-        KeyScope::Organization { org, is_admin, role_label } => {
-            Some(OrgView { slug: org.slug.clone(), name: org.name.clone(), is_admin: *is_admin, role_label })
-        }
-        KeyScope::User { .. } => None,
-    }
 }
 
 fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) -> KeyRow {
@@ -516,4 +294,17 @@ pub async fn delete(
         Flash::success(format!("The API key {hint} “{}” was deleted. It no longer works.", key.description)),
     );
     Ok(see_other(&scope.base_url()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_url_is_written_as_people_type_it() {
+        let url = |raw: &str| server_url(&url::Url::parse(raw).unwrap());
+        assert_eq!(url("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(url("https://ci.example.com/"), "https://ci.example.com");
+        assert_eq!(url("https://example.com/accounts/"), "https://example.com/accounts/");
+    }
 }

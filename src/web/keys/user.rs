@@ -5,7 +5,8 @@ use actix_web::web::{Data, Form, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::KeyScope;
-use super::screen::{self, CreateForm, ListQuery};
+use super::filter::ListQuery;
+use super::screen::{self, CreateForm};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::current_user::CurrentUser;
