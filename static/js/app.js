@@ -120,13 +120,16 @@ document.querySelectorAll("[data-copy-button]").forEach((button) => {
   });
   const warning = dialog.querySelector("[data-copy-warning]");
   const back = dialog.querySelector("[data-copy-warning-back]");
+  const done = dialog.querySelector("[data-dialog-done-form]");
+  // While the question is asked, its two answers replace Done.
   const warn = () => {
     if (!warning) return false;
     warning.hidden = false;
+    if (done) done.hidden = true;
     back?.focus();
     return true;
   };
-  dialog.querySelector("[data-dialog-done-form]")?.addEventListener("submit", (event) => {
+  done?.addEventListener("submit", (event) => {
     if (!copied && warning?.hidden && warn()) event.preventDefault();
   });
   dialog.addEventListener("cancel", (event) => {
@@ -134,6 +137,7 @@ document.querySelectorAll("[data-copy-button]").forEach((button) => {
   });
   back?.addEventListener("click", () => {
     warning.hidden = true;
+    if (done) done.hidden = false;
     field?.focus();
   });
   dialog.querySelector("[data-copy-warning-close]")?.addEventListener("click", () => dialog.close());

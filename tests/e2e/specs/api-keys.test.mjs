@@ -812,12 +812,14 @@ describe('API keys', () => {
     assert.equal(await warning.getAttribute('role'), 'alert');
     assert.deepEqual(await dialogState(dialog), { open: true, modal: true });
     assert.equal((await focused(page)).text, 'Go back to the key');
+    assert.equal(await dialog.getByRole('button', { name: 'Done', exact: true }).isHidden(), true, 'its answers replace Done');
     await snap(t, page, 'key-dialog-copy-warning.png');
 
     // Go back: to the token, selected.
     await warning.getByRole('button', { name: 'Go back to the key', exact: true }).click();
     assert.equal(await warning.isHidden(), true);
     assert.equal((await focused(page)).id, 'new-key-token');
+    assert.equal(await dialog.getByRole('button', { name: 'Done', exact: true }).isVisible(), true);
 
     // Escape asks too.
     await page.keyboard.press('Escape');
