@@ -14,7 +14,7 @@ use super::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest};
 use super::views::key_info;
 use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
 use crate::domain::access::OrgRef;
-use crate::domain::api_key::{DescriptionError, PublicId};
+use crate::domain::api_key::{DescriptionError, KeyListFilter, PublicId};
 use crate::services::api_keys::{Actor, NewKeyInput, ViaKey};
 use crate::state::AppState;
 
@@ -236,9 +236,13 @@ pub async fn delete_user_key(
 async fn list(owner: Owner, query: &PageParams, state: &AppState) -> Result<Json<KeyList>, ApiError> {
     let (page, per_page) = query.parse()?;
     let offset = i64::from(page - 1) * i64::from(per_page);
-    let key_page =
-        state.db.run(move |conn| api_keys::page_for_owner(conn, owner, i64::from(per_page), offset)).await?;
     let now = state.clock.now();
+    let key_page = state
+        .db
+        .run(move |conn| {
+            api_keys::page_matching(conn, owner, &KeyListFilter::default(), now, i64::from(per_page), offset)
+        })
+        .await?;
     Ok(Json(KeyList {
         keys: key_page.items.into_iter().map(|item| key_info(owner.kind(), item, now)).collect(),
         page,

@@ -17,6 +17,10 @@ use crate::domain::access::{AccessChange, Caller, KeyFacts, KeyHolder, OrgRef, U
 use crate::domain::api_key::{KeyKind, PublicId, ValidUntil};
 use crate::domain::ids::{KeyId, OrgId, UserId};
 
+mod listing;
+
+pub use listing::{COUNT_CAP, KeyPage, page_matching};
+
 /// Whose key it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
@@ -186,44 +190,6 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
         }
         Ok(())
     })
-}
-
-/// Counting stops here: an owner with more keys shows "1,000+", so the list costs
-/// the same whether an organization has a thousand keys or a million.
-pub const COUNT_CAP: i64 = 1000;
-
-/// One page of an owner's keys, newest first.
-pub struct KeyPage {
-    pub items: Vec<KeyListItem>,
-    /// The number of keys, exact up to `COUNT_CAP`; `COUNT_CAP + 1` means "more".
-    pub total: i64,
-    /// Whether a page follows this one.
-    pub has_next: bool,
-}
-
-pub fn page_for_owner(
-    conn: &mut DbConnection,
-    owner: Owner,
-    limit: i64,
-    offset: i64,
-) -> QueryResult<KeyPage> {
-    // Reads at most COUNT_CAP + 1 index entries, never the whole list.
-    let counted: Vec<KeyId> =
-        for_owner!(owner, api_keys::table, |q| q.select(api_keys::id).limit(COUNT_CAP + 1).load(conn))?;
-    let mut rows: Vec<(ApiKey, Option<String>)> = for_owner!(
-        owner,
-        api_keys::table.left_join(users::table.on(users::id.nullable().eq(api_keys::created_by))),
-        |q| q
-            .order(api_keys::id.desc())
-            .limit(limit + 1)
-            .offset(offset)
-            .select((ApiKey::as_select(), users::display_name.nullable()))
-            .load(conn)
-    )?;
-    let has_next = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let items = rows.into_iter().map(|(key, created_by_name)| KeyListItem { key, created_by_name }).collect();
-    Ok(KeyPage { items, total: counted.len() as i64, has_next })
 }
 
 /// An owner's key with its creator's name, by public id, or nothing.

@@ -223,7 +223,7 @@ impl Organization {
 }
 
 /// `%`, `_` and `\` match themselves in a search.
-fn escape_like(raw: &str) -> String {
+pub(super) fn escape_like(raw: &str) -> String {
     let mut escaped = String::with_capacity(raw.len());
     for c in raw.chars() {
         if matches!(c, '%' | '_' | '\\') {

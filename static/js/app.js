@@ -67,38 +67,95 @@ document.querySelectorAll("form[data-slug-form]").forEach((form) => {
   slug.addEventListener("input", update);
 });
 
-// The one-time token dialog: modal when scripts run, Copy through the clipboard API.
+// Copy buttons: the token in its dialog, a key's id in the list. The button
+// names its source (`data-copy-button`: an input, or an element whose text is
+// copied); the nearest `data-copy-status` says what happened.
+document.querySelectorAll("[data-copy-button]").forEach((button) => {
+  const source = document.getElementById(button.dataset.copyButton);
+  if (!source) return;
+  const status = button.closest("dialog, section")?.querySelector("[data-copy-status]");
+  const isField = "value" in source && source.tagName === "INPUT";
+  // The visible word only: a list's button also names its key for screen readers.
+  const word = [...button.childNodes].find((node) => node.nodeType === Node.TEXT_NODE);
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(isField ? source.value : source.textContent.trim());
+      if (word) word.textContent = "Copied";
+      if (status) status.textContent = isField ? "Copied to the clipboard." : `Copied the key id ${source.textContent.trim()}.`;
+      source.dispatchEvent(new CustomEvent("copied", { bubbles: true }));
+    } catch {
+      // No clipboard access: leave the text selected for Ctrl+C.
+      if (isField) {
+        source.focus();
+        source.select();
+      } else {
+        window.getSelection()?.selectAllChildren(source);
+      }
+      if (status) status.textContent = "Press Ctrl+C (or ⌘C) to copy the selected text.";
+    }
+  });
+});
+
+// The one-time token dialog: modal when scripts run. Closing it before the key
+// was copied (Copy, or Ctrl+C in the field) asks first; once closed, the focus
+// goes to the new key's row, not back to the top of the page.
 (() => {
   const dialog = document.getElementById("new-key-dialog");
-  if (dialog && typeof dialog.showModal === "function") {
-    dialog.close();
-    dialog.showModal();
-  }
-  const field = document.querySelector("[data-copy-source]");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  dialog.close();
+  dialog.showModal();
+  const field = dialog.querySelector("[data-copy-source]");
   if (field) {
     field.addEventListener("focus", () => field.select());
     field.focus();
     field.select();
   }
-  document.querySelectorAll("[data-copy-button]").forEach((button) => {
-    const source = document.getElementById(button.dataset.copyButton);
-    const status = document.querySelector("[data-copy-status]");
-    if (!source) return;
-    button.hidden = false;
-    button.addEventListener("click", async () => {
-      try {
-        await navigator.clipboard.writeText(source.value);
-        button.textContent = "Copied";
-        if (status) status.textContent = "Copied to the clipboard.";
-      } catch {
-        // No clipboard access: leave the text selected for Ctrl+C.
-        source.focus();
-        source.select();
-        if (status) status.textContent = "Press Ctrl+C (or ⌘C) to copy the selected key.";
-      }
-    });
+  let copied = false;
+  dialog.addEventListener("copied", () => {
+    copied = true;
+  });
+  field?.addEventListener("copy", () => {
+    copied = true;
+  });
+  const warning = dialog.querySelector("[data-copy-warning]");
+  const back = dialog.querySelector("[data-copy-warning-back]");
+  const done = dialog.querySelector("[data-dialog-done-form]");
+  // While the question is asked, its two answers replace Done.
+  const warn = () => {
+    if (!warning) return false;
+    warning.hidden = false;
+    if (done) done.hidden = true;
+    back?.focus();
+    return true;
+  };
+  done?.addEventListener("submit", (event) => {
+    if (!copied && warning?.hidden && warn()) event.preventDefault();
+  });
+  dialog.addEventListener("cancel", (event) => {
+    if (!copied && warning?.hidden && warn()) event.preventDefault();
+  });
+  back?.addEventListener("click", () => {
+    warning.hidden = true;
+    if (done) done.hidden = false;
+    field?.focus();
+  });
+  dialog.querySelector("[data-copy-warning-close]")?.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => {
+    const row = document.getElementById(dialog.dataset.newKeyRow || "");
+    const target = row || document.getElementById("keys-title");
+    if (!target) return;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus();
   });
 })();
+
+// "Add API key" at the top of the list: to the form, with the focus in its first field.
+document.querySelectorAll("a[data-add-key]").forEach((link) => {
+  link.addEventListener("click", () => {
+    setTimeout(() => document.getElementById("description")?.focus(), 0);
+  });
+});
 
 // Confirmations. An action that cannot be undone is a link to a confirmation
 // page (what works without scripts); with scripts the link opens a dialog that

@@ -1,11 +1,13 @@
 //! API keys (SPEC §2): the token format, descriptions, validity dates and status.
 
 pub mod description;
+pub mod listing;
 pub mod scope;
 pub mod token;
 pub mod validity;
 
 pub use description::{Description, DescriptionError};
+pub use listing::{KeyListFilter, KeySearch, KeySort, StatusDates, StatusFilter};
 pub use scope::{Level, Preset, Resource, Scope, ScopeError};
 pub use token::{KeyKind, ParsedToken, PublicId, Secret, TokenError, generate};
 pub use validity::{KeyStatus, ValidUntil, ValidUntilError};

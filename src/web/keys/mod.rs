@@ -2,7 +2,9 @@
 //! API keys*. Both are the same screen over a different owner (`KeyScope`); the
 //! route handlers in `org.rs` and `user.rs` only establish who may act.
 
+pub mod filter;
 pub mod org;
+pub mod pages;
 pub mod screen;
 pub mod user;
 pub mod valid_until;

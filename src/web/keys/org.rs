@@ -5,12 +5,12 @@ use actix_web::web::{Data, Form, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::KeyScope;
+use super::filter::ListQuery;
 use super::screen::{self, CreateForm};
 use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::org_access::{OrgAdmin, OrgMember};
-use crate::web::pagination::PageQuery;
 
 fn scope(admin: OrgAdmin) -> (KeyScope, UserId) {
     let OrgAdmin(OrgMember { user, org, role }) = admin;
@@ -22,7 +22,7 @@ pub async fn list(
     admin: OrgAdmin,
     state: Data<AppState>,
     session: Session,
-    query: Query<PageQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (scope, viewer) = scope(admin);
     screen::list(&req, &scope, viewer, &state, &session, &query).await

@@ -4,163 +4,27 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use askama::Template;
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use serde::Deserialize;
 
+use super::filter::{FilterView, ListQuery, count_label};
+use super::pages::{
+    ConfirmDelete, FormState, KeyRow, KeysScreen, org_view, render_confirm_delete, render_keys_page,
+};
 use super::{KeyScope, valid_until};
 use crate::auth::pending_token::{self, NewKeyNotice};
 use crate::auth::session::{self, Flash, PendingTokenRef};
 use crate::db::api_keys::{self, KeyListItem};
 use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::validity::{latest_allowed, suggestion};
-use crate::domain::api_key::{KeyStatus, PublicId, ValidUntil};
+use crate::domain::api_key::{KeyListFilter, KeyStatus, ParsedToken, PublicId, ValidUntil};
 use crate::domain::dates;
 use crate::domain::ids::UserId;
 use crate::error::AppError;
 use crate::services::api_keys::{Actor, NewKeyInput};
 use crate::state::AppState;
-use crate::web::orgs::OrgView;
-use crate::web::page::{PageContext, ok, render, see_other};
-use crate::web::pagination::{PER_PAGE, PageQuery, Pagination, page_or_last};
-
-pub struct KeyRow {
-    pub description: String,
-    pub hint: String,
-    pub created_on: String,
-    pub created_by: String,
-    pub last_used: String,
-    pub valid_until: String,
-    pub status_label: &'static str,
-    pub status_class: &'static str,
-    pub delete_url: String,
-}
-
-/// The Add form's values and errors.
-#[derive(Default)]
-pub struct FormState {
-    pub description: String,
-    pub valid_until: String,
-    pub description_error: Option<String>,
-    pub valid_until_error: Option<String>,
-}
-
-impl FormState {
-    /// A date input drops a value that is not `YYYY-MM-DD`, and the form would
-    /// then come back empty, meaning "never expires". What was typed instead is
-    /// shown as text, so it stays visible and is sent again as it is.
-    pub fn valid_until_input_type(&self) -> &'static str {
-        let value = self.valid_until.trim();
-        if value.is_empty() || NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() { "date" } else { "text" }
-    }
-}
-
-/// What `keys/screen.html` shows, whoever owns the keys. The pages below put it in
-/// the organization's or the user's settings layout, and reach its fields through
-/// `Deref` (askama looks a template's names up on `self`).
-struct KeysScreen {
-    /// The organization's name on its keys screen, `None` on the user's.
-    org_name: Option<String>,
-    list_url: String,
-    rows: Vec<KeyRow>,
-    total: i64,
-    /// "55", or "1000+" past the counting limit.
-    total_label: String,
-    pagination: Pagination,
-    page_suffix: &'static str,
-    form: FormState,
-    /// The token of the key just created: shown once, in the dialog.
-    new_key: Option<NewKeyNotice>,
-    today: String,
-    min_date: String,
-    max_date: Option<String>,
-    policy_days: Option<u32>,
-    meaning: String,
-}
-
-/// What `keys/delete_panel.html` shows: the confirmation page for pages without scripts.
-struct ConfirmDelete {
-    list_url: String,
-    description: String,
-    hint: String,
-    delete_url: String,
-}
-
-#[derive(Template)]
-#[template(path = "keys/org_list.html")]
-struct OrgKeysPage {
-    page: PageContext,
-    org: OrgView,
-    tab: &'static str,
-    screen: KeysScreen,
-}
-
-#[derive(Template)]
-#[template(path = "keys/user_list.html")]
-struct UserKeysPage {
-    page: PageContext,
-    section: &'static str,
-    screen: KeysScreen,
-}
-
-#[derive(Template)]
-#[template(path = "keys/org_confirm_delete.html")]
-struct OrgConfirmDeletePage {
-    page: PageContext,
-    org: OrgView,
-    tab: &'static str,
-    screen: ConfirmDelete,
-}
-
-#[derive(Template)]
-#[template(path = "keys/user_confirm_delete.html")]
-struct UserConfirmDeletePage {
-    page: PageContext,
-    section: &'static str,
-    screen: ConfirmDelete,
-}
-
-macro_rules! deref_to_screen {
-    ($($page:ty => $screen:ty),* $(,)?) => {$(
-        impl std::ops::Deref for $page {
-            type Target = $screen;
-            fn deref(&self) -> &$screen {
-                &self.screen
-            }
-        }
-    )*};
-}
-
-deref_to_screen!(
-    OrgKeysPage => KeysScreen,
-    UserKeysPage => KeysScreen,
-    OrgConfirmDeletePage => ConfirmDelete,
-    UserConfirmDeletePage => ConfirmDelete,
-);
-
-/// The settings layout of the keys' owner: the organization's tabs or the user's side navigation.
-fn render_keys_page(
-    scope: &KeyScope,
-    page: PageContext,
-    status: StatusCode,
-    screen: KeysScreen,
-) -> Result<HttpResponse, AppError> {
-    match org_view(scope) {
-        Some(org) => render(status, &OrgKeysPage { page, org, tab: "api-keys", screen }),
-        None => render(status, &UserKeysPage { page, section: "api-keys", screen }),
-    }
-}
-
-fn render_confirm_delete(
-    scope: &KeyScope,
-    page: PageContext,
-    screen: ConfirmDelete,
-) -> Result<HttpResponse, AppError> {
-    match org_view(scope) {
-        Some(org) => ok(&OrgConfirmDeletePage { page, org, tab: "api-keys", screen }),
-        None => ok(&UserConfirmDeletePage { page, section: "api-keys", screen }),
-    }
-}
+use crate::web::page::{PageContext, see_other};
+use crate::web::pagination::{PER_PAGE, Pagination, page_or_last};
 
 #[derive(Deserialize)]
 pub struct CreateForm {
@@ -168,15 +32,6 @@ pub struct CreateForm {
     description: String,
     #[serde(default)]
     valid_until: String,
-}
-
-fn org_view(scope: &KeyScope) -> Option<OrgView> {
-    match scope {
-        KeyScope::Organization { org, is_admin, role_label } => {
-            Some(OrgView { slug: org.slug.clone(), name: org.name.clone(), is_admin: *is_admin, role_label })
-        }
-        KeyScope::User { .. } => None,
-    }
 }
 
 fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) -> KeyRow {
@@ -187,6 +42,7 @@ fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) 
     let hint = key.public_id.hint(scope.kind());
     KeyRow {
         delete_url: format!("{}/{}/delete", scope.base_url(), key.public_id),
+        public_id: key.public_id.to_string(),
         description: key.description,
         hint,
         created_on: dates::day_of(key.created_at),
@@ -201,21 +57,30 @@ fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) 
     }
 }
 
+/// What a list page shows besides its keys: the filter, the Add form and the new key's dialog.
+struct ListView {
+    filter: KeyListFilter,
+    requested_page: i64,
+    form: FormState,
+    new_key: Option<NewKeyNotice>,
+}
+
 async fn render_list(
     req: &HttpRequest,
     scope: &KeyScope,
     state: &AppState,
-    requested_page: i64,
-    form: FormState,
-    new_key: Option<NewKeyNotice>,
+    view: ListView,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let ListView { filter, requested_page, form, new_key } = view;
     let owner = scope.owner();
+    let now = state.clock.now();
+    let query_filter = filter.clone();
     let key_page = state
         .db
         .run(move |conn| {
             page_or_last(requested_page, PER_PAGE, |offset| {
-                api_keys::page_for_owner(conn, owner, PER_PAGE, offset)
+                api_keys::page_matching(conn, owner, &query_filter, now, PER_PAGE, offset)
             })
         })
         .await?;
@@ -225,22 +90,33 @@ async fn render_list(
     } else {
         Pagination::new(requested_page, PER_PAGE, key_page.total)
     };
-    let (items, total) = (key_page.items, key_page.total);
-    let now = state.clock.now();
     let today = now.date_naive();
     let max_days = scope.max_days();
-    let rows = items.into_iter().map(|item| row(scope, item, now)).collect();
+    let rows = key_page.items.into_iter().map(|item| row(scope, item, now)).collect();
     let meaning = valid_until::sentence(&form.valid_until, today);
+    let page_suffix = match filter.query_pairs() {
+        pairs if pairs.is_empty() => String::new(),
+        pairs => format!("&{}", serde_urlencoded::to_string(pairs).map_err(AppError::internal)?),
+    };
+    let new_key_id = new_key
+        .as_ref()
+        .and_then(|notice| ParsedToken::parse(&notice.token).ok())
+        .map(|token| token.public_id.to_string());
+    let org = org_view(scope);
     let screen = KeysScreen {
-        org_name: org_view(scope).map(|org| org.name),
+        org_name: org.as_ref().map(|org| org.name.clone()),
+        org_slug: org.map(|org| org.slug),
+        server_url: server_url(&state.public_url),
         list_url: scope.base_url(),
         rows,
-        total,
-        total_label: if capped { format!("{}+", api_keys::COUNT_CAP) } else { total.to_string() },
+        total: key_page.owner_total,
+        total_label: count_label(key_page.owner_total),
+        filter: FilterView::new(&filter, key_page.total),
         pagination,
-        page_suffix: "",
+        page_suffix,
         form,
         new_key,
+        new_key_id,
         today: today.to_string(),
         min_date: (today + Duration::days(1)).to_string(),
         max_date: max_days.map(|d| latest_allowed(today, d).to_string()),
@@ -250,13 +126,20 @@ async fn render_list(
     render_keys_page(scope, PageContext::load(req).await?, status, screen)
 }
 
+/// The server's address as people type it for the CLI: `https://ci.example.com`,
+/// without the slash a bare host's URL ends with.
+fn server_url(public_url: &url::Url) -> String {
+    let url = public_url.as_str();
+    if public_url.path() == "/" { url.trim_end_matches('/').to_string() } else { url.to_string() }
+}
+
 pub async fn list(
     req: &HttpRequest,
     scope: &KeyScope,
     viewer: UserId,
     state: &AppState,
     session: &Session,
-    query: &PageQuery,
+    query: &ListQuery,
 ) -> Result<HttpResponse, AppError> {
     let list_url = scope.base_url();
     let pending = session::take_pending_token(session, &list_url);
@@ -267,8 +150,8 @@ pub async fn list(
     let today = state.clock.now().date_naive();
     let suggested = suggestion(today, scope.max_days());
     let form = FormState { valid_until: suggested.to_string(), ..FormState::default() };
-    let mut response =
-        render_list(req, scope, state, Pagination::requested(query), form, new_key, StatusCode::OK).await?;
+    let view = ListView { filter: query.filter(), requested_page: query.page(), form, new_key };
+    let mut response = render_list(req, scope, state, view, StatusCode::OK).await?;
     // This response may carry the one-time token: never cached, whatever the
     // middleware's defaults become.
     response.headers_mut().insert(
@@ -338,10 +221,15 @@ pub async fn create(
                 description: form.description.clone(),
                 valid_until: form.valid_until.clone(),
                 description_error: errors.description.map(|e| e.to_string()),
-                valid_until_error: errors.valid_until.map(|e| e.to_string()),
+                valid_until_error: errors.valid_until.map(|e| valid_until::form_error(&e, scope.max_days())),
             };
-            return render_list(req, scope, state, 1, state_of_form, None, StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            let view = ListView {
+                filter: KeyListFilter::default(),
+                requested_page: 1,
+                form: state_of_form,
+                new_key: None,
+            };
+            return render_list(req, scope, state, view, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let list_url = scope.base_url();
@@ -406,4 +294,17 @@ pub async fn delete(
         Flash::success(format!("The API key {hint} “{}” was deleted. It no longer works.", key.description)),
     );
     Ok(see_other(&scope.base_url()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_url_is_written_as_people_type_it() {
+        let url = |raw: &str| server_url(&url::Url::parse(raw).unwrap());
+        assert_eq!(url("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(url("https://ci.example.com/"), "https://ci.example.com");
+        assert_eq!(url("https://example.com/accounts/"), "https://example.com/accounts/");
+    }
 }

@@ -5,18 +5,18 @@ use actix_web::web::{Data, Form, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::KeyScope;
+use super::filter::ListQuery;
 use super::screen::{self, CreateForm};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::current_user::CurrentUser;
-use crate::web::pagination::PageQuery;
 
 pub async fn list(
     req: HttpRequest,
     CurrentUser(user): CurrentUser,
     state: Data<AppState>,
     session: Session,
-    query: Query<PageQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     screen::list(&req, &KeyScope::User { user_id: user.id }, user.id, &state, &session, &query).await
 }

@@ -8,7 +8,8 @@ use actix_web::web::{Data, Query};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::api_key::ValidUntil;
+use crate::domain::api_key::{ValidUntil, ValidUntilError};
+use crate::domain::dates;
 use crate::state::AppState;
 use crate::web::current_user::CurrentUser;
 
@@ -23,6 +24,32 @@ pub fn sentence(raw: &str, today: NaiveDate) -> String {
         Ok(_) => String::new(),
         Err(_) if raw.is_empty() => "This key will never expire.".into(),
         Err(_) => String::new(),
+    }
+}
+
+/// The form's words for a refused date. The form's date picker shows dates the
+/// way the person's browser writes them, never `YYYY-MM-DD`, so these speak of
+/// what the person sees and does (the API, which takes `YYYY-MM-DD`, says the
+/// format: `ValidUntilError`'s own messages). `policy_days` is the
+/// organization's limit, if any: then an empty field is no way out.
+pub fn form_error(error: &ValidUntilError, policy_days: Option<u32>) -> String {
+    match (error, policy_days) {
+        (ValidUntilError::NotADate, None) => {
+            "Enter a date, or leave it empty for a key that never expires.".to_string()
+        }
+        (ValidUntilError::NotADate, Some(days)) => {
+            format!("Enter a date: this organization allows keys of at most {days} days.")
+        }
+        (ValidUntilError::NotInTheFuture { today }, _) => {
+            format!("Pick a date after today ({}).", dates::date(*today))
+        }
+        (ValidUntilError::BeyondPolicy { max_days, latest }, _) => format!(
+            "This organization allows keys of at most {max_days} days: pick {} or earlier.",
+            dates::date(*latest)
+        ),
+        (ValidUntilError::RequiredByPolicy { max_days }, _) => {
+            format!("This organization requires an expiry date: pick one at most {max_days} days from today.")
+        }
     }
 }
 
@@ -48,6 +75,31 @@ pub async fn preview(_user: CurrentUser, state: Data<AppState>, query: Query<Pre
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_form_errors_never_ask_for_the_wire_format() {
+        let today = NaiveDate::from_ymd_opt(2027, 2, 28).unwrap();
+        let latest = NaiveDate::from_ymd_opt(2027, 3, 31).unwrap();
+        let cases = [
+            (ValidUntilError::NotADate, None),
+            (ValidUntilError::NotADate, Some(30)),
+            (ValidUntilError::NotInTheFuture { today }, None),
+            (ValidUntilError::BeyondPolicy { max_days: 30, latest }, Some(30)),
+            (ValidUntilError::RequiredByPolicy { max_days: 30 }, Some(30)),
+        ];
+        for (error, policy) in cases {
+            let message = form_error(&error, policy);
+            assert!(!message.contains("YYYY") && !message.contains("2027-"), "{message}");
+        }
+        assert_eq!(
+            form_error(&ValidUntilError::NotADate, None),
+            "Enter a date, or leave it empty for a key that never expires."
+        );
+        assert_eq!(
+            form_error(&ValidUntilError::NotInTheFuture { today }, None),
+            "Pick a date after today (28 Feb 2027)."
+        );
+    }
 
     #[test]
     fn the_sentence_says_the_last_day_of_use_or_nothing_for_a_refused_value() {

@@ -125,10 +125,7 @@ async fn the_form_takes_today_from_the_clock(app: TestApp) {
     let response = alice.add_key(USER_KEYS, "Late", "2027-03-10").await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
-    assert_eq!(
-        text(&html, "#valid_until-error").as_deref(),
-        Some("Choose a date after today (10 Mar 2027).")
-    );
+    assert_eq!(text(&html, "#valid_until-error").as_deref(), Some("Pick a date after today (10 Mar 2027)."));
     alice.create_key(USER_KEYS, "Late", "2027-03-11").await;
     let html = alice.page(USER_KEYS).await;
     assert_eq!(

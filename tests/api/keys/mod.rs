@@ -7,8 +7,10 @@
 
 mod access;
 mod deletion;
+mod empty_state;
 mod escaping;
 mod expiry;
+mod filters;
 mod one_time_token;
 mod pagination;
 mod policy;
@@ -121,6 +123,12 @@ impl Token {
     /// What lists show: the prefix and the public id's first four characters.
     pub fn hint(&self) -> String {
         format!("{}{}…", &self.full[..8], &self.public_id[..4])
+    }
+
+    /// What the list's "Key id" cell reads: the whole public id, and its Copy
+    /// button's name (shown when scripts run).
+    pub fn id_cell(&self, description: &str) -> String {
+        format!("{} Copy key id of {description}", self.public_id)
     }
 
     /// True when `text` holds the token or its secret part.
@@ -239,7 +247,7 @@ pub async fn policy(app: &TestApp, slug: &str) -> Option<String> {
 // ---------------------------------------------------------------------------
 // Pages.
 
-/// The keys a list page shows, as the text of their cells: description, key hint,
+/// The keys a list page shows, as the text of their cells: description, key id,
 /// created ("28 Feb 2027 by Alice"), last used, valid until, status, actions.
 pub fn key_rows(html: &str) -> Vec<Vec<String>> {
     rows_with_breaks(html, KEYS)
@@ -251,11 +259,25 @@ pub fn descriptions(html: &str) -> Vec<String> {
 }
 
 /// One expected row of the list.
-pub fn key_row(description: &str, hint: &str, created: &str, valid_until: &str, status: &str) -> Vec<String> {
-    [description, hint, created, "never", valid_until, status, &format!("Delete {description}")]
-        .iter()
-        .map(|s| squash(s))
-        .collect()
+pub fn key_row(
+    description: &str,
+    key: &Token,
+    created: &str,
+    valid_until: &str,
+    status: &str,
+) -> Vec<String> {
+    [
+        description,
+        &key.id_cell(description),
+        created,
+        "never",
+        valid_until,
+        status,
+        &format!("Delete {description}"),
+    ]
+    .iter()
+    .map(|s| squash(s))
+    .collect()
 }
 
 /// The one-time messages of a page (not the dialog's notice).

@@ -76,8 +76,11 @@ async fn fifty_five_keys_make_two_pages_newest_first(app: TestApp) {
     assert_eq!(text(&html, "nav.pagination").as_deref(), Some("Previous Page 2 of 2"));
     assert_eq!(attrs(&html, "nav.pagination a[rel=prev]", "href"), ["?page=1"]);
     assert!(attrs(&html, "nav.pagination a[rel=next]", "href").is_empty());
-    let hints: Vec<String> = key_rows(&html).into_iter().map(|row| row[1].clone()).collect();
-    assert_eq!(hints[2..], [formed[2].hint(), formed[1].hint(), formed[0].hint()]);
+    let ids: Vec<String> = key_rows(&html).into_iter().map(|row| row[1].clone()).collect();
+    assert_eq!(
+        ids[2..],
+        [formed[2].id_cell("Key 03"), formed[1].id_cell("Key 02"), formed[0].id_cell("Key 01")]
+    );
     let links = attrs(&html, &format!("{KEYS} a[data-delete-key]"), "href");
     assert_eq!(links[4], format!("{ACME_KEYS}/{}/delete", formed[0].public_id));
 

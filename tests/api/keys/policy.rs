@@ -25,11 +25,13 @@ async fn a_policy_requires_a_date_within_its_limit(app: TestApp) {
     assert_eq!(attrs(&html, "input#valid_until", "max"), ["2027-03-31"]);
     assert_eq!(value(&html, "input#valid_until").as_deref(), Some("2027-03-31"));
 
+    // The form's words: what to pick, never the date's wire format.
     for (valid_until, error) in [
-        ("", "This organization requires an expiry date (at most 30 days from today)."),
-        ("  ", "This organization requires an expiry date (at most 30 days from today)."),
-        ("2027-04-01", "This organization allows keys of at most 30 days: choose 31 Mar 2027 or earlier."),
-        ("2030-01-01", "This organization allows keys of at most 30 days: choose 31 Mar 2027 or earlier."),
+        ("", "This organization requires an expiry date: pick one at most 30 days from today."),
+        ("  ", "This organization requires an expiry date: pick one at most 30 days from today."),
+        ("2027-04-01", "This organization allows keys of at most 30 days: pick 31 Mar 2027 or earlier."),
+        ("2030-01-01", "This organization allows keys of at most 30 days: pick 31 Mar 2027 or earlier."),
+        ("31/03/2027", "Enter a date: this organization allows keys of at most 30 days."),
     ] {
         let response = team.alice.add_key(ACME_KEYS, "Deploy bot", valid_until).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{valid_until:?}");

@@ -10,8 +10,10 @@ use crate::both_databases;
 const EMPTY_DESCRIPTION: &str = "Describe what the key is for.";
 const TOO_LONG: &str = "Use at most 200 characters.";
 const CONTROL: &str = "The description cannot contain control characters such as line breaks.";
-const NOT_A_DATE: &str = "Enter the date as YYYY-MM-DD, e.g. 2027-12-31.";
-const NOT_AFTER_TODAY: &str = "Choose a date after today (28 Feb 2027).";
+/// The form speaks of the date picker the person sees, never of `YYYY-MM-DD`
+/// (the API's messages, which say the format it takes, are in `rest::validation`).
+const NOT_A_DATE: &str = "Enter a date, or leave it empty for a key that never expires.";
+const NOT_AFTER_TODAY: &str = "Pick a date after today (28 Feb 2027).";
 
 /// The error shown inside the same `.field` as the input `#{id}`, if any; and
 /// whether the input is marked invalid and points at it.

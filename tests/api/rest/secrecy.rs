@@ -77,16 +77,16 @@ async fn keys_made_and_deleted_through_the_api_are_on_the_screens_and_in_the_aud
     let (_, by_alice) = user.create_key("/api/v1/orgs/acme/keys", "Made by Alice", None).await;
     let (_, own) = user.create_key("/api/v1/user/keys", "Second laptop", None).await;
 
-    // The screens list them like any other key, by description and hint.
+    // The screens list them like any other key, by description and id.
     let html = team.alice.page(ACME_KEYS).await;
     assert_eq!(descriptions(&html), ["Made by Alice", "Made by CI", "CI"]);
     let rows = key_rows(&html);
-    assert_eq!(rows[0][1], by_alice.hint());
-    assert_eq!(rows[1][1], by_org.hint());
+    assert_eq!(rows[0][1], by_alice.id_cell("Made by Alice"));
+    assert_eq!(rows[1][1], by_org.id_cell("Made by CI"));
     assert!(rows[0][2].contains("Alice"), "{:?}", rows[0]);
     let html = team.alice.page(USER_KEYS).await;
     assert_eq!(descriptions(&html), ["Second laptop", "Laptop"]);
-    assert_eq!(key_rows(&html)[0][1], own.hint());
+    assert_eq!(key_rows(&html)[0][1], own.id_cell("Second laptop"));
     for token in [&ci, &laptop, &by_org, &by_alice, &own] {
         assert!(!token.leaks_into(&html));
     }

@@ -142,15 +142,44 @@ export async function createKey(page, listPath, { description, validUntil } = {}
   return tokenField(page).inputValue();
 }
 
-/** The table cells of the key described `description`, by column name. */
+/** The table cells of the key described `description`, by column name (`id`: the key id itself). */
 export async function keyRow(page, description) {
   const rows = keysTable(page).locator('tbody tr').filter({
     has: page.locator('td:first-child', { hasText: description }),
   });
   assert.equal(await rows.count(), 1, `one row should describe “${description}”`);
   const cells = (await rows.locator('td').allInnerTexts()).map((text) => text.trim());
-  const [desc, hint, created, lastUsed, validUntil, status] = cells;
-  return { row: rows, desc, hint, created, lastUsed, validUntil, status };
+  const [desc, idCell, created, lastUsed, validUntil, status] = cells;
+  const id = (await rows.locator('code.key-id').innerText()).trim();
+  return { row: rows, desc, idCell, id, created, lastUsed, validUntil, status };
+}
+
+/** The public id inside a token: the 16 characters after the prefix. */
+export function idOf(token) {
+  return token.slice(8, 24);
+}
+
+/** The descriptions of the listed keys, in order. */
+export async function listedDescriptions(page) {
+  return (await keysTable(page).locator('tbody tr td:first-child').allInnerTexts()).map((text) => text.trim());
+}
+
+/** The filter form above the list. */
+export function filterForm(page) {
+  return page.getByRole('search', { name: 'Filter API keys' });
+}
+
+/** The "Did you copy the key?" warning inside the token dialog. */
+export function copyWarning(page) {
+  return newKeyDialog(page).locator('[data-copy-warning]');
+}
+
+/** What has the focus: its id, tag and text. */
+export async function focused(page) {
+  return page.evaluate(() => {
+    const element = document.activeElement;
+    return { id: element?.id ?? '', tag: element?.tagName.toLowerCase() ?? '', text: element?.textContent.trim() ?? '' };
+  });
 }
 
 /** Waits for the flash message (at the top of main, outside the dialogs). */

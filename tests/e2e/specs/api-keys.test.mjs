@@ -1,6 +1,6 @@
 // API keys through the real pages in headless Chromium: Organization settings > API keys and
 // User settings > API keys. Creating a key shows its token once, in a modal dialog with a Copy
-// button; the list shows only a hint; deleting goes through a confirmation dialog (or, without
+// button; the list shows the key's whole id (never the token); deleting goes through a confirmation dialog (or, without
 // JavaScript, a confirmation page). Each test gets its own server and browser context.
 // People, organizations and descriptions carry a random suffix: with E2E_DATABASE_URL all tests
 // of a run share one database, and development sign-in reuses a known name's user.
@@ -18,11 +18,16 @@ import {
   dialogState,
   emptyState,
   expectFlash,
+  copyWarning,
   fieldOf,
+  filterForm,
+  focused,
   hintOf,
+  idOf,
   humanDate,
   keyRow,
   keysTable,
+  listedDescriptions,
   meaningSentence,
   newKeyDialog,
   newPageWith,
@@ -158,7 +163,7 @@ describe('API keys', () => {
       `Copy the key for ${description} (${hintOf(token)}) now.`,
     );
     await expectText(
-      dialog.locator('.flash'),
+      dialog.locator('.flash-info'),
       'This key will not be shown again. If you lose it, delete it and create a new one.',
     );
     // The field has the focus with the whole token selected, ready for Ctrl+C.
@@ -178,11 +183,13 @@ describe('API keys', () => {
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token, 'the clipboard should hold the token');
     if (shots.dialog) await snap(t, page, shots.dialog);
 
-    // Done closes the dialog and stays on the list.
+    // Done closes the dialog (the key was copied: no warning) and stays on the list,
+    // with the focus on the new key's row.
     await dialog.getByRole('button', { name: 'Done', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
     assert.equal((await dialogState(dialog)).open, false);
     await expectPath(page, listPath);
+    assert.equal((await focused(page)).id, `key-${idOf(token)}`, 'the focus should be on the new key’s row');
 
     // A reload never shows the token again.
     const reloaded = await page.reload();
@@ -193,12 +200,12 @@ describe('API keys', () => {
     assert.ok(!html.includes(token), 'the token should appear nowhere in the page after a reload');
     assert.ok(!html.includes(token.slice(24, 56)), 'the secret part should appear nowhere after a reload');
 
-    // The list shows the key by its description and hint.
+    // The list shows the key by its description and whole id.
     await expectText(page.locator('section.panel h2').first(), 'API keys (1)');
     assert.equal(await emptyState(page).count(), 0);
     const key = await keyRow(page, description);
     assert.equal(key.desc, description);
-    assert.equal(key.hint, hintOf(token));
+    assert.equal(key.id, idOf(token));
     assert.equal(key.created, `${humanDate(today)}\nby ${personName}`);
     assert.equal(key.lastUsed, 'never');
     assert.equal(key.validUntil, `${humanDate(chosen)} (${usableUntil(chosen)})`);
@@ -235,14 +242,14 @@ describe('API keys', () => {
       confirm.locator('p'),
       `Delete ${description} (${hintOf(token)})? Scripts using it stop working at once. This cannot be undone.`,
     );
-    const focused = await page.evaluate(() => document.activeElement?.textContent.trim());
-    if (focused !== 'Cancel') t.diagnostic(`focus: the delete dialog opened with the focus on “${focused}”, not Cancel`);
+    const deleteFocus = await page.evaluate(() => document.activeElement?.textContent.trim());
+    if (deleteFocus !== 'Cancel') t.diagnostic(`focus: the delete dialog opened with the focus on “${deleteFocus}”, not Cancel`);
     if (shots.deleteDialog) await snap(t, page, shots.deleteDialog);
 
     await confirm.getByRole('button', { name: 'Cancel', exact: true }).click();
     await confirm.waitFor({ state: 'hidden' });
     await expectPath(page, listPath);
-    assert.equal((await keyRow(page, description)).hint, hintOf(token));
+    assert.equal((await keyRow(page, description)).id, idOf(token));
 
     // Delete key removes it.
     await deleteLink.click();
@@ -377,7 +384,8 @@ describe('API keys', () => {
     await expectPath(page, listPath);
 
     const key = await keyRow(page, description);
-    assert.equal(key.hint, hintOf(token));
+    assert.equal(key.id, idOf(token));
+    assert.equal(key.idCell, idOf(token), 'without scripts no Copy button is shown');
     assert.equal(key.validUntil, `${humanDate(suggested)} (${usableUntil(suggested)})`);
     await page.reload();
     assert.equal(await newKeyDialog(page).count(), 0);
@@ -399,7 +407,7 @@ describe('API keys', () => {
 
     await confirmPage.getByRole('link', { name: 'Cancel', exact: true }).click();
     await expectPath(page, listPath);
-    assert.equal((await keyRow(page, description)).hint, hintOf(token));
+    assert.equal((await keyRow(page, description)).id, idOf(token));
 
     await deleteLink.click();
     await expectPath(page, deletePath);
@@ -422,7 +430,9 @@ describe('API keys', () => {
     const listPath = `/o/${orgSlug}/settings/api-keys`;
     await page.goto(`${server.baseUrl}${listPath}`);
     const token = await createKey(page, listPath, { description });
+    // Closed without Copy: the dialog asks first.
     await newKeyDialog(page).getByRole('button', { name: 'Done', exact: true }).click();
+    await newKeyDialog(page).getByRole('button', { name: 'Close anyway', exact: true }).click();
     assert.equal((await keyRow(page, description)).lastUsed, 'never');
 
     // What a script does with the copied token.
@@ -485,7 +495,7 @@ describe('API keys', () => {
     response = await submitNewKey(page, { description, validUntil: today });
     assert.equal(response.status(), 422);
     const validField = fieldOf(page, 'valid_until');
-    const expected = `Choose a date after today (${humanDate(today)}).`;
+    const expected = `Pick a date after today (${humanDate(today)}).`;
     await expectText(validField.locator('.field-error'), expected);
     assert.match(await validField.getAttribute('class'), /\bfield-invalid\b/);
     assert.equal(await validUntilInput(page).getAttribute('aria-invalid'), 'true');
@@ -593,5 +603,243 @@ describe('API keys', () => {
     assert.equal(shown.length, 1, `the token was shown in ${shown.length} of ${tabs.length} tabs`);
     assert.equal(shown[0].length, TOKEN_LENGTH);
     assert.ok(shown[0].startsWith('mci_usr_'));
+  });
+  test('the empty page shows commands for this server, with its URL and the organization', async (t) => {
+    const run = uniqueSuffix();
+    const { page } = await signedInPerson(`Ada Lovelace ${run}`);
+    const orgSlug = await createOrg(page, server.baseUrl, `Acme Corp ${run}`);
+    await page.goto(`${server.baseUrl}/o/${orgSlug}/settings/api-keys`);
+    const empty = emptyState(page);
+    await empty.waitFor({ state: 'visible' });
+    const command = (name) => empty.locator(`[data-command=${name}]`);
+    const url = server.baseUrl;
+    await expectText(command('login'), `monkeyci login --with-token --url ${url} --org ${orgSlug}`);
+    await expectText(command('keys-list'), `monkeyci keys list --org ${orgSlug}`);
+    await expectText(command('whoami'), `MONKEYCI_URL=${url} MONKEYCI_API_KEY=<your-key> monkeyci whoami`);
+    assert.equal(
+      await command('config').innerText(),
+      `account:\n  token: <your-key>\n  url: ${url}\n  org: ${orgSlug}`,
+    );
+    await expectText(empty.locator('[data-config-path]'), '~/.config/monkeyci/config.yaml');
+    assert.ok(!(await empty.innerText()).includes('monkeyci build'), 'no command of another program');
+    // The blocks read left to right and scroll inside themselves, not the page.
+    assert.equal(await command('login').evaluate((pre) => getComputedStyle(pre).textAlign), 'left');
+    await snap(t, page, 'keys-empty-commands.png');
+
+    // The user's page: the same, without an organization.
+    await page.goto(`${server.baseUrl}/settings/api-keys`);
+    await expectText(command('login'), `monkeyci login --with-token --url ${url}`);
+    assert.equal(await command('keys-list').count(), 0);
+    assert.equal(await command('config').innerText(), `account:\n  token: <your-key>\n  url: ${url}`);
+  });
+
+  test('each row shows the whole key id: copied with the button, selectable without scripts', async (t) => {
+    const run = uniqueSuffix();
+    const description = `Deploys ${run}`;
+    const { context, page } = await signedInPerson(`Ada Lovelace ${run}`);
+    const listPath = '/settings/api-keys';
+    await page.goto(`${server.baseUrl}${listPath}`);
+    const token = await createKey(page, listPath, { description });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+    await newKeyDialog(page).getByRole('button', { name: 'Copy', exact: true }).click();
+    await newKeyDialog(page).getByRole('button', { name: 'Done', exact: true }).click();
+
+    assert.equal(await keysTable(page).getByRole('columnheader', { name: 'Key id' }).count(), 1);
+    const key = await keyRow(page, description);
+    assert.equal(key.id, idOf(token));
+    const copy = key.row.getByRole('button', { name: `Copy key id of ${description}`, exact: true });
+    const visible = (button) =>
+      button.evaluate((element) => {
+        const clone = element.cloneNode(true);
+        clone.querySelectorAll('.sr-only').forEach((hidden) => hidden.remove());
+        return clone.textContent.trim();
+      });
+    assert.equal(await visible(copy), 'Copy', 'the visible word starts its accessible name');
+    const button = await copy.elementHandle();
+    await copy.click();
+    await page.waitForFunction((element) => element.textContent.startsWith('Copied'), button);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), idOf(token), 'the clipboard holds the id');
+    assert.equal(await visible(key.row.locator('button[data-copy-button]')), 'Copied');
+    assert.equal(
+      (await page.locator('section.keys-panel [data-copy-status]').textContent()).trim(),
+      `Copied the key id ${idOf(token)}.`,
+    );
+    await snap(t, page, 'keys-list-id.png');
+
+    // Without scripts: no button, and the id is selected whole with one click.
+    const plain = await newPageWith(browser, { javaScriptEnabled: false, storageState: await context.storageState() });
+    people.push({ who: 'ada-nojs', ...plain });
+    await plain.page.goto(`${server.baseUrl}${listPath}`);
+    const row = await keyRow(plain.page, description);
+    assert.equal(row.idCell, idOf(token), 'only the id, no button');
+    assert.equal(await row.row.getByRole('button', { name: /Copy/ }).count(), 0);
+    const code = row.row.locator('code.key-id');
+    assert.equal(await code.evaluate((element) => getComputedStyle(element).userSelect), 'all');
+    await code.click();
+    assert.equal(await plain.page.evaluate(() => window.getSelection().toString().trim()), idOf(token));
+  });
+
+  /** Three keys of one person through the form: one expiring in 3 days, one in 30, one never. */
+  async function threeKeys(page, listPath, run) {
+    const today = await serverToday(page);
+    const made = {};
+    for (const [name, validUntil] of [
+      [`Soon ${run}`, addDays(today, 3)],
+      [`Later ${run}`, addDays(today, 30)],
+      [`Never ${run}`, ''],
+    ]) {
+      made[name] = await createKey(page, listPath, { description: name, validUntil });
+      await newKeyDialog(page).getByRole('button', { name: 'Done', exact: true }).click();
+      const closeAnyway = newKeyDialog(page).getByRole('button', { name: 'Close anyway', exact: true });
+      if (await closeAnyway.isVisible()) await closeAnyway.click();
+    }
+    return made;
+  }
+
+  for (const javaScriptEnabled of [true, false]) {
+    test(`the list filters by text and status and sorts, as a GET form (${javaScriptEnabled ? 'with' : 'without'} scripts)`, async (t) => {
+      const run = uniqueSuffix();
+      const { page } = await signedInPerson(`Ada Lovelace ${run}`, { javaScriptEnabled });
+      const listPath = '/settings/api-keys';
+      await page.goto(`${server.baseUrl}${listPath}`);
+      const made = await threeKeys(page, listPath, run);
+      await page.goto(`${server.baseUrl}${listPath}`);
+      assert.deepEqual(await listedDescriptions(page), [`Never ${run}`, `Later ${run}`, `Soon ${run}`], 'newest first');
+
+      const form = filterForm(page);
+      await form.getByLabel('Status', { exact: true }).selectOption({ label: 'Expires soon' });
+      await form.getByRole('button', { name: 'Show keys', exact: true }).click();
+      await expectPath(page, `${listPath}?q=&status=expires_soon&sort=created`);
+      assert.deepEqual(await listedDescriptions(page), [`Soon ${run}`]);
+      await expectText(page.getByTestId('key-matches'), '1 key matches. Show all keys');
+      assert.equal((await keyRow(page, `Soon ${run}`)).status, 'Expires soon');
+
+      await form.getByLabel('Status', { exact: true }).selectOption({ label: 'Active' });
+      await form.getByLabel('Sort by', { exact: true }).selectOption({ label: 'Valid until (soonest first)' });
+      await form.getByLabel('Description or key id', { exact: true }).fill(run.toUpperCase());
+      await form.getByLabel('Description or key id', { exact: true }).press('Enter');
+      await expectPath(page, /status=active&sort=valid_until$/);
+      assert.deepEqual(await listedDescriptions(page), [`Later ${run}`, `Never ${run}`], 'soonest first, never last');
+      assert.equal(await form.getByLabel('Description or key id', { exact: true }).inputValue(), run.toUpperCase());
+
+      // A key by the start of its id.
+      await form.getByLabel('Status', { exact: true }).selectOption({ label: 'All' });
+      await form.getByLabel('Description or key id', { exact: true }).fill(idOf(made[`Soon ${run}`]).slice(0, 8));
+      await form.getByRole('button', { name: 'Show keys', exact: true }).click();
+      assert.deepEqual(await listedDescriptions(page), [`Soon ${run}`]);
+
+      // Nothing matches, then all again.
+      await form.getByLabel('Description or key id', { exact: true }).fill(`nothing ${run}`);
+      await form.getByRole('button', { name: 'Show keys', exact: true }).click();
+      await expectText(page.getByTestId('keys-no-match').getByRole('heading', { level: 3 }), 'No keys match');
+      await snap(t, page, `keys-no-match-${javaScriptEnabled ? 'js' : 'nojs'}.png`);
+      await page.getByTestId('key-matches').getByRole('link', { name: 'Show all keys', exact: true }).click();
+      await expectPath(page, listPath);
+      assert.equal((await listedDescriptions(page)).length, 3);
+
+      // "Add API key" at the top leads to the form.
+      await page.locator('.panel-header').getByRole('link', { name: 'Add API key', exact: true }).click();
+      await expectPath(page, listPath);
+      assert.equal(new URL(page.url()).hash, '#add-key');
+      if (javaScriptEnabled) assert.equal((await focused(page)).id, 'description', 'the focus goes to the first field');
+    });
+  }
+
+  test('on a phone the keys become cards and nothing scrolls sideways', async (t) => {
+    const run = uniqueSuffix();
+    const description = `A fairly long description of a deploy key ${run}`;
+    const { page } = await signedInPerson(`Ada Lovelace ${run}`, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const orgSlug = await createOrg(page, server.baseUrl, `Acme Corp ${run}`);
+    const listPath = `/o/${orgSlug}/settings/api-keys`;
+    await page.goto(`${server.baseUrl}${listPath}`);
+    assert.deepEqual(await overflowingPanels(page), [], 'the empty page fits');
+    const today = await serverToday(page);
+    await createKey(page, listPath, { description, validUntil: addDays(today, 3) });
+    await newKeyDialog(page).getByRole('button', { name: 'Done', exact: true }).click();
+    await newKeyDialog(page).getByRole('button', { name: 'Close anyway', exact: true }).click();
+
+    assert.deepEqual(await overflowingPanels(page), [], 'no panel scrolls sideways at 390 px');
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390, 'the page does not scroll sideways');
+    const key = await keyRow(page, description);
+    // Every part of the card, Status and Delete included, is on screen without scrolling sideways.
+    for (const part of [key.row.locator('.badge'), key.row.getByRole('link', { name: `Delete ${description}` }), key.row.locator('code.key-id')]) {
+      const box = await part.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${await part.innerText()} is on screen: ${JSON.stringify(box)}`);
+    }
+    // Each cell says its column; the table keeps its roles and (hidden) header for screen readers.
+    const label = (cell) => cell.evaluate((td) => getComputedStyle(td, '::before').content);
+    assert.match(await label(key.row.locator('td[data-label="Status"]')), /"Status"/);
+    assert.match(await label(key.row.locator('td[data-label="Key id"]')), /"Key id"/);
+    assert.equal(await keysTable(page).getByRole('columnheader').count(), 7);
+    assert.equal(await key.row.getByRole('cell').count(), 7);
+    assert.equal(await page.getByRole('table', { name: /^API keys/ }).count(), 1);
+    assert.equal(await keysTable(page).locator('thead').evaluate((thead) => thead.getBoundingClientRect().height <= 1), true);
+    await snap(t, page, 'keys-phone.png');
+
+    // The settings tabs: all four whole on screen (they wrap).
+    const tabs = page.getByRole('navigation', { name: 'Organization settings' });
+    for (const name of ['General', 'Members', 'API keys', 'Audit log']) {
+      const box = await tabs.getByRole('link', { name, exact: true }).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `the ${name} tab is whole on screen: ${JSON.stringify(box)}`);
+    }
+    assert.equal(await tabs.evaluate((nav) => nav.scrollWidth <= nav.clientWidth), true, 'the tabs do not scroll');
+    // The user settings navigation too.
+    await page.goto(`${server.baseUrl}/settings/api-keys`);
+    const side = page.getByRole('navigation', { name: 'User settings' });
+    for (const name of ['Profile', 'Sign-in methods', 'API keys']) {
+      const box = await side.getByRole('link', { name, exact: true }).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${name} is whole on screen: ${JSON.stringify(box)}`);
+    }
+    // The members table is not a card list yet (its template needs the labels): noted, not failed.
+    await page.goto(`${server.baseUrl}/o/${orgSlug}/settings/members`);
+    for (const overflow of await overflowingPanels(page)) t.diagnostic(`layout: members at 390 px: ${overflow}`);
+  });
+
+  test('closing the token dialog asks about copying first, then returns the focus to the new row', async (t) => {
+    const run = uniqueSuffix();
+    const description = `Nightly ${run}`;
+    const { page } = await signedInPerson(`Ada Lovelace ${run}`);
+    const listPath = '/settings/api-keys';
+    await page.goto(`${server.baseUrl}${listPath}`);
+    const token = await createKey(page, listPath, { description });
+    const dialog = newKeyDialog(page);
+    const warning = copyWarning(page);
+    assert.equal(await warning.isHidden(), true);
+
+    // Done before copying: the dialog stays, and asks.
+    await dialog.getByRole('button', { name: 'Done', exact: true }).click();
+    await expectText(warning.locator('.copy-warning-text'), 'Did you copy the key? It cannot be shown again.');
+    assert.equal(await warning.getAttribute('role'), 'alert');
+    assert.deepEqual(await dialogState(dialog), { open: true, modal: true });
+    assert.equal((await focused(page)).text, 'Go back to the key');
+    assert.equal(await dialog.getByRole('button', { name: 'Done', exact: true }).isHidden(), true, 'its answers replace Done');
+    await snap(t, page, 'key-dialog-copy-warning.png');
+
+    // Go back: to the token, selected.
+    await warning.getByRole('button', { name: 'Go back to the key', exact: true }).click();
+    assert.equal(await warning.isHidden(), true);
+    assert.equal((await focused(page)).id, 'new-key-token');
+    assert.equal(await dialog.getByRole('button', { name: 'Done', exact: true }).isVisible(), true);
+
+    // Escape asks too.
+    await page.keyboard.press('Escape');
+    await warning.waitFor({ state: 'visible' });
+    assert.equal((await dialogState(dialog)).open, true, 'Escape does not close it unasked');
+
+    // Close anyway: closed, and the focus on the new key's row, not the page.
+    await warning.getByRole('button', { name: 'Close anyway', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const where = await focused(page);
+    assert.equal(where.id, `key-${idOf(token)}`, `the focus should be on the new row, not ${where.tag}`);
+    assert.ok(where.text.startsWith(description), where.text);
+
+    // Copied first (here with Ctrl+C in the field): Done closes at once.
+    const second = `Weekly ${run}`;
+    const secondToken = await createKey(page, listPath, { description: second });
+    await tokenField(page).focus();
+    await page.keyboard.press('ControlOrMeta+C');
+    await dialog.getByRole('button', { name: 'Done', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal((await focused(page)).id, `key-${idOf(secondToken)}`);
   });
 });

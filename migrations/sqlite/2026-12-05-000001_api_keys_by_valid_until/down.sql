@@ -1,0 +1,2 @@
+DROP INDEX api_keys_user_valid_until;
+DROP INDEX api_keys_organization_valid_until;
