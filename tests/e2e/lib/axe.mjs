@@ -44,7 +44,13 @@ async function scriptsRun(page) {
 
 async function scan(page) {
   // A dialog fading in has, for 150 ms, colours it will not keep: judge the settled page.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))));
+  // Only what is shown counts (a closed <details> holds its menu's animation, never run),
+  // and no longer than two seconds.
+  await page.evaluate(() => {
+    const shown = document.getAnimations().filter((a) => a.effect?.target?.checkVisibility?.() ?? true);
+    const settled = Promise.all(shown.map((a) => a.finished.catch(() => {})));
+    return Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 2000))]);
+  });
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
     await page.evaluate(AXE_SOURCE);
   }
