@@ -14,7 +14,7 @@ use super::schema::{api_keys, organizations, users};
 use super::users::User;
 use super::{DbConnection, MultiBackend};
 use crate::domain::access::{AccessChange, Caller, KeyFacts, KeyHolder, OrgRef, UserRef};
-use crate::domain::api_key::{KeyKind, PublicId, ValidUntil};
+use crate::domain::api_key::{KeyKind, PublicId, Scope, ScopeError, ValidUntil};
 use crate::domain::ids::{KeyId, OrgId, UserId};
 
 mod listing;
@@ -60,6 +60,21 @@ impl Queryable<Text, MultiBackend> for PublicId {
     }
 }
 
+/// An `api_keys.scope` that is not a scope string.
+#[derive(Debug, thiserror::Error)]
+#[error("api_keys.scope holds a value that is not a scope: {0}")]
+pub struct MalformedScope(ScopeError);
+
+/// `api_keys.scope` is read as a [`Scope`], in one place: a stored value that
+/// is not one fails the query rather than granting anything.
+impl Queryable<Text, MultiBackend> for Scope {
+    type Row = String;
+
+    fn build(raw: String) -> deserialize::Result<Scope> {
+        Scope::parse(&raw).map_err(|e| MalformedScope(e).into())
+    }
+}
+
 /// An `api_keys.kind` this server does not know.
 #[derive(Debug, thiserror::Error)]
 #[error("api_keys.kind holds `{0}`, which is not a key kind this server knows")]
@@ -95,6 +110,7 @@ pub struct ApiKey {
     /// The key it was made with, through the API (kept after that key is gone).
     pub created_by_key_hint: Option<String>,
     pub created_by_key_description: Option<String>,
+    pub scope: Scope,
 }
 
 impl KeyListItem {
@@ -118,6 +134,7 @@ pub struct KeyListItem {
 pub struct NewKey<'a> {
     pub public_id: &'a PublicId,
     pub owner: Owner,
+    pub scope: Scope,
     pub secret_hash: &'a str,
     pub description: &'a str,
     pub valid_until: Option<NaiveDate>,
@@ -167,6 +184,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
                 api_keys::organization_id.eq(organization_id),
                 api_keys::user_id.eq(user_id),
                 api_keys::secret_hash.eq(new.secret_hash),
+                api_keys::scope.eq(new.scope.to_string()),
                 api_keys::description.eq(new.description),
                 api_keys::valid_until.eq(new.valid_until),
                 api_keys::created_at.eq(new.now),
@@ -309,6 +327,7 @@ pub fn load_for_verification(
         description: key.description,
         valid_until: key.valid_until.map(ValidUntil::from_date),
         created_at: key.created_at.and_utc(),
+        scope: key.scope,
     };
     Ok(Some(KeyForVerification { caller: Caller { key: facts, holder }, secret_hash }))
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::api_key::{KeyKind, PublicId, ValidUntil};
+use super::api_key::{KeyKind, PublicId, Scope, ValidUntil};
 use super::ids::{KeyId, OrgId, UserId};
 use super::organization::Role;
 
@@ -29,6 +29,8 @@ pub struct KeyFacts {
     pub description: String,
     pub valid_until: Option<ValidUntil>,
     pub created_at: DateTime<Utc>,
+    /// What the key may do (its holder's rights still bound it).
+    pub scope: Scope,
 }
 
 impl KeyFacts {
@@ -163,6 +165,7 @@ mod tests {
             description: "ci".into(),
             valid_until: None,
             created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            scope: Scope::full_access(),
         }
     }
 

@@ -10,7 +10,7 @@ pub use crate::db::audit_events::ViaKey;
 use crate::db::organizations::Organization;
 use crate::db::{Db, DbError};
 use crate::domain::api_key::{
-    Description, DescriptionError, ParsedToken, PublicId, ValidUntil, ValidUntilError, generate,
+    Description, DescriptionError, ParsedToken, PublicId, Scope, ValidUntil, ValidUntilError, generate,
 };
 use crate::domain::ids::UserId;
 
@@ -83,6 +83,9 @@ impl ApiKeys {
                 let new = NewKey {
                     public_id: &public_id,
                     owner,
+                    // Until keys are made with chosen permissions (#14), a new key
+                    // may do what keys always could.
+                    scope: Scope::full_access(),
                     secret_hash: &secret_hash,
                     description: &description_text,
                     valid_until: valid_until.map(ValidUntil::date),

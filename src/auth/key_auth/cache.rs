@@ -132,7 +132,7 @@ impl KeyCache {
 mod tests {
     use super::*;
     use crate::domain::access::{KeyFacts, KeyHolder, OrgRef};
-    use crate::domain::api_key::{KeyKind, PublicId};
+    use crate::domain::api_key::{KeyKind, PublicId, Scope};
     #[allow(unused_imports)]
     use crate::domain::ids::{KeyId, OrgId, UserId};
     use chrono::TimeZone;
@@ -149,6 +149,7 @@ mod tests {
             description: "ci".into(),
             valid_until: None,
             created_at: t0(),
+            scope: Scope::full_access(),
         };
         let org = OrgRef { id: org_id, slug: "acme".into(), name: "Acme".into() };
         Entry {

@@ -47,7 +47,7 @@ mod tests {
 
     use super::*;
     use crate::domain::access::{KeyFacts, KeyHolder, OrgRef};
-    use crate::domain::api_key::{KeyKind, PublicId};
+    use crate::domain::api_key::{KeyKind, PublicId, Scope};
     #[allow(unused_imports)]
     use crate::domain::ids::{KeyId, OrgId, UserId};
 
@@ -60,6 +60,7 @@ mod tests {
                 description: "ci".into(),
                 valid_until: None,
                 created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+                scope: Scope::full_access(),
             },
             holder: KeyHolder::Organization(OrgRef {
                 id: OrgId::new(1),

@@ -14,6 +14,7 @@ mod filters;
 mod one_time_token;
 mod pagination;
 mod policy;
+mod scope;
 mod validation;
 mod visible_text;
 

@@ -1,0 +1,38 @@
+//! A key's permissions as stored (SPEC §2 "Permissions"). Until keys are made
+//! with chosen permissions, every key keeps full access, and a stored scope that
+//! is not one refuses the key rather than granting anything.
+
+use reqwest::StatusCode;
+
+use super::*;
+use crate::both_databases;
+use crate::rest::Api;
+use crate::support::sql::{execute, strings};
+
+const FULL_ACCESS: &str = "org:write members:write keys:write repos:write builds:write params:write \
+                           ssh_keys:write webhooks:write billing:write";
+
+async fn a_new_key_is_stored_with_full_access(app: TestApp) {
+    let team = Team::new(&app).await;
+    let key = team.alice.new_key(ACME_KEYS, "Deploys", "").await;
+    let stored = strings(
+        &app,
+        format!("SELECT scope AS v FROM api_keys WHERE public_id = {}", quoted(&key.public_id)),
+    )
+    .await;
+    assert_eq!(stored, [FULL_ACCESS]);
+    let (status, _) = Api::new(&app, &key.full).get_json("/api/v1/whoami").await;
+    assert_eq!(status, StatusCode::OK);
+}
+both_databases!(a_new_key_is_stored_with_full_access);
+
+async fn a_stored_scope_that_is_not_one_refuses_the_key(app: TestApp) {
+    let team = Team::new(&app).await;
+    let key = team.alice.new_key(ACME_KEYS, "Deploys", "").await;
+    let sql =
+        format!("UPDATE api_keys SET scope = 'everything' WHERE public_id = {}", quoted(&key.public_id));
+    execute(&app, sql).await;
+    let (status, _) = Api::new(&app, &key.full).get_json("/api/v1/whoami").await;
+    assert_ne!(status, StatusCode::OK, "a scope that cannot be read grants nothing");
+}
+both_databases!(a_stored_scope_that_is_not_one_refuses_the_key);
