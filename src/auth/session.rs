@@ -180,3 +180,15 @@ pub fn take_pending_token(session: &Session, list_url: &str) -> Option<PendingTo
     }
     Some(pending)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_interrupts_and_other_flashes_wait_their_turn() {
+        assert_eq!(Flash::error("no").role(), "alert");
+        assert_eq!(Flash::success("yes").role(), "status");
+        assert_eq!(Flash::info("fyi").role(), "status");
+    }
+}

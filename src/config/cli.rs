@@ -85,9 +85,9 @@ pub struct ServerArgs {
     #[arg(long, env = "MONKEYCI_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
 
-    /// The platform's services that may ask about keys at `POST /api/v1/introspect`:
-    /// `id:secret` pairs, comma separated, each secret 32 characters or more.
-    /// Default: none, and introspection answers 404.
+    /// The platform's services that may ask about keys at `POST /api/v1/introspect`
+    /// (that endpoint is not served yet): `id:secret` pairs, comma separated, each
+    /// secret 32 characters or more. Checked at start. Default: none.
     #[arg(long, env = "MONKEYCI_INTROSPECTION_CLIENTS", hide_env_values = true)]
     pub introspection_clients: Option<SecretString>,
 

@@ -26,7 +26,9 @@ use std::time::Duration;
 use monkeyci_accounts::auth::key_hash::hash_secret;
 use serde::de::DeserializeOwned;
 
-pub use crate::keys::{ACME_KEYS, Team, Token, USER_KEYS, execute, join, key_exists, org_id, quoted};
+pub use crate::keys::{
+    ACME_KEYS, Team, Token, USER_KEYS, execute, insert_key_rows, join, key_exists, org_id, quoted,
+};
 pub use crate::support::TestApp;
 
 /// One person's computer: an empty environment with its own home directory.
@@ -175,13 +177,5 @@ pub async fn insert_org_keys(app: &TestApp, slug: &str, creator: i32, count: usi
             )
         })
         .collect();
-    execute(
-        app,
-        format!(
-            "INSERT INTO api_keys (public_id, kind, organization_id, user_id, secret_hash, description, \
-             valid_until, created_at, created_by) VALUES {}",
-            values.join(", ")
-        ),
-    )
-    .await;
+    insert_key_rows(app, &values).await;
 }

@@ -75,15 +75,7 @@ async fn store_many(app: &TestApp, org: &str, creator: i32, prefix: &str, count:
             )
         })
         .collect();
-    execute(
-        app,
-        format!(
-            "INSERT INTO api_keys (public_id, kind, organization_id, user_id, secret_hash, description, \
-             valid_until, created_at, created_by) VALUES {}",
-            values.join(", ")
-        ),
-    )
-    .await;
+    insert_key_rows(app, &values).await;
 }
 
 /// The list at `query` (`q=…&status=…`, already encoded).

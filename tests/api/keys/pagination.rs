@@ -27,15 +27,7 @@ async fn insert_keys(app: &TestApp, owner: Owner, creator: i32, from: usize, to:
             )
         })
         .collect();
-    execute(
-        app,
-        format!(
-            "INSERT INTO api_keys (public_id, kind, organization_id, user_id, secret_hash, description, \
-             valid_until, created_at, created_by) VALUES {}",
-            values.join(", ")
-        ),
-    )
-    .await;
+    insert_key_rows(app, &values).await;
 }
 
 #[derive(Clone, Copy)]
