@@ -17,7 +17,8 @@ use super::client_address;
 use super::error::ApiError;
 use crate::auth::key_auth::checks::KeyCheck;
 use crate::auth::key_auth::{AuthFailure, Verified};
-use crate::domain::access::{OrgRef, Reach};
+use crate::domain::access::OrgRef;
+use crate::domain::api_key::Scope;
 use crate::domain::ids::UserId;
 use crate::domain::organization::Role;
 use crate::state::AppState;
@@ -38,11 +39,13 @@ pub struct OrgInReach {
     pub org: OrgRef,
     /// The user's role; `None` for an organization key.
     pub role: Option<Role>,
+    /// What the key may do here (its permissions within its holder's rights).
+    pub scope: Scope,
 }
 
 impl OrgInReach {
     pub fn can_manage_keys(&self) -> bool {
-        Reach { org: &self.org, role: self.role }.can_manage_keys()
+        self.role.is_none_or(|role| role == Role::Admin)
     }
 }
 
@@ -66,8 +69,8 @@ impl FromRequest for OrgInReach {
         Box::pin(async move {
             let caller = caller.await?;
             let reach = slug.as_deref().and_then(|slug| caller.0.reach(slug)).ok_or(ApiError::NotFound)?;
-            let (org, role) = (reach.org.clone(), reach.role);
-            Ok(OrgInReach { caller, org, role })
+            let (org, role, scope) = (reach.org.clone(), reach.role, reach.scope);
+            Ok(OrgInReach { caller, org, role, scope })
         })
     }
 }

@@ -14,8 +14,9 @@ use super::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest};
 use super::views::key_info;
 use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
 use crate::domain::access::OrgRef;
+use crate::domain::api_key::Scope;
 use crate::domain::api_key::{DescriptionError, KeyListFilter, PublicId};
-use crate::services::api_keys::{Actor, NewKeyInput, ViaKey};
+use crate::services::api_keys::{Actor, NewKeyInput, ReachChoice, ViaKey};
 use crate::state::AppState;
 
 const DEFAULT_PER_PAGE: u32 = 50;
@@ -288,9 +289,13 @@ async fn create(
     let hint = caller.hint();
     let via_key = ViaKey { hint: &hint, description: &caller.0.key.description };
     let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(via_key) };
+    let full_access = Scope::full_access().to_string();
     let input = NewKeyInput {
         description: &body.description,
         valid_until: body.valid_until.as_deref().unwrap_or(""),
+        scope: &full_access,
+        reach: ReachChoice::AllOrgs,
+        allowed_networks: "",
     };
     let created = state.api_keys.create(owner, actor, input).await?.map_err(|errors| {
         let mut fields = std::collections::BTreeMap::new();

@@ -41,7 +41,7 @@ fn whoami_of(caller: &Caller) -> Whoami {
         key: key_identity(&caller.key),
         user: caller.user().map(user_info),
         organization: match &caller.holder {
-            KeyHolder::Organization(_) => organizations.first().map(org_access),
+            KeyHolder::Organization { .. } => organizations.first().map(org_access),
             KeyHolder::User { .. } => None,
         },
         organizations: organizations.iter().map(org_access).collect(),

@@ -10,11 +10,13 @@ use diesel::sql_types::Text;
 use super::access_changes::announce;
 use super::audit_events::{self, AuditAction, ViaKey};
 use super::organizations::Organization;
-use super::schema::{api_keys, organizations, users};
+use super::schema::{api_key_blocks, api_key_orgs, api_keys, users};
 use super::users::User;
 use super::{DbConnection, MultiBackend};
-use crate::domain::access::{AccessChange, Caller, KeyFacts, KeyHolder, OrgRef, UserRef};
-use crate::domain::api_key::{KeyKind, PublicId, Scope, ScopeError, ValidUntil};
+use crate::domain::access::{AccessChange, Caller, KeyFacts, KeyHolder, KeyReach, Membership, UserRef};
+use crate::domain::api_key::{
+    AllowedNetworks, KeyKind, NetworksError, PublicId, Scope, ScopeError, ValidUntil,
+};
 use crate::domain::ids::{KeyId, OrgId, UserId};
 
 mod listing;
@@ -111,6 +113,26 @@ pub struct ApiKey {
     pub created_by_key_hint: Option<String>,
     pub created_by_key_description: Option<String>,
     pub scope: Scope,
+    /// Space-separated networks (see [`ApiKey::allowed_networks`]).
+    #[diesel(column_name = allowed_networks)]
+    pub stored_networks: Option<String>,
+    /// `false`: a user key that reaches only the organizations in `api_key_orgs`.
+    pub reaches_all_orgs: bool,
+}
+
+/// An `api_keys.allowed_networks` that is not a list of networks.
+#[derive(Debug, thiserror::Error)]
+#[error("api_keys.allowed_networks holds a value that is not a list of networks: {0}")]
+pub struct MalformedNetworks(NetworksError);
+
+impl ApiKey {
+    /// Where the key may be used from (`None`: anywhere). A stored value that
+    /// is not a list of networks is an error, never "anywhere".
+    pub fn allowed_networks(&self) -> Result<Option<AllowedNetworks>, MalformedNetworks> {
+        self.stored_networks
+            .as_deref()
+            .map_or(Ok(None), |raw| AllowedNetworks::parse(raw).map_err(MalformedNetworks))
+    }
 }
 
 impl KeyListItem {
@@ -135,6 +157,9 @@ pub struct NewKey<'a> {
     pub public_id: &'a PublicId,
     pub owner: Owner,
     pub scope: Scope,
+    /// For a user key: the organizations it reaches (checked to be the user's).
+    pub reach: &'a KeyReach,
+    pub allowed_networks: Option<&'a AllowedNetworks>,
     pub secret_hash: &'a str,
     pub description: &'a str,
     pub valid_until: Option<NaiveDate>,
@@ -185,6 +210,8 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
                 api_keys::user_id.eq(user_id),
                 api_keys::secret_hash.eq(new.secret_hash),
                 api_keys::scope.eq(new.scope.to_string()),
+                api_keys::allowed_networks.eq(new.allowed_networks.map(ToString::to_string)),
+                api_keys::reaches_all_orgs.eq(!new.reach.is_restricted()),
                 api_keys::description.eq(new.description),
                 api_keys::valid_until.eq(new.valid_until),
                 api_keys::created_at.eq(new.now),
@@ -193,6 +220,18 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
                 api_keys::created_by_key_description.eq(new.via_key.map(|key| key.description)),
             ))
             .execute(conn)?;
+        if let (Owner::User(_), KeyReach::Only(orgs)) = (new.owner, new.reach) {
+            let key_id: KeyId = api_keys::table
+                .filter(api_keys::public_id.eq(new.public_id.as_str()))
+                .select(api_keys::id)
+                .first(conn)?;
+            // One row at a time: SQLite has no DEFAULT keyword for diesel's batch insert.
+            for org in orgs {
+                diesel::insert_into(api_key_orgs::table)
+                    .values((api_key_orgs::key_id.eq(key_id), api_key_orgs::organization_id.eq(*org)))
+                    .execute(conn)?;
+            }
+        }
         if let Owner::Organization(org_id) = new.owner {
             let details = format!("Created API key {hint} “{}”{}", new.description, through_api(new.via_key));
             audit_events::record_via_key(
@@ -257,7 +296,7 @@ pub fn delete_for_owner(
             return Ok(None);
         };
         diesel::delete(api_keys::table.find(key.id)).execute(conn)?;
-        announce(conn, AccessChange::KeyDeleted { public_id: key.public_id.to_string() })?;
+        announce(conn, AccessChange::KeyChanged { public_id: key.public_id.to_string() })?;
         if let Owner::Organization(org_id) = owner {
             let details = format!("Deleted API key {hint} “{}”{}", key.description, through_api(via_key));
             audit_events::record_via_key(
@@ -283,7 +322,8 @@ pub struct KeyForVerification {
 }
 
 /// The key with this public id and its holder, or nothing. One indexed read for
-/// the key, one for its owner (and, for a user key, the memberships).
+/// the key, one for its owner; for a user key, its user's memberships (with each
+/// organization's policy), the blocks on it and, when restricted, its reach.
 pub fn load_for_verification(
     conn: &mut DbConnection,
     public_id: &PublicId,
@@ -298,28 +338,36 @@ pub fn load_for_verification(
     };
     let holder = match (key.organization_id, key.user_id) {
         (Some(org_id), None) => {
-            let org: Option<(OrgId, String, String)> = organizations::table
-                .find(org_id)
-                .select((organizations::id, organizations::slug, organizations::name))
-                .first(conn)
-                .optional()?;
-            let Some((id, slug, name)) = org else { return Ok(None) };
-            KeyHolder::Organization(OrgRef { id, slug, name })
+            let Some(org) = Organization::find_by_id(conn, org_id)? else { return Ok(None) };
+            KeyHolder::Organization { org: org.org_ref(), policy: org.key_policy() }
         }
         (None, Some(user_id)) => {
             let Some(user) = User::find(conn, user_id)? else { return Ok(None) };
+            let blocked_in: Vec<OrgId> = api_key_blocks::table
+                .filter(api_key_blocks::key_id.eq(key.id))
+                .select(api_key_blocks::organization_id)
+                .load(conn)?;
             let memberships = Organization::for_user(conn, user_id)?
                 .into_iter()
-                .map(|(org, role)| (OrgRef { id: org.id, slug: org.slug, name: org.name }, role))
+                .map(|(org, role)| Membership {
+                    blocked: blocked_in.contains(&org.id),
+                    policy: org.key_policy(),
+                    org: org.org_ref(),
+                    role,
+                })
                 .collect();
             KeyHolder::User { user: UserRef { id: user.id, display_name: user.display_name }, memberships }
         }
         _ => return Ok(None),
     };
     let kind = match holder {
-        KeyHolder::Organization(_) => KeyKind::Organization,
+        KeyHolder::Organization { .. } => KeyKind::Organization,
         KeyHolder::User { .. } => KeyKind::User,
     };
+    let reach =
+        if key.reaches_all_orgs { KeyReach::AllOrgs } else { KeyReach::Only(reach_of(conn, key.id)?) };
+    let allowed_networks =
+        key.allowed_networks().map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
     let facts = KeyFacts {
         id: key.id,
         public_id: public_id.clone(),
@@ -328,8 +376,31 @@ pub fn load_for_verification(
         valid_until: key.valid_until.map(ValidUntil::from_date),
         created_at: key.created_at.and_utc(),
         scope: key.scope,
+        reach,
+        allowed_networks,
     };
     Ok(Some(KeyForVerification { caller: Caller { key: facts, holder }, secret_hash }))
+}
+
+/// The organizations a restricted user key was made for (those its user still belongs to).
+pub fn reach_of(conn: &mut DbConnection, key_id: KeyId) -> QueryResult<Vec<OrgId>> {
+    api_key_orgs::table
+        .filter(api_key_orgs::key_id.eq(key_id))
+        .select(api_key_orgs::organization_id)
+        .load(conn)
+}
+
+/// Takes `org_id` out of the reach of every key of `user_id` (who is leaving
+/// it): coming back later does not bring it back.
+pub fn forget_reach_into(conn: &mut DbConnection, user_id: UserId, org_id: OrgId) -> QueryResult<()> {
+    let keys = api_keys::table.filter(api_keys::user_id.eq(user_id)).select(api_keys::id);
+    diesel::delete(
+        api_key_orgs::table
+            .filter(api_key_orgs::organization_id.eq(org_id))
+            .filter(api_key_orgs::key_id.eq_any(keys)),
+    )
+    .execute(conn)
+    .map(drop)
 }
 
 /// Records a use of the key (the caller decides how often: at most once a minute).

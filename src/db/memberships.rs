@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::access_changes::announce;
+use super::api_keys;
 use super::audit_events::{self, AuditAction};
 use super::identities::Identity;
 use super::organizations::Organization;
@@ -212,6 +213,7 @@ pub fn remove(
                 .filter(memberships::user_id.eq(target)),
         )
         .execute(conn)?;
+        api_keys::forget_reach_into(conn, target, org_id)?;
         announce(conn, AccessChange::UserChanged { user_id: target })?;
         let name = display_name(conn, target)?;
         let (action, details) = if actor == target {

@@ -1,14 +1,17 @@
 //! The `organizations` table.
 
 use chrono::NaiveDateTime;
+use diesel::deserialize;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::Text;
 
-use super::DbConnection;
 use super::access_changes::announce;
 use super::audit_events::{self, AuditAction};
 use super::schema::{memberships, organizations};
-use crate::domain::access::AccessChange;
+use super::{DbConnection, MultiBackend};
+use crate::domain::access::{AccessChange, OrgRef};
+use crate::domain::api_key::{KeyPolicy, UserKeysAllowed};
 use crate::domain::ids::{OrgId, UserId};
 use crate::domain::organization::{OrgName, OrgSlug, Role};
 
@@ -22,6 +25,25 @@ pub struct Organization {
     pub updated_at: NaiveDateTime,
     /// Policy: the longest its keys may live, in days (`None`: no limit).
     pub max_key_lifetime_days: Option<i32>,
+    /// Policy: every key needs an expiry date.
+    pub keys_require_expiry: bool,
+    /// Policy: which of its members' user keys may reach it.
+    pub user_keys_allowed: UserKeysAllowed,
+}
+
+/// An `organizations.user_keys_allowed` this server does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("organizations.user_keys_allowed holds `{0}`, which is not a choice this server knows")]
+pub struct UnknownUserKeysChoice(String);
+
+/// `organizations.user_keys_allowed` is read as a [`UserKeysAllowed`], in one
+/// place: an unknown value fails the query rather than letting keys in.
+impl Queryable<Text, MultiBackend> for UserKeysAllowed {
+    type Row = String;
+
+    fn build(raw: String) -> deserialize::Result<UserKeysAllowed> {
+        UserKeysAllowed::parse(&raw).ok_or_else(|| UnknownUserKeysChoice(raw).into())
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -42,6 +64,19 @@ impl Organization {
     /// The longest lifetime, in days, the organization allows its keys.
     pub fn key_policy_days(&self) -> Option<u32> {
         self.max_key_lifetime_days.and_then(|days| u32::try_from(days).ok())
+    }
+
+    /// The organization's key policy, as every key's request checks it.
+    pub fn key_policy(&self) -> KeyPolicy {
+        KeyPolicy {
+            max_lifetime_days: self.key_policy_days(),
+            require_expiry: self.keys_require_expiry,
+            user_keys: self.user_keys_allowed,
+        }
+    }
+
+    pub fn org_ref(&self) -> OrgRef {
+        OrgRef { id: self.id, slug: self.slug.clone(), name: self.name.clone() }
     }
 
     pub fn find_by_id(conn: &mut DbConnection, id: OrgId) -> QueryResult<Option<Organization>> {
@@ -80,6 +115,8 @@ impl Organization {
                     organizations::created_at,
                     organizations::updated_at,
                     organizations::max_key_lifetime_days,
+                    organizations::keys_require_expiry,
+                    organizations::user_keys_allowed,
                 ))
                 .get_result(conn)?;
             diesel::insert_into(memberships::table)
@@ -157,6 +194,8 @@ impl Organization {
             diesel::update(organizations::table.find(org.id))
                 .set((organizations::max_key_lifetime_days.eq(max_days), organizations::updated_at.eq(now)))
                 .execute(conn)?;
+            // Existing keys meet the new limit at their next request.
+            announce(conn, AccessChange::OrganizationChanged { org_id: org.id })?;
             let details = match max_days {
                 Some(1) => "New API keys must expire within 1 day".to_string(),
                 Some(days) => format!("New API keys must expire within {days} days"),

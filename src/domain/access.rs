@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::api_key::{KeyKind, PublicId, Scope, ValidUntil};
+use super::api_key::{AllowedNetworks, KeyKind, KeyPolicy, KeyTerms, PublicId, Resource, Scope, ValidUntil};
 use super::ids::{KeyId, OrgId, UserId};
 use super::organization::Role;
 
@@ -20,6 +20,32 @@ pub struct UserRef {
     pub display_name: String,
 }
 
+/// Which of its user's organizations a user key reaches (SPEC §2 "Reach of user
+/// keys"). An organization key reaches its organization; this says nothing there.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum KeyReach {
+    /// Every organization the user belongs to at the time of the request.
+    #[default]
+    AllOrgs,
+    /// Only these, while the user belongs to them. Leaving one removes it, so
+    /// the list can become empty: the key then reaches no organization.
+    Only(Vec<OrgId>),
+}
+
+impl KeyReach {
+    pub fn includes(&self, org: OrgId) -> bool {
+        match self {
+            KeyReach::AllOrgs => true,
+            KeyReach::Only(orgs) => orgs.contains(&org),
+        }
+    }
+
+    /// Restricted to named organizations (what a policy may ask of user keys).
+    pub fn is_restricted(&self) -> bool {
+        matches!(self, KeyReach::Only(_))
+    }
+}
+
 /// The key itself, as far as a request needs it (never the hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFacts {
@@ -31,19 +57,44 @@ pub struct KeyFacts {
     pub created_at: DateTime<Utc>,
     /// What the key may do (its holder's rights still bound it).
     pub scope: Scope,
+    /// For a user key: which of the user's organizations it reaches.
+    pub reach: KeyReach,
+    /// Where it may be used from; `None`: anywhere.
+    pub allowed_networks: Option<AllowedNetworks>,
 }
 
 impl KeyFacts {
     pub fn hint(&self) -> String {
         self.public_id.hint(self.kind)
     }
+
+    /// What an organization's key policy looks at.
+    pub fn terms(&self) -> KeyTerms {
+        KeyTerms {
+            kind: self.kind,
+            valid_until: self.valid_until,
+            created_on: self.created_at.date_naive(),
+            restricted_to_named_orgs: self.reach.is_restricted(),
+        }
+    }
 }
 
-/// The key's owner and, for a user key, the user's memberships as they were read.
+/// One organization a user belongs to, as a user key sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub org: OrgRef,
+    pub role: Role,
+    /// The organization's key policy.
+    pub policy: KeyPolicy,
+    /// An admin blocked this key from the organization.
+    pub blocked: bool,
+}
+
+/// The key's owner as it was read: for a user key, with the user's memberships.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyHolder {
-    Organization(OrgRef),
-    User { user: UserRef, memberships: Vec<(OrgRef, Role)> },
+    Organization { org: OrgRef, policy: KeyPolicy },
+    User { user: UserRef, memberships: Vec<Membership> },
 }
 
 /// An authenticated API caller.
@@ -59,6 +110,8 @@ pub struct Caller {
 pub struct Reach<'a> {
     pub org: &'a OrgRef,
     pub role: Option<Role>,
+    /// What the key may do here: its permissions within its holder's rights.
+    pub scope: Scope,
 }
 
 impl Reach<'_> {
@@ -68,14 +121,46 @@ impl Reach<'_> {
     }
 }
 
+/// What a key's holder may do in an organization (SPEC §2: a key's effective
+/// rights are its permissions within these). An organization key acts as an
+/// admin; an admin may do everything; a member reads the organization and its
+/// members, works with repositories, builds, parameters, SSH keys and webhooks,
+/// and never manages the organization, its members, its keys or its billing.
+pub fn holder_rights(role: Option<Role>) -> Scope {
+    use super::api_key::Level::{Read, Write};
+    match role {
+        None | Some(Role::Admin) => Scope::full_access(),
+        Some(Role::Member) => Scope::none()
+            .with(Resource::Org, Read)
+            .with(Resource::Members, Read)
+            .with(Resource::Repos, Write)
+            .with(Resource::Builds, Write)
+            .with(Resource::Params, Write)
+            .with(Resource::SshKeys, Write)
+            .with(Resource::Webhooks, Write),
+    }
+}
+
 impl Caller {
-    /// Every organization the caller reaches, by name.
+    /// Every organization the caller reaches now, with the key's effective
+    /// rights in each: for a user key, the user's organizations within the key's
+    /// reach, less those that blocked it or whose key policy it does not meet.
     pub fn organizations(&self) -> Vec<Reach<'_>> {
+        let terms = self.key.terms();
+        let reach = |org, role| Reach { org, role, scope: self.key.scope.intersect(&holder_rights(role)) };
         match &self.holder {
-            KeyHolder::Organization(org) => vec![Reach { org, role: None }],
-            KeyHolder::User { memberships, .. } => {
-                memberships.iter().map(|(org, role)| Reach { org, role: Some(*role) }).collect()
+            KeyHolder::Organization { org, policy } => {
+                if policy.admits(&terms) {
+                    vec![reach(org, None)]
+                } else {
+                    Vec::new()
+                }
             }
+            KeyHolder::User { memberships, .. } => memberships
+                .iter()
+                .filter(|m| self.key.reach.includes(m.org.id) && !m.blocked && m.policy.admits(&terms))
+                .map(|m| reach(&m.org, Some(m.role)))
+                .collect(),
         }
     }
 
@@ -88,8 +173,18 @@ impl Caller {
     pub fn user(&self) -> Option<&UserRef> {
         match &self.holder {
             KeyHolder::User { user, .. } => Some(user),
-            KeyHolder::Organization(_) => None,
+            KeyHolder::Organization { .. } => None,
         }
+    }
+
+    /// Every organization the holder's state was read from, reached or not: a
+    /// change to any of them may change what the key reaches.
+    fn organizations_read(&self) -> impl Iterator<Item = &OrgRef> {
+        let (own, memberships) = match &self.holder {
+            KeyHolder::Organization { org, .. } => (Some(org), &[][..]),
+            KeyHolder::User { memberships, .. } => (None, memberships.as_slice()),
+        };
+        own.into_iter().chain(memberships.iter().map(|m| &m.org))
     }
 }
 
@@ -97,25 +192,20 @@ impl Caller {
 /// makes the change; every instance's cache forgets what it touches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AccessChange {
-    KeyDeleted {
-        public_id: String,
-    },
+    /// The key was deleted, or blocked or let in again by an organization.
+    KeyChanged { public_id: String },
     /// A user joined, left, was removed from or changed role in an organization,
     /// or was renamed.
-    UserChanged {
-        user_id: UserId,
-    },
-    /// An organization was renamed (or, later, deleted).
-    OrganizationChanged {
-        org_id: OrgId,
-    },
+    UserChanged { user_id: UserId },
+    /// An organization was renamed or changed its key policy (or, later, was deleted).
+    OrganizationChanged { org_id: OrgId },
 }
 
 impl AccessChange {
     /// The notification payload: `key:<public id>`, `user:<id>` or `org:<id>`.
     pub fn to_payload(&self) -> String {
         match self {
-            AccessChange::KeyDeleted { public_id } => format!("key:{public_id}"),
+            AccessChange::KeyChanged { public_id } => format!("key:{public_id}"),
             AccessChange::UserChanged { user_id } => format!("user:{user_id}"),
             AccessChange::OrganizationChanged { org_id } => format!("org:{org_id}"),
         }
@@ -125,7 +215,7 @@ impl AccessChange {
         let (kind, value) = payload.split_once(':')?;
         match kind {
             "key" => {
-                PublicId::parse(value).map(|id| AccessChange::KeyDeleted { public_id: id.as_str().into() })
+                PublicId::parse(value).map(|id| AccessChange::KeyChanged { public_id: id.as_str().into() })
             }
             "user" => value.parse().ok().map(|user_id| AccessChange::UserChanged { user_id }),
             "org" => value.parse().ok().map(|org_id| AccessChange::OrganizationChanged { org_id }),
@@ -136,11 +226,11 @@ impl AccessChange {
     /// Whether a cached caller may be out of date after this change.
     pub fn affects(&self, caller: &Caller) -> bool {
         match (self, &caller.holder) {
-            (AccessChange::KeyDeleted { public_id }, _) => caller.key.public_id.as_str() == public_id,
+            (AccessChange::KeyChanged { public_id }, _) => caller.key.public_id.as_str() == public_id,
             (AccessChange::UserChanged { user_id }, KeyHolder::User { user, .. }) => user.id == *user_id,
-            (AccessChange::UserChanged { .. }, KeyHolder::Organization(_)) => false,
+            (AccessChange::UserChanged { .. }, KeyHolder::Organization { .. }) => false,
             (AccessChange::OrganizationChanged { org_id }, _) => {
-                caller.organizations().iter().any(|reach| reach.org.id == *org_id)
+                caller.organizations_read().any(|org| org.id == *org_id)
             }
         }
     }
@@ -149,6 +239,7 @@ impl AccessChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::api_key::{Level, UserKeysAllowed};
     #[allow(unused_imports)]
     use crate::domain::ids::{KeyId, OrgId, UserId};
     use chrono::TimeZone;
@@ -166,10 +257,16 @@ mod tests {
             valid_until: None,
             created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             scope: Scope::full_access(),
+            reach: KeyReach::AllOrgs,
+            allowed_networks: None,
         }
     }
 
-    fn user_key_of_member_in(memberships: Vec<(OrgRef, Role)>) -> Caller {
+    fn member(org: OrgRef, role: Role) -> Membership {
+        Membership { org, role, policy: KeyPolicy::default(), blocked: false }
+    }
+
+    fn user_key_of_member_in(memberships: Vec<Membership>) -> Caller {
         Caller {
             key: key(KeyKind::User),
             holder: KeyHolder::User {
@@ -179,10 +276,16 @@ mod tests {
         }
     }
 
+    fn slugs(caller: &Caller) -> Vec<&str> {
+        caller.organizations().iter().map(|reach| reach.org.slug.as_str()).collect()
+    }
+
     #[test]
     fn an_organization_key_reaches_its_organization_only_and_may_manage_its_keys() {
-        let caller =
-            Caller { key: key(KeyKind::Organization), holder: KeyHolder::Organization(org(1, "acme")) };
+        let caller = Caller {
+            key: key(KeyKind::Organization),
+            holder: KeyHolder::Organization { org: org(1, "acme"), policy: KeyPolicy::default() },
+        };
         assert!(caller.reach("acme").unwrap().can_manage_keys());
         assert!(caller.reach("other").is_none());
         assert!(caller.user().is_none());
@@ -190,28 +293,85 @@ mod tests {
 
     #[test]
     fn a_user_key_reaches_the_users_organizations_with_the_users_role() {
-        let caller =
-            user_key_of_member_in(vec![(org(1, "acme"), Role::Admin), (org(2, "beta"), Role::Member)]);
+        let caller = user_key_of_member_in(vec![
+            member(org(1, "acme"), Role::Admin),
+            member(org(2, "beta"), Role::Member),
+        ]);
         assert!(caller.reach("acme").unwrap().can_manage_keys());
         assert!(!caller.reach("beta").unwrap().can_manage_keys());
         assert!(caller.reach("gamma").is_none());
     }
 
     #[test]
+    fn a_key_may_do_what_both_it_and_its_holder_may() {
+        let mut caller = user_key_of_member_in(vec![
+            member(org(1, "acme"), Role::Admin),
+            member(org(2, "beta"), Role::Member),
+        ]);
+        assert!(caller.reach("acme").unwrap().scope.allows(Resource::Keys, Level::Write));
+        let beta = caller.reach("beta").unwrap().scope;
+        assert!(!beta.allows(Resource::Keys, Level::Read), "a member's key never manages keys");
+        assert!(beta.allows(Resource::Members, Level::Read));
+        assert!(!beta.allows(Resource::Members, Level::Write));
+
+        caller.key.scope = Scope::run_builds();
+        assert_eq!(caller.reach("acme").unwrap().scope, Scope::run_builds());
+        assert!(!caller.reach("beta").unwrap().scope.allows(Resource::Members, Level::Read));
+    }
+
+    #[test]
+    fn a_restricted_user_key_reaches_only_the_organizations_named_for_it() {
+        let mut caller = user_key_of_member_in(vec![
+            member(org(1, "acme"), Role::Admin),
+            member(org(2, "beta"), Role::Admin),
+        ]);
+        caller.key.reach = KeyReach::Only(vec![OrgId::new(1)]);
+        assert_eq!(slugs(&caller), ["acme"]);
+        caller.key.reach = KeyReach::Only(Vec::new());
+        assert!(slugs(&caller).is_empty(), "an emptied list reaches nothing, not everything");
+    }
+
+    #[test]
+    fn a_block_or_the_policy_takes_one_organization_out_of_a_user_keys_reach() {
+        let mut blocked = member(org(1, "acme"), Role::Admin);
+        blocked.blocked = true;
+        let mut strict = member(org(2, "beta"), Role::Member);
+        strict.policy.user_keys = UserKeysAllowed::Restricted;
+        let caller = user_key_of_member_in(vec![blocked, strict, member(org(3, "gamma"), Role::Member)]);
+        assert_eq!(slugs(&caller), ["gamma"]);
+    }
+
+    #[test]
+    fn an_organization_key_that_breaks_its_organizations_policy_reaches_nothing() {
+        let policy = KeyPolicy { require_expiry: true, ..KeyPolicy::default() };
+        let caller = Caller {
+            key: key(KeyKind::Organization),
+            holder: KeyHolder::Organization { org: org(1, "acme"), policy },
+        };
+        assert!(caller.reach("acme").is_none());
+    }
+
+    #[test]
     fn changes_affect_only_the_callers_they_touch() {
-        let caller = user_key_of_member_in(vec![(org(1, "acme"), Role::Member)]);
+        let mut blocked = member(org(2, "beta"), Role::Member);
+        blocked.blocked = true;
+        let caller = user_key_of_member_in(vec![member(org(1, "acme"), Role::Member), blocked]);
         assert!(AccessChange::UserChanged { user_id: UserId::new(7) }.affects(&caller));
         assert!(!AccessChange::UserChanged { user_id: UserId::new(8) }.affects(&caller));
         assert!(AccessChange::OrganizationChanged { org_id: OrgId::new(1) }.affects(&caller));
-        assert!(!AccessChange::OrganizationChanged { org_id: OrgId::new(2) }.affects(&caller));
-        assert!(AccessChange::KeyDeleted { public_id: "AAAAAAAAAAAAAAAA".into() }.affects(&caller));
-        assert!(!AccessChange::KeyDeleted { public_id: "BBBBBBBBBBBBBBBB".into() }.affects(&caller));
+        assert!(
+            AccessChange::OrganizationChanged { org_id: OrgId::new(2) }.affects(&caller),
+            "an organization the key does not reach now may let it in again"
+        );
+        assert!(!AccessChange::OrganizationChanged { org_id: OrgId::new(3) }.affects(&caller));
+        assert!(AccessChange::KeyChanged { public_id: "AAAAAAAAAAAAAAAA".into() }.affects(&caller));
+        assert!(!AccessChange::KeyChanged { public_id: "BBBBBBBBBBBBBBBB".into() }.affects(&caller));
     }
 
     #[test]
     fn payloads_read_back_and_junk_is_ignored() {
         for change in [
-            AccessChange::KeyDeleted { public_id: "AAAAAAAAAAAAAAAA".into() },
+            AccessChange::KeyChanged { public_id: "AAAAAAAAAAAAAAAA".into() },
             AccessChange::UserChanged { user_id: UserId::new(3) },
             AccessChange::OrganizationChanged { org_id: OrgId::new(4) },
         ] {

@@ -9,8 +9,10 @@ use crate::db::api_keys::{self, ApiKey, NewKey, Owner};
 pub use crate::db::audit_events::ViaKey;
 use crate::db::organizations::Organization;
 use crate::db::{Db, DbError};
+use crate::domain::access::{KeyReach, OrgRef};
 use crate::domain::api_key::{
-    Description, DescriptionError, ParsedToken, PublicId, Scope, ValidUntil, ValidUntilError, generate,
+    AllowedNetworks, Description, DescriptionError, KeyPolicy, NetworksError, ParsedToken, PublicId, Scope,
+    ScopeError, ValidUntil, ValidUntilError, generate,
 };
 use crate::domain::ids::UserId;
 
@@ -34,6 +36,33 @@ pub struct NewKeyInput<'a> {
     pub description: &'a str,
     /// `YYYY-MM-DD`, or empty for "never expires".
     pub valid_until: &'a str,
+    /// The permissions as a scope string (`repos:read builds:write`).
+    pub scope: &'a str,
+    /// For a user key: which of the user's organizations it reaches.
+    pub reach: ReachChoice,
+    /// Networks (CIDR) separated by spaces, commas or new lines; empty: anywhere.
+    pub allowed_networks: &'a str,
+}
+
+/// The organizations a new user key reaches, as chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ReachChoice {
+    /// Every organization of the user, now and later (the default).
+    #[default]
+    AllOrgs,
+    /// Only these, by slug: each must be one of the user's organizations now.
+    Only(Vec<String>),
+}
+
+/// Why a reach cannot be the one chosen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReachError {
+    #[error("Choose at least one organization, or all of them.")]
+    Empty,
+    #[error("You are not a member of “{0}”: choose among your organizations.")]
+    NotYours(String),
+    #[error("An organization key reaches its own organization only.")]
+    NotForOrganizationKeys,
 }
 
 /// What was wrong with the input, per field.
@@ -41,6 +70,19 @@ pub struct NewKeyInput<'a> {
 pub struct NewKeyErrors {
     pub description: Option<DescriptionError>,
     pub valid_until: Option<ValidUntilError>,
+    pub scope: Option<ScopeError>,
+    pub reach: Option<ReachError>,
+    pub allowed_networks: Option<NetworksError>,
+}
+
+impl NewKeyErrors {
+    fn any(&self) -> bool {
+        self.description.is_some()
+            || self.valid_until.is_some()
+            || self.scope.is_some()
+            || self.reach.is_some()
+            || self.allowed_networks.is_some()
+    }
 }
 
 pub struct KeyWithToken {
@@ -51,23 +93,36 @@ pub struct KeyWithToken {
 
 impl ApiKeys {
     /// Checks the input against the rules and the owner's policy (an
-    /// organization's longest key lifetime, looked up here so that no caller can
-    /// skip it), then stores the key's argon2 hash. The token exists only in the result.
+    /// organization's key policy, looked up here so that no caller can skip
+    /// it; a user key's chosen organizations must be the user's), then stores
+    /// the key's argon2 hash. The token exists only in the result.
     pub async fn create(
         &self,
         owner: Owner,
         actor: Actor<'_>,
         input: NewKeyInput<'_>,
     ) -> Result<Result<KeyWithToken, NewKeyErrors>, ServiceError> {
-        let max_days = self.longest_lifetime_days(owner).await?;
+        let (policy, own_orgs) = self.owner_context(owner).await?;
         let today = self.clock.now().date_naive();
-        let (description, valid_until) = match (
-            Description::parse(input.description),
-            ValidUntil::parse_form(input.valid_until, today, max_days),
-        ) {
-            (Ok(d), Ok(v)) => (d, v),
-            (d, v) => return Ok(Err(NewKeyErrors { description: d.err(), valid_until: v.err() })),
+        let description = Description::parse(input.description);
+        let valid_until = policy.parse_valid_until(input.valid_until, today);
+        let scope = Scope::parse_granting(input.scope);
+        let reach = resolve_reach(owner, input.reach, &own_orgs);
+        let networks = AllowedNetworks::parse(input.allowed_networks);
+        let (Ok(description), Ok(valid_until), Ok(scope), Ok(reach), Ok(networks)) =
+            (&description, &valid_until, &scope, &reach, &networks)
+        else {
+            let errors = NewKeyErrors {
+                description: description.err(),
+                valid_until: valid_until.err(),
+                scope: scope.err(),
+                reach: reach.err(),
+                allowed_networks: networks.err(),
+            };
+            debug_assert!(errors.any());
+            return Ok(Err(errors));
         };
+        let (valid_until, scope, reach, networks) = (*valid_until, *scope, reach.clone(), networks.clone());
         let token = generate(owner.kind());
         let hint = token.public_id.hint(owner.kind());
         let secret_hash = self.argon2.hash(token.secret.expose().to_string()).await?;
@@ -83,9 +138,9 @@ impl ApiKeys {
                 let new = NewKey {
                     public_id: &public_id,
                     owner,
-                    // Until keys are made with chosen permissions (#14), a new key
-                    // may do what keys always could.
-                    scope: Scope::full_access(),
+                    scope,
+                    reach: &reach,
+                    allowed_networks: networks.as_ref(),
                     secret_hash: &secret_hash,
                     description: &description_text,
                     valid_until: valid_until.map(ValidUntil::date),
@@ -128,10 +183,37 @@ impl ApiKeys {
         Ok(deleted.map(|key| (key, hint)))
     }
 
-    /// The owner's key policy in days: an organization's, when it set one.
-    async fn longest_lifetime_days(&self, owner: Owner) -> Result<Option<u32>, DbError> {
-        let Owner::Organization(org_id) = owner else { return Ok(None) };
-        let org = self.db.run(move |conn| Organization::find_by_id(conn, org_id)).await?;
-        Ok(org.and_then(|org| org.key_policy_days()))
+    /// The owner's key policy (an organization's; none for a user) and, for a
+    /// user, the organizations they belong to now.
+    async fn owner_context(&self, owner: Owner) -> Result<(KeyPolicy, Vec<OrgRef>), DbError> {
+        match owner {
+            Owner::Organization(org_id) => {
+                let org = self.db.run(move |conn| Organization::find_by_id(conn, org_id)).await?;
+                Ok((org.map(|org| org.key_policy()).unwrap_or_default(), Vec::new()))
+            }
+            Owner::User(user_id) => {
+                let orgs = self.db.run(move |conn| Organization::for_user(conn, user_id)).await?;
+                Ok((KeyPolicy::default(), orgs.iter().map(|(org, _)| org.org_ref()).collect()))
+            }
+        }
+    }
+}
+
+/// The chosen reach as stored: slugs become the user's organizations' ids.
+fn resolve_reach(owner: Owner, choice: ReachChoice, own_orgs: &[OrgRef]) -> Result<KeyReach, ReachError> {
+    match (owner, choice) {
+        (_, ReachChoice::AllOrgs) => Ok(KeyReach::AllOrgs),
+        (Owner::Organization(_), ReachChoice::Only(_)) => Err(ReachError::NotForOrganizationKeys),
+        (Owner::User(_), ReachChoice::Only(slugs)) if slugs.is_empty() => Err(ReachError::Empty),
+        (Owner::User(_), ReachChoice::Only(slugs)) => {
+            let mut ids = Vec::new();
+            for slug in slugs {
+                let org = own_orgs.iter().find(|org| org.slug == slug).ok_or(ReachError::NotYours(slug))?;
+                if !ids.contains(&org.id) {
+                    ids.push(org.id);
+                }
+            }
+            Ok(KeyReach::Only(ids))
+        }
     }
 }

@@ -131,8 +131,8 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::access::{KeyFacts, KeyHolder, OrgRef};
-    use crate::domain::api_key::{KeyKind, PublicId, Scope};
+    use crate::domain::access::{KeyFacts, KeyHolder, KeyReach, OrgRef};
+    use crate::domain::api_key::{KeyKind, KeyPolicy, PublicId, Scope};
     #[allow(unused_imports)]
     use crate::domain::ids::{KeyId, OrgId, UserId};
     use chrono::TimeZone;
@@ -150,10 +150,15 @@ mod tests {
             valid_until: None,
             created_at: t0(),
             scope: Scope::full_access(),
+            reach: KeyReach::AllOrgs,
+            allowed_networks: None,
         };
         let org = OrgRef { id: org_id, slug: "acme".into(), name: "Acme".into() };
         Entry {
-            caller: Arc::new(Verified::new(Caller { key, holder: KeyHolder::Organization(org) })),
+            caller: Arc::new(Verified::new(Caller {
+                key,
+                holder: KeyHolder::Organization { org, policy: KeyPolicy::default() },
+            })),
             secret_hash: "$argon2id$…".into(),
             digest: [0; 32],
             loaded_at: t0(),
@@ -174,7 +179,7 @@ mod tests {
     fn a_load_that_started_before_a_change_is_not_stored() {
         let cache = KeyCache::default();
         let before = cache.generation();
-        cache.apply(&AccessChange::KeyDeleted { public_id: "AAAAAAAAAAAAAAAA".into() });
+        cache.apply(&AccessChange::KeyChanged { public_id: "AAAAAAAAAAAAAAAA".into() });
         cache.insert(before, entry("AAAAAAAAAAAAAAAA", OrgId::new(1)));
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_none());
     }
@@ -183,7 +188,7 @@ mod tests {
     fn a_load_survives_changes_to_other_keys_but_not_a_clear_or_a_forgotten_past() {
         let cache = KeyCache::default();
         let before = cache.generation();
-        cache.apply(&AccessChange::KeyDeleted { public_id: "BBBBBBBBBBBBBBBB".into() });
+        cache.apply(&AccessChange::KeyChanged { public_id: "BBBBBBBBBBBBBBBB".into() });
         cache.apply(&AccessChange::UserChanged { user_id: UserId::new(9) });
         cache.insert(before, entry("AAAAAAAAAAAAAAAA", OrgId::new(1)));
         assert!(cache.get("AAAAAAAAAAAAAAAA").is_some(), "other keys' changes do not spoil the load");

@@ -46,8 +46,8 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::domain::access::{KeyFacts, KeyHolder, OrgRef};
-    use crate::domain::api_key::{KeyKind, PublicId, Scope};
+    use crate::domain::access::{KeyFacts, KeyHolder, KeyReach, OrgRef};
+    use crate::domain::api_key::{KeyKind, KeyPolicy, PublicId, Scope};
     #[allow(unused_imports)]
     use crate::domain::ids::{KeyId, OrgId, UserId};
 
@@ -61,12 +61,13 @@ mod tests {
                 valid_until: None,
                 created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
                 scope: Scope::full_access(),
+                reach: KeyReach::AllOrgs,
+                allowed_networks: None,
             },
-            holder: KeyHolder::Organization(OrgRef {
-                id: OrgId::new(1),
-                slug: "acme".into(),
-                name: "Acme".into(),
-            }),
+            holder: KeyHolder::Organization {
+                org: OrgRef { id: OrgId::new(1), slug: "acme".into(), name: "Acme".into() },
+                policy: KeyPolicy::default(),
+            },
         })
     }
 

@@ -1,13 +1,18 @@
-//! API keys (SPEC §2): the token format, descriptions, validity dates and status.
+//! API keys (SPEC §2): the token format, descriptions, validity dates and status,
+//! permissions, allowed networks and the organizations' key policy.
 
 pub mod description;
 pub mod listing;
+pub mod networks;
+pub mod policy;
 pub mod scope;
 pub mod token;
 pub mod validity;
 
 pub use description::{Description, DescriptionError};
 pub use listing::{KeyListFilter, KeySearch, KeySort, StatusDates, StatusFilter};
+pub use networks::{AllowedNetworks, NetworksError};
+pub use policy::{KeyPolicy, KeyTerms, PolicyRefusal, UserKeysAllowed};
 pub use scope::{Level, Preset, Resource, Scope, ScopeError};
 pub use token::{KeyKind, ParsedToken, PublicId, Secret, TokenError, generate};
 pub use validity::{KeyStatus, ValidUntil, ValidUntilError};

@@ -133,6 +133,8 @@ pub enum ScopeError {
     UnknownLevel(String),
     #[error("{0} is given twice")]
     Repeated(&'static str),
+    #[error("Choose at least one permission.")]
+    Empty,
 }
 
 fn resource_list() -> String {
@@ -235,6 +237,11 @@ impl Scope {
             scope.levels[resource.index()] = level;
         }
         Ok(scope)
+    }
+
+    /// A scope string for a new key: as [`Scope::parse`], and granting something.
+    pub fn parse_granting(raw: &str) -> Result<Scope, ScopeError> {
+        Scope::parse(raw).and_then(|scope| if scope.is_empty() { Err(ScopeError::Empty) } else { Ok(scope) })
     }
 
     pub fn level(&self, resource: Resource) -> Level {

@@ -26,6 +26,8 @@ pub enum ValidUntilError {
     BeyondPolicy { max_days: u32, latest: NaiveDate },
     #[error("This organization requires an expiry date (at most {max_days} days from today).")]
     RequiredByPolicy { max_days: u32 },
+    #[error("This organization requires an expiry date.")]
+    ExpiryRequired,
 }
 
 impl ValidUntil {

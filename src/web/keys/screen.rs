@@ -16,12 +16,13 @@ use crate::auth::pending_token::{self, NewKeyNotice};
 use crate::auth::session::{self, Flash, PendingTokenRef};
 use crate::db::api_keys::{self, KeyListItem};
 use crate::db::pending_tokens::{self, NewPendingToken};
+use crate::domain::api_key::Scope;
 use crate::domain::api_key::validity::{latest_allowed, suggestion};
 use crate::domain::api_key::{KeyListFilter, KeyStatus, ParsedToken, PublicId, ValidUntil};
 use crate::domain::dates;
 use crate::domain::ids::UserId;
 use crate::error::AppError;
-use crate::services::api_keys::{Actor, NewKeyInput};
+use crate::services::api_keys::{Actor, NewKeyInput, ReachChoice};
 use crate::state::AppState;
 use crate::web::page::{PageContext, see_other};
 use crate::web::pagination::{PER_PAGE, Pagination, page_or_last};
@@ -211,7 +212,14 @@ pub async fn create(
     session: &Session,
     form: CreateForm,
 ) -> Result<HttpResponse, AppError> {
-    let input = NewKeyInput { description: &form.description, valid_until: &form.valid_until };
+    let full_access = Scope::full_access().to_string();
+    let input = NewKeyInput {
+        description: &form.description,
+        valid_until: &form.valid_until,
+        scope: &full_access,
+        reach: ReachChoice::AllOrgs,
+        allowed_networks: "",
+    };
     let actor_id = actor;
     let actor = Actor { user_id: Some(actor), via_key: None };
     let created = match state.api_keys.create(scope.owner(), actor, input).await? {

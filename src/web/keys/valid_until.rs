@@ -50,6 +50,9 @@ pub fn form_error(error: &ValidUntilError, policy_days: Option<u32>) -> String {
         (ValidUntilError::RequiredByPolicy { max_days }, _) => {
             format!("This organization requires an expiry date: pick one at most {max_days} days from today.")
         }
+        (ValidUntilError::ExpiryRequired, _) => {
+            "This organization requires an expiry date: pick one.".to_string()
+        }
     }
 }
 

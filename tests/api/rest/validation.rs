@@ -97,8 +97,9 @@ both_databases!(invalid_new_keys_are_refused_with_the_fields_at_fault, at_epoch)
 
 async fn an_organizations_key_policy_applies_to_keys_made_through_the_api(app: TestApp) {
     let team = Team::new(&app).await;
-    let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
-    let laptop = team.alice.new_key(USER_KEYS, "Laptop", "").await;
+    // Within the policy set next (keys beyond it would no longer reach acme).
+    let ci = team.alice.new_key(ACME_KEYS, "CI", "2027-03-20").await;
+    let laptop = team.alice.new_key(USER_KEYS, "Laptop", "2027-03-20").await;
     team.alice.post_and_follow(POLICY, &[("max_days", "30")], GENERAL).await;
     let org = Api::new(&app, &ci.full);
     let (status, body) = org.get_json("/api/v1/orgs/acme").await;
