@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark of API-key authentication: GET /api/v1/whoami against GET /healthz side by
-# side, the first use of a key against a hot key, a flood of invalid keys while
+# Benchmark of API-key authentication: GET /api/v1/whoami and POST /api/v1/introspect
+# (RFC 7662, the same hot key) against GET /healthz side by side, the first use of a key against a hot key, a flood of invalid keys while
 # valid requests run, and the server's memory under a flood of key creations; on
 # SQLite and on PostgreSQL. See bench/README.md.
 #
@@ -69,6 +69,9 @@ OUT_DIR="${BENCH_OUT_DIR:-$ROOT/bench/results}"
 # exercises the bound on argon2 checks instead.
 NO_LIMIT=1000000
 
+# The introspection client of the side-by-side runs (bench/api_auth.py knows it too).
+INTROSPECTION_CLIENT="bench:bench-introspection-secret-0123456789abcdef"
+
 WORK_NAME=monkeyci-api-bench
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
@@ -104,8 +107,8 @@ run_one() { # $1 = label, $2 = DATABASE_URL
 
 run_auth() { # $1 = label, $2 = DATABASE_URL: parts 1-3
   local label="$1" url="$2"
-  log "[$label] starting the server (defaults)"
-  start_server "$label" "$url"
+  log "[$label] starting the server (defaults, and an introspection client)"
+  start_server "$label" "$url" MONKEYCI_INTROSPECTION_CLIENTS="$INTROSPECTION_CLIENT"
   "$PY" "$HELPER" run --label "$label" --base-url "$BASE_URL" --pid "$SERVER_PID" --server-log "$SERVER_LOG" \
     --state "$WORK/state-$label.json" --out "$WORK/run-$label.json" \
     --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DURATION" --rounds "$ROUNDS" \

@@ -1,6 +1,7 @@
 -- wrk script for bench/api-auth.sh. See bench/README.md.
 --
 --   wrk ... -s bench/api_auth.lua URL               plain GETs (headers from -H)
+--   WRK_FORM=BODY wrk ... -s bench/api_auth.lua URL  POSTs of the form BODY (headers from -H)
 --   WRK_TOKENS=FILE wrk ... -s bench/api_auth.lua URL
 --                                                   one `Authorization: Bearer <token>` per
 --                                                   request, round-robin over FILE (one token
@@ -17,6 +18,15 @@
 -- no Lua cost on the load generator, which shares the cores with the server.
 
 local threads = {}
+
+-- WRK_FORM=BODY: every request is a POST of this urlencoded form (the introspection
+-- runs); still built once, so the plain mode's cost stays nil.
+local form = os.getenv("WRK_FORM")
+if form and #form > 0 then
+  wrk.method = "POST"
+  wrk.body = form
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
 
 function setup(thread)
   thread:set("id", #threads)

@@ -25,6 +25,7 @@ See bench/README.md.
 """
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -49,6 +50,11 @@ ORG_NAME, ORG_SLUG = "API Bench", "api-bench"
 KEYS_URL = f"/o/{ORG_SLUG}/settings/api-keys"
 LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api_auth.lua")
 TARGET_RATIO = 0.85
+# Introspection of a hot key against healthz (issue #14).
+INTROSPECT_TARGET_RATIO = 0.80
+# The introspection client bench/api-auth.sh starts the server with.
+INTROSPECTION_ID = "bench"
+INTROSPECTION_SECRET = "bench-introspection-secret-0123456789abcdef"
 SAMPLE_EVERY = 0.2
 
 
@@ -157,19 +163,23 @@ def api_get(client, path, token=None):
 # --------------------------------------------------------------------------- wrk
 
 
-def wrk(url, threads, connections, duration, token=None, tokens_file=None, timeout="10s"):
-    """Runs wrk with bench/api_auth.lua; returns the parsed WRKJSON line plus req/s."""
+def wrk(url, threads, connections, duration, token=None, tokens_file=None, timeout="10s", form=None, basic=None):
+    """Runs wrk with bench/api_auth.lua; returns the parsed WRKJSON line plus req/s.
+    `form`: a POST with this urlencoded body; `basic`: (id, secret) as HTTP Basic."""
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
            "--timeout", timeout, "-s", LUA]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
+    if basic:
+        credentials = base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode()
+        cmd += ["-H", f"Authorization: Basic {credentials}"]
     cmd.append(url)
-    return WrkRun(cmd, tokens_file)
+    return WrkRun(cmd, tokens_file, form)
 
 
 class WrkRun:
-    def __init__(self, cmd, tokens_file):
-        env = dict(os.environ, WRK_TOKENS=tokens_file or "")
+    def __init__(self, cmd, tokens_file, form=None):
+        env = dict(os.environ, WRK_TOKENS=tokens_file or "", WRK_FORM=form or "")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.cmd = cmd
 
@@ -283,20 +293,24 @@ def timed_get(client, path, token=None):
 
 
 def side_by_side(args, token):
-    """healthz, whoami, healthz, whoami, ...: the same wrk settings, one after the other."""
-    cases = {"healthz": (f"{args.base_url}/healthz", None),
-             "whoami": (f"{args.base_url}/api/v1/whoami", token)}
+    """healthz, whoami, introspect, healthz, ...: the same wrk settings, one after the other.
+    introspect: POST /api/v1/introspect of the same (hot) key, as an introspection client."""
+    form = "token=" + urllib.parse.quote(token)
+    cases = {"healthz": (f"{args.base_url}/healthz", {}),
+             "whoami": (f"{args.base_url}/api/v1/whoami", {"token": token}),
+             "introspect": (f"{args.base_url}/api/v1/introspect",
+                            {"form": form, "basic": (INTROSPECTION_ID, INTROSPECTION_SECRET)})}
     # Warm-up: the key gets verified (argon2 once) and cached; wrk's connections,
     # the server's buffers and the CPU frequency settle.
-    for name, (url, tok) in cases.items():
-        r = wrk(url, args.threads, args.connections, args.warmup_seconds, token=tok).result()
+    for name, (url, how) in cases.items():
+        r = wrk(url, args.threads, args.connections, args.warmup_seconds, **how).result()
         if r["non_2xx_3xx"] or r["requests"] == 0:
             raise SystemExit(f"warm-up of {name}: {r['non_2xx_3xx']} non-2xx responses of {r['requests']}")
     runs = {name: [] for name in cases}
     for rnd in range(args.rounds):
-        for name, (url, tok) in cases.items():
+        for name, (url, how) in cases.items():
             cpu0 = proc_cpu_seconds(args.pid)
-            r = wrk(url, args.threads, args.connections, args.duration, token=tok).result()
+            r = wrk(url, args.threads, args.connections, args.duration, **how).result()
             r["server_cpu_us_per_request"] = (proc_cpu_seconds(args.pid) - cpu0) * 1e6 / max(r["requests"], 1)
             r["round"] = rnd + 1
             runs[name].append(r)
@@ -317,6 +331,8 @@ def side_by_side(args, token):
     out["ratio_best"] = out["whoami"]["best_rps"] / out["healthz"]["best_rps"]
     out["ratio_median"] = out["whoami"]["median_rps"] / out["healthz"]["median_rps"]
     out["cpu_ratio"] = out["whoami"]["cpu_us_per_request"] / out["healthz"]["cpu_us_per_request"]
+    out["introspect_ratio_best"] = out["introspect"]["best_rps"] / out["healthz"]["best_rps"]
+    out["introspect_ratio_median"] = out["introspect"]["median_rps"] / out["healthz"]["median_rps"]
     return out
 
 
@@ -384,6 +400,13 @@ def cmd_run(args):
     if status != 200:
         raise SystemExit(f"GET /api/v1/whoami with the new key: {status} {body[:300]!r}")
     whoami = json.loads(body)
+    credentials = base64.b64encode(f"{INTROSPECTION_ID}:{INTROSPECTION_SECRET}".encode()).decode()
+    status, _, answer = api.request("POST", "/api/v1/introspect", form={"token": token},
+                                    extra_headers={"Authorization": f"Basic {credentials}",
+                                                   "Accept": "application/json"})
+    if status != 200 or b'"active":true' not in answer:
+        raise SystemExit(f"POST /api/v1/introspect of the new key: {status} {answer[:300]!r}"
+                         " (is MONKEYCI_INTROSPECTION_CLIENTS set for the server?)")
     api.close()
     with open(args.state, "w") as f:
         json.dump({"token": token, "public_id": token[8:24]}, f)
@@ -693,6 +716,18 @@ def cmd_summary(args):
                          f"{s['ratio_best']:6.1%} {s['ratio_median']:8.1%} "
                          f"{s['healthz']['cpu_us_per_request']:7.1f}/{s['whoami']['cpu_us_per_request']:<7.1f} "
                          f"{rss_peak(r):>9}  {ok}")
+        lines.append(f"   introspection of the same hot key (POST /api/v1/introspect, HTTP Basic): "
+                     f"target >= {INTROSPECT_TARGET_RATIO:.0%} of healthz")
+        lines.append(f"{'database':10} {'introspect req/s':>16} {'p99 ms':>7} {'ratio':>6} {'(median)':>8} "
+                     f"{'CPU us/req':>10}")
+        for r in runs:
+            s = r["side_by_side"]
+            if "introspect" not in s:
+                continue
+            ok = "met" if s["introspect_ratio_best"] >= INTROSPECT_TARGET_RATIO else "NOT MET"
+            lines.append(f"{r['label']:10} {s['introspect']['best_rps']:16.0f} {s['introspect']['best_p99_ms']:7.2f} "
+                         f"{s['introspect_ratio_best']:6.1%} {s['introspect_ratio_median']:8.1%} "
+                         f"{s['introspect']['cpu_us_per_request']:10.1f}  {ok}")
         lines.append("")
         lines.append("2. First use vs hot key: sequential requests on one keep-alive connection; "
                      "client time (server time from its log).")

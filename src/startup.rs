@@ -128,6 +128,7 @@ impl Application {
         };
         let state = web::Data::new(AppState {
             key_auth,
+            introspection_clients: settings.introspection_clients.clone(),
             api_keys: ApiKeys { db: db.clone(), clock: clock.clone(), argon2: argon2.clone() },
             memberships: Memberships { db: db.clone(), clock: clock.clone() },
             sign_in: SignIn { db: db.clone(), clock: clock.clone() },

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use url::Url;
 
+use crate::auth::introspection_clients::IntrospectionClients;
 use crate::auth::key_auth::KeyAuthenticator;
 use crate::auth::platforms::Platforms;
 use crate::clock::Clock;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub dev_sign_in: bool,
     /// The enabled sign-in platforms.
     pub platforms: Platforms,
+    /// The platform's services that may introspect keys (none: introspection off).
+    pub introspection_clients: Arc<IntrospectionClients>,
     /// Verifies API keys for `/api/v1`.
     pub key_auth: KeyAuthenticator,
     /// Creates and deletes API keys (hashing in `key_auth`'s argon2 slots).

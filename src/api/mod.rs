@@ -5,6 +5,7 @@
 pub mod caller;
 mod client_address;
 pub mod error;
+mod introspect;
 mod json_body;
 mod json_errors;
 mod keys;
@@ -17,7 +18,7 @@ mod whoami;
 use actix_web::Scope;
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::middleware::from_fn;
-use actix_web::web::{self, JsonConfig, QueryConfig};
+use actix_web::web::{self, JsonConfig, PayloadConfig, QueryConfig};
 
 use error::ApiError;
 
@@ -40,6 +41,11 @@ pub fn scope() -> Scope<
         // Resources (not `Scope::route`), so a wrong method is a 405, not a 404.
         .service(web::resource("/openapi.json").route(web::get().to(openapi::document)))
         .service(web::resource("/whoami").route(web::get().to(whoami::whoami)))
+        .service(
+            web::resource("/introspect")
+                .app_data(PayloadConfig::new(introspect::MAX_FORM))
+                .route(web::post().to(introspect::introspect)),
+        )
         .service(web::resource("/orgs").route(web::get().to(orgs::list)))
         .service(web::resource("/orgs/{org}").route(web::get().to(orgs::show)))
         .service(web::resource("/orgs/{org}/members").route(web::get().to(orgs::members)))

@@ -24,6 +24,7 @@ use super::model;
     ),
     paths(
         super::whoami::whoami,
+        super::introspect::introspect,
         super::orgs::list,
         super::orgs::show,
         super::orgs::members,
@@ -52,12 +53,15 @@ use super::model;
         model::KeyList,
         model::NewKeyRequest,
         model::CreatedKey,
+        super::introspect::Introspection,
+        super::introspect::OrgScope,
     )),
     modifiers(&ApiKeyAuth, &MechanismResponses),
     tags(
         (name = "identity", description = "The calling key"),
         (name = "organizations", description = "Organizations the key reaches"),
         (name = "keys", description = "Organization and user API keys"),
+        (name = "introspection", description = "For the platform's services: what a key may do (RFC 7662)"),
     )
 )]
 pub struct ApiDoc;
@@ -73,6 +77,17 @@ impl Modify for ApiKeyAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("mci_org_… or mci_usr_… (62 characters)")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "introspection_client",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A platform service's id and secret from MONKEYCI_INTROSPECTION_CLIENTS",
+                    ))
                     .build(),
             ),
         );
@@ -118,7 +133,9 @@ impl Modify for MechanismResponses {
 fn add_mechanism_responses(operation: &mut Operation) {
     let has_query =
         operation.parameters.iter().flatten().any(|parameter| parameter.parameter_in == ParameterIn::Query);
-    let has_body = operation.request_body.is_some();
+    // A JSON body (the form of `/introspect` documents its own answers).
+    let has_body =
+        operation.request_body.as_ref().is_some_and(|body| body.content.contains_key("application/json"));
     let needs_key = operation.security.as_ref().is_some_and(|requirements| !requirements.is_empty());
 
     let mut bad_request = vec!["An API key in the URL (`key_in_query`: consider the key exposed)"];

@@ -5,7 +5,7 @@
 //! time taken nor an early return tells which ids exist.
 
 use sha2::{Digest, Sha256};
-use subtle::{Choice, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 /// Shorter secrets could be guessed by a patient caller, failure limit or not.
 pub const SECRET_MIN_CHARS: usize = 32;
@@ -14,6 +14,10 @@ struct Client {
     id_digest: [u8; 32],
     secret_digest: [u8; 32],
 }
+
+/// Which configured client is asking: its place in the setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIndex(pub u32);
 
 /// The configured clients; empty when introspection is off.
 #[derive(Default)]
@@ -65,12 +69,21 @@ impl IntrospectionClients {
     /// Whether `id` and `secret` belong to one configured client. Every client is
     /// compared, whatever matches first.
     pub fn authenticate(&self, id: &str, secret: &str) -> bool {
+        self.find(id, secret).is_some()
+    }
+
+    /// The client `id` and `secret` belong to, by its place in the setting (a
+    /// stable name for its failure allowance), comparing every client.
+    pub fn find(&self, id: &str, secret: &str) -> Option<ClientIndex> {
         let (id, secret) = (digest(id), digest(secret));
         let mut found = Choice::from(0);
-        for client in &self.clients {
-            found |= client.id_digest.ct_eq(&id) & client.secret_digest.ct_eq(&secret);
+        let mut index = 0u32;
+        for (n, client) in (0u32..).zip(&self.clients) {
+            let this = client.id_digest.ct_eq(&id) & client.secret_digest.ct_eq(&secret);
+            index.conditional_assign(&n, this);
+            found |= this;
         }
-        found.into()
+        bool::from(found).then_some(ClientIndex(index))
     }
 }
 
@@ -95,6 +108,8 @@ mod tests {
         assert!(!clients.authenticate("builds", &format!("{SECRET}-2")));
         assert!(!clients.authenticate("nobody", SECRET));
         assert!(!clients.authenticate("", ""));
+        assert_eq!(clients.find("artifacts", &format!("{SECRET}-2")), Some(ClientIndex(1)));
+        assert_eq!(clients.find("builds", SECRET), Some(ClientIndex(0)));
     }
 
     #[test]

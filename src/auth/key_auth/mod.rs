@@ -36,6 +36,7 @@ pub use verified::Verified;
 
 use self::checks::{KeyCheck, KeyChecks};
 use super::argon2_pool::{Argon2Error, Argon2Load, Argon2Pool};
+use super::introspection_clients::ClientIndex;
 use super::key_hash::{Argon2Memory, hash_secret_in, verify_secret_in};
 use crate::clock::Clock;
 use crate::db::api_keys::{self, KeyForVerification};
@@ -66,11 +67,29 @@ pub enum AuthFailure {
     Internal(anyhow::Error),
 }
 
+/// Whose allowance of failed attempts a check spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempts {
+    /// The client address of a request (on PostgreSQL shared by every instance).
+    Address(IpAddr),
+    /// An introspection client asking on behalf of the platform's users, whose
+    /// addresses it alone knows: an allowance of its own, larger
+    /// ([`INTROSPECTION_ALLOWANCE_FACTOR`] times), per instance; junk that is not
+    /// a key at all costs nothing and is not counted.
+    Introspection(ClientIndex),
+}
+
+/// How many times an address's allowance an introspection client gets: it
+/// speaks for many people at once.
+pub const INTROSPECTION_ALLOWANCE_FACTOR: u32 = 60;
+
 pub struct KeyAuthenticator {
     db: Db,
     clock: Arc<dyn Clock>,
     cache: Arc<KeyCache>,
     limiter: FailureLimiter,
+    /// The introspection clients' allowances, by client (see [`Attempts`]).
+    introspection_limiter: FailureLimiter,
     /// The same allowance across instances (PostgreSQL), behind `limiter`.
     shared_limit: SharedFailureLimit,
     /// The argon2 slots, shared with the hashing of new keys.
@@ -112,6 +131,9 @@ impl KeyAuthenticator {
             clock,
             cache,
             limiter: FailureLimiter::new(settings.failures_per_minute),
+            introspection_limiter: FailureLimiter::new(
+                settings.failures_per_minute.saturating_mul(INTROSPECTION_ALLOWANCE_FACTOR),
+            ),
             argon2,
             last_used: LastUsed::default(),
             in_flight: InFlight::default(),
@@ -144,14 +166,25 @@ impl KeyAuthenticator {
             .then(|| self.admit(entry.caller.clone(), KeyCheck::CacheHit))
     }
 
-    /// Who `token` speaks for, as of now.
+    /// Who `token` speaks for, as of now; failures count against `client`'s address.
     pub async fn authenticate(&self, token: &str, client: IpAddr) -> Result<Arc<Verified>, AuthFailure> {
+        self.authenticate_spending(token, Attempts::Address(client)).await
+    }
+
+    /// Who `token` speaks for, as of now; failures count against `attempts`.
+    pub async fn authenticate_spending(
+        &self,
+        token: &str,
+        attempts: Attempts,
+    ) -> Result<Arc<Verified>, AuthFailure> {
         let now = self.clock.now();
         let parsed = match ParsedToken::parse(token) {
             Ok(parsed) => parsed,
             Err(reason) => {
                 self.checks.count(KeyCheck::Malformed);
-                if self.limiter.record_failure(client, now) {
+                if let Attempts::Address(client) = attempts
+                    && self.limiter.record_failure(client, now)
+                {
                     self.shared_limit.record_failure(client, now).await;
                 }
                 return Err(AuthFailure::Malformed(reason));
@@ -181,11 +214,7 @@ impl KeyAuthenticator {
         }
         // The attempt is counted before the check (and given back if it
         // succeeds), so concurrent guesses cannot outrun the allowance.
-        let taken = match self.limiter.take(client, now) {
-            Ok(()) => self.shared_limit.take(client, now).await,
-            refused => refused,
-        };
-        if let Err(retry_after) = taken {
+        if let Err(retry_after) = self.take_attempt(attempts, now).await {
             self.checks.count(KeyCheck::RateLimited);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: too many failed attempts");
             return Err(AuthFailure::RateLimited { retry_after });
@@ -196,7 +225,8 @@ impl KeyAuthenticator {
             Ok(loaded) => loaded,
             Err(error) => {
                 // Not the caller's failure (the database is away, say): no attempt spent.
-                self.limiter.give_back(client, now);
+                // (On PostgreSQL the shared allowance keeps it: it could not be reached.)
+                self.local_limiter(attempts).give_back(attempts.bucket(), now);
                 return Err(error.into());
             }
         };
@@ -217,11 +247,48 @@ impl KeyAuthenticator {
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: the other kind's prefix");
             return Err(AuthFailure::Invalid);
         }
-        self.limiter.give_back(client, now);
-        self.shared_limit.give_back(client, now).await;
+        self.give_back_attempt(attempts, now).await;
         let caller = Arc::new(Verified::new(caller));
         self.cache.insert(generation, Entry { caller: caller.clone(), secret_hash, digest, loaded_at: now });
         self.admit(caller, KeyCheck::Verified)
+    }
+
+    /// Takes one attempt from the allowance before a check, or says how long to wait.
+    async fn take_attempt(&self, attempts: Attempts, now: DateTime<Utc>) -> Result<(), u64> {
+        self.local_limiter(attempts).take(attempts.bucket(), now)?;
+        match attempts {
+            Attempts::Address(client) => self.shared_limit.take(client, now).await,
+            Attempts::Introspection(_) => Ok(()),
+        }
+    }
+
+    async fn give_back_attempt(&self, attempts: Attempts, now: DateTime<Utc>) {
+        self.local_limiter(attempts).give_back(attempts.bucket(), now);
+        if let Attempts::Address(client) = attempts {
+            self.shared_limit.give_back(client, now).await;
+        }
+    }
+
+    fn local_limiter(&self, attempts: Attempts) -> &FailureLimiter {
+        match attempts {
+            Attempts::Address(_) => &self.limiter,
+            Attempts::Introspection(_) => &self.introspection_limiter,
+        }
+    }
+
+    /// Counts a failure that was not a key check (a wrong introspection client's
+    /// secret) against `client`'s address; `Err(seconds)` when it has no attempt left.
+    pub async fn record_failure(&self, client: IpAddr) -> Result<(), u64> {
+        let now = self.clock.now();
+        self.take_attempt(Attempts::Address(client), now).await
+    }
+
+    /// Whether `client`'s address may still try (`Err(seconds)` to wait), without spending.
+    pub fn check_allowance(&self, client: IpAddr) -> Result<(), u64> {
+        let now = self.clock.now();
+        self.limiter.take(client, now)?;
+        self.limiter.give_back(client, now);
+        Ok(())
     }
 
     /// Reads a cached key again. `None` when the stored hash is no longer the one
@@ -309,6 +376,17 @@ impl KeyAuthenticator {
             Argon2Error::Busy => AuthFailure::Busy,
             Argon2Error::Internal(e) => AuthFailure::Internal(e),
         })
+    }
+}
+
+impl Attempts {
+    /// The key of its bucket in its limiter.
+    fn bucket(self) -> IpAddr {
+        match self {
+            Attempts::Address(client) => client,
+            // A limiter of their own: a made-up address per client cannot meet a real one.
+            Attempts::Introspection(ClientIndex(n)) => IpAddr::V4(std::net::Ipv4Addr::from(n)),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod concurrent_creation;
 mod expiry;
 mod failures;
 mod instances;
+mod introspection;
 pub mod junk;
 mod key_kind;
 mod last_used;

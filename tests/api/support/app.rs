@@ -14,6 +14,7 @@ use chrono::{TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use monkeyci_accounts::auth::argon2_pool::Argon2Pool;
+use monkeyci_accounts::auth::introspection_clients::IntrospectionClients;
 use monkeyci_accounts::clock::{Clock, FixedClock, SystemClock};
 use monkeyci_accounts::config::{DatabaseTarget, PlatformSettings, Settings};
 use monkeyci_accounts::db::Db;
@@ -49,6 +50,8 @@ pub struct Options {
     pub argon2_slots: Option<usize>,
     /// How long a graceful stop drains first (`None`: the default).
     pub shutdown_delay: Option<Duration>,
+    /// `MONKEYCI_INTROSPECTION_CLIENTS` (`None`: introspection off).
+    pub introspection_clients: Option<&'static str>,
 }
 
 impl Options {
@@ -63,6 +66,7 @@ impl Options {
             metrics: false,
             argon2_slots: None,
             shutdown_delay: None,
+            introspection_clients: None,
         }
     }
 }
@@ -98,6 +102,8 @@ pub struct TestApp {
     pub database: DatabaseTarget,
     /// The failed-attempt allowance it was started with (its siblings get the same).
     api_failures_per_minute: Option<u32>,
+    /// The introspection clients it was started with (its siblings get the same).
+    introspection_clients: Option<&'static str>,
     /// `http://127.0.0.1:PORT` of the metrics server, when started with `Options::metrics`.
     pub metrics_address: Option<String>,
     /// The app's argon2 slots, whose high-water mark tests read.
@@ -176,6 +182,7 @@ impl TestApp {
         let options = Options {
             clock: self.clock.clone(),
             api_failures_per_minute: self.api_failures_per_minute,
+            introspection_clients: self.introspection_clients,
             ..Options::new(backend)
         };
         Self::start(options, self.database.clone(), DatabaseGuard::Shared).await
@@ -207,6 +214,9 @@ impl TestApp {
         }
         settings.trusted_proxies =
             options.trusted_proxies.iter().map(|net| net.parse().expect("a network")).collect();
+        if let Some(clients) = options.introspection_clients {
+            settings.introspection_clients = Arc::new(IntrospectionClients::parse(clients).expect("clients"));
+        }
         if options.metrics {
             settings.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
         }
@@ -231,6 +241,7 @@ impl TestApp {
             clock: options.clock,
             database: target,
             api_failures_per_minute: options.api_failures_per_minute,
+            introspection_clients: options.introspection_clients,
             metrics_address,
             argon2,
             stop,

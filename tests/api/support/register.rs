@@ -97,13 +97,19 @@ macro_rules! both_databases {
 #[macro_export]
 macro_rules! postgres_only {
     ($(#[$meta:meta])* $name:ident, at_epoch $(,)?) => {
+        $crate::postgres_only!($(#[$meta])* $name, at_epoch, with = |options| options);
+    };
+    ($(#[$meta:meta])* $name:ident, at_epoch, with = $change:expr $(,)?) => {
         mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
             $(#[$meta])*
             #[actix_web::test]
             async fn postgres() {
                 let Some(app) = $crate::support::register::spawn(
                     $crate::support::Backend::Postgres,
-                    $crate::support::register::at_epoch,
+                    |options| ($change)($crate::support::register::at_epoch(options)),
                 )
                 .await
                 else {
