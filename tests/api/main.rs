@@ -20,6 +20,7 @@ mod database;
 mod database_outage;
 mod errors;
 mod headers;
+mod key_permissions_migration;
 mod keys;
 mod logging;
 mod openapi_conformance;
