@@ -14,7 +14,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
@@ -166,17 +166,26 @@ pub async fn introspect(
         Some(result) => result,
         None => state.key_auth.authenticate_spending(&token, Attempts::Introspection(client)).await,
     };
-    let introspection = match answer {
-        Ok(verified) => Introspection::of(&verified),
+    let body = match answer {
+        // Written once per cached caller, like whoami's body.
+        Ok(verified) => verified.introspection(|caller| json_body(&Introspection::of(caller)))?,
         Err(AuthFailure::Malformed(_) | AuthFailure::Invalid | AuthFailure::Expired { .. }) => {
-            Introspection::inactive()
+            Bytes::from_static(br#"{"active":false}"#)
         }
         Err(failure) => return Err(failure.into()),
     };
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(introspection))
+        .content_type(ContentType::json())
+        .body(body))
+}
+
+/// `value` as JSON; one that cannot be written is a 500 (logged).
+fn json_body(value: &Introspection) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|e| {
+        ApiError::Internal(anyhow::Error::new(e).context("cannot write the introspection answer"))
+    })
 }
 
 /// The client in `Authorization: Basic`; `None` when there is none or it is

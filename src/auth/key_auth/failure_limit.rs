@@ -40,9 +40,9 @@ impl FailureLimiter {
         }
     }
 
-    /// `Some(seconds)` to wait when `client` has no attempts left, else `None`.
-    #[cfg(test)]
-    fn retry_after(&self, client: IpAddr, now: DateTime<Utc>) -> Option<u64> {
+    /// `Some(seconds)` to wait when `client` has no attempts left, else `None`
+    /// (nothing changes: a look, for callers that must not spend an attempt).
+    pub fn retry_after(&self, client: IpAddr, now: DateTime<Utc>) -> Option<u64> {
         let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let bucket = self.refilled(*buckets.get(&bucket_of(client))?, now);
         (bucket.left < 1.0).then(|| self.seconds_until_one(bucket.left))

@@ -283,12 +283,10 @@ impl KeyAuthenticator {
         self.take_attempt(Attempts::Address(client), now).await
     }
 
-    /// Whether `client`'s address may still try (`Err(seconds)` to wait), without spending.
+    /// Whether `client`'s address may still try (`Err(seconds)` to wait), without
+    /// spending: a look at this instance's allowance.
     pub fn check_allowance(&self, client: IpAddr) -> Result<(), u64> {
-        let now = self.clock.now();
-        self.limiter.take(client, now)?;
-        self.limiter.give_back(client, now);
-        Ok(())
+        self.limiter.retry_after(client, self.clock.now()).map_or(Ok(()), Err)
     }
 
     /// Reads a cached key again. `None` when the stored hash is no longer the one

@@ -1,5 +1,6 @@
-//! `Verified`: an authenticated caller as the cache holds it, with one slot for
-//! a rendering of it that a handler may fill once (the API's `whoami` body).
+//! `Verified`: an authenticated caller as the cache holds it, with slots for
+//! renderings of it that a handler may fill once (the API's `whoami` body, the
+//! introspection answer).
 //! The cache replaces the whole value whenever the caller's data is read again
 //! or changes, so a memoized rendering can never outlive what it shows.
 
@@ -14,23 +15,37 @@ use crate::domain::access::Caller;
 pub struct Verified {
     caller: Caller,
     rendered: OnceLock<Bytes>,
+    introspection: OnceLock<Bytes>,
 }
 
 impl Verified {
     pub fn new(caller: Caller) -> Verified {
-        Verified { caller, rendered: OnceLock::new() }
+        Verified { caller, rendered: OnceLock::new(), introspection: OnceLock::new() }
     }
 
     /// The rendering made by `render` the first time it succeeds, reused
     /// afterwards; a failure is returned and not kept.
     pub fn rendered<E>(&self, render: impl FnOnce(&Caller) -> Result<Bytes, E>) -> Result<Bytes, E> {
-        if let Some(bytes) = self.rendered.get() {
-            return Ok(bytes.clone());
-        }
-        let bytes = render(&self.caller)?;
-        // Two requests may render at once: both get the one that is kept.
-        Ok(self.rendered.get_or_init(|| bytes).clone())
+        memoized(&self.rendered, &self.caller, render)
     }
+
+    /// The same for the introspection answer, in a slot of its own.
+    pub fn introspection<E>(&self, render: impl FnOnce(&Caller) -> Result<Bytes, E>) -> Result<Bytes, E> {
+        memoized(&self.introspection, &self.caller, render)
+    }
+}
+
+fn memoized<E>(
+    slot: &OnceLock<Bytes>,
+    caller: &Caller,
+    render: impl FnOnce(&Caller) -> Result<Bytes, E>,
+) -> Result<Bytes, E> {
+    if let Some(bytes) = slot.get() {
+        return Ok(bytes.clone());
+    }
+    let bytes = render(caller)?;
+    // Two requests may render at once: both get the one that is kept.
+    Ok(slot.get_or_init(|| bytes).clone())
 }
 
 impl Deref for Verified {
