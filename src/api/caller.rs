@@ -259,6 +259,21 @@ mod tests {
     }
 
     #[test]
+    fn a_members_refusal_names_what_needs_the_admin_role() {
+        let acme = OrgRef { id: crate::domain::ids::OrgId::new(1), slug: "acme".into(), name: "Acme".into() };
+        assert_eq!(
+            holder_refusal(KeysRead::RESOURCE, &acme),
+            "Managing the API keys of Acme needs the admin role; you are a member."
+        );
+        assert_eq!(
+            holder_refusal(Resource::Billing, &acme),
+            "This needs the admin role in Acme (billing); you are a member."
+        );
+        assert_eq!((KeysWrite::RESOURCE, KeysWrite::LEVEL), (Resource::Keys, Level::Write));
+        assert_eq!((OrgRead::RESOURCE, MembersRead::RESOURCE), (Resource::Org, Resource::Members));
+    }
+
+    #[test]
     fn bearer_and_token_schemes_are_accepted_in_any_case() {
         assert_eq!(token_in(&headers(&["Bearer abc"])).unwrap(), "abc");
         assert_eq!(token_in(&headers(&["token  abc "])).unwrap(), "abc");

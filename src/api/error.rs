@@ -275,3 +275,33 @@ impl ResponseError for ApiError {
         response.json(body)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_scope_is_a_403_whose_challenge_names_it() {
+        let error = ApiError::InsufficientScope { resource: Resource::Keys, level: Level::Write };
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            response.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            "Bearer error=\"insufficient_scope\", scope=\"keys:write\""
+        );
+        assert_eq!(error.code(), "insufficient_scope");
+        assert!(error.message().starts_with("This key lacks keys:write (create and revoke API keys)."));
+    }
+
+    #[test]
+    fn a_refused_address_is_named_as_seen_without_the_list() {
+        let mapped: IpAddr = "::ffff:198.51.100.7".parse().unwrap();
+        let error = ApiError::IpNotAllowed(Some(mapped));
+        assert_eq!(error.status_code(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            (error.code(), error.message().as_str()),
+            ("ip_not_allowed", "This key may not be used from 198.51.100.7.")
+        );
+        assert!(error.error_response().headers().get(header::WWW_AUTHENTICATE).is_none());
+    }
+}
