@@ -1,9 +1,27 @@
 //! `ApiCaller`: the extractor every authenticated endpoint takes. It reads the
-//! `Authorization` header (`Bearer <key>` or `Token <key>`) and asks the key
-//! authenticator who the key speaks for, as of this request. The access rules
-//! are extractors on top of it (`OrgInReach`, `OrgKeyManager`, `UserKeyOwner`),
-//! so no handler can forget one.
+//! `Authorization` header (`Bearer <key>` or `Token <key>`), asks the key
+//! authenticator who the key speaks for, as of this request, and refuses a key
+//! with allowed networks used from elsewhere (403 `ip_not_allowed`; the client
+//! address is worked out only for such keys, so other keys' hot path is unchanged).
+//!
+//! The access rules are extractors on top of it, and what a route needs is part
+//! of the extractor's type, so a handler cannot forget to ask for it:
+//!
+//! - [`InOrg<N>`]: the organization of the path's `{org}`, within the key's reach
+//!   (404 otherwise), where the key's effective rights (its permissions within
+//!   its holder's rights, `Reach::scope`) include `N`: 403 `forbidden` when the
+//!   holder lacks the right (a member's user key on the keys), 403
+//!   `insufficient_scope` when the holder has it and the key does not;
+//! - [`OwnKeys<N>`]: the user behind a user key (403 `forbidden` for an
+//!   organization key), whose key's own permissions include `N`;
+//! - [`ApiCaller`] alone: routes that need no permission (`/whoami`, `/orgs`).
+//!
+//! `N` is one of the [`Needs`] markers ([`OrgRead`], [`MembersRead`],
+//! [`KeysRead`], [`KeysWrite`]), whose `RESOURCE` and `LEVEL` say what it is.
+//! Each operation's OpenAPI `security` names the same scope; the integration
+//! tests check both against one table.
 
+use std::marker::PhantomData;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -17,8 +35,8 @@ use super::client_address;
 use super::error::ApiError;
 use crate::auth::key_auth::checks::KeyCheck;
 use crate::auth::key_auth::{AuthFailure, Verified};
-use crate::domain::access::OrgRef;
-use crate::domain::api_key::Scope;
+use crate::domain::access::{OrgRef, holder_rights};
+use crate::domain::api_key::{Level, Resource, Scope};
 use crate::domain::ids::UserId;
 use crate::domain::organization::Role;
 use crate::state::AppState;
@@ -32,36 +50,61 @@ impl ApiCaller {
     }
 }
 
-/// The organization named by the path's `{org}`, when the key reaches it; 404
-/// otherwise, whether it exists or not. (Authentication comes first: 401 wins.)
-pub struct OrgInReach {
+/// What a route needs of the key: one level of one resource (write includes read).
+pub trait Needs {
+    const RESOURCE: Resource;
+    const LEVEL: Level;
+}
+
+macro_rules! needs {
+    ($($(#[$doc:meta])* $name:ident = $resource:ident : $level:ident;)+) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+
+            impl Needs for $name {
+                const RESOURCE: Resource = Resource::$resource;
+                const LEVEL: Level = Level::$level;
+            }
+        )+
+    };
+}
+
+needs! {
+    /// `org:read`: the organization's details.
+    OrgRead = Org: Read;
+    /// `members:read`: its members.
+    MembersRead = Members: Read;
+    /// `keys:read`: listing and reading keys.
+    KeysRead = Keys: Read;
+    /// `keys:write`: creating and deleting keys.
+    KeysWrite = Keys: Write;
+}
+
+/// The organization named by the path's `{org}`, when the key reaches it (404
+/// otherwise, whether it exists or not) and its effective rights there include
+/// `N`. (Authentication comes first: 401 wins.)
+pub struct InOrg<N: Needs> {
     pub caller: ApiCaller,
     pub org: OrgRef,
     /// The user's role; `None` for an organization key.
     pub role: Option<Role>,
     /// What the key may do here (its permissions within its holder's rights).
     pub scope: Scope,
+    need: PhantomData<fn() -> N>,
 }
 
-impl OrgInReach {
-    pub fn can_manage_keys(&self) -> bool {
-        self.role.is_none_or(|role| role == Role::Admin)
-    }
-}
-
-/// [`OrgInReach`] for a key that may manage the organization's keys: an
-/// organization key, or an admin's user key (403 for a member's).
-pub struct OrgKeyManager(pub OrgInReach);
-
-/// The person behind a user key, for `/user/keys` (403 for an organization key).
-pub struct UserKeyOwner {
+/// The person behind a user key, for `/user/keys` (403 for an organization
+/// key), when the key's own permissions include `N`.
+pub struct OwnKeys<N: Needs> {
     pub caller: ApiCaller,
     pub user_id: UserId,
+    need: PhantomData<fn() -> N>,
 }
 
-impl FromRequest for OrgInReach {
+impl<N: Needs + 'static> FromRequest for InOrg<N> {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<OrgInReach, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<InOrg<N>, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let slug = req.match_info().get("org").map(str::to_string);
@@ -70,33 +113,34 @@ impl FromRequest for OrgInReach {
             let caller = caller.await?;
             let reach = slug.as_deref().and_then(|slug| caller.0.reach(slug)).ok_or(ApiError::NotFound)?;
             let (org, role, scope) = (reach.org.clone(), reach.role, reach.scope);
-            Ok(OrgInReach { caller, org, role, scope })
-        })
-    }
-}
-
-impl FromRequest for OrgKeyManager {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<OrgKeyManager, ApiError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let in_reach = OrgInReach::from_request(req, payload);
-        Box::pin(async move {
-            let in_reach = in_reach.await?;
-            if !in_reach.can_manage_keys() {
-                return Err(ApiError::Forbidden(format!(
-                    "Managing the API keys of {} needs the admin role; you are a member.",
-                    in_reach.org.name
-                )));
+            if !holder_rights(role).allows(N::RESOURCE, N::LEVEL) {
+                return Err(ApiError::Forbidden(holder_refusal(N::RESOURCE, &org)));
             }
-            Ok(OrgKeyManager(in_reach))
+            if !scope.allows(N::RESOURCE, N::LEVEL) {
+                return Err(ApiError::InsufficientScope { resource: N::RESOURCE, level: N::LEVEL });
+            }
+            Ok(InOrg { caller, org, role, scope, need: PhantomData })
         })
     }
 }
 
-impl FromRequest for UserKeyOwner {
+/// Why a member may not do something, whatever their key says: only admins may.
+fn holder_refusal(resource: Resource, org: &OrgRef) -> String {
+    match resource {
+        Resource::Keys => {
+            format!("Managing the API keys of {} needs the admin role; you are a member.", org.name)
+        }
+        other => format!(
+            "This needs the admin role in {} ({}); you are a member.",
+            org.name,
+            other.label().to_lowercase()
+        ),
+    }
+}
+
+impl<N: Needs + 'static> FromRequest for OwnKeys<N> {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<UserKeyOwner, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<OwnKeys<N>, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let caller = ApiCaller::from_request(req, payload);
@@ -108,7 +152,10 @@ impl FromRequest for UserKeyOwner {
                         .into(),
                 )
             })?;
-            Ok(UserKeyOwner { caller, user_id })
+            if !caller.0.key.scope.allows(N::RESOURCE, N::LEVEL) {
+                return Err(ApiError::InsufficientScope { resource: N::RESOURCE, level: N::LEVEL });
+            }
+            Ok(OwnKeys { caller, user_id, need: PhantomData })
         })
     }
 }
@@ -134,10 +181,13 @@ impl FromRequest for ApiCaller {
         };
         // A hot key is answered here, without a boxed future.
         if let Some(result) = state.key_auth.authenticate_cached(token) {
-            return Either::Left(ready(result.map(ApiCaller).map_err(ApiError::from)));
+            let admitted = result.map_err(ApiError::from).and_then(|verified| {
+                within_networks(&state, verified, || client_address::of(req, &state.trusted_proxies))
+            });
+            return Either::Left(ready(admitted));
         }
-        let client =
-            client_address::of(req, &state.trusted_proxies).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let seen = client_address::of(req, &state.trusted_proxies);
+        let client = seen.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let token = token.to_string();
         Either::Right(Box::pin(async move {
             let result = state.key_auth.authenticate(&token, client).await;
@@ -149,9 +199,31 @@ impl FromRequest for ApiCaller {
                 }
                 _ => {}
             }
-            Ok(ApiCaller(result?))
+            within_networks(&state, result?, || seen)
         }))
     }
+}
+
+/// The caller, unless its key lists allowed networks and `client` (asked only
+/// then) is in none of them: 403 `ip_not_allowed`, naming the address seen.
+fn within_networks(
+    state: &AppState,
+    verified: Arc<Verified>,
+    client: impl FnOnce() -> Option<IpAddr>,
+) -> Result<ApiCaller, ApiError> {
+    if let Some(networks) = &verified.key.allowed_networks {
+        let address = client();
+        if !address.is_some_and(|address| networks.allows(address)) {
+            state.key_auth.count(KeyCheck::IpNotAllowed);
+            tracing::info!(
+                key = verified.key.public_id.as_str(),
+                client = ?address,
+                "API key refused: used outside its allowed networks"
+            );
+            return Err(ApiError::IpNotAllowed(address));
+        }
+    }
+    Ok(ApiCaller(verified))
 }
 
 /// The key from `Authorization: Bearer <key>` (or MonkeyCI's `Token <key>`).
@@ -184,6 +256,21 @@ mod tests {
             map.append(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
         }
         map
+    }
+
+    #[test]
+    fn a_members_refusal_names_what_needs_the_admin_role() {
+        let acme = OrgRef { id: crate::domain::ids::OrgId::new(1), slug: "acme".into(), name: "Acme".into() };
+        assert_eq!(
+            holder_refusal(KeysRead::RESOURCE, &acme),
+            "Managing the API keys of Acme needs the admin role; you are a member."
+        );
+        assert_eq!(
+            holder_refusal(Resource::Billing, &acme),
+            "This needs the admin role in Acme (billing); you are a member."
+        );
+        assert_eq!((KeysWrite::RESOURCE, KeysWrite::LEVEL), (Resource::Keys, Level::Write));
+        assert_eq!((OrgRead::RESOURCE, MembersRead::RESOURCE), (Resource::Org, Resource::Members));
     }
 
     #[test]

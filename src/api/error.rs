@@ -2,6 +2,7 @@
 //! `{"error": {"code", "message"}}` (plus `fields` for 422), never HTML.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -10,6 +11,7 @@ use actix_web::{HttpResponse, ResponseError};
 use super::model::{ErrorBody, ErrorDetail};
 use crate::auth::key_auth::AuthFailure;
 use crate::db::{DbError, Unavailable};
+use crate::domain::api_key::{Level, Resource};
 use crate::domain::dates;
 use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER_SECONDS, unavailable_message};
 use crate::services::ServiceError;
@@ -24,6 +26,13 @@ pub enum ApiError {
     BadRequest(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The key's holder may do this, the key may not (RFC 6750 `insufficient_scope`).
+    #[error("the key lacks {}:{}", .resource.name(), .level.name())]
+    InsufficientScope { resource: Resource, level: Level },
+    /// The key has allowed networks and the client's address is in none of them
+    /// (`None`: the address could not be told).
+    #[error("the key may not be used from this address")]
+    IpNotAllowed(Option<IpAddr>),
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -63,6 +72,8 @@ impl ApiError {
             ApiError::KeyInQuery => "key_in_query",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::InsufficientScope { .. } => "insufficient_scope",
+            ApiError::IpNotAllowed(_) => "ip_not_allowed",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -106,6 +117,21 @@ impl ApiError {
                 exposed (delete it and create a new one)."
                 .into(),
             ApiError::BadRequest(message) | ApiError::Forbidden(message) => message.clone(),
+            ApiError::InsufficientScope { resource, level } => format!(
+                "This key lacks {scope} ({what}). A key's permissions are chosen when it is \
+                 created: use a key that has {scope}.",
+                scope = scope_word(*resource, *level),
+                what = resource.allows_in_words(*level).unwrap_or("no access"),
+            ),
+            // The address seen, never the list: the list is the key owner's business.
+            ApiError::IpNotAllowed(Some(address)) => {
+                format!("This key may not be used from {}.", address.to_canonical())
+            }
+            ApiError::IpNotAllowed(None) => {
+                "This key may only be used from its allowed networks, and this request's address \
+                 could not be told."
+                    .into()
+            }
             ApiError::NotFound => "Not found, or not within this key's reach.".into(),
             ApiError::MethodNotAllowed => "This method is not allowed here.".into(),
             ApiError::PayloadTooLarge => "The request body is too large.".into(),
@@ -130,6 +156,11 @@ impl ApiError {
             _ => None,
         }
     }
+}
+
+/// `keys:write`, as scope strings write it.
+pub fn scope_word(resource: Resource, level: Level) -> String {
+    format!("{}:{}", resource.name(), level.name())
 }
 
 fn internal_message() -> String {
@@ -188,7 +219,9 @@ impl ResponseError for ApiError {
                 _ => StatusCode::UNAUTHORIZED,
             },
             ApiError::KeyInQuery | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::InsufficientScope { .. } | ApiError::IpNotAllowed(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -231,6 +264,44 @@ impl ResponseError for ApiError {
                 HeaderValue::from_static("Bearer realm=\"monkeyci\""),
             ));
         }
+        if let ApiError::InsufficientScope { resource, level } = self
+            && let Ok(value) = HeaderValue::from_str(&format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                scope_word(*resource, *level)
+            ))
+        {
+            response.insert_header((header::WWW_AUTHENTICATE, value));
+        }
         response.json(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_scope_is_a_403_whose_challenge_names_it() {
+        let error = ApiError::InsufficientScope { resource: Resource::Keys, level: Level::Write };
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            response.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            "Bearer error=\"insufficient_scope\", scope=\"keys:write\""
+        );
+        assert_eq!(error.code(), "insufficient_scope");
+        assert!(error.message().starts_with("This key lacks keys:write (create and revoke API keys)."));
+    }
+
+    #[test]
+    fn a_refused_address_is_named_as_seen_without_the_list() {
+        let mapped: IpAddr = "::ffff:198.51.100.7".parse().unwrap();
+        let error = ApiError::IpNotAllowed(Some(mapped));
+        assert_eq!(error.status_code(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            (error.code(), error.message().as_str()),
+            ("ip_not_allowed", "This key may not be used from 198.51.100.7.")
+        );
+        assert!(error.error_response().headers().get(header::WWW_AUTHENTICATE).is_none());
     }
 }

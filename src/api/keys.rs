@@ -4,19 +4,21 @@
 use actix_web::HttpResponse;
 use actix_web::http::header::LOCATION;
 use actix_web::web::{Data, Json, Path, Query};
+use diesel::QueryResult;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::caller::{ApiCaller, OrgInReach, OrgKeyManager, UserKeyOwner};
+use super::caller::{ApiCaller, InOrg, KeysRead, KeysWrite, OwnKeys};
 use super::error::ApiError;
 use super::json_body::JsonBody;
 use super::model::{ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest};
+use super::new_key::{self, Choices};
 use super::views::key_info;
-use crate::db::api_keys::{self, COUNT_CAP, KeyListItem, Owner};
-use crate::domain::access::OrgRef;
-use crate::domain::api_key::Scope;
-use crate::domain::api_key::{DescriptionError, KeyListFilter, PublicId};
-use crate::services::api_keys::{Actor, NewKeyInput, ReachChoice, ViaKey};
+use crate::db::DbConnection;
+use crate::db::api_keys::{self, ApiKey, COUNT_CAP, KeyListItem, Owner};
+use crate::db::organizations::Organization;
+use crate::domain::api_key::{KeyListFilter, PublicId, Scope};
+use crate::services::api_keys::{Actor, ViaKey};
 use crate::state::AppState;
 
 const DEFAULT_PER_PAGE: u32 = 50;
@@ -65,21 +67,22 @@ impl PageParams {
     params(("org" = String, Path, description = "The organization's slug"), PageParams),
     responses(
         (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
-        (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a member's user key (key management needs the admin role); `insufficient_scope`: the key lacks `keys:read` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
         (status = 422, description = "Bad page or per_page", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["keys:read"]))
 )]
 pub async fn list_org_keys(
-    manager: OrgKeyManager,
+    at: InOrg<KeysRead>,
     query: Query<PageParams>,
     state: Data<AppState>,
 ) -> Result<Json<KeyList>, ApiError> {
-    list(Owner::Organization(manager.0.org.id), &query, &state).await
+    list(Owner::Organization(at.org.id), &query, &state).await
 }
 
-/// Creates an organization key. The token is in this response only.
+/// Creates an organization key. The token is in this response only. Without `scope`
+/// the key may run builds (`repos:read builds:write params:read`).
 #[utoipa::path(
     post,
     path = "/api/v1/orgs/{org}/keys",
@@ -89,20 +92,21 @@ pub async fn list_org_keys(
     responses(
         (status = 201, description = "Created; `Location` is the key's URL", body = CreatedKey,
             headers(("Location" = String, description = "/api/v1/orgs/{org}/keys/{id}"))),
-        (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a member's user key (key management needs the admin role); `insufficient_scope`: the key lacks `keys:write` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
-        (status = 422, description = "Invalid description or valid_until, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
+        (status = 422, description = "Invalid description, valid_until, scope (or more than the calling key may do itself) or allowed_networks, `orgs` given for an organization key, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["keys:write"]))
 )]
 pub async fn create_org_key(
-    manager: OrgKeyManager,
+    at: InOrg<KeysWrite>,
     body: Json<JsonBody>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let OrgKeyManager(OrgInReach { caller, org: OrgRef { id: org_id, slug, .. }, .. }) = manager;
+    let slug = &at.org.slug;
     let location = |id: &str| format!("/api/v1/orgs/{slug}/keys/{id}");
-    create(&caller, Owner::Organization(org_id), body.into_inner(), &state, location).await
+    let new = New { caller: &at.caller, owner: Owner::Organization(at.org.id), bound: at.scope };
+    create(new, body.into_inner(), &state, location).await
 }
 
 /// One of the organization's keys.
@@ -113,17 +117,17 @@ pub async fn create_org_key(
     params(("org" = String, Path, description = "The organization's slug"), ("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 200, description = "The key (never its token or hash)", body = ApiKeyInfo),
-        (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a member's user key (key management needs the admin role); `insufficient_scope`: the key lacks `keys:read` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "No such key or organization within this key's reach", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["keys:read"]))
 )]
 pub async fn get_org_key(
-    manager: OrgKeyManager,
+    at: InOrg<KeysRead>,
     path: Path<KeyPath>,
     state: Data<AppState>,
 ) -> Result<Json<ApiKeyInfo>, ApiError> {
-    get(Owner::Organization(manager.0.org.id), path.into_inner().id, &state).await
+    get(Owner::Organization(at.org.id), path.into_inner().id, &state).await
 }
 
 /// Deletes one of the organization's keys: it stops working at once.
@@ -134,18 +138,17 @@ pub async fn get_org_key(
     params(("org" = String, Path, description = "The organization's slug"), ("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "A member's user key: key management needs the admin role", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a member's user key (key management needs the admin role); `insufficient_scope`: the key lacks `keys:write` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "No such key or organization within this key's reach", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["keys:write"]))
 )]
 pub async fn delete_org_key(
-    manager: OrgKeyManager,
+    at: InOrg<KeysWrite>,
     path: Path<KeyPath>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let OrgKeyManager(OrgInReach { caller, org, .. }) = manager;
-    delete(&caller, Owner::Organization(org.id), &path.id, &state).await
+    delete(&at.caller, Owner::Organization(at.org.id), &path.id, &state).await
 }
 
 /// The caller's own user keys, newest first (user keys only).
@@ -156,20 +159,21 @@ pub async fn delete_org_key(
     params(PageParams),
     responses(
         (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
-        (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
+        (status = 403, description = "`forbidden`: an organization key (these endpoints need a user key); `insufficient_scope`: the key lacks `keys:read` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 422, description = "Bad page or per_page", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["keys:read"]))
 )]
 pub async fn list_user_keys(
-    owner: UserKeyOwner,
+    owner: OwnKeys<KeysRead>,
     query: Query<PageParams>,
     state: Data<AppState>,
 ) -> Result<Json<KeyList>, ApiError> {
     list(Owner::User(owner.user_id), &query, &state).await
 }
 
-/// Creates a user key for the caller. The token is in this response only.
+/// Creates a user key for the caller. The token is in this response only. Without
+/// `scope` the key may run builds; without `orgs` it reaches all the caller's organizations.
 #[utoipa::path(
     post,
     path = "/api/v1/user/keys",
@@ -178,18 +182,20 @@ pub async fn list_user_keys(
     responses(
         (status = 201, description = "Created; `Location` is the key's URL", body = CreatedKey,
             headers(("Location" = String, description = "/api/v1/user/keys/{id}"))),
-        (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
-        (status = 422, description = "Invalid description or valid_until, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: an organization key (these endpoints need a user key); `insufficient_scope`: the key lacks `keys:write` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
+        (status = 422, description = "Invalid description, valid_until, scope (or more than the calling key may do itself), orgs (not all the user's) or allowed_networks, a body that is not a JSON object, or a member given twice (see `fields`)", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["keys:write"]))
 )]
 pub async fn create_user_key(
-    owner: UserKeyOwner,
+    owner: OwnKeys<KeysWrite>,
     body: Json<JsonBody>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let location = |id: &str| format!("/api/v1/user/keys/{id}");
-    create(&owner.caller, Owner::User(owner.user_id), body.into_inner(), &state, location).await
+    let new =
+        New { caller: &owner.caller, owner: Owner::User(owner.user_id), bound: owner.caller.0.key.scope };
+    create(new, body.into_inner(), &state, location).await
 }
 
 /// One of the caller's user keys.
@@ -200,13 +206,13 @@ pub async fn create_user_key(
     params(("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 200, description = "The key (never its token or hash)", body = ApiKeyInfo),
-        (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
+        (status = 403, description = "`forbidden`: an organization key (these endpoints need a user key); `insufficient_scope`: the key lacks `keys:read` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "The caller has no such key", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["keys:read"]))
 )]
 pub async fn get_user_key(
-    owner: UserKeyOwner,
+    owner: OwnKeys<KeysRead>,
     path: Path<KeyPath>,
     state: Data<AppState>,
 ) -> Result<Json<ApiKeyInfo>, ApiError> {
@@ -221,13 +227,13 @@ pub async fn get_user_key(
     params(("id" = String, Path, description = "The key's public id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "An organization key: these endpoints need a user key", body = ErrorBody),
+        (status = 403, description = "`forbidden`: an organization key (these endpoints need a user key); `insufficient_scope`: the key lacks `keys:write` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "The caller has no such key", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["keys:write"]))
 )]
 pub async fn delete_user_key(
-    owner: UserKeyOwner,
+    owner: OwnKeys<KeysWrite>,
     path: Path<KeyPath>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -238,14 +244,29 @@ async fn list(owner: Owner, query: &PageParams, state: &AppState) -> Result<Json
     let (page, per_page) = query.parse()?;
     let offset = i64::from(page - 1) * i64::from(per_page);
     let now = state.clock.now();
-    let key_page = state
+    let (key_page, reaches) = state
         .db
         .run(move |conn| {
-            api_keys::page_matching(conn, owner, &KeyListFilter::default(), now, i64::from(per_page), offset)
+            let key_page = api_keys::page_matching(
+                conn,
+                owner,
+                &KeyListFilter::default(),
+                now,
+                i64::from(per_page),
+                offset,
+            )?;
+            let keys: Vec<&ApiKey> = key_page.items.iter().map(|item| &item.key).collect();
+            let reaches = reach_slugs(conn, owner, &keys)?;
+            Ok((key_page, reaches))
         })
         .await?;
     Ok(Json(KeyList {
-        keys: key_page.items.into_iter().map(|item| key_info(owner.kind(), item, now)).collect(),
+        keys: key_page
+            .items
+            .into_iter()
+            .zip(reaches)
+            .map(|(item, orgs)| key_info(owner.kind(), item, orgs, now))
+            .collect(),
         page,
         per_page,
         total: key_page.total.min(COUNT_CAP),
@@ -254,62 +275,75 @@ async fn list(owner: Owner, query: &PageParams, state: &AppState) -> Result<Json
     }))
 }
 
-async fn get(owner: Owner, id: String, state: &AppState) -> Result<Json<ApiKeyInfo>, ApiError> {
-    let id = PublicId::parse(&id).ok_or(ApiError::NotFound)?;
-    let item = state
-        .db
-        .run(move |conn| api_keys::item_for_owner(conn, owner, &id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Json(key_info(owner.kind(), item, state.clock.now())))
+/// For each key, the slugs of the organizations a restricted user key reaches
+/// (sorted), or `None` when it reaches all of its user's (or is an
+/// organization's). Only restricted keys cost a query, plus one for the user's
+/// organizations.
+fn reach_slugs(
+    conn: &mut DbConnection,
+    owner: Owner,
+    keys: &[&ApiKey],
+) -> QueryResult<Vec<Option<Vec<String>>>> {
+    let Owner::User(user_id) = owner else { return Ok(vec![None; keys.len()]) };
+    if keys.iter().all(|key| key.reaches_all_orgs) {
+        return Ok(vec![None; keys.len()]);
+    }
+    let own = Organization::for_user(conn, user_id)?;
+    let mut all = Vec::with_capacity(keys.len());
+    for key in keys {
+        if key.reaches_all_orgs {
+            all.push(None);
+            continue;
+        }
+        let ids = api_keys::reach_of(conn, key.id)?;
+        let mut slugs: Vec<String> =
+            own.iter().filter(|(org, _)| ids.contains(&org.id)).map(|(org, _)| org.slug.clone()).collect();
+        slugs.sort();
+        all.push(Some(slugs));
+    }
+    Ok(all)
 }
 
-/// The body as a `NewKeyRequest`. Read from a JSON value first so that only an
-/// object is accepted (serde would also read `["CD"]` as a description), with
-/// each member given once.
-fn new_key_request(body: JsonBody) -> Result<NewKeyRequest, ApiError> {
-    let body = body.into_value()?;
-    let Some(object) = body.as_object() else {
-        return Err(ApiError::field("body", "Send a JSON object such as {\"description\": \"CI\"}."));
-    };
-    if !object.contains_key("description") {
-        return Err(ApiError::field("description", DescriptionError::Empty.to_string()));
-    }
-    serde_json::from_value(body).map_err(|e| ApiError::field("body", e.to_string()))
+async fn get(owner: Owner, id: String, state: &AppState) -> Result<Json<ApiKeyInfo>, ApiError> {
+    let id = PublicId::parse(&id).ok_or(ApiError::NotFound)?;
+    let found = state
+        .db
+        .run(move |conn| {
+            let Some(item) = api_keys::item_for_owner(conn, owner, &id)? else { return Ok(None) };
+            let orgs = reach_slugs(conn, owner, &[&item.key])?.pop().flatten();
+            Ok(Some((item, orgs)))
+        })
+        .await?;
+    let (item, orgs) = found.ok_or(ApiError::NotFound)?;
+    Ok(Json(key_info(owner.kind(), item, orgs, state.clock.now())))
+}
+
+/// Who creates a key for whom, and the most the new key may be given.
+struct New<'a> {
+    caller: &'a ApiCaller,
+    owner: Owner,
+    /// What the creating key may do where the new key goes.
+    bound: Scope,
 }
 
 async fn create(
-    caller: &ApiCaller,
-    owner: Owner,
+    new: New<'_>,
     body: JsonBody,
     state: &AppState,
     location: impl Fn(&str) -> String,
 ) -> Result<HttpResponse, ApiError> {
-    let body = new_key_request(body)?;
+    let New { caller, owner, bound } = new;
+    let request: NewKeyRequest = new_key::read(body)?;
+    let choices = Choices::of(&request, &bound)?;
     let hint = caller.hint();
     let via_key = ViaKey { hint: &hint, description: &caller.0.key.description };
     let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(via_key) };
-    let full_access = Scope::full_access().to_string();
-    let input = NewKeyInput {
-        description: &body.description,
-        valid_until: body.valid_until.as_deref().unwrap_or(""),
-        scope: &full_access,
-        reach: ReachChoice::AllOrgs,
-        allowed_networks: "",
-    };
-    let created = state.api_keys.create(owner, actor, input).await?.map_err(|errors| {
-        let mut fields = std::collections::BTreeMap::new();
-        if let Some(e) = errors.description {
-            fields.insert("description".to_string(), e.to_string());
-        }
-        if let Some(e) = errors.valid_until {
-            fields.insert("valid_until".to_string(), e.to_string());
-        }
-        ApiError::Validation(fields)
-    })?;
+    let created =
+        state.api_keys.create(owner, actor, choices.input(&request)).await?.map_err(new_key::field_errors)?;
     let created_by_name = caller.0.user().map(|user| user.display_name.clone());
     let token = created.token.to_token_string();
-    let info = key_info(owner.kind(), KeyListItem { key: created.key, created_by_name }, state.clock.now());
+    let item = KeyListItem { key: created.key, created_by_name };
+    let info = key_info(owner.kind(), item, choices.orgs(), state.clock.now());
     let url = location(&info.id);
     Ok(HttpResponse::Created().insert_header((LOCATION, url)).json(CreatedKey { key: info, token }))
 }

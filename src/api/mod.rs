@@ -10,6 +10,7 @@ mod json_body;
 mod json_errors;
 mod keys;
 pub mod model;
+mod new_key;
 pub mod openapi;
 mod orgs;
 mod views;

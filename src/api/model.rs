@@ -16,7 +16,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, for programs: `missing_key`, `malformed_key`, `invalid_key`, `expired_key`,
-    /// `key_in_query`, `rate_limited`, `forbidden`, `not_found`, `validation_failed`, …
+    /// `key_in_query`, `rate_limited`, `forbidden`, `insufficient_scope` (the key lacks a
+    /// permission its holder has; the message names it), `ip_not_allowed` (the key is used
+    /// outside its allowed networks), `not_found`, `validation_failed`, …
     #[schema(example = "invalid_key")]
     pub code: String,
     /// For people.
@@ -42,8 +44,13 @@ pub struct OrgAccess {
     /// which acts for the organization itself.
     #[schema(example = "admin")]
     pub role: Option<String>,
-    /// Whether this key may list, create and delete the organization's keys.
+    /// Whether this key may list, create and delete the organization's keys
+    /// (its effective scope here has `keys:write`).
     pub can_manage_keys: bool,
+    /// What the key may do here: its permissions within its holder's rights
+    /// (an organization key acts as an admin; a member never manages keys).
+    #[schema(example = "org:read members:read repos:read builds:write params:read")]
+    pub scope: String,
 }
 
 /// The key making the request.
@@ -59,6 +66,13 @@ pub struct KeyIdentity {
     /// The key is refused from this date (00:00 UTC) on; `null`: never expires.
     pub valid_until: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
+    /// Its permissions, as a scope string (see `NewKeyRequest.scope`).
+    #[schema(example = "repos:read builds:write params:read")]
+    pub scope: String,
+    /// See `ApiKeyInfo.orgs`.
+    pub orgs: Option<Vec<String>>,
+    /// See `ApiKeyInfo.allowed_networks`.
+    pub allowed_networks: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -85,6 +99,8 @@ pub struct OrgDetails {
     /// See `OrgAccess.role`.
     pub role: Option<String>,
     pub can_manage_keys: bool,
+    /// See `OrgAccess.scope`.
+    pub scope: String,
     /// Policy: the longest lifetime of new keys, in days; `null`: no limit.
     pub max_key_lifetime_days: Option<i32>,
 }
@@ -134,6 +150,18 @@ pub struct ApiKeyInfo {
     pub created_by_key: Option<CreatorKey>,
     /// May lag up to a minute.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Its permissions, as a scope string (keys made before permissions existed
+    /// have full access: write on everything).
+    #[schema(example = "repos:read builds:write params:read")]
+    pub scope: String,
+    /// A user key restricted to some of its user's organizations: their slugs.
+    /// `null`: every organization of its user (and always for an organization
+    /// key, which reaches its own organization).
+    #[schema(example = json!(["acme"]))]
+    pub orgs: Option<Vec<String>>,
+    /// The networks it may be used from (CIDR); `null`: anywhere.
+    #[schema(example = json!(["203.0.113.0/24"]))]
+    pub allowed_networks: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -159,6 +187,27 @@ pub struct NewKeyRequest {
     #[serde(default)]
     #[schema(example = "2027-03-01")]
     pub valid_until: Option<String>,
+    /// Its permissions, as a scope string: `resource:level` words separated by
+    /// spaces, levels `read` or `write` (write includes read), resources `org`,
+    /// `members`, `keys`, `repos`, `builds`, `params`, `ssh_keys`, `webhooks`,
+    /// `billing`. Absent or `null`: **Run builds**, `repos:read builds:write
+    /// params:read`, the keys screen's default. Read only: `org:read members:read
+    /// keys:read repos:read builds:read webhooks:read billing:read`; full access:
+    /// write on every resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "repos:read builds:write params:read")]
+    pub scope: Option<String>,
+    /// User keys only: the slugs of the organizations it may reach, each one of
+    /// the user's now. Absent or `null`: all of the user's organizations, now and
+    /// later. (Given for an organization key: 422.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["acme"]))]
+    pub orgs: Option<Vec<String>>,
+    /// The networks it may be used from, in CIDR notation (IPv4 or IPv6; a bare
+    /// address is that address alone), at most 50. Absent, `null` or empty: anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["203.0.113.0/24", "2001:db8::/32"]))]
+    pub allowed_networks: Option<Vec<String>>,
 }
 
 /// A new key, with its token: the only time the token is ever sent.

@@ -102,6 +102,8 @@ impl Modify for ApiKeyAuth {
 ///   operation's parameters cannot be read from (one given twice); a body that is
 ///   not JSON;
 /// - 401, 429 and 503: the key check (`ApiCaller`), for operations that need a key;
+///   403 too, for a key with allowed networks used elsewhere (operations with
+///   their own 403 name `ip_not_allowed` in its description);
 /// - 413, 415 and 422: the JSON body (size limit, content type, shape), for
 ///   operations that take one;
 /// - 500: a failure on our side (the database, …), which the body does not detail.
@@ -153,6 +155,14 @@ fn add_mechanism_responses(operation: &mut Operation) {
                 "Missing, malformed, unknown or expired key, or an `Authorization` header that is not \
                  `Bearer <key>` or `Token <key>`",
                 Some(("WWW-Authenticate", "`Bearer realm=\"monkeyci\"`", Type::String)),
+            ),
+        ));
+        answers.push((
+            403,
+            error_response(
+                "The key is used outside its allowed networks (`ip_not_allowed`; the message names \
+                 the address seen)",
+                None,
             ),
         ));
         answers.push((
@@ -220,7 +230,7 @@ mod tests {
     #[test]
     fn operations_document_what_runs_before_their_handlers() {
         let document = document();
-        let every = ["400", "401", "429", "500", "503"];
+        let every = ["400", "401", "403", "429", "500", "503"];
         let with = |extra: &[&str]| {
             let mut all: Vec<String> =
                 every.iter().chain(extra).map(std::string::ToString::to_string).collect();
@@ -231,9 +241,15 @@ mod tests {
         assert_eq!(statuses(&document, "/api/v1/orgs/{org}", "get"), with(&["200", "404"]));
         assert_eq!(
             statuses(&document, "/api/v1/orgs/{org}/keys", "post"),
-            with(&["201", "403", "404", "413", "415", "422"])
+            with(&["201", "404", "413", "415", "422"])
         );
-        assert_eq!(statuses(&document, "/api/v1/user/keys/{id}", "delete"), with(&["204", "403", "404"]));
+        assert_eq!(statuses(&document, "/api/v1/user/keys/{id}", "delete"), with(&["204", "404"]));
+        let forbidden = |path: &str, method: &str| {
+            document["paths"][path][method]["responses"]["403"]["description"].as_str().unwrap().to_string()
+        };
+        assert!(forbidden("/api/v1/whoami", "get").contains("ip_not_allowed"));
+        assert!(forbidden("/api/v1/orgs/{org}/keys", "post").contains("insufficient_scope"));
+        assert!(forbidden("/api/v1/orgs/{org}/keys", "post").contains("ip_not_allowed"));
 
         let bad_request = |path: &str, method: &str| {
             document["paths"][path][method]["responses"]["400"]["description"].as_str().unwrap().to_string()
@@ -242,6 +258,12 @@ mod tests {
         assert!(!bad_request("/api/v1/user/keys", "get").contains("body"));
         assert!(bad_request("/api/v1/user/keys", "post").contains("not valid JSON"));
         assert!(bad_request("/api/v1/whoami", "get").starts_with("An API key in the URL"));
+        let scopes = |path: &str, method: &str| document["paths"][path][method]["security"].clone();
+        assert_eq!(
+            scopes("/api/v1/orgs/{org}/keys", "post"),
+            serde_json::json!([{"api_key": ["keys:write"]}])
+        );
+        assert_eq!(scopes("/api/v1/whoami", "get"), serde_json::json!([{"api_key": []}]));
         let retry_after =
             &document["paths"]["/api/v1/whoami"]["get"]["responses"]["429"]["headers"]["Retry-After"];
         assert_eq!(retry_after["schema"]["type"], "integer");

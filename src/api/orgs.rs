@@ -2,15 +2,17 @@
 
 use actix_web::web::{Data, Json};
 
-use super::caller::{ApiCaller, OrgInReach};
+use super::caller::{ApiCaller, InOrg, MembersRead, OrgRead};
 use super::error::ApiError;
 use super::model::{ErrorBody, MemberInfo, MemberList, OrgDetails, OrgList, UserInfo};
 use super::views::org_access;
 use crate::db::memberships;
 use crate::db::organizations::Organization;
+use crate::domain::api_key::{Level, Resource};
 use crate::state::AppState;
 
-/// The organizations this key reaches (for a user key: the user's, with their role, as of now).
+/// The organizations this key reaches (for a user key: the user's, with their role, as of now),
+/// with what the key may do in each. Needs no permission.
 #[utoipa::path(
     get,
     path = "/api/v1/orgs",
@@ -32,11 +34,12 @@ pub async fn list(caller: ApiCaller) -> Json<OrgList> {
     params(("org" = String, Path, description = "The organization's slug")),
     responses(
         (status = 200, description = "The organization", body = OrgDetails),
+        (status = 403, description = "`insufficient_scope`: the key lacks `org:read`; `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["org:read"]))
 )]
-pub async fn show(at: OrgInReach, state: Data<AppState>) -> Result<Json<OrgDetails>, ApiError> {
+pub async fn show(at: InOrg<OrgRead>, state: Data<AppState>) -> Result<Json<OrgDetails>, ApiError> {
     let org_id = at.org.id;
     let org =
         state.db.run(move |conn| Organization::find_by_id(conn, org_id)).await?.ok_or(ApiError::NotFound)?;
@@ -45,7 +48,8 @@ pub async fn show(at: OrgInReach, state: Data<AppState>) -> Result<Json<OrgDetai
         name: org.name,
         created_at: org.created_at.and_utc(),
         role: at.role.map(|role| role.as_str().to_string()),
-        can_manage_keys: at.can_manage_keys(),
+        can_manage_keys: at.scope.allows(Resource::Keys, Level::Write),
+        scope: at.scope.to_string(),
         max_key_lifetime_days: org.max_key_lifetime_days,
     }))
 }
@@ -58,11 +62,12 @@ pub async fn show(at: OrgInReach, state: Data<AppState>) -> Result<Json<OrgDetai
     params(("org" = String, Path, description = "The organization's slug")),
     responses(
         (status = 200, description = "The members", body = MemberList),
+        (status = 403, description = "`insufficient_scope`: the key lacks `members:read`; `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
     ),
-    security(("api_key" = []))
+    security(("api_key" = ["members:read"]))
 )]
-pub async fn members(at: OrgInReach, state: Data<AppState>) -> Result<Json<MemberList>, ApiError> {
+pub async fn members(at: InOrg<MembersRead>, state: Data<AppState>) -> Result<Json<MemberList>, ApiError> {
     let org_id = at.org.id;
     let members = state.db.run(move |conn| memberships::members(conn, org_id)).await?;
     Ok(Json(MemberList {

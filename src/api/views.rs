@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::model::{ApiKeyInfo, CreatorKey, KeyIdentity, OrgAccess, UserInfo};
 use crate::db::api_keys::KeyListItem;
-use crate::domain::access::{KeyFacts, Reach, UserRef};
-use crate::domain::api_key::{KeyKind, KeyStatus, ValidUntil};
+use crate::domain::access::{Caller, KeyHolder, KeyReach, Reach, UserRef};
+use crate::domain::api_key::{AllowedNetworks, KeyKind, KeyStatus, Level, Resource, ValidUntil};
 
 pub fn kind_name(kind: KeyKind) -> &'static str {
     match kind {
@@ -19,7 +19,8 @@ pub fn org_access(reach: &Reach<'_>) -> OrgAccess {
         slug: reach.org.slug.clone(),
         name: reach.org.name.clone(),
         role: reach.role.map(|role| role.as_str().to_string()),
-        can_manage_keys: reach.can_manage_keys(),
+        can_manage_keys: reach.scope.allows(Resource::Keys, Level::Write),
+        scope: reach.scope.to_string(),
     }
 }
 
@@ -27,7 +28,19 @@ pub fn user_info(user: &UserRef) -> UserInfo {
     UserInfo { id: user.id.get(), display_name: user.display_name.clone() }
 }
 
-pub fn key_identity(key: &KeyFacts) -> KeyIdentity {
+/// The calling key; a restricted user key's organizations named by the slugs
+/// of its user's memberships (leaving one takes it out of the reach).
+pub fn key_identity(caller: &Caller) -> KeyIdentity {
+    let key = &caller.key;
+    let orgs = match (&key.reach, &caller.holder) {
+        (KeyReach::Only(ids), KeyHolder::User { memberships, .. }) => {
+            let mut slugs: Vec<String> =
+                memberships.iter().filter(|m| ids.contains(&m.org.id)).map(|m| m.org.slug.clone()).collect();
+            slugs.sort();
+            Some(slugs)
+        }
+        _ => None,
+    };
     KeyIdentity {
         id: key.public_id.as_str().to_string(),
         kind: kind_name(key.kind).to_string(),
@@ -35,12 +48,29 @@ pub fn key_identity(key: &KeyFacts) -> KeyIdentity {
         description: key.description.clone(),
         valid_until: key.valid_until.map(ValidUntil::date),
         created_at: key.created_at,
+        scope: key.scope.to_string(),
+        orgs,
+        allowed_networks: key.allowed_networks.as_ref().map(AllowedNetworks::to_strings),
     }
 }
 
-pub fn key_info(kind: KeyKind, item: KeyListItem, now: DateTime<Utc>) -> ApiKeyInfo {
+/// A key as lists show it; `orgs`: a restricted user key's organizations (slugs).
+pub fn key_info(
+    kind: KeyKind,
+    item: KeyListItem,
+    orgs: Option<Vec<String>>,
+    now: DateTime<Utc>,
+) -> ApiKeyInfo {
     let key = item.key;
     let valid_until = key.valid_until.map(ValidUntil::from_date);
+    // A stored list that cannot be read refuses the key (see `ApiKey::allowed_networks`);
+    // here it is shown as stored rather than failing the whole list.
+    let allowed_networks = match key.allowed_networks() {
+        Ok(networks) => networks.map(|networks| AllowedNetworks::to_strings(&networks)),
+        Err(_) => {
+            key.stored_networks.as_deref().map(|raw| raw.split_whitespace().map(str::to_string).collect())
+        }
+    };
     ApiKeyInfo {
         hint: key.public_id.hint(kind),
         id: key.public_id.to_string(),
@@ -57,5 +87,8 @@ pub fn key_info(kind: KeyKind, item: KeyListItem, now: DateTime<Utc>) -> ApiKeyI
             .created_by_key_hint
             .map(|hint| CreatorKey { hint, description: key.created_by_key_description.unwrap_or_default() }),
         last_used_at: key.last_used_at.map(|t| t.and_utc()),
+        scope: key.scope.to_string(),
+        orgs,
+        allowed_networks,
     }
 }

@@ -17,7 +17,7 @@ use crate::domain::access::{Caller, KeyHolder};
     path = "/api/v1/whoami",
     tag = "identity",
     responses(
-        (status = 200, description = "The key and its reach", body = Whoami),
+        (status = 200, description = "The key and its reach, with the key's effective scope in each organization", body = Whoami),
     ),
     security(("api_key" = []))
 )]
@@ -38,7 +38,7 @@ fn json_body(value: &impl serde::Serialize) -> Result<Bytes, ApiError> {
 fn whoami_of(caller: &Caller) -> Whoami {
     let organizations = caller.organizations();
     Whoami {
-        key: key_identity(&caller.key),
+        key: key_identity(caller),
         user: caller.user().map(user_info),
         organization: match &caller.holder {
             KeyHolder::Organization { .. } => organizations.first().map(org_access),

@@ -4,6 +4,8 @@
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
+use crate::domain::api_key::{Preset, Scope};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "monkeyci",
@@ -67,9 +69,11 @@ pub enum KeysCommand {
     List(OwnerArgs),
     /// Create a key; its token is shown once.
     Create(CreateArgs),
+    /// Show one key: its permissions, reach, networks and dates.
+    Show(KeyArgs),
     /// Delete (revoke) a key, named by its id, its hint or the whole key.
     #[command(visible_alias = "revoke")]
-    Delete(DeleteArgs),
+    Delete(KeyArgs),
 }
 
 /// Whose keys: neither flag means the config file's `account.org`.
@@ -96,12 +100,36 @@ pub struct CreateArgs {
     /// The key never expires (unless the organization's policy requires a date).
     #[arg(long, conflicts_with = "valid_until")]
     pub no_expiry: bool,
+    /// What the key may do, as a scope string: "repos:read builds:write params:read"
+    /// (resources org, members, keys, repos, builds, params, ssh_keys, webhooks, billing;
+    /// levels read or write) [default: the run_builds preset].
+    #[arg(long, value_name = "SCOPE", value_parser = parse_scope, conflicts_with = "preset")]
+    pub scope: Option<Scope>,
+    /// What the key may do, as a preset: run_builds (repos:read builds:write params:read,
+    /// the default), read_only or full_access.
+    #[arg(long, value_name = "PRESET", value_parser = parse_preset)]
+    pub preset: Option<Preset>,
+    /// User keys: reach only this one of your organizations (repeat for several)
+    /// [default: all your organizations, now and later].
+    #[arg(long = "reach-org", value_name = "SLUG")]
+    pub reach_orgs: Vec<String>,
+    /// Accept the key only from this network, in CIDR notation such as 203.0.113.0/24 or
+    /// 2001:db8::/32 (repeat for several) [default: anywhere].
+    #[arg(long = "allowed-network", value_name = "CIDR")]
+    pub allowed_networks: Vec<String>,
     #[command(flatten)]
     pub owner: OwnerArgs,
 }
 
+impl CreateArgs {
+    /// The scope to ask for; `None` leaves it to the server (Run builds).
+    pub fn scope(&self) -> Option<Scope> {
+        self.scope.or_else(|| self.preset.and_then(Preset::scope))
+    }
+}
+
 #[derive(Debug, Args)]
-pub struct DeleteArgs {
+pub struct KeyArgs {
     /// The key: its 16-character id (the ID column of `keys list`), its hint as the
     /// keys screen shows it (mci_org_3fKx…, or mci_org_3fKx...; it must match only
     /// one key), or the whole key.
@@ -109,6 +137,16 @@ pub struct DeleteArgs {
     pub id: String,
     #[command(flatten)]
     pub owner: OwnerArgs,
+}
+
+fn parse_scope(raw: &str) -> Result<Scope, String> {
+    Scope::parse_granting(raw).map_err(|e| e.to_string())
+}
+
+fn parse_preset(raw: &str) -> Result<Preset, String> {
+    Preset::from_name(raw.trim())
+        .filter(|preset| preset.scope().is_some())
+        .ok_or_else(|| "expected run_builds, read_only or full_access (or give --scope)".to_string())
 }
 
 fn parse_date(raw: &str) -> Result<NaiveDate, String> {
@@ -171,6 +209,34 @@ mod tests {
             panic!()
         };
         assert!(args.no_expiry && args.valid_until.is_none());
+    }
+
+    #[test]
+    fn a_scope_comes_from_scope_or_a_preset_never_both() {
+        let create = |extra: &[&str]| {
+            let mut args = vec!["monkeyci", "keys", "create", "--description", "x"];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args).map(|cli| match cli.command {
+                Command::Keys(KeysCommand::Create(args)) => args,
+                _ => panic!("keys create"),
+            })
+        };
+        assert_eq!(create(&[]).unwrap().scope(), None, "the server's default");
+        assert_eq!(create(&["--preset", "read_only"]).unwrap().scope(), Some(Scope::read_only()));
+        let custom = create(&["--scope", "builds:write  repos:read"]).unwrap();
+        assert_eq!(custom.scope().unwrap().to_string(), "repos:read builds:write");
+        for bad in [
+            &["--preset", "custom"][..],
+            &["--preset", "everything"],
+            &["--scope", "builds:admin"],
+            &["--scope", ""],
+            &["--scope", "builds:read", "--preset", "full_access"],
+        ] {
+            assert_eq!(create(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+        let many = create(&["--reach-org", "acme", "--reach-org", "bolt", "--allowed-network", "10.0.0.0/8"])
+            .unwrap();
+        assert_eq!((many.reach_orgs.len(), many.allowed_networks.len()), (2, 1));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::args::{Cli, Command, CreateArgs, DeleteArgs, KeysCommand, LoginArgs, OwnerArgs};
+use super::args::{Cli, Command, CreateArgs, KeyArgs, KeysCommand, LoginArgs, OwnerArgs};
 use super::client::Client;
 use super::config;
 use super::error::CliError;
@@ -13,6 +13,7 @@ use super::output;
 use super::settings::{ClientSettings, Environment, KeysOf};
 use super::source::Source;
 use crate::api::model::NewKeyRequest;
+use crate::domain::api_key::PublicId;
 use crate::domain::api_key::validity::suggestion;
 use crate::domain::organization::OrgSlug;
 
@@ -34,6 +35,7 @@ pub fn run(cli: Cli, env: Environment, console: &mut dyn Console) -> Result<Stri
         }
         Command::Keys(KeysCommand::List(owner)) => list_keys(&settings, &owner, json),
         Command::Keys(KeysCommand::Create(args)) => create_key(&settings, &args, today, json),
+        Command::Keys(KeysCommand::Show(args)) => show_key(&settings, &args, json),
         Command::Keys(KeysCommand::Delete(args)) => delete_key(&settings, &args, json),
     }
 }
@@ -62,6 +64,12 @@ fn create_key(
 ) -> Result<String, CliError> {
     let client = client(settings)?;
     let owner = owner(settings, &args.owner)?;
+    if matches!(owner, KeysOf::Org(_)) && !args.reach_orgs.is_empty() {
+        return Err(CliError::Usage(
+            "--reach-org is for user keys (--user): an organization key reaches its own organization only"
+                .into(),
+        ));
+    }
     let policy_days = match (&owner, args.valid_until, args.no_expiry) {
         (KeysOf::Org(slug), None, false) => longest_lifetime_days(&client, slug)?,
         _ => None,
@@ -69,6 +77,9 @@ fn create_key(
     let request = NewKeyRequest {
         description: args.description.clone(),
         valid_until: valid_until(args, today, policy_days).map(|date| date.format("%Y-%m-%d").to_string()),
+        scope: args.scope().map(|scope| scope.to_string()),
+        orgs: (!args.reach_orgs.is_empty()).then(|| args.reach_orgs.clone()),
+        allowed_networks: (!args.allowed_networks.is_empty()).then(|| args.allowed_networks.clone()),
     };
     let created = client.create_key(&owner, &request)?;
     Ok(if json { output::json(&created) } else { output::created(&created, &owner) })
@@ -86,13 +97,19 @@ fn valid_until(args: &CreateArgs, today: NaiveDate, policy_days: Option<u32>) ->
 }
 
 /// The organization's key policy, for the default date (one more request, only
-/// when the date is left to the client).
+/// when the date is left to the client). A key that may not read the
+/// organization (no `org:read`) still creates keys: the default is then 90
+/// days, and the server says so if the policy is shorter.
 fn longest_lifetime_days(client: &Client, slug: &OrgSlug) -> Result<Option<u32>, CliError> {
-    let org = client.org(slug)?;
-    Ok(org.max_key_lifetime_days.and_then(|days| u32::try_from(days).ok()))
+    match client.org(slug) {
+        Ok(org) => Ok(org.max_key_lifetime_days.and_then(|days| u32::try_from(days).ok())),
+        Err(CliError::Server(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
-fn delete_key(settings: &ClientSettings, args: &DeleteArgs, json: bool) -> Result<String, CliError> {
+/// The key an argument names (id, hint or whole token) among the owner's.
+fn named_key(settings: &ClientSettings, args: &KeyArgs) -> Result<(Client, KeysOf, PublicId), CliError> {
     let named = KeyRef::parse(&args.id)?;
     let client = client(settings)?;
     let owner = owner(settings, &args.owner)?;
@@ -101,6 +118,17 @@ fn delete_key(settings: &ClientSettings, args: &DeleteArgs, json: bool) -> Resul
         Some(id) => id.clone(),
         None => named.find_in(&client.all_keys(&owner)?.keys, &owner)?,
     };
+    Ok((client, owner, id))
+}
+
+fn show_key(settings: &ClientSettings, args: &KeyArgs, json: bool) -> Result<String, CliError> {
+    let (client, owner, id) = named_key(settings, args)?;
+    let key = client.key_info(&owner, &id)?;
+    Ok(if json { output::json(&key) } else { output::key(&key) })
+}
+
+fn delete_key(settings: &ClientSettings, args: &KeyArgs, json: bool) -> Result<String, CliError> {
+    let (client, owner, id) = named_key(settings, args)?;
     // Read first, so the message can name the key (and a wrong id deletes nothing).
     let key = client.key_info(&owner, &id)?;
     client.delete_key(&owner, &id)?;
@@ -175,6 +203,10 @@ mod tests {
             description: "x".into(),
             valid_until,
             no_expiry,
+            scope: None,
+            preset: None,
+            reach_orgs: Vec::new(),
+            allowed_networks: Vec::new(),
             owner: OwnerArgs { org: None, user: true },
         }
     }

@@ -131,6 +131,9 @@ mod tests {
             created_by: None,
             created_by_key: None,
             last_used_at: None,
+            scope: "repos:read builds:write params:read".into(),
+            orgs: None,
+            allowed_networks: None,
         }
     }
 

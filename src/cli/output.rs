@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::settings::KeysOf;
 use crate::api::model::{ApiKeyInfo, CreatedKey, KeyList, OrgAccess, OrgList, Whoami};
+use crate::domain::api_key::{Preset, Scope};
 
 /// The API's JSON, pretty-printed, with a final newline.
 pub fn json<T: Serialize>(value: &T) -> String {
@@ -73,6 +74,11 @@ pub fn whoami(me: &Whoami) -> String {
     };
     facts.push(("Valid until", valid));
     facts.push(("Created", format!("{} UTC", date_time(key.created_at))));
+    facts.push(("Permissions", scope_in_words(&key.scope)));
+    if key.kind == "user" {
+        facts.push(("Reaches", reach(key.orgs.as_deref())));
+    }
+    facts.push(("Networks", networks(key.allowed_networks.as_deref())));
     let mut text = facts_table(&facts);
     text.push('\n');
     text.push_str(&organizations(&me.organizations));
@@ -93,33 +99,113 @@ fn organizations(orgs: &[OrgAccess]) -> String {
             org.name.clone(),
             org.role.clone().unwrap_or_else(|| "-".into()),
             yes_no(org.can_manage_keys).into(),
+            scope_short(&org.scope),
         ]
     });
-    table(&["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS"], rows)
+    table(&["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS", "SCOPE HERE"], rows)
 }
 
 pub fn keys(list: &KeyList) -> String {
     if list.keys.is_empty() {
         return "No keys.\n".to_string();
     }
+    let user_keys = list.keys.iter().any(|key| key.kind == "user");
+    let mut header = vec![
+        "ID",
+        "DESCRIPTION",
+        "SCOPE",
+        "NETWORKS",
+        "VALID UNTIL",
+        "STATUS",
+        "CREATED (UTC)",
+        "CREATED BY",
+    ];
+    header.push("LAST USED (UTC)");
+    if user_keys {
+        header.insert(3, "REACHES");
+    }
     table(
-        &["ID", "DESCRIPTION", "VALID UNTIL", "STATUS", "CREATED (UTC)", "CREATED BY", "LAST USED (UTC)"],
-        list.keys.iter().map(key_row),
+        &header,
+        list.keys.iter().map(|key| {
+            let mut row = key_row(key);
+            if user_keys {
+                row.insert(3, reach(key.orgs.as_deref()));
+            }
+            row
+        }),
     )
+}
+
+/// One key, as label/value lines.
+pub fn key(key: &ApiKeyInfo) -> String {
+    let mut facts = vec![
+        ("Key", format!("{} “{}” ({} key)", key.hint, key.description, key.kind)),
+        ("Key id", key.id.clone()),
+        ("Permissions", scope_in_words(&key.scope)),
+    ];
+    if key.kind == "user" {
+        facts.push(("Reaches", reach(key.orgs.as_deref())));
+    }
+    facts.push(("Networks", networks(key.allowed_networks.as_deref())));
+    facts.push(("Valid until", valid_until(key.valid_until)));
+    facts.push(("Status", key.status.replace('_', " ")));
+    facts.push(("Created", format!("{} UTC by {}", date_time(key.created_at), created_by(key))));
+    facts.push((
+        "Last used",
+        key.last_used_at.map_or_else(|| "never".into(), |at| format!("{} UTC", date_time(at))),
+    ));
+    facts_table(&facts)
+}
+
+fn created_by(key: &ApiKeyInfo) -> String {
+    match (&key.created_by, &key.created_by_key) {
+        (Some(user), _) => user.display_name.clone(),
+        (None, Some(creator)) => format!("key {} ({})", creator.hint, creator.description),
+        (None, None) => "-".into(),
+    }
+}
+
+/// A scope for a table cell: its preset's name, or the scope string of a custom one.
+fn scope_short(raw: &str) -> String {
+    match Scope::parse(raw).map(|scope| scope.preset()) {
+        Ok(Preset::Custom) | Err(_) if raw.is_empty() => "none".into(),
+        Ok(Preset::Custom) | Err(_) => raw.to_string(),
+        Ok(preset) => preset.label().to_string(),
+    }
+}
+
+/// A scope in words and as its string: "Run builds: read repositories, … (repos:read …)".
+fn scope_in_words(raw: &str) -> String {
+    match Scope::parse(raw) {
+        Ok(scope) if scope.preset() == Preset::Custom => scope.in_words(),
+        Ok(scope) => format!("{} ({raw})", scope.in_words()),
+        Err(_) => raw.to_string(),
+    }
+}
+
+/// A user key's reach: "all your organizations" or the slugs.
+fn reach(orgs: Option<&[String]>) -> String {
+    match orgs {
+        None => "all organizations".into(),
+        Some([]) => "no organization (it left them all)".into(),
+        Some(slugs) => slugs.join(", "),
+    }
+}
+
+fn networks(list: Option<&[String]>) -> String {
+    list.map_or_else(|| "anywhere".into(), |list| list.join(", "))
 }
 
 fn key_row(key: &ApiKeyInfo) -> Vec<String> {
     vec![
         key.id.clone(),
         key.description.clone(),
+        scope_short(&key.scope),
+        networks(key.allowed_networks.as_deref()),
         valid_until(key.valid_until),
         key.status.replace('_', " "),
         date_time(key.created_at),
-        match (&key.created_by, &key.created_by_key) {
-            (Some(user), _) => user.display_name.clone(),
-            (None, Some(creator)) => format!("key {} ({})", creator.hint, creator.description),
-            (None, None) => "-".into(),
-        },
+        created_by(key),
         key.last_used_at.map_or_else(|| "never".into(), date_time),
     ]
 }
@@ -135,13 +221,21 @@ pub fn created(created: &CreatedKey, owner: &KeysOf) -> String {
         Some(date) => format!("valid until {date}"),
         None => "never expires".to_string(),
     };
+    let mut limits = vec![format!("Permissions: {}", scope_in_words(&key.scope))];
+    if let Some(orgs) = &key.orgs {
+        limits.push(format!("reaches {}", reach(Some(orgs))));
+    }
+    if let Some(list) = &key.allowed_networks {
+        limits.push(format!("only from {}", list.join(", ")));
+    }
     format!(
         "Created the API key {} “{}” for {whose} (id {}, {until}).\n\n    {}\n\n\
-         This token is shown once: store it now. It cannot be shown again.\n",
+         This token is shown once: store it now. It cannot be shown again.\n{}.\n",
         key.hint,
         clean(&key.description),
         key.id,
-        created.token
+        created.token,
+        clean(&limits.join("; ")),
     )
 }
 
@@ -206,16 +300,19 @@ mod tests {
             created_by: Some(UserInfo { id: 1, display_name: "Alice".into() }),
             created_by_key: None,
             last_used_at: None,
+            scope: "repos:read builds:write params:read".into(),
+            orgs: None,
+            allowed_networks: None,
         }
     }
 
     #[test]
     fn a_key_list_is_a_plain_table() {
+        let mut custom = key("AAAAbbbbCCCCdddd", "CI", None);
+        custom.scope = "builds:read".into();
+        custom.allowed_networks = Some(vec!["10.0.0.0/8".into(), "2001:db8::/32".into()]);
         let list = KeyList {
-            keys: vec![
-                key("3fKxQ9a0LmP2sT7v", "Deploy bot", NaiveDate::from_ymd_opt(2027, 3, 1)),
-                key("AAAAbbbbCCCCdddd", "CI", None),
-            ],
+            keys: vec![key("3fKxQ9a0LmP2sT7v", "Deploy bot", NaiveDate::from_ymd_opt(2027, 3, 1)), custom],
             page: 1,
             per_page: 100,
             total: 2,
@@ -227,9 +324,9 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "ID                DESCRIPTION  VALID UNTIL  STATUS        CREATED (UTC)     CREATED BY  LAST USED (UTC)",
-                "3fKxQ9a0LmP2sT7v  Deploy bot   2027-03-01   expires soon  2027-02-28 12:00  Alice       never",
-                "AAAAbbbbCCCCdddd  CI           never        active        2027-02-28 12:00  Alice       never",
+                "ID                DESCRIPTION  SCOPE        NETWORKS                   VALID UNTIL  STATUS        CREATED (UTC)     CREATED BY  LAST USED (UTC)",
+                "3fKxQ9a0LmP2sT7v  Deploy bot   Run builds   anywhere                   2027-03-01   expires soon  2027-02-28 12:00  Alice       never",
+                "AAAAbbbbCCCCdddd  CI           builds:read  10.0.0.0/8, 2001:db8::/32  never        active        2027-02-28 12:00  Alice       never",
             ]
         );
     }
@@ -247,6 +344,23 @@ mod tests {
         assert!(!text.contains('\u{1b}'));
         assert_eq!(text.lines().count(), 2);
         assert!(deleted("mci_org_3fKx…", "a\u{7}b").contains("a\u{FFFD}b"));
+    }
+
+    #[test]
+    fn one_key_says_what_it_may_do_in_words() {
+        let mut user_key = key("3fKxQ9a0LmP2sT7v", "Laptop", None);
+        user_key.kind = "user".into();
+        user_key.orgs = Some(vec!["acme".into(), "bolt".into()]);
+        let text = super::key(&user_key);
+        assert!(
+            text.contains(
+                "Permissions  Run builds: read repositories, start builds, read parameters \
+                 (repos:read builds:write params:read)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Reaches      acme, bolt"), "{text}");
+        assert!(text.contains("Networks     anywhere"), "{text}");
     }
 
     #[test]

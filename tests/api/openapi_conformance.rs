@@ -274,6 +274,16 @@ async fn every_status_a_route_answers_is_documented_for_it_and_no_other(app: Tes
     let outsider_key = team.bob.new_key(BOLT_KEYS, "Outsider", "").await;
     let org_victim = team.alice.new_key(ACME_KEYS, "To delete", "").await;
     let user_victim = team.alice.new_key(USER_KEYS, "To delete", "").await;
+    // Keys that may be used only from a network the tests are not in (403 `ip_not_allowed`).
+    let (org_fenced, user_fenced) = (
+        team.alice.new_key(ACME_KEYS, "Fenced", "").await,
+        team.alice.new_key(USER_KEYS, "Fenced", "").await,
+    );
+    for key in [&org_key, &user_key, &org_fenced, &user_fenced] {
+        crate::rest::permissions::set_scope(&app, key, crate::rest::permissions::FULL_ACCESS).await;
+    }
+    app.execute_sql("UPDATE api_keys SET allowed_networks = '192.0.2.0/24' WHERE description = 'Fenced'")
+        .await;
     let response = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap();
     let document: Value = response.json().await.unwrap();
     let operations = operations(&document);
@@ -294,7 +304,9 @@ async fn every_status_a_route_answers_is_documented_for_it_and_no_other(app: Tes
             fill(path, &org_key.public_id, &user_key.public_id)
         };
         let own = Some(own.full.as_str());
+        let fenced = if user_route { &user_fenced } else { &org_fenced };
         let attempts = [
+            Attempt::new("a key outside its allowed networks", Some(&fenced.full)),
             Attempt::new("its key", own),
             Attempt::new("no key", None),
             Attempt::new("a malformed key", Some("junk")).from(JUNK),

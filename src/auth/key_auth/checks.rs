@@ -31,10 +31,14 @@ pub enum KeyCheck {
     Busy,
     /// The check itself failed (the database, say).
     Error,
+    /// A key with allowed networks, used from elsewhere. Counted by the API's
+    /// `ApiCaller` once the key itself was accepted (that acceptance is counted
+    /// too: this says what happened next).
+    IpNotAllowed,
 }
 
 impl KeyCheck {
-    pub const ALL: [KeyCheck; 14] = [
+    pub const ALL: [KeyCheck; 15] = [
         KeyCheck::CacheHit,
         KeyCheck::Revalidated,
         KeyCheck::Verified,
@@ -49,6 +53,7 @@ impl KeyCheck {
         KeyCheck::RateLimited,
         KeyCheck::Busy,
         KeyCheck::Error,
+        KeyCheck::IpNotAllowed,
     ];
 
     /// `outcome`, and `reason` for a refusal.
@@ -71,6 +76,7 @@ impl KeyCheck {
             KeyCheck::Expired => refused("expired"),
             KeyCheck::RateLimited => refused("rate_limited"),
             KeyCheck::Busy => refused("busy"),
+            KeyCheck::IpNotAllowed => refused("ip_not_allowed"),
         }
     }
 }

@@ -8,11 +8,17 @@ use monkeyci_accounts::domain::api_key::validity::suggestion;
 use super::*;
 use crate::both_databases;
 use crate::keys::set_clock;
+use crate::rest::permissions::{FULL_ACCESS, READ_ONLY, RUN_BUILDS, set_scope};
+
+/// What a member's full-access key may do in an organization.
+const MEMBER_RIGHTS: &str =
+    "org:read members:read repos:write builds:write params:write ssh_keys:write webhooks:write";
 
 async fn whoami_shows_the_key_whom_it_belongs_to_and_the_organizations_it_reaches(app: TestApp) {
     let team = Team::new(&app).await;
     join(&app, &team.alice, &team.bob, "bolt").await;
     let laptop = team.alice.new_key(USER_KEYS, "Alice laptop", "2027-03-10").await;
+    set_scope(&app, &laptop, FULL_ACCESS).await;
     let run = Machine::using(&app, &laptop).run(&["whoami"]).await;
     let text = run.ok();
     assert_eq!(fact(text, "Key"), Some(format!("{} “Alice laptop” (user key)", laptop.hint())));
@@ -21,22 +27,42 @@ async fn whoami_shows_the_key_whom_it_belongs_to_and_the_organizations_it_reache
     assert_eq!(fact(text, "Organization"), None);
     assert_eq!(fact(text, "Valid until").as_deref(), Some("2027-03-10 (refused from that day, 00:00 UTC)"));
     assert_eq!(fact(text, "Created").as_deref(), Some("2027-02-28 12:00 UTC"));
+    assert_eq!(
+        fact(text, "Permissions"),
+        Some(format!("Full access: everything its holder may do ({FULL_ACCESS})"))
+    );
+    assert_eq!(fact(text, "Reaches").as_deref(), Some("all organizations"));
+    assert_eq!(fact(text, "Networks").as_deref(), Some("anywhere"));
     let orgs = text.split("\n\n").nth(1).expect("a table of organizations after the facts");
-    assert_eq!(header(orgs), ["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS"]);
+    assert_eq!(header(orgs), ["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS", "SCOPE HERE"]);
     let mut reached = rows(orgs);
     reached.sort();
-    assert_eq!(reached, [["acme", "Acme Corp", "admin", "yes"], ["bolt", "Bolt Labs", "member", "no"]]);
+    assert_eq!(
+        reached,
+        [
+            ["acme", "Acme Corp", "admin", "yes", "Full access"],
+            ["bolt", "Bolt Labs", "member", "no", MEMBER_RIGHTS]
+        ]
+    );
     assert!(!laptop.leaks_into(text));
 
     // An organization key acts for its organization, with no role of its own.
     let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
+    set_scope(&app, &deploy, RUN_BUILDS).await;
     let run = Machine::using(&app, &deploy).run(&["whoami"]).await;
     let text = run.ok();
     assert_eq!(fact(text, "Key"), Some(format!("{} “Deploy bot” (organization key)", deploy.hint())));
     assert_eq!(fact(text, "Organization").as_deref(), Some("Acme Corp (acme)"));
     assert_eq!(fact(text, "User"), None);
     assert_eq!(fact(text, "Valid until").as_deref(), Some("never expires"));
-    assert_eq!(rows(text.split("\n\n").nth(1).unwrap()), [["acme", "Acme Corp", "-", "yes"]]);
+    assert_eq!(
+        fact(text, "Permissions").as_deref(),
+        Some(
+            "Run builds: read repositories, start builds, read parameters (repos:read builds:write params:read)"
+        )
+    );
+    assert_eq!(fact(text, "Reaches"), None, "an organization key reaches its organization");
+    assert_eq!(rows(text.split("\n\n").nth(1).unwrap()), [["acme", "Acme Corp", "-", "no", "Run builds"]]);
 }
 both_databases!(whoami_shows_the_key_whom_it_belongs_to_and_the_organizations_it_reaches, at_epoch);
 
@@ -44,16 +70,30 @@ async fn orgs_lists_the_organizations_a_key_reaches_with_the_role(app: TestApp) 
     let team = Team::new(&app).await;
     join(&app, &team.alice, &team.bob, "bolt").await;
     let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    set_scope(&app, &alice, READ_ONLY).await;
     let text = Machine::using(&app, &alice).run(&["orgs"]).await.ok().to_string();
-    assert_eq!(header(&text), ["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS"]);
+    assert_eq!(header(&text), ["ORGANIZATION", "NAME", "ROLE", "MANAGES KEYS", "SCOPE HERE"]);
     let mut reached = rows(&text);
     reached.sort();
-    assert_eq!(reached, [["acme", "Acme Corp", "admin", "yes"], ["bolt", "Bolt Labs", "member", "no"]]);
+    assert_eq!(
+        reached,
+        [
+            ["acme", "Acme Corp", "admin", "no", "Read only"],
+            [
+                "bolt",
+                "Bolt Labs",
+                "member",
+                "no",
+                "org:read members:read repos:read builds:read webhooks:read"
+            ]
+        ]
+    );
 
     let mia = team.mia.new_key(USER_KEYS, "Mia laptop", "").await;
+    set_scope(&app, &mia, FULL_ACCESS).await;
     assert_eq!(
         rows(Machine::using(&app, &mia).run(&["orgs"]).await.ok()),
-        [["acme", "Acme Corp", "member", "no"]]
+        [["acme", "Acme Corp", "member", "no", MEMBER_RIGHTS]]
     );
 
     let olga = team.olga.new_key(USER_KEYS, "Olga laptop", "").await;
@@ -64,15 +104,27 @@ both_databases!(orgs_lists_the_organizations_a_key_reaches_with_the_role, at_epo
 async fn keys_list_shows_every_key_of_an_organization_across_pages(app: TestApp) {
     let team = Team::new(&app).await;
     let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "2027-03-05").await;
+    set_scope(&app, &deploy, RUN_BUILDS).await;
     insert_org_keys(&app, "acme", team.alice.id, 120).await;
     team.bob.new_key(crate::keys::BOLT_KEYS, "Bolt bot", "").await;
     let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    set_scope(&app, &alice, READ_ONLY).await;
 
     let run = Machine::using(&app, &alice).run(&["keys", "list", "--org", "acme"]).await;
     let text = run.ok();
     assert_eq!(
         header(text),
-        ["ID", "DESCRIPTION", "VALID UNTIL", "STATUS", "CREATED (UTC)", "CREATED BY", "LAST USED (UTC)"]
+        [
+            "ID",
+            "DESCRIPTION",
+            "SCOPE",
+            "NETWORKS",
+            "VALID UNTIL",
+            "STATUS",
+            "CREATED (UTC)",
+            "CREATED BY",
+            "LAST USED (UTC)"
+        ]
     );
     let listed = rows(text);
     assert_eq!(listed.len(), 121, "two pages of up to 100, all of them");
@@ -82,6 +134,8 @@ async fn keys_list_shows_every_key_of_an_organization_across_pages(app: TestApp)
         &[
             deploy.public_id.as_str(),
             "Deploy bot",
+            "Run builds",
+            "anywhere",
             "2027-03-05",
             "expires soon",
             "2027-02-28 12:00",
@@ -101,7 +155,9 @@ both_databases!(keys_list_shows_every_key_of_an_organization_across_pages, at_ep
 async fn keys_list_with_user_shows_only_the_callers_own_keys(app: TestApp) {
     let team = Team::new(&app).await;
     let laptop = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    set_scope(&app, &laptop, FULL_ACCESS).await;
     let ci = team.alice.new_key(USER_KEYS, "Alice CI", "2027-06-01").await;
+    set_scope(&app, &ci, RUN_BUILDS).await;
     team.mia.new_key(USER_KEYS, "Mia laptop", "").await;
     team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
 
@@ -111,8 +167,18 @@ async fn keys_list_with_user_shows_only_the_callers_own_keys(app: TestApp) {
     assert_eq!(descriptions, ["Alice CI", "Alice laptop"]);
     let row = listed.iter().find(|row| row[0] == ci.public_id).expect("the Alice CI row");
     assert_eq!(
-        row[..6],
-        [ci.public_id.as_str(), "Alice CI", "2027-06-01", "active", "2027-02-28 12:00", "Alice"]
+        row[..9],
+        [
+            ci.public_id.as_str(),
+            "Alice CI",
+            "Run builds",
+            "all organizations",
+            "anywhere",
+            "2027-06-01",
+            "active",
+            "2027-02-28 12:00",
+            "Alice"
+        ]
     );
 }
 both_databases!(keys_list_with_user_shows_only_the_callers_own_keys, at_epoch);
@@ -120,12 +186,13 @@ both_databases!(keys_list_with_user_shows_only_the_callers_own_keys, at_epoch);
 async fn keys_create_shows_the_token_once_and_the_token_works(app: TestApp) {
     let team = Team::new(&app).await;
     let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    set_scope(&app, &alice, FULL_ACCESS).await;
     let machine = Machine::using(&app, &alice);
     let args =
         ["keys", "create", "--org", "acme", "--description", "Deploy bot", "--valid-until", "2027-03-10"];
     let run = machine.run(&args).await;
     let lines: Vec<&str> = run.ok().lines().collect();
-    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines.len(), 6, "{lines:?}");
     let created = Token::parse(lines[2].trim(), KeyKind::Organization);
     assert_eq!(lines[2], format!("    {}", created.full), "the token alone on its line");
     assert_eq!(
@@ -137,6 +204,12 @@ async fn keys_create_shows_the_token_once_and_the_token_works(app: TestApp) {
         )
     );
     assert_eq!(lines[4], "This token is shown once: store it now. It cannot be shown again.");
+    assert_eq!(
+        lines[5],
+        "Permissions: Run builds: read repositories, start builds, read parameters \
+         (repos:read builds:write params:read).",
+        "the default"
+    );
     assert!(key_exists(&app, &created.public_id).await);
     let text = Machine::using(&app, &created).run(&["whoami"]).await.ok().to_string();
     assert_eq!(fact(&text, "Organization").as_deref(), Some("Acme Corp (acme)"));
@@ -166,6 +239,7 @@ async fn keys_create_expires_in_ninety_days_or_the_policys_limit_unless_told_oth
     set_clock(&app, Utc::now());
     let team = Team::new(&app).await;
     let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    set_scope(&app, &alice, FULL_ACCESS).await;
     let machine = Machine::using(&app, &alice);
     // What the keys screen suggests; read around the run, in case it straddles midnight.
     let suggested = || suggestion(Utc::now().date_naive(), None);
@@ -219,6 +293,7 @@ both_databases!(keys_create_expires_in_ninety_days_or_the_policys_limit_unless_t
 async fn keys_delete_removes_the_key_and_names_it(app: TestApp) {
     let team = Team::new(&app).await;
     let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    set_scope(&app, &alice, FULL_ACCESS).await;
     let old = team.alice.new_key(USER_KEYS, "Old laptop", "").await;
     let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
     let keep = team.alice.new_key(ACME_KEYS, "Keep me", "").await;
@@ -240,6 +315,7 @@ both_databases!(keys_delete_removes_the_key_and_names_it, at_epoch);
 async fn keys_commands_use_the_organization_of_the_config_file(app: TestApp) {
     let team = Team::new(&app).await;
     let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    set_scope(&app, &alice, FULL_ACCESS).await;
     let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
     let machine = Machine::using(&app, &alice);
 

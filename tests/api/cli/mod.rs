@@ -16,6 +16,7 @@ mod failures;
 mod json;
 mod key_names;
 mod login;
+mod permissions;
 mod precedence;
 mod server_urls;
 

@@ -11,6 +11,7 @@ use insta::assert_json_snapshot;
 use monkeyci_accounts::domain::api_key::generate;
 use reqwest::StatusCode;
 
+use super::permissions::{FULL_ACCESS, RUN_BUILDS, set_scope};
 use super::*;
 use crate::both_databases;
 
@@ -37,6 +38,8 @@ async fn whoami_answers_for_an_org_key_and_a_user_key(app: TestApp) {
     let team = Team::new(&app).await;
     let org_key = team.alice.new_key(ACME_KEYS, "CI", "").await;
     let user_key = team.alice.new_key(USER_KEYS, "Laptop", "").await;
+    set_scope(&app, &org_key, FULL_ACCESS).await;
+    set_scope(&app, &user_key, RUN_BUILDS).await;
 
     let (status, body) = Api::new(&app, &org_key.full).get_json("/api/v1/whoami").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -51,6 +54,7 @@ both_databases!(whoami_answers_for_an_org_key_and_a_user_key, at_epoch);
 async fn the_keys_list_and_a_created_key_without_its_token(app: TestApp) {
     let team = Team::new(&app).await;
     let org_key = team.alice.new_key(ACME_KEYS, "CI", "2027-12-31").await;
+    set_scope(&app, &org_key, FULL_ACCESS).await;
     let api = Api::new(&app, &org_key.full);
 
     let (created, token) = api.create_key("/api/v1/orgs/acme/keys", "From the API", Some("2028-01-31")).await;
@@ -80,5 +84,11 @@ async fn error_bodies_for_a_malformed_key_an_unknown_key_and_a_missing_route(app
     let (status, body) = Api::new(&app, &org_key.full).get_json("/api/v1/nothing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     snapshot!("error_not_found", body);
+
+    let runner = team.alice.new_key(ACME_KEYS, "Runner", "").await;
+    set_scope(&app, &runner, RUN_BUILDS).await;
+    let (status, body) = Api::new(&app, &runner.full).get_json("/api/v1/orgs/acme/keys").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    snapshot!("error_insufficient_scope", body);
 }
 both_databases!(error_bodies_for_a_malformed_key_an_unknown_key_and_a_missing_route, at_epoch);

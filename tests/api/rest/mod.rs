@@ -7,6 +7,7 @@
 
 mod answers;
 mod attribution;
+mod choices;
 mod concurrent_creation;
 mod expiry;
 mod failures;
@@ -15,6 +16,8 @@ mod introspection;
 pub mod junk;
 mod key_kind;
 mod last_used;
+mod networks;
+pub mod permissions;
 mod reach;
 mod revocation;
 mod secrecy;
@@ -94,6 +97,16 @@ impl Api {
         let (status, body) = self.get_json("/api/v1/whoami").await;
         let code = body["error"]["code"].as_str().map(str::to_string);
         (status, code)
+    }
+
+    /// Creates a key through the API with this body (its scope, reach, networks…)
+    /// and returns the response's body and the token, checked.
+    pub async fn create_key_with(&self, list: &str, body: Value) -> (Value, Token) {
+        let (status, answer) = self.post_json(list, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{list}: {answer}");
+        let kind = if list.starts_with("/api/v1/orgs/") { KeyKind::Organization } else { KeyKind::User };
+        let token = Token::parse(answer["token"].as_str().expect("a token"), kind);
+        (answer, token)
     }
 
     /// Creates a key through the API (`list` is `/api/v1/orgs/{org}/keys` or

@@ -7,11 +7,15 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use super::permissions::{FULL_ACCESS, set_scope};
 use super::*;
 use crate::both_databases;
 use crate::keys::join;
 
 const MEMBERS: &str = "/o/acme/settings/members";
+/// What a member's full-access key may do in the organization.
+const MEMBER_RIGHTS: &str =
+    "org:read members:read repos:write builds:write params:write ssh_keys:write webhooks:write";
 
 /// `GET /api/v1/orgs/acme` answered 200 or 404.
 async fn reaches_acme(api: &Api) -> bool {
@@ -121,6 +125,7 @@ async fn a_members_user_key_reads_the_organization_but_may_not_manage_its_keys(a
     let team = Team::new(&app).await;
     let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
     let mia_laptop = team.mia.new_key(USER_KEYS, "Mia's laptop", "").await;
+    set_scope(&app, &mia_laptop, FULL_ACCESS).await;
     let mia = Api::new(&app, &mia_laptop.full);
 
     let (status, body) = mia.get_json("/api/v1/orgs/acme").await;
@@ -134,7 +139,7 @@ async fn a_members_user_key_reads_the_organization_but_may_not_manage_its_keys(a
     assert_eq!(
         body,
         json!({"organizations": [
-            {"slug": "acme", "name": "Acme Corp", "role": "member", "can_manage_keys": false},
+            {"slug": "acme", "name": "Acme Corp", "role": "member", "can_manage_keys": false, "scope": MEMBER_RIGHTS},
         ]})
     );
 

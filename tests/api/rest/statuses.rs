@@ -5,6 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use super::permissions::{FULL_ACCESS, RUN_BUILDS, set_scope};
 use super::*;
 use crate::both_databases;
 use crate::support::location;
@@ -19,8 +20,9 @@ fn without_token(created: &Value) -> Value {
 async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: TestApp) {
     let team = Team::new(&app).await;
     let ci = team.alice.new_key(ACME_KEYS, "CI", "2027-06-01").await;
+    set_scope(&app, &ci, FULL_ACCESS).await;
     let api = Api::new(&app, &ci.full);
-    let acme = json!({"slug": "acme", "name": "Acme Corp", "role": null, "can_manage_keys": true});
+    let acme = json!({"slug": "acme", "name": "Acme Corp", "role": null, "can_manage_keys": true, "scope": FULL_ACCESS});
 
     let (status, body) = api.get_json("/api/v1/whoami").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -29,7 +31,8 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
         json!({
             "key": {
                 "id": ci.public_id, "kind": "organization", "hint": ci.hint(), "description": "CI",
-                "valid_until": "2027-06-01", "created_at": EPOCH,
+                "valid_until": "2027-06-01", "created_at": EPOCH, "scope": FULL_ACCESS, "orgs": null,
+                "allowed_networks": null,
             },
             "user": null,
             "organization": acme,
@@ -43,7 +46,7 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
             StatusCode::OK,
             json!({
                 "slug": "acme", "name": "Acme Corp", "created_at": EPOCH, "role": null,
-                "can_manage_keys": true, "max_key_lifetime_days": null,
+                "can_manage_keys": true, "max_key_lifetime_days": null, "scope": FULL_ACCESS,
             })
         )
     );
@@ -84,6 +87,7 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
             "description": "From CI", "valid_until": "2027-03-05", "status": "expires_soon",
             "created_at": EPOCH, "created_by": null, "last_used_at": null, "token": token.full,
             "created_by_key": {"hint": ci.hint(), "description": "CI"},
+            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null,
         })
     );
     assert!(key_exists(&app, &token.public_id).await);
@@ -95,6 +99,7 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
         "id": ci.public_id, "kind": "organization", "hint": ci.hint(), "description": "CI",
         "valid_until": "2027-06-01", "status": "active", "created_at": EPOCH,
         "created_by": {"id": team.alice.id, "display_name": "Alice"}, "last_used_at": EPOCH,
+        "scope": FULL_ACCESS, "orgs": null, "allowed_networks": null,
     });
     assert_eq!(
         api.get_json(&format!("/api/v1/orgs/acme/keys/{}", ci.public_id)).await,
@@ -144,9 +149,10 @@ both_databases!(an_organization_key_reads_its_organization_and_manages_its_keys,
 async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app: TestApp) {
     let team = Team::new(&app).await;
     let laptop = team.alice.new_key(USER_KEYS, "Laptop", "").await;
+    set_scope(&app, &laptop, FULL_ACCESS).await;
     let api = Api::new(&app, &laptop.full);
     let alice = json!({"id": team.alice.id, "display_name": "Alice"});
-    let acme = json!({"slug": "acme", "name": "Acme Corp", "role": "admin", "can_manage_keys": true});
+    let acme = json!({"slug": "acme", "name": "Acme Corp", "role": "admin", "can_manage_keys": true, "scope": FULL_ACCESS});
 
     let (status, body) = api.get_json("/api/v1/whoami").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -155,7 +161,8 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
         json!({
             "key": {
                 "id": laptop.public_id, "kind": "user", "hint": laptop.hint(), "description": "Laptop",
-                "valid_until": null, "created_at": EPOCH,
+                "valid_until": null, "created_at": EPOCH, "scope": FULL_ACCESS, "orgs": null,
+                "allowed_networks": null,
             },
             "user": alice,
             "organization": null,
@@ -169,7 +176,7 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
             StatusCode::OK,
             json!({
                 "slug": "acme", "name": "Acme Corp", "created_at": EPOCH, "role": "admin",
-                "can_manage_keys": true, "max_key_lifetime_days": null,
+                "can_manage_keys": true, "max_key_lifetime_days": null, "scope": FULL_ACCESS,
             })
         )
     );
@@ -198,6 +205,7 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
             "valid_until": "2027-05-29", "status": "active", "created_at": EPOCH, "created_by": alice,
             "last_used_at": null, "token": deploy.full,
             "created_by_key": {"hint": laptop.hint(), "description": "Laptop"},
+            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null,
         })
     );
     assert_eq!(api.get_json(&org_url).await, (StatusCode::OK, without_token(&org_key)));
@@ -222,6 +230,7 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
             "valid_until": null, "status": "active", "created_by": alice, "created_at": EPOCH,
             "last_used_at": null, "token": second.full,
             "created_by_key": {"hint": laptop.hint(), "description": "Laptop"},
+            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null,
         })
     );
     assert_eq!(api.get_json(&user_url).await, (StatusCode::OK, without_token(&user_key)));
