@@ -66,9 +66,11 @@ impl FromRequest for OrgInReach {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let slug = req.match_info().get("org").map(str::to_string);
         let caller = ApiCaller::from_request(req, payload);
+        let state = req.app_data::<Data<AppState>>().cloned();
         Box::pin(async move {
             let caller = caller.await?;
             let reach = slug.as_deref().and_then(|slug| caller.0.reach(slug)).ok_or(ApiError::NotFound)?;
+            state.inspect(|state| state.key_auth.record_org_use(&caller.0.key, reach.org.id));
             let (org, role, scope) = (reach.org.clone(), reach.role, reach.scope);
             Ok(OrgInReach { caller, org, role, scope })
         })

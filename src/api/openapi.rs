@@ -35,6 +35,9 @@ use super::model;
         super::keys::create_user_key,
         super::keys::get_user_key,
         super::keys::delete_user_key,
+        super::user_keys::list,
+        super::user_keys::block,
+        super::user_keys::unblock,
     ),
     components(schemas(
         model::ErrorBody,
@@ -52,6 +55,9 @@ use super::model;
         model::KeyList,
         model::NewKeyRequest,
         model::CreatedKey,
+        super::user_keys::MemberKeyInfo,
+        super::user_keys::MemberKeyOwner,
+        super::user_keys::MemberKeyList,
     )),
     modifiers(&ApiKeyAuth, &MechanismResponses),
     tags(

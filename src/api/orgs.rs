@@ -47,6 +47,8 @@ pub async fn show(at: OrgInReach, state: Data<AppState>) -> Result<Json<OrgDetai
         role: at.role.map(|role| role.as_str().to_string()),
         can_manage_keys: at.can_manage_keys(),
         max_key_lifetime_days: org.max_key_lifetime_days,
+        keys_require_expiry: org.keys_require_expiry,
+        user_keys_allowed: org.user_keys_allowed.as_str().to_string(),
     }))
 }
 
