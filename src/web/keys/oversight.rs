@@ -15,9 +15,10 @@ use crate::auth::session::{self, Flash};
 use crate::db::api_key_blocks::{self, BlockActor, BlockChange};
 use crate::db::member_keys::{self, Cursor, MemberKey};
 use crate::domain::access::OrgRef;
-use crate::domain::api_key::{KeyKind, PublicId, ValidUntil};
+use crate::domain::api_key::{KeyKind, KeyPolicy, PublicId, ValidUntil};
 use crate::domain::dates;
 use crate::domain::identity::IdentityLabel;
+use crate::domain::ids::OrgId;
 use crate::domain::oversight::MemberKeyStatus;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -70,12 +71,7 @@ fn list_url(slug: &str) -> String {
     format!("/o/{slug}/settings/api-keys/members")
 }
 
-fn row(
-    slug: &str,
-    item: MemberKey,
-    policy: &crate::domain::api_key::KeyPolicy,
-    now: DateTime<Utc>,
-) -> MemberKeyRow {
+fn row(slug: &str, item: MemberKey, policy: &KeyPolicy, now: DateTime<Utc>) -> MemberKeyRow {
     let status = MemberKeyStatus::of(item.blocked, policy, &item.terms(), now);
     let key = item.key;
     let base = format!("{}/{}", list_url(slug), key.public_id);
@@ -181,7 +177,7 @@ pub async fn list(
 }
 
 /// The member's key named in the path, if it can reach the organization.
-async fn find(state: &AppState, org_id: crate::domain::ids::OrgId, raw: &str) -> Result<MemberKey, AppError> {
+async fn find(state: &AppState, org_id: OrgId, raw: &str) -> Result<MemberKey, AppError> {
     let public_id = PublicId::parse(raw).ok_or(AppError::NotFound)?;
     state.db.run(move |conn| member_keys::find(conn, org_id, &public_id)).await?.ok_or(AppError::NotFound)
 }
