@@ -109,6 +109,7 @@ impl<N: Needs + 'static> FromRequest for InOrg<N> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let slug = req.match_info().get("org").map(str::to_string);
         let caller = ApiCaller::from_request(req, payload);
+        let state = req.app_data::<Data<AppState>>().cloned();
         Box::pin(async move {
             let caller = caller.await?;
             let reach = slug.as_deref().and_then(|slug| caller.0.reach(slug)).ok_or(ApiError::NotFound)?;
@@ -119,6 +120,8 @@ impl<N: Needs + 'static> FromRequest for InOrg<N> {
             if !scope.allows(N::RESOURCE, N::LEVEL) {
                 return Err(ApiError::InsufficientScope { resource: N::RESOURCE, level: N::LEVEL });
             }
+            // A use of the key in this organization, for its admins' oversight.
+            state.inspect(|state| state.key_auth.record_org_use(&caller.0.key, org.id));
             Ok(InOrg { caller, org, role, scope, need: PhantomData })
         })
     }

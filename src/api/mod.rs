@@ -13,6 +13,7 @@ pub mod model;
 mod new_key;
 pub mod openapi;
 mod orgs;
+mod user_keys;
 mod views;
 mod whoami;
 
@@ -59,6 +60,12 @@ pub fn scope() -> Scope<
             web::resource("/orgs/{org}/keys/{id}")
                 .route(web::get().to(keys::get_org_key))
                 .route(web::delete().to(keys::delete_org_key)),
+        )
+        .service(web::resource("/orgs/{org}/user-keys").route(web::get().to(user_keys::list)))
+        .service(
+            web::resource("/orgs/{org}/user-keys/{id}/block")
+                .route(web::post().to(user_keys::block))
+                .route(web::delete().to(user_keys::unblock)),
         )
         .service(
             web::resource("/user/keys")

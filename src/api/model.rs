@@ -101,8 +101,20 @@ pub struct OrgDetails {
     pub can_manage_keys: bool,
     /// See `OrgAccess.scope`.
     pub scope: String,
-    /// Policy: the longest lifetime of new keys, in days; `null`: no limit.
+    /// Policy: the longest lifetime of keys, in days from their creation; `null`: no limit.
     pub max_key_lifetime_days: Option<i32>,
+    /// Policy: every key needs an expiry date.
+    #[serde(default)]
+    pub keys_require_expiry: bool,
+    /// Policy: which members' user keys may reach the organization: `all`,
+    /// `restricted` (only keys restricted to named organizations) or `none`.
+    #[serde(default = "all_user_keys")]
+    #[schema(example = "all")]
+    pub user_keys_allowed: String,
+}
+
+fn all_user_keys() -> String {
+    "all".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -36,6 +36,9 @@ use super::model;
         super::keys::create_user_key,
         super::keys::get_user_key,
         super::keys::delete_user_key,
+        super::user_keys::list,
+        super::user_keys::block,
+        super::user_keys::unblock,
     ),
     components(schemas(
         model::ErrorBody,
@@ -55,6 +58,9 @@ use super::model;
         model::CreatedKey,
         super::introspect::Introspection,
         super::introspect::OrgScope,
+        super::user_keys::MemberKeyInfo,
+        super::user_keys::MemberKeyOwner,
+        super::user_keys::MemberKeyList,
     )),
     modifiers(&ApiKeyAuth, &MechanismResponses),
     tags(

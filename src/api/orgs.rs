@@ -51,6 +51,8 @@ pub async fn show(at: InOrg<OrgRead>, state: Data<AppState>) -> Result<Json<OrgD
         can_manage_keys: at.scope.allows(Resource::Keys, Level::Write),
         scope: at.scope.to_string(),
         max_key_lifetime_days: org.max_key_lifetime_days,
+        keys_require_expiry: org.keys_require_expiry,
+        user_keys_allowed: org.user_keys_allowed.as_str().to_string(),
     }))
 }
 

@@ -26,11 +26,13 @@ pub enum AuditAction {
     JoinRequestWithdrawn,
     ApiKeyCreated,
     ApiKeyDeleted,
+    ApiKeyBlocked,
+    ApiKeyUnblocked,
     KeyPolicyChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationRenamed,
         AuditAction::MemberJoined,
@@ -43,6 +45,8 @@ impl AuditAction {
         AuditAction::JoinRequestWithdrawn,
         AuditAction::ApiKeyCreated,
         AuditAction::ApiKeyDeleted,
+        AuditAction::ApiKeyBlocked,
+        AuditAction::ApiKeyUnblocked,
         AuditAction::KeyPolicyChanged,
     ];
 
@@ -64,6 +68,8 @@ impl AuditAction {
             AuditAction::JoinRequestWithdrawn => "join_request.withdrawn",
             AuditAction::ApiKeyCreated => "api_key.created",
             AuditAction::ApiKeyDeleted => "api_key.deleted",
+            AuditAction::ApiKeyBlocked => "api_key.blocked",
+            AuditAction::ApiKeyUnblocked => "api_key.unblocked",
             AuditAction::KeyPolicyChanged => "organization.key_policy_changed",
         }
     }

@@ -5,12 +5,15 @@
 //! which moves it off the async threads.
 
 pub mod access_changes;
+pub mod api_key_blocks;
+pub mod api_key_org_uses;
 pub mod api_keys;
 pub mod audit_events;
 pub mod failure_buckets;
 pub mod identities;
 pub mod ids;
 pub mod join_requests;
+pub mod member_keys;
 pub mod memberships;
 pub mod operations;
 pub mod organizations;

@@ -179,37 +179,67 @@ impl Organization {
         })
     }
 
-    /// Sets (or, with `None`, lifts) the longest lifetime of the organization's new keys.
+    /// Sets the organization's key policy: the longest lifetime of its keys
+    /// (`None`: no limit), whether they need an expiry date, and which user keys
+    /// may reach it. Each change is logged in words; existing keys meet the new
+    /// policy at their next request.
     pub fn set_key_policy(
         conn: &mut DbConnection,
         org: &Organization,
-        max_days: Option<i32>,
+        policy: KeyPolicy,
         actor: UserId,
         now: NaiveDateTime,
     ) -> QueryResult<()> {
-        if org.max_key_lifetime_days == max_days {
+        let max_days = policy.max_lifetime_days.and_then(|days| i32::try_from(days).ok());
+        let mut changes = Vec::new();
+        if org.max_key_lifetime_days != max_days {
+            changes.push(match max_days {
+                Some(1) => "API keys must expire within 1 day of their creation".to_string(),
+                Some(days) => format!("API keys must expire within {days} days of their creation"),
+                None => "API keys have no maximum lifetime".to_string(),
+            });
+        }
+        if org.keys_require_expiry != policy.require_expiry {
+            changes.push(if policy.require_expiry {
+                "API keys must have an expiry date".to_string()
+            } else {
+                "API keys no longer need an expiry date".to_string()
+            });
+        }
+        if org.user_keys_allowed != policy.user_keys {
+            changes.push(format!(
+                "User keys that may reach {}: {} (was: {})",
+                org.name,
+                policy.user_keys.label().to_lowercase(),
+                org.user_keys_allowed.label().to_lowercase()
+            ));
+        }
+        if changes.is_empty() {
             return Ok(());
         }
         conn.write_transaction(|conn| {
             diesel::update(organizations::table.find(org.id))
-                .set((organizations::max_key_lifetime_days.eq(max_days), organizations::updated_at.eq(now)))
+                .set((
+                    organizations::max_key_lifetime_days.eq(max_days),
+                    organizations::keys_require_expiry.eq(policy.require_expiry),
+                    organizations::user_keys_allowed.eq(policy.user_keys.as_str()),
+                    organizations::updated_at.eq(now),
+                ))
                 .execute(conn)?;
-            // Existing keys meet the new limit at their next request.
+            // Existing keys meet the new policy at their next request.
             announce(conn, AccessChange::OrganizationChanged { org_id: org.id })?;
-            let details = match max_days {
-                Some(1) => "New API keys must expire within 1 day".to_string(),
-                Some(days) => format!("New API keys must expire within {days} days"),
-                None => "New API keys may be created without an expiry date".to_string(),
-            };
-            audit_events::record(
-                conn,
-                org.id,
-                Some(actor),
-                AuditAction::KeyPolicyChanged,
-                None,
-                &details,
-                now,
-            )
+            for details in &changes {
+                audit_events::record(
+                    conn,
+                    org.id,
+                    Some(actor),
+                    AuditAction::KeyPolicyChanged,
+                    None,
+                    details,
+                    now,
+                )?;
+            }
+            Ok(())
         })
     }
 

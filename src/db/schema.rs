@@ -18,6 +18,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_key_org_uses (key_id, organization_id) {
+        key_id -> Integer,
+        organization_id -> Integer,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     api_key_orgs (key_id, organization_id) {
         key_id -> Integer,
         organization_id -> Integer,
@@ -142,6 +150,8 @@ diesel::table! {
 diesel::joinable!(api_key_blocks -> api_keys (key_id));
 diesel::joinable!(api_key_blocks -> organizations (organization_id));
 diesel::joinable!(api_key_blocks -> users (blocked_by));
+diesel::joinable!(api_key_org_uses -> api_keys (key_id));
+diesel::joinable!(api_key_org_uses -> organizations (organization_id));
 diesel::joinable!(api_key_orgs -> api_keys (key_id));
 diesel::joinable!(api_key_orgs -> organizations (organization_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
@@ -156,6 +166,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_failure_buckets,
     api_key_blocks,
+    api_key_org_uses,
     api_key_orgs,
     api_keys,
     audit_events,

@@ -8,6 +8,7 @@ pub mod identity;
 pub mod ids;
 pub mod join_request;
 pub mod organization;
+pub mod oversight;
 pub mod pending_login;
 pub mod return_to;
 pub mod text;

@@ -62,6 +62,7 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route("/o/{slug}/settings/api-keys", web::post().to(keys::org::create))
         .route("/o/{slug}/settings/api-keys/{id}/delete", web::get().to(keys::org::confirm_delete))
         .route("/o/{slug}/settings/api-keys/{id}/delete", web::post().to(keys::org::delete))
+        .configure(keys::oversight::routes)
         .route("/api-keys/valid-until-preview", web::get().to(keys::valid_until::preview))
         .route("/settings/api-keys", web::get().to(keys::user::list))
         .route("/settings/api-keys", web::post().to(keys::user::create))

@@ -39,9 +39,12 @@ use super::argon2_pool::{Argon2Error, Argon2Load, Argon2Pool};
 use super::introspection_clients::ClientIndex;
 use super::key_hash::{Argon2Memory, hash_secret_in, verify_secret_in};
 use crate::clock::Clock;
+use crate::db::api_key_org_uses;
 use crate::db::api_keys::{self, KeyForVerification};
 use crate::db::{AccessHookTaken, Db, DbError};
-use crate::domain::api_key::{ParsedToken, TokenError};
+use crate::domain::access::KeyFacts;
+use crate::domain::api_key::{KeyKind, ParsedToken, TokenError};
+use crate::domain::ids::{KeyId, OrgId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthFailure {
@@ -95,6 +98,8 @@ pub struct KeyAuthenticator {
     /// The argon2 slots, shared with the hashing of new keys.
     argon2: Arc<Argon2Pool>,
     last_used: LastUsed,
+    /// A user key's last use in each organization.
+    org_uses: LastUsed<(KeyId, OrgId)>,
     in_flight: InFlight,
     /// A hash no secret matches, so unknown keys pay the same argon2 cost.
     decoy_hash: OnceLock<String>,
@@ -136,6 +141,7 @@ impl KeyAuthenticator {
             ),
             argon2,
             last_used: LastUsed::default(),
+            org_uses: LastUsed::default(),
             in_flight: InFlight::default(),
             decoy_hash: OnceLock::new(),
             checks: settings.checks.clone(),
@@ -341,6 +347,30 @@ impl KeyAuthenticator {
         self.checks.count(how);
         tracing::debug!(key = caller.key.public_id.as_str(), "API key accepted");
         Ok(caller)
+    }
+
+    /// Records that a user key acted in an organization (its admins see the last
+    /// use there): at most once a minute per key and organization, in the
+    /// background, with no database work on the request's path. Organization
+    /// keys are left out: their last use is their organization's.
+    pub fn record_org_use(&self, key: &KeyFacts, org_id: OrgId) {
+        if key.kind != KeyKind::User {
+            return;
+        }
+        let now = self.clock.now();
+        if self.org_uses.is_due((key.id, org_id), now) {
+            let (db, key_id, at) = (self.db.clone(), key.id, now.naive_utc());
+            actix_web::rt::spawn(
+                async move {
+                    if let Err(e) =
+                        db.run(move |conn| api_key_org_uses::record(conn, key_id, org_id, at)).await
+                    {
+                        tracing::warn!(error = %e, "could not record a key's last use in an organization");
+                    }
+                }
+                .in_current_span(),
+            );
+        }
     }
 
     async fn verify(&self, parsed: &ParsedToken, secret_hash: &str) -> Result<bool, AuthFailure> {

@@ -4,6 +4,7 @@
 
 pub mod filter;
 pub mod org;
+pub mod oversight;
 pub mod pages;
 pub mod screen;
 pub mod user;

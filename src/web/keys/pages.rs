@@ -26,6 +26,8 @@ pub struct KeyRow {
     pub status_label: &'static str,
     pub status_class: &'static str,
     pub delete_url: String,
+    /// A user key: the organizations that blocked it.
+    pub blocked_by: Vec<String>,
 }
 
 /// The Add form's values and errors.

@@ -14,6 +14,7 @@ use super::pages::{
 use super::{KeyScope, valid_until};
 use crate::auth::pending_token::{self, NewKeyNotice};
 use crate::auth::session::{self, Flash, PendingTokenRef};
+use crate::db::api_key_blocks;
 use crate::db::api_keys::{self, KeyListItem};
 use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::Scope;
@@ -55,6 +56,7 @@ fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) 
         },
         status_label: status.label(),
         status_class: status.badge_class(),
+        blocked_by: Vec::new(),
     }
 }
 
@@ -77,12 +79,14 @@ async fn render_list(
     let owner = scope.owner();
     let now = state.clock.now();
     let query_filter = filter.clone();
-    let key_page = state
+    let (key_page, mut blocked_by) = state
         .db
         .run(move |conn| {
-            page_or_last(requested_page, PER_PAGE, |offset| {
+            let page = page_or_last(requested_page, PER_PAGE, |offset| {
                 api_keys::page_matching(conn, owner, &query_filter, now, PER_PAGE, offset)
-            })
+            })?;
+            let ids: Vec<_> = page.items.iter().map(|item| item.key.id).collect();
+            Ok((page, api_key_blocks::blocking_orgs(conn, &ids)?))
         })
         .await?;
     let capped = key_page.total > api_keys::COUNT_CAP;
@@ -93,7 +97,14 @@ async fn render_list(
     };
     let today = now.date_naive();
     let max_days = scope.max_days();
-    let rows = key_page.items.into_iter().map(|item| row(scope, item, now)).collect();
+    let rows = key_page
+        .items
+        .into_iter()
+        .map(|item| KeyRow {
+            blocked_by: blocked_by.remove(&item.key.id).unwrap_or_default(),
+            ..row(scope, item, now)
+        })
+        .collect();
     let meaning = valid_until::sentence(&form.valid_until, today);
     let page_suffix = match filter.query_pairs() {
         pairs if pairs.is_empty() => String::new(),

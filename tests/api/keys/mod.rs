@@ -12,6 +12,7 @@ mod escaping;
 mod expiry;
 mod filters;
 mod one_time_token;
+pub mod oversight;
 mod pagination;
 mod policy;
 mod scope;

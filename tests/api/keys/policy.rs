@@ -66,12 +66,12 @@ async fn a_policy_requires_a_date_within_its_limit(app: TestApp) {
             .filter(|row| row.starts_with("organization.key_policy_changed"))
             .collect::<Vec<_>>(),
         [
-            "organization.key_policy_changed | Alice | New API keys must expire within 30 days",
-            "organization.key_policy_changed | Alice | New API keys may be created without an expiry date",
+            "organization.key_policy_changed | Alice | API keys must expire within 30 days of their creation",
+            "organization.key_policy_changed | Alice | API keys have no maximum lifetime",
         ]
     );
     let html = team.alice.page("/o/acme/settings/audit-log").await;
-    assert!(page_text(&html).contains("New API keys must expire within 30 days"));
+    assert!(page_text(&html).contains("API keys must expire within 30 days of their creation"));
 }
 both_databases!(a_policy_requires_a_date_within_its_limit, at_epoch);
 
@@ -97,9 +97,9 @@ async fn invalid_policies_are_refused_next_to_the_field(app: TestApp) {
     assert_eq!(
         key_audit_rows(&app).await,
         [
-            "acme | organization.key_policy_changed | New API keys must expire within 90 days",
-            "acme | organization.key_policy_changed | New API keys must expire within 1 day",
-            "acme | organization.key_policy_changed | New API keys must expire within 3650 days",
+            "acme | organization.key_policy_changed | API keys must expire within 90 days of their creation",
+            "acme | organization.key_policy_changed | API keys must expire within 1 day of their creation",
+            "acme | organization.key_policy_changed | API keys must expire within 3650 days of their creation",
         ]
     );
     // A one-day policy allows tomorrow and the day after, no later.

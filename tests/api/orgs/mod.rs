@@ -14,6 +14,7 @@ mod home;
 mod identities;
 mod join_flow;
 mod join_limits;
+mod key_policy;
 mod last_admin;
 mod pending_requests;
 mod rename;

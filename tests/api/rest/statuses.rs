@@ -47,6 +47,7 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
             json!({
                 "slug": "acme", "name": "Acme Corp", "created_at": EPOCH, "role": null,
                 "can_manage_keys": true, "max_key_lifetime_days": null, "scope": FULL_ACCESS,
+                "keys_require_expiry": false, "user_keys_allowed": "all",
             })
         )
     );
@@ -177,6 +178,7 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
             json!({
                 "slug": "acme", "name": "Acme Corp", "created_at": EPOCH, "role": "admin",
                 "can_manage_keys": true, "max_key_lifetime_days": null, "scope": FULL_ACCESS,
+                "keys_require_expiry": false, "user_keys_allowed": "all",
             })
         )
     );
