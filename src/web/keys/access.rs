@@ -136,6 +136,9 @@ pub struct AccessView {
     /// For a user key: "All my organizations", the organizations' names, or
     /// "No organization" (all that were chosen were left).
     pub reach: Option<String>,
+    /// The same as the list's row says it, after the permissions: "in all my
+    /// organizations", "in Acme Corp, Bolt Labs", "in no organization".
+    pub reach_phrase: Option<String>,
     /// The networks it may be used from, when it has a list.
     pub networks: Option<String>,
 }
@@ -148,19 +151,20 @@ impl AccessView {
         let (label, words) = permissions_in_words(&key.scope);
         let reach = key.user_id.map(|_| {
             if key.reaches_all_orgs {
-                ALL_MY_ORGS.to_string()
+                (ALL_MY_ORGS.to_string(), "in all my organizations".to_string())
             } else if reach_names.is_empty() {
-                "No organization".to_string()
+                ("No organization".to_string(), "in no organization".to_string())
             } else {
-                reach_names.join(", ")
+                (reach_names.join(", "), format!("in {}", reach_names.join(", ")))
             }
         });
+        let (reach, reach_phrase) = reach.unzip();
         let networks = match key.allowed_networks() {
             Ok(Some(networks)) => Some(networks.to_strings().join(", ")),
             Ok(None) => None,
             Err(_) => Some("(unreadable: the key is refused)".to_string()),
         };
-        AccessView { label, words, reach, networks }
+        AccessView { label, words, reach, reach_phrase, networks }
     }
 }
 

@@ -321,11 +321,7 @@ pub fn descriptions(html: &str) -> Vec<String> {
 
 /// What the Permissions cell of a full-access key reads; a user key's adds its reach.
 pub fn full_access_cell(key: &Token) -> String {
-    let reach = if key.full.starts_with(KeyKind::User.prefix()) {
-        " Organizations: All my organizations"
-    } else {
-        ""
-    };
+    let reach = if key.full.starts_with(KeyKind::User.prefix()) { " in all my organizations" } else { "" };
     format!("Full access everything its holder may do{reach}")
 }
 

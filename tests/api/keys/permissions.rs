@@ -144,7 +144,7 @@ async fn a_custom_choice_stores_the_levels_of_its_table(app: TestApp) {
     );
     assert_eq!(
         permissions_cell(&html, "Custom"),
-        "Custom read repositories, start builds Organizations: All my organizations"
+        "Custom read repositories, start builds in all my organizations"
     );
     // The form is the empty one again.
     assert_eq!(checked(&html, "permissions"), ["run_builds"]);
@@ -220,15 +220,15 @@ async fn a_user_key_reaches_the_organizations_checked(app: TestApp) {
         create(&team.alice, USER_KEYS, "Bolt only", &[("reach", "only"), ("orgs", "bolt")]).await;
     assert_eq!(stored_reach(&app, &bolt).await, ["bolt"]);
     assert!(dialog_access(&html).unwrap().ends_with("Organizations Bolt Labs"), "{html}");
-    assert!(permissions_cell(&html, "Everywhere").ends_with("Organizations: All my organizations"));
-    assert!(permissions_cell(&html, "Both").ends_with("Organizations: Acme Corp, Bolt Labs"));
-    assert!(permissions_cell(&html, "Bolt only").ends_with("Organizations: Bolt Labs"));
+    assert!(permissions_cell(&html, "Everywhere").ends_with("in all my organizations"));
+    assert!(permissions_cell(&html, "Both").ends_with("in Acme Corp, Bolt Labs"));
+    assert!(permissions_cell(&html, "Bolt only").ends_with("in Bolt Labs"));
 
     // Leaving an organization takes it out of the key's reach, and the row says so.
     team.alice.post_and_follow("/o/bolt/leave", &[], "/").await;
     let html = team.alice.page(USER_KEYS).await;
-    assert!(permissions_cell(&html, "Both").ends_with("Organizations: Acme Corp"));
-    assert!(permissions_cell(&html, "Bolt only").ends_with("Organizations: No organization"));
+    assert!(permissions_cell(&html, "Both").ends_with("in Acme Corp"));
+    assert!(permissions_cell(&html, "Bolt only").ends_with("in no organization"));
     assert_eq!(texts(&html, "[data-testid=reach] .reach-orgs label"), ["Acme Corp"]);
 }
 both_databases!(a_user_key_reaches_the_organizations_checked, at_epoch);
@@ -317,7 +317,7 @@ async fn allowed_networks_are_checked_stored_and_shown(app: TestApp) {
     assert!(dialog_access(&html).unwrap().ends_with("Only from 203.0.113.0/24, 2001:db8::/32"));
     assert_eq!(
         permissions_cell(&html, "Office"),
-        format!("{RUN_BUILDS_WORDS} Only from: 203.0.113.0/24, 2001:db8::/32")
+        format!("{RUN_BUILDS_WORDS} only from 203.0.113.0/24, 2001:db8::/32")
     );
 }
 both_databases!(allowed_networks_are_checked_stored_and_shown, at_epoch);
@@ -349,7 +349,7 @@ async fn a_members_page_offers_the_same_choices(app: TestApp) {
     assert_eq!(stored_scope(&app, &key).await, RUN_BUILDS);
     assert_eq!(stored_reach(&app, &key).await, ["acme"]);
     let html = team.mia.page(USER_KEYS).await;
-    assert_eq!(permissions_cell(&html, "Mia's CI"), format!("{RUN_BUILDS_WORDS} Organizations: Acme Corp"));
+    assert_eq!(permissions_cell(&html, "Mia's CI"), format!("{RUN_BUILDS_WORDS} in Acme Corp"));
     assert_eq!(
         team.mia.get(ACME_KEYS).await.status(),
         StatusCode::FORBIDDEN,
