@@ -20,8 +20,10 @@ use crate::domain::api_key::{
 use crate::domain::ids::{KeyId, OrgId, UserId};
 
 mod listing;
+mod reach;
 
 pub use listing::{COUNT_CAP, KeyPage, page_matching};
+pub use reach::org_names_of;
 
 /// Whose key it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -208,7 +208,9 @@ document.querySelectorAll("[data-valid-until]").forEach((input) => {
   const ask = askAsYouType(url, (answer) => {
     meaning.textContent = answer.meaning;
   });
-  const update = () => ask({ valid_until: input.value });
+  // Under a policy that needs a date, an empty field means nothing (not "never expires").
+  const needed = "expiryNeeded" in input.dataset;
+  const update = () => ask(needed ? { valid_until: input.value, expiry_needed: "1" } : { valid_until: input.value });
   input.addEventListener("input", update);
   input.addEventListener("change", update);
   // A half-typed or impossible date reads as empty, which would mean "never
@@ -216,7 +218,9 @@ document.querySelectorAll("[data-valid-until]").forEach((input) => {
   input.form?.addEventListener("submit", (event) => {
     if (input.validity.badInput) {
       event.preventDefault();
-      input.setCustomValidity("Enter a whole date, or clear the field for a key that never expires.");
+      input.setCustomValidity(
+        needed ? "Enter a whole date." : "Enter a whole date, or clear the field for a key that never expires.",
+      );
       input.reportValidity();
       input.setCustomValidity("");
     }

@@ -2,6 +2,7 @@
 //! API keys*. Both are the same screen over a different owner (`KeyScope`); the
 //! route handlers in `org.rs` and `user.rs` only establish who may act.
 
+pub mod access;
 pub mod filter;
 pub mod org;
 pub mod oversight;
@@ -12,7 +13,7 @@ pub mod valid_until;
 
 use crate::db::api_keys::Owner;
 use crate::db::organizations::Organization;
-use crate::domain::api_key::KeyKind;
+use crate::domain::api_key::{KeyKind, KeyPolicy};
 use crate::domain::ids::UserId;
 
 /// Whose keys a screen shows, and where it lives.
@@ -41,11 +42,11 @@ impl KeyScope {
         }
     }
 
-    /// The organization's policy, if it has one.
-    pub fn max_days(&self) -> Option<u32> {
+    /// The key policy new keys must meet: the organization's; none for a user's own keys.
+    pub fn policy(&self) -> KeyPolicy {
         match self {
-            KeyScope::Organization { org, .. } => org.key_policy_days(),
-            KeyScope::User { .. } => None,
+            KeyScope::Organization { org, .. } => org.key_policy(),
+            KeyScope::User { .. } => KeyPolicy::default(),
         }
     }
 }

@@ -7,8 +7,10 @@ use askama::Template;
 use chrono::NaiveDate;
 
 use super::KeyScope;
+use super::access::{AccessView, CreateForm, CustomRow, PresetChoice, ReachView};
 use super::filter::FilterView;
 use crate::auth::pending_token::NewKeyNotice;
+use crate::domain::api_key::{Preset, Scope};
 use crate::error::AppError;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, render};
@@ -25,21 +27,80 @@ pub struct KeyRow {
     pub valid_until: String,
     pub status_label: &'static str,
     pub status_class: &'static str,
+    /// What the key may do, where from and (user keys) in which organizations.
+    pub access: AccessView,
     pub delete_url: String,
     /// A user key: the organizations that blocked it.
     pub blocked_by: Vec<String>,
 }
 
 /// The Add form's values and errors.
-#[derive(Default)]
 pub struct FormState {
     pub description: String,
     pub valid_until: String,
+    /// The checked preset (`None`: a name that is no preset was sent).
+    pub preset: Option<Preset>,
+    /// The custom table's levels.
+    pub custom_levels: Scope,
+    /// Whether "Only these organizations" is checked, and which ones (slugs).
+    pub reach_only: bool,
+    pub reach_orgs: Vec<String>,
+    pub allowed_networks: String,
     pub description_error: Option<String>,
     pub valid_until_error: Option<String>,
+    pub permissions_error: Option<String>,
+    pub reach_error: Option<String>,
+    pub networks_error: Option<String>,
+}
+
+impl Default for FormState {
+    /// The empty form: Run builds, its levels in the custom table, all organizations.
+    fn default() -> FormState {
+        FormState {
+            description: String::new(),
+            valid_until: String::new(),
+            preset: Some(Preset::RunBuilds),
+            custom_levels: Scope::run_builds(),
+            reach_only: false,
+            reach_orgs: Vec::new(),
+            allowed_networks: String::new(),
+            description_error: None,
+            valid_until_error: None,
+            permissions_error: None,
+            reach_error: None,
+            networks_error: None,
+        }
+    }
 }
 
 impl FormState {
+    /// The form as it was sent, to show again with its errors.
+    pub fn sent(form: &CreateForm) -> FormState {
+        FormState {
+            description: form.description.clone(),
+            valid_until: form.valid_until.clone(),
+            preset: form.preset(),
+            custom_levels: form.custom_levels(),
+            reach_only: form.reach_only(),
+            reach_orgs: form.orgs.clone(),
+            allowed_networks: form.allowed_networks.clone(),
+            ..FormState::default()
+        }
+    }
+
+    /// Whether any field has an error (the first one takes the focus).
+    pub fn first_error(&self) -> Option<&'static str> {
+        [
+            ("description", self.description_error.is_some()),
+            ("valid_until", self.valid_until_error.is_some()),
+            ("permissions", self.permissions_error.is_some()),
+            ("reach", self.reach_error.is_some()),
+            ("allowed_networks", self.networks_error.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(field, has_error)| has_error.then_some(field))
+    }
+
     /// A date input drops a value that is not `YYYY-MM-DD`, and the form would
     /// then come back empty, meaning "never expires". What was typed instead is
     /// shown as text, so it stays visible and is sent again as it is.
@@ -73,13 +134,24 @@ pub struct KeysScreen {
     pub form: FormState,
     /// The token of the key just created: shown once, in the dialog.
     pub new_key: Option<NewKeyNotice>,
+    /// What the key just created may do, said in its dialog.
+    pub new_key_access: Option<AccessView>,
     /// The public id of the key just created: its row takes the focus when the dialog closes.
     pub new_key_id: Option<String>,
     pub today: String,
     pub min_date: String,
     pub max_date: Option<String>,
-    pub policy_days: Option<u32>,
+    /// What the organization's key policy asks of the date ("This organization
+    /// allows keys of at most 30 days."); `None`: a key may never expire.
+    pub policy_hint: Option<String>,
+    /// Whether the policy needs a date (then an empty field is no way out).
+    pub expiry_needed: bool,
     pub meaning: String,
+    /// The Add form's permission presets and custom table.
+    pub presets: Vec<PresetChoice>,
+    pub custom_rows: Vec<CustomRow>,
+    /// The reach fieldset: on the user's screen only.
+    pub reach: Option<ReachView>,
 }
 
 /// What `keys/delete_panel.html` shows: the confirmation page for pages without scripts.

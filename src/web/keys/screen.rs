@@ -5,8 +5,9 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::Duration;
-use serde::Deserialize;
 
+pub use super::access::CreateForm;
+use super::access::{AccessView, OrgChoice, ReachView, custom_rows, preset_choices};
 use super::filter::{FilterView, ListQuery, count_label};
 use super::pages::{
     ConfirmDelete, FormState, KeyRow, KeysScreen, org_view, render_confirm_delete, render_keys_page,
@@ -14,30 +15,29 @@ use super::pages::{
 use super::{KeyScope, valid_until};
 use crate::auth::pending_token::{self, NewKeyNotice};
 use crate::auth::session::{self, Flash, PendingTokenRef};
+use crate::db::DbConnection;
 use crate::db::api_key_blocks;
-use crate::db::api_keys::{self, KeyListItem};
+use crate::db::api_keys::{self, ApiKey, KeyListItem, Owner};
+use crate::db::organizations::Organization;
 use crate::db::pending_tokens::{self, NewPendingToken};
-use crate::domain::api_key::Scope;
 use crate::domain::api_key::validity::{latest_allowed, suggestion};
-use crate::domain::api_key::{KeyListFilter, KeyStatus, ParsedToken, PublicId, ValidUntil};
+use crate::domain::api_key::{KeyKind, KeyListFilter, KeyStatus, ParsedToken, PublicId, ValidUntil};
 use crate::domain::dates;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{KeyId, UserId};
 use crate::error::AppError;
 use crate::services::api_keys::{Actor, NewKeyInput, ReachChoice};
 use crate::state::AppState;
 use crate::web::page::{PageContext, see_other};
 use crate::web::pagination::{PER_PAGE, Pagination, page_or_last};
 
-#[derive(Deserialize)]
-pub struct CreateForm {
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    valid_until: String,
-}
-
-fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) -> KeyRow {
+fn row(
+    scope: &KeyScope,
+    item: KeyListItem,
+    reach_names: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> KeyRow {
     let created_by = item.created_by_label();
+    let access = AccessView::of(&item.key, reach_names);
     let key = item.key;
     let valid_until = key.valid_until.map(ValidUntil::from_date);
     let status = KeyStatus::at(valid_until, now);
@@ -57,7 +57,28 @@ fn row(scope: &KeyScope, item: KeyListItem, now: chrono::DateTime<chrono::Utc>) 
         status_label: status.label(),
         status_class: status.badge_class(),
         blocked_by: Vec::new(),
+        access,
     }
+}
+
+/// The names of the organizations each restricted user key reaches, by key.
+fn reach_names_of(
+    conn: &mut DbConnection,
+    keys: &[&ApiKey],
+) -> diesel::QueryResult<Vec<(KeyId, Vec<String>)>> {
+    let restricted: Vec<KeyId> =
+        keys.iter().filter(|key| key.user_id.is_some() && !key.reaches_all_orgs).map(|key| key.id).collect();
+    let mut names: Vec<(KeyId, Vec<String>)> = restricted.iter().map(|id| (*id, Vec::new())).collect();
+    for (key_id, name) in api_keys::org_names_of(conn, &restricted)? {
+        if let Some((_, list)) = names.iter_mut().find(|(id, _)| *id == key_id) {
+            list.push(name);
+        }
+    }
+    Ok(names)
+}
+
+fn names_for(names: &[(KeyId, Vec<String>)], key_id: KeyId) -> &[String] {
+    names.iter().find(|(id, _)| *id == key_id).map_or(&[], |(_, list)| list.as_slice())
 }
 
 /// What a list page shows besides its keys: the filter, the Add form and the new key's dialog.
@@ -79,14 +100,31 @@ async fn render_list(
     let owner = scope.owner();
     let now = state.clock.now();
     let query_filter = filter.clone();
-    let (key_page, mut blocked_by) = state
+    let new_key_id = new_key
+        .as_ref()
+        .and_then(|notice| ParsedToken::parse(&notice.token).ok())
+        .map(|token| token.public_id);
+    let new_key_lookup = new_key_id.clone();
+    let (key_page, reach_names, new_key_found, own_orgs, mut blocked_by) = state
         .db
         .run(move |conn| {
-            let page = page_or_last(requested_page, PER_PAGE, |offset| {
+            let key_page = page_or_last(requested_page, PER_PAGE, |offset| {
                 api_keys::page_matching(conn, owner, &query_filter, now, PER_PAGE, offset)
             })?;
-            let ids: Vec<_> = page.items.iter().map(|item| item.key.id).collect();
-            Ok((page, api_key_blocks::blocking_orgs(conn, &ids)?))
+            let new_key = match &new_key_lookup {
+                Some(public_id) => api_keys::find_for_owner(conn, owner, public_id)?,
+                None => None,
+            };
+            let keys: Vec<&ApiKey> =
+                key_page.items.iter().map(|item| &item.key).chain(new_key.as_ref()).collect();
+            let reach_names = reach_names_of(conn, &keys)?;
+            let own_orgs = match owner {
+                Owner::User(user_id) => Some(Organization::for_user(conn, user_id)?),
+                Owner::Organization(_) => None,
+            };
+            let ids: Vec<_> = key_page.items.iter().map(|item| item.key.id).collect();
+            let blocked_by = api_key_blocks::blocking_orgs(conn, &ids)?;
+            Ok::<_, diesel::result::Error>((key_page, reach_names, new_key, own_orgs, blocked_by))
         })
         .await?;
     let capped = key_page.total > api_keys::COUNT_CAP;
@@ -96,25 +134,39 @@ async fn render_list(
         Pagination::new(requested_page, PER_PAGE, key_page.total)
     };
     let today = now.date_naive();
-    let max_days = scope.max_days();
+    let policy = scope.policy();
+    let max_days = policy.max_lifetime_days;
     let rows = key_page
         .items
         .into_iter()
-        .map(|item| KeyRow {
-            blocked_by: blocked_by.remove(&item.key.id).unwrap_or_default(),
-            ..row(scope, item, now)
+        .map(|item| {
+            let names = names_for(&reach_names, item.key.id);
+            KeyRow {
+                blocked_by: blocked_by.remove(&item.key.id).unwrap_or_default(),
+                ..row(scope, item, names, now)
+            }
         })
         .collect();
-    let meaning = valid_until::sentence(&form.valid_until, today);
+    let new_key_access = new_key_found.map(|key| AccessView::of(&key, names_for(&reach_names, key.id)));
+    let meaning = valid_until::sentence_under(&form.valid_until, today, policy.needs_expiry());
+    let reach = own_orgs.map(|orgs| ReachView {
+        only: form.reach_only,
+        orgs: orgs
+            .into_iter()
+            .map(|(org, _)| OrgChoice {
+                checked: form.reach_orgs.contains(&org.slug),
+                slug: org.slug,
+                name: org.name,
+            })
+            .collect(),
+    });
     let page_suffix = match filter.query_pairs() {
         pairs if pairs.is_empty() => String::new(),
         pairs => format!("&{}", serde_urlencoded::to_string(pairs).map_err(AppError::internal)?),
     };
-    let new_key_id = new_key
-        .as_ref()
-        .and_then(|notice| ParsedToken::parse(&notice.token).ok())
-        .map(|token| token.public_id.to_string());
+    let new_key_id = new_key_id.map(|id| id.to_string());
     let org = org_view(scope);
+    let org_name_is_some = org.is_some();
     let screen = KeysScreen {
         org_name: org.as_ref().map(|org| org.name.clone()),
         org_slug: org.map(|org| org.slug),
@@ -126,14 +178,22 @@ async fn render_list(
         filter: FilterView::new(&filter, key_page.total),
         pagination,
         page_suffix,
-        form,
         new_key,
+        new_key_access,
         new_key_id,
         today: today.to_string(),
         min_date: (today + Duration::days(1)).to_string(),
         max_date: max_days.map(|d| latest_allowed(today, d).to_string()),
-        policy_days: max_days,
+        policy_hint: valid_until::policy_hint(&policy),
+        expiry_needed: policy.needs_expiry(),
         meaning,
+        presets: preset_choices(
+            form.preset,
+            if org_name_is_some { "an admin of this organization" } else { "you" },
+        ),
+        custom_rows: custom_rows(&form.custom_levels),
+        reach,
+        form,
     };
     render_keys_page(scope, PageContext::load(req).await?, status, screen)
 }
@@ -160,7 +220,7 @@ pub async fn list(
         None => None,
     };
     let today = state.clock.now().date_naive();
-    let suggested = suggestion(today, scope.max_days());
+    let suggested = suggestion(today, scope.policy().max_lifetime_days);
     let form = FormState { valid_until: suggested.to_string(), ..FormState::default() };
     let view = ListView { filter: query.filter(), requested_page: query.page(), form, new_key };
     let mut response = render_list(req, scope, state, view, StatusCode::OK).await?;
@@ -223,24 +283,32 @@ pub async fn create(
     session: &Session,
     form: CreateForm,
 ) -> Result<HttpResponse, AppError> {
-    let full_access = Scope::full_access().to_string();
+    let scope_string = form.scope_string();
+    let reach = match scope.kind() {
+        // An organization key reaches its organization: the form asks nothing else.
+        KeyKind::Organization => ReachChoice::AllOrgs,
+        KeyKind::User => form.reach_choice(),
+    };
     let input = NewKeyInput {
         description: &form.description,
         valid_until: &form.valid_until,
-        scope: &full_access,
-        reach: ReachChoice::AllOrgs,
-        allowed_networks: "",
+        scope: &scope_string,
+        reach,
+        allowed_networks: &form.allowed_networks,
     };
     let actor_id = actor;
     let actor = Actor { user_id: Some(actor), via_key: None };
     let created = match state.api_keys.create(scope.owner(), actor, input).await? {
         Ok(created) => created,
         Err(errors) => {
+            let policy = scope.policy();
             let state_of_form = FormState {
-                description: form.description.clone(),
-                valid_until: form.valid_until.clone(),
                 description_error: errors.description.map(|e| e.to_string()),
-                valid_until_error: errors.valid_until.map(|e| valid_until::form_error(&e, scope.max_days())),
+                valid_until_error: errors.valid_until.map(|e| valid_until::form_error(&e, &policy)),
+                permissions_error: errors.scope.map(|e| e.to_string()),
+                reach_error: errors.reach.map(|e| e.to_string()),
+                networks_error: errors.allowed_networks.map(|e| e.to_string()),
+                ..FormState::sent(&form)
             };
             let view = ListView {
                 filter: KeyListFilter::default(),

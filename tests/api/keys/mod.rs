@@ -14,6 +14,7 @@ mod filters;
 mod one_time_token;
 pub mod oversight;
 mod pagination;
+mod permissions;
 mod policy;
 mod scope;
 mod validation;
@@ -71,16 +72,47 @@ pub fn set_clock(app: &TestApp, time: DateTime<Utc>) {
 // ---------------------------------------------------------------------------
 // People and their browsers.
 
+/// The Add form's choice of full access. The helpers below ask for it, so that
+/// the keys tests make work as they did before permissions could be chosen
+/// (the form's own default, Run builds, is what a browser sends unless the
+/// person chooses: see `permissions.rs`).
+pub const FULL_ACCESS: (&str, &str) = ("permissions", "full_access");
+
 impl Browser {
-    /// Sends the Add form of the keys screen at `list`.
+    /// Sends the Add form of the keys screen at `list`, asking for full access.
     pub async fn add_key(&self, list: &str, description: &str, valid_until: &str) -> Response {
-        self.post(list, &[("description", description), ("valid_until", valid_until)]).await
+        self.add_key_with(list, description, valid_until, &[FULL_ACCESS]).await
+    }
+
+    /// Sends the Add form with these fields besides the description and date
+    /// (`permissions`, `level_repos`, `reach`, `orgs`, `allowed_networks`).
+    pub async fn add_key_with(
+        &self,
+        list: &str,
+        description: &str,
+        valid_until: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut form = vec![("description", description), ("valid_until", valid_until)];
+        form.extend_from_slice(fields);
+        self.post(list, &form).await
     }
 
     /// Creates a key through the form and returns its token, read from the dialog
     /// of the list page that the form leads to.
     pub async fn create_key(&self, list: &str, description: &str, valid_until: &str) -> String {
-        let response = self.add_key(list, description, valid_until).await;
+        self.create_key_with(list, description, valid_until, &[FULL_ACCESS]).await
+    }
+
+    /// [`Browser::create_key`] with these fields (see [`Browser::add_key_with`]).
+    pub async fn create_key_with(
+        &self,
+        list: &str,
+        description: &str,
+        valid_until: &str,
+        fields: &[(&str, &str)],
+    ) -> String {
+        let response = self.add_key_with(list, description, valid_until, fields).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} creates key {description:?}", self.who());
         assert_eq!(location(&response), list);
         let html = self.page(list).await;
@@ -89,8 +121,19 @@ impl Browser {
 
     /// Creates a key through the form and returns its token, checked and split.
     pub async fn new_key(&self, list: &str, description: &str, valid_until: &str) -> Token {
+        self.new_key_with(list, description, valid_until, &[FULL_ACCESS]).await
+    }
+
+    /// [`Browser::new_key`] with these fields (see [`Browser::add_key_with`]).
+    pub async fn new_key_with(
+        &self,
+        list: &str,
+        description: &str,
+        valid_until: &str,
+        fields: &[(&str, &str)],
+    ) -> Token {
         let kind = if list.starts_with("/o/") { KeyKind::Organization } else { KeyKind::User };
-        Token::parse(&self.create_key(list, description, valid_until).await, kind)
+        Token::parse(&self.create_key_with(list, description, valid_until, fields).await, kind)
     }
 }
 
@@ -266,7 +309,8 @@ pub async fn policy(app: &TestApp, slug: &str) -> Option<String> {
 // Pages.
 
 /// The keys a list page shows, as the text of their cells: description, key id,
-/// created ("28 Feb 2027 by Alice"), last used, valid until, status, actions.
+/// created ("28 Feb 2027 by Alice"), last used, valid until, status, permissions
+/// ("Run builds read repositories, …", and a user key's organizations), actions.
 pub fn key_rows(html: &str) -> Vec<Vec<String>> {
     rows_with_breaks(html, KEYS)
 }
@@ -276,7 +320,13 @@ pub fn descriptions(html: &str) -> Vec<String> {
     key_rows(html).into_iter().filter_map(|row| row.into_iter().next()).collect()
 }
 
-/// One expected row of the list.
+/// What the Permissions cell of a full-access key reads; a user key's adds its reach.
+pub fn full_access_cell(key: &Token) -> String {
+    let reach = if key.full.starts_with(KeyKind::User.prefix()) { " in all my organizations" } else { "" };
+    format!("Full access everything its holder may do{reach}")
+}
+
+/// One expected row of the list (of a key made with [`Browser::create_key`]: full access).
 pub fn key_row(
     description: &str,
     key: &Token,
@@ -291,6 +341,7 @@ pub fn key_row(
         "never",
         valid_until,
         status,
+        &full_access_cell(key),
         &format!("Delete {description}"),
     ]
     .iter()

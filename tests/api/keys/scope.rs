@@ -1,6 +1,7 @@
-//! A key's permissions as stored (SPEC §2 "Permissions"). Until keys are made
-//! with chosen permissions, every key keeps full access, and a stored scope that
-//! is not one refuses the key rather than granting anything.
+//! A key's permissions as stored (SPEC §2 "Permissions"): the scope asked for
+//! (the keys tests' helpers ask for full access; `permissions.rs` tries every
+//! choice), and a stored scope that is not one refuses the key rather than
+//! granting anything.
 
 use reqwest::StatusCode;
 
@@ -12,7 +13,7 @@ use crate::support::sql::{execute, strings};
 const FULL_ACCESS: &str = "org:write members:write keys:write repos:write builds:write params:write \
                            ssh_keys:write webhooks:write billing:write";
 
-async fn a_new_key_is_stored_with_full_access(app: TestApp) {
+async fn a_key_asked_with_full_access_is_stored_with_it(app: TestApp) {
     let team = Team::new(&app).await;
     let key = team.alice.new_key(ACME_KEYS, "Deploys", "").await;
     let stored = strings(
@@ -24,7 +25,7 @@ async fn a_new_key_is_stored_with_full_access(app: TestApp) {
     let (status, _) = Api::new(&app, &key.full).get_json("/api/v1/whoami").await;
     assert_eq!(status, StatusCode::OK);
 }
-both_databases!(a_new_key_is_stored_with_full_access);
+both_databases!(a_key_asked_with_full_access_is_stored_with_it);
 
 async fn a_stored_scope_that_is_not_one_refuses_the_key(app: TestApp) {
     let team = Team::new(&app).await;

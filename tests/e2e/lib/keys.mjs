@@ -149,9 +149,9 @@ export async function keyRow(page, description) {
   });
   assert.equal(await rows.count(), 1, `one row should describe “${description}”`);
   const cells = (await rows.locator('td').allInnerTexts()).map((text) => text.trim());
-  const [desc, idCell, created, lastUsed, validUntil, status] = cells;
+  const [desc, idCell, created, lastUsed, validUntil, status, permissions] = cells;
   const id = (await rows.locator('code.key-id').innerText()).trim();
-  return { row: rows, desc, idCell, id, created, lastUsed, validUntil, status };
+  return { row: rows, desc, idCell, id, created, lastUsed, validUntil, status, permissions };
 }
 
 /** The public id inside a token: the 16 characters after the prefix. */

@@ -770,8 +770,9 @@ describe('API keys', () => {
     const label = (cell) => cell.evaluate((td) => getComputedStyle(td, '::before').content);
     assert.match(await label(key.row.locator('td[data-label="Status"]')), /"Status"/);
     assert.match(await label(key.row.locator('td[data-label="Key id"]')), /"Key id"/);
-    assert.equal(await keysTable(page).getByRole('columnheader').count(), 7);
-    assert.equal(await key.row.getByRole('cell').count(), 7);
+    assert.match(await label(key.row.locator('td[data-label="Permissions"]')), /"Permissions"/);
+    assert.equal(await keysTable(page).getByRole('columnheader').count(), 8);
+    assert.equal(await key.row.getByRole('cell').count(), 8);
     assert.equal(await page.getByRole('table', { name: /^API keys/ }).count(), 1);
     assert.equal(await keysTable(page).locator('thead').evaluate((thead) => thead.getBoundingClientRect().height <= 1), true);
     await snap(t, page, 'keys-phone.png');
