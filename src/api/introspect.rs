@@ -11,10 +11,11 @@
 //! client's own allowance (`Attempts::Introspection`), not its address's: it
 //! speaks for many people. A wrong client secret spends its address's.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, CacheControl, CacheDirective, ContentType};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
@@ -162,9 +163,10 @@ pub async fn introspect(
         ));
     }
     let token = token_in_form(&body)?;
-    let answer = match state.key_auth.authenticate_cached(&token) {
+    let token = token.trim();
+    let answer = match state.key_auth.authenticate_cached(token) {
         Some(result) => result,
-        None => state.key_auth.authenticate_spending(&token, Attempts::Introspection(client)).await,
+        None => state.key_auth.authenticate_spending(token, Attempts::Introspection(client)).await,
     };
     let body = match answer {
         // Written once per cached caller, like whoami's body.
@@ -175,9 +177,9 @@ pub async fn introspect(
         Err(failure) => return Err(failure.into()),
     };
     Ok(HttpResponse::Ok()
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .content_type(ContentType::json())
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
         .body(body))
 }
 
@@ -246,10 +248,10 @@ fn is_form(req: &HttpRequest) -> bool {
 }
 
 /// `token` from an `application/x-www-form-urlencoded` body.
-fn token_in_form(body: &Bytes) -> Result<String, ApiError> {
+fn token_in_form(body: &Bytes) -> Result<Cow<'_, str>, ApiError> {
     let mut tokens = form_urlencoded::parse(body).filter(|(name, _)| name == "token").map(|(_, value)| value);
     match (tokens.next(), tokens.next()) {
-        (Some(token), None) => Ok(token.trim().to_string()),
+        (Some(token), None) => Ok(token),
         (None, _) => Err(ApiError::BadRequest("The form needs `token=<key>`.".into())),
         (Some(_), Some(_)) => Err(ApiError::BadRequest("Give `token` once.".into())),
     }
