@@ -86,8 +86,8 @@ pub struct ServerArgs {
     pub shutdown_timeout: Duration,
 
     /// The platform's services that may ask about keys at `POST /api/v1/introspect`
-    /// (that endpoint is not served yet): `id:secret` pairs, comma separated, each
-    /// secret 32 characters or more. Checked at start. Default: none.
+    /// (RFC 7662, HTTP Basic): `id:secret` pairs, comma separated, each secret 32
+    /// characters or more. Checked at start. Default: none (the endpoint answers 404).
     #[arg(long, env = "MONKEYCI_INTROSPECTION_CLIENTS", hide_env_values = true)]
     pub introspection_clients: Option<SecretString>,
 
