@@ -127,15 +127,17 @@ TOKEN_FIELD = re.compile(rb'<input id="new-key-token"[^>]*\bvalue="([^"]+)"')
 
 
 def create_key(client, description):
-    """Creates an organization key through the form; returns the one-time token read
-    from the dialog of the page the form redirects to."""
+    """Creates an organization key with full access through the form (the benchmarks
+    create and delete keys with it); returns the one-time token read from the dialog
+    of the page the form redirects to."""
     status, _, html = client.request("GET", KEYS_URL)
     if status != 200:
         raise SystemExit(f"GET {KEYS_URL}: {status}")
     valid_until = (datetime.now(timezone.utc) + timedelta(days=90)).date().isoformat()
     status, resp, body = client.request(
         "POST", KEYS_URL,
-        form={"description": description, "valid_until": valid_until, "csrf_token": csrf_token(html)},
+        form={"description": description, "valid_until": valid_until, "permissions": "full_access",
+              "csrf_token": csrf_token(html)},
     )
     if status != 303:
         raise SystemExit(f"POST {KEYS_URL}: {status} {body[:300]!r}")
