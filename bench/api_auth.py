@@ -820,6 +820,13 @@ def cmd_summary(args):
                              f"{r['log_problem_examples'][0][:160]}")
             if r["after"]["whoami"] != 200:
                 extra.append(f"whoami after: {r['after']['whoami']}")
+            refused = {}
+            for phase in ("burst", "sustained"):
+                for code, n in r[phase]["codes"].items():
+                    if str(code) != "201":
+                        refused[code] = refused.get(code, 0) + n
+            if refused:
+                extra.append(f"NOT MEASURED: creations answered {codes_text(refused)}, not 201")
             threads = max(r["memory"]["phases"][p]["threads_peak"] for p in ("burst", "sustained"))
             extra.append(f"server threads peak {threads}")
             lines.append(f"  {r['label']}: " + "; ".join(extra))
