@@ -3,21 +3,16 @@
 //! access, every organization of their user, from anywhere — and they keep
 //! working through an upgrade.
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use monkeyci_accounts::auth::key_hash::hash_secret;
 use monkeyci_accounts::config::DatabaseTarget;
 use monkeyci_accounts::domain::api_key::{KeyKind, ParsedToken, generate};
 use reqwest::StatusCode;
-use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use crate::rest::Api;
+use crate::support::older_database::store_before;
 use crate::support::{Backend, TestApp, strings};
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 /// The migration that brought permissions; the rows below are stored before it runs.
 const PERMISSIONS: &str = "2026-12-05-000002_key_permissions_reach_and_blocks";
 
@@ -59,32 +54,7 @@ impl OldKeys {
 
     /// Fills a database migrated up to just before [`PERMISSIONS`].
     fn store(&self, target: &DatabaseTarget) {
-        let sql = self.rows();
-        match target {
-            DatabaseTarget::Sqlite { path } => {
-                let mut conn = SqliteConnection::establish(path).expect("SQLite opens");
-                migrate_to_before_permissions(&mut conn, SQLITE_MIGRATIONS);
-                conn.batch_execute(&sql).expect("old rows stored");
-            }
-            DatabaseTarget::Postgres { url } => {
-                let mut conn = PgConnection::establish(url.expose_secret()).expect("PostgreSQL opens");
-                migrate_to_before_permissions(&mut conn, POSTGRES_MIGRATIONS);
-                conn.batch_execute(&sql).expect("old rows stored");
-            }
-        }
-    }
-}
-
-fn migrate_to_before_permissions<DB, C>(conn: &mut C, migrations: EmbeddedMigrations)
-where
-    DB: diesel::backend::Backend,
-    C: MigrationHarness<DB>,
-    EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
-{
-    let pending = conn.pending_migrations(migrations).expect("migrations listed");
-    assert!(pending.iter().any(|m| m.name().to_string() == PERMISSIONS), "the permissions migration exists");
-    for migration in pending.iter().filter(|m| m.name().to_string().as_str() < PERMISSIONS) {
-        conn.run_migration(migration).expect("an earlier migration runs");
+        store_before(target, PERMISSIONS, &self.rows());
     }
 }
 

@@ -3,15 +3,12 @@
 //! Names typed in a form are refused with the reason and shown back without them;
 //! names stored before this rule are cleaned by a migration when the app starts.
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use monkeyci_accounts::config::DatabaseTarget;
 use reqwest::StatusCode;
-use secrecy::ExposeSecret;
 
 use super::{Browser, Team, attrs, first_column, org_name, quoted, rows, snapshot, squash, strings};
 use crate::both_databases;
+use crate::support::older_database::store_before;
 use crate::support::{Backend, TestApp, text_of};
 
 const INVISIBLE: &str = "The name cannot contain invisible or text-direction characters. They were removed: check the name and save again.";
@@ -90,8 +87,6 @@ both_databases!(an_organization_name_with_hidden_characters_is_refused);
 // The migration `2026-11-30-000002_clean_display_names`, run by the app's start
 // over rows an older version stored.
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const CLEANING: &str = "2026-11-30-000002_clean_display_names";
 
 /// Display names as an older version could store them (from platforms, or typed
@@ -153,32 +148,7 @@ fn store_dirty_rows(target: &DatabaseTarget) {
          VALUES (1, 2, 'join_request.created', 2, {}, '2026-11-01 10:00:00');",
         quoted(&format!("{} asked to join", STORED_NAMES[1].0))
     ));
-    let sql = inserts.join("\n");
-    match target {
-        DatabaseTarget::Sqlite { path } => {
-            let mut conn = SqliteConnection::establish(path).expect("SQLite opens");
-            run_migrations_before_cleaning(&mut conn, SQLITE_MIGRATIONS);
-            conn.batch_execute(&sql).expect("dirty rows stored");
-        }
-        DatabaseTarget::Postgres { url } => {
-            let mut conn = PgConnection::establish(url.expose_secret()).expect("PostgreSQL opens");
-            run_migrations_before_cleaning(&mut conn, POSTGRES_MIGRATIONS);
-            conn.batch_execute(&sql).expect("dirty rows stored");
-        }
-    }
-}
-
-fn run_migrations_before_cleaning<DB, C>(conn: &mut C, migrations: EmbeddedMigrations)
-where
-    DB: diesel::backend::Backend,
-    C: MigrationHarness<DB>,
-    EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
-{
-    let pending = conn.pending_migrations(migrations).expect("migrations listed");
-    assert!(pending.iter().any(|m| m.name().to_string() == CLEANING), "the cleaning migration exists");
-    for migration in pending.iter().filter(|m| m.name().to_string().as_str() < CLEANING) {
-        conn.run_migration(migration).expect("an earlier migration runs");
-    }
+    store_before(target, CLEANING, &inserts.join("\n"));
 }
 
 async fn names_are_cleaned_when_the_app_starts(backend: Backend) {

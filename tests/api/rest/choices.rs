@@ -4,10 +4,6 @@
 //! with the field named. Lists, gets and whoami show what was chosen; keys made
 //! before permissions existed have full access.
 
-use ::secrecy::ExposeSecret;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use monkeyci_accounts::auth::key_hash::hash_secret;
 use monkeyci_accounts::config::DatabaseTarget;
 use monkeyci_accounts::domain::api_key::generate;
@@ -18,6 +14,7 @@ use super::permissions::{FULL_ACCESS, READ_ONLY, RUN_BUILDS, key_with_scope};
 use super::*;
 use crate::both_databases;
 use crate::support::Backend;
+use crate::support::older_database::store_before;
 
 /// The 422's `fields` of a refused creation.
 async fn refused_fields(api: &Api, list: &str, body: Value) -> Value {
@@ -200,8 +197,6 @@ async fn a_user_key_shows_its_reach_and_networks_everywhere(app: TestApp) {
 }
 both_databases!(a_user_key_shows_its_reach_and_networks_everywhere, at_epoch);
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 /// The migration that gave keys their permissions.
 const PERMISSIONS: &str = "2026-12-05-000002_key_permissions_reach_and_blocks";
 
@@ -231,32 +226,7 @@ fn keys_made_before_permissions(target: &DatabaseTarget, tokens: &[(KeyKind, Str
             quoted(&hash_secret(secret).unwrap())
         ));
     }
-    let sql = sql.join("\n");
-    match target {
-        DatabaseTarget::Sqlite { path } => {
-            let mut conn = SqliteConnection::establish(path).expect("SQLite opens");
-            migrate_before_permissions(&mut conn, SQLITE_MIGRATIONS);
-            conn.batch_execute(&sql).expect("old rows stored");
-        }
-        DatabaseTarget::Postgres { url } => {
-            let mut conn = PgConnection::establish(url.expose_secret()).expect("PostgreSQL opens");
-            migrate_before_permissions(&mut conn, POSTGRES_MIGRATIONS);
-            conn.batch_execute(&sql).expect("old rows stored");
-        }
-    }
-}
-
-fn migrate_before_permissions<DB, C>(conn: &mut C, migrations: EmbeddedMigrations)
-where
-    DB: diesel::backend::Backend,
-    C: MigrationHarness<DB>,
-    EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
-{
-    let pending = conn.pending_migrations(migrations).expect("migrations listed");
-    assert!(pending.iter().any(|m| m.name().to_string() == PERMISSIONS), "the permissions migration exists");
-    for migration in pending.iter().filter(|m| m.name().to_string().as_str() < PERMISSIONS) {
-        conn.run_migration(migration).expect("an earlier migration runs");
-    }
+    store_before(target, PERMISSIONS, &sql.join("\n"));
 }
 
 async fn keys_made_before_permissions_existed_keep_full_access(backend: Backend) {

@@ -14,6 +14,7 @@
 pub mod app;
 pub mod browser;
 pub mod html;
+pub mod older_database;
 pub mod people;
 pub mod process;
 pub mod register;
