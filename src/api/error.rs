@@ -11,7 +11,7 @@ use actix_web::{HttpResponse, ResponseError};
 use super::model::{ErrorBody, ErrorDetail};
 use crate::auth::key_auth::AuthFailure;
 use crate::db::{DbError, Unavailable};
-use crate::domain::api_key::{Level, Resource};
+use crate::domain::api_key::{Level, Resource, RevokeReason};
 use crate::domain::dates;
 use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER_SECONDS, unavailable_message};
 use crate::services::ServiceError;
@@ -65,6 +65,7 @@ impl ApiError {
                 AuthFailure::Malformed(_) => "malformed_key",
                 AuthFailure::Invalid => "invalid_key",
                 AuthFailure::Expired { .. } => "expired_key",
+                AuthFailure::Revoked(_) => "revoked_key",
                 AuthFailure::RateLimited { .. } => "rate_limited",
                 AuthFailure::Busy => "busy",
                 AuthFailure::Database(_) | AuthFailure::Internal(_) => "internal",
@@ -106,6 +107,17 @@ impl ApiError {
                     "The API key expired: it was usable until the end of {} UTC. Create a new key.",
                     dates::date(valid_until.pred_opt().unwrap_or(*valid_until))
                 ),
+                AuthFailure::Revoked(revoked) => match revoked.reason {
+                    RevokeReason::Rolled => format!(
+                        "The API key was rolled: it stopped working at {}. Use the key it was rolled to.",
+                        dates::date_time_utc(revoked.at.naive_utc())
+                    ),
+                    reason => format!(
+                        "The API key was revoked ({}) at {}. Create a new key.",
+                        reason.words(),
+                        dates::date_time_utc(revoked.at.naive_utc())
+                    ),
+                },
                 AuthFailure::RateLimited { retry_after } => {
                     format!("Too many failed attempts from your address. Try again in {retry_after} s.")
                 }
@@ -257,6 +269,7 @@ impl ResponseError for ApiError {
                     | AuthFailure::Malformed(_)
                     | AuthFailure::Invalid
                     | AuthFailure::Expired { .. }
+                    | AuthFailure::Revoked(_)
             )
         ) {
             response.insert_header((

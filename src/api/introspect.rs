@@ -29,7 +29,7 @@ use super::model::{ErrorBody, ErrorDetail};
 use crate::auth::introspection_clients::ClientIndex;
 use crate::auth::key_auth::{Attempts, AuthFailure};
 use crate::domain::access::{Caller, KeyHolder};
-use crate::domain::api_key::{AllowedNetworks, ValidUntil};
+use crate::domain::api_key::AllowedNetworks;
 use crate::state::AppState;
 
 /// The form's size limit: a key is 62 characters.
@@ -107,7 +107,7 @@ impl Introspection {
             scope: Some(key.scope.to_string()),
             client_id: Some(key.public_id.as_str().to_string()),
             token_type: Some("api_key"),
-            exp: key.valid_until.map(|until| ValidUntil::refused_from(until).timestamp()),
+            exp: key.stops_at().map(|at| at.timestamp()),
             iat: Some(key.created_at.timestamp()),
             sub: Some(match &caller.holder {
                 KeyHolder::Organization { org, .. } => format!("org:{}", org.slug),
@@ -171,9 +171,12 @@ pub async fn introspect(
     let body = match answer {
         // Written once per cached caller, like whoami's body.
         Ok(verified) => verified.introspection(|caller| json_body(&Introspection::of(caller)))?,
-        Err(AuthFailure::Malformed(_) | AuthFailure::Invalid | AuthFailure::Expired { .. }) => {
-            Bytes::from_static(br#"{"active":false}"#)
-        }
+        Err(
+            AuthFailure::Malformed(_)
+            | AuthFailure::Invalid
+            | AuthFailure::Expired { .. }
+            | AuthFailure::Revoked(_),
+        ) => Bytes::from_static(br#"{"active":false}"#),
         Err(failure) => return Err(failure.into()),
     };
     Ok(HttpResponse::Ok()

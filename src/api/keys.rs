@@ -358,6 +358,6 @@ async fn delete(
     let via_key = ViaKey { hint: &hint, description: &caller.0.key.description };
     let actor = Actor { user_id: caller.0.user().map(|user| user.id), via_key: Some(via_key) };
     let id = PublicId::parse(id).ok_or(ApiError::NotFound)?;
-    state.api_keys.delete(owner, &id, actor).await?.ok_or(ApiError::NotFound)?;
+    state.api_keys.revoke(owner, &id, actor).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -15,7 +15,8 @@ use super::users::User;
 use super::{DbConnection, MultiBackend};
 use crate::domain::access::{AccessChange, Caller, KeyFacts, KeyHolder, KeyReach, Membership, UserRef};
 use crate::domain::api_key::{
-    AllowedNetworks, KeyKind, NetworksError, PublicId, Scope, ScopeError, ValidUntil,
+    AllowedNetworks, KeyKind, NetworksError, PublicId, Revocation, RevokeReason, Scope, ScopeError,
+    ValidUntil,
 };
 use crate::domain::ids::{KeyId, OrgId, UserId};
 
@@ -120,6 +121,19 @@ pub struct ApiKey {
     pub stored_networks: Option<String>,
     /// `false`: a user key that reaches only the organizations in `api_key_orgs`.
     pub reaches_all_orgs: bool,
+    /// The first instant it is refused, once revoked (or rolled).
+    pub revoked_at: Option<NaiveDateTime>,
+    /// A [`RevokeReason`] code (see [`ApiKey::revocation`]).
+    pub revoked_reason: Option<String>,
+    pub revoked_by: Option<UserId>,
+    /// The API key that revoked it, when one did.
+    pub revoked_by_key_hint: Option<String>,
+    /// The public ids of the key it was rolled from / to.
+    pub rolled_from: Option<String>,
+    pub rolled_to: Option<String>,
+    /// Where and with what it was last used (with `last_used_at`).
+    pub last_used_address: Option<String>,
+    pub last_used_agent: Option<String>,
 }
 
 /// An `api_keys.allowed_networks` that is not a list of networks.
@@ -128,6 +142,20 @@ pub struct ApiKey {
 pub struct MalformedNetworks(NetworksError);
 
 impl ApiKey {
+    /// When and why it stops (or stopped) working, once revoked or rolled. A
+    /// time with a reason this server does not know still revokes: the time
+    /// decides, the reason only explains.
+    pub fn revocation(&self) -> Option<Revocation> {
+        self.revoked_at.map(|at| Revocation {
+            at: at.and_utc(),
+            reason: self
+                .revoked_reason
+                .as_deref()
+                .and_then(RevokeReason::parse)
+                .unwrap_or(RevokeReason::Revoked),
+        })
+    }
+
     /// Where the key may be used from (`None`: anywhere). A stored value that
     /// is not a list of networks is an error, never "anywhere".
     pub fn allowed_networks(&self) -> Result<Option<AllowedNetworks>, MalformedNetworks> {
@@ -282,38 +310,94 @@ pub fn find_for_owner(
         .optional())
 }
 
-/// Deletes an owner's key; returns it, or `None` when the owner has no such key.
-/// It stops working at once: the row is gone.
-pub fn delete_for_owner(
+/// How a key is being revoked.
+pub struct Revoke<'a> {
+    pub reason: RevokeReason,
+    /// The first instant it is refused: `now`, or the end of a roll's overlap.
+    pub at: NaiveDateTime,
+    /// The person who revoked it, if a person did.
+    pub by: Option<UserId>,
+    /// The API key the request came with, if any.
+    pub via_key: Option<ViaKey<'a>>,
+    /// Said after the audit entry's first words ("from 203.0.113.9", "found at https://…").
+    pub note: Option<&'a str>,
+    pub now: NaiveDateTime,
+}
+
+/// What revoking found.
+#[derive(Debug)]
+pub enum Revoked {
+    /// Revoked now; the key as it was before.
+    Now(ApiKey),
+    /// It was already revoked (and that has taken effect): nothing changed.
+    Already(ApiKey),
+}
+
+/// Revokes an owner's key; `None` when the owner has no such key. See [`revoke`].
+pub fn revoke_for_owner(
     conn: &mut DbConnection,
     owner: Owner,
     public_id: &PublicId,
-    actor: Option<UserId>,
-    via_key: Option<ViaKey<'_>>,
-    hint: &str,
-    now: NaiveDateTime,
-) -> QueryResult<Option<ApiKey>> {
+    how: &Revoke<'_>,
+) -> QueryResult<Option<Revoked>> {
     conn.write_transaction(|conn| {
         let Some(key) = find_for_owner(conn, owner, public_id)? else {
             return Ok(None);
         };
-        diesel::delete(api_keys::table.find(key.id)).execute(conn)?;
-        announce(conn, AccessChange::KeyChanged { public_id: key.public_id.to_string() })?;
-        if let Owner::Organization(org_id) = owner {
-            let details = format!("Deleted API key {hint} “{}”{}", key.description, through_api(via_key));
-            audit_events::record_via_key(
-                conn,
-                org_id,
-                actor,
-                via_key,
-                AuditAction::ApiKeyDeleted,
-                None,
-                &details,
-                now,
-            )?;
-        }
-        Ok(Some(key))
+        revoke(conn, key, how).map(Some)
     })
+}
+
+/// Revokes `key` (call it in a write transaction that read it): it is
+/// refused from `how.at` on, by the same clock check as an expiry, and every
+/// instance forgets its cached entry. A key whose revocation has taken effect
+/// is left as it is; a rolled key still in its overlap can be revoked at once.
+/// Revoking an organization key is audited in its organization.
+pub fn revoke(conn: &mut DbConnection, key: ApiKey, how: &Revoke<'_>) -> QueryResult<Revoked> {
+    if key.revoked_at.is_some_and(|at| at <= how.now) {
+        return Ok(Revoked::Already(key));
+    }
+    let changed = diesel::update(
+        api_keys::table
+            .find(key.id)
+            .filter(api_keys::revoked_at.is_null().or(api_keys::revoked_at.gt(how.now))),
+    )
+    .set((
+        api_keys::revoked_at.eq(how.at),
+        api_keys::revoked_reason.eq(how.reason.code()),
+        api_keys::revoked_by.eq(how.by),
+        api_keys::revoked_by_key_hint.eq(how.via_key.map(|key| key.hint)),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Ok(Revoked::Already(key));
+    }
+    announce(conn, AccessChange::KeyChanged { public_id: key.public_id.to_string() })?;
+    if let Some(org_id) = key.organization_id {
+        let hint = key.public_id.hint(key.kind);
+        let note = how.note.map(|note| format!(", {note}")).unwrap_or_default();
+        let what = match how.reason {
+            RevokeReason::Rolled => "Rolled",
+            _ => "Revoked",
+        };
+        let details = format!(
+            "{what} API key {hint} “{}” ({}{note}){}",
+            key.description,
+            how.reason.words(),
+            through_api(how.via_key)
+        );
+        audit_events::record_via_key(
+            conn,
+            org_id,
+            how.by,
+            how.via_key,
+            AuditAction::ApiKeyRevoked,
+            None,
+            &details,
+            how.now,
+        )?;
+    }
+    Ok(Revoked::Now(key))
 }
 
 /// What verifying a request needs: who the key speaks for (with the owner's
@@ -370,7 +454,9 @@ pub fn load_for_verification(
         if key.reaches_all_orgs { KeyReach::AllOrgs } else { KeyReach::Only(reach_of(conn, key.id)?) };
     let allowed_networks =
         key.allowed_networks().map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+    let revoked = key.revocation();
     let facts = KeyFacts {
+        revoked,
         id: key.id,
         public_id: public_id.clone(),
         kind,

@@ -26,13 +26,14 @@ pub enum AuditAction {
     JoinRequestWithdrawn,
     ApiKeyCreated,
     ApiKeyDeleted,
+    ApiKeyRevoked,
     ApiKeyBlocked,
     ApiKeyUnblocked,
     KeyPolicyChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::OrganizationCreated,
         AuditAction::OrganizationRenamed,
         AuditAction::MemberJoined,
@@ -45,6 +46,7 @@ impl AuditAction {
         AuditAction::JoinRequestWithdrawn,
         AuditAction::ApiKeyCreated,
         AuditAction::ApiKeyDeleted,
+        AuditAction::ApiKeyRevoked,
         AuditAction::ApiKeyBlocked,
         AuditAction::ApiKeyUnblocked,
         AuditAction::KeyPolicyChanged,
@@ -68,6 +70,7 @@ impl AuditAction {
             AuditAction::JoinRequestWithdrawn => "join_request.withdrawn",
             AuditAction::ApiKeyCreated => "api_key.created",
             AuditAction::ApiKeyDeleted => "api_key.deleted",
+            AuditAction::ApiKeyRevoked => "api_key.revoked",
             AuditAction::ApiKeyBlocked => "api_key.blocked",
             AuditAction::ApiKeyUnblocked => "api_key.unblocked",
             AuditAction::KeyPolicyChanged => "organization.key_policy_changed",

@@ -18,6 +18,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_key_daily_uses (key_id, day) {
+        key_id -> Integer,
+        day -> Date,
+        requests -> BigInt,
+    }
+}
+
+diesel::table! {
     api_key_org_uses (key_id, organization_id) {
         key_id -> Integer,
         organization_id -> Integer,
@@ -50,6 +58,16 @@ diesel::table! {
         scope -> Text,
         allowed_networks -> Nullable<Text>,
         reaches_all_orgs -> Bool,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+        revoked_by -> Nullable<Integer>,
+        revoked_by_key_hint -> Nullable<Text>,
+        rolled_from -> Nullable<Text>,
+        rolled_to -> Nullable<Text>,
+        reminded_7d_at -> Nullable<Timestamp>,
+        reminded_1d_at -> Nullable<Timestamp>,
+        last_used_address -> Nullable<Text>,
+        last_used_agent -> Nullable<Text>,
     }
 }
 
@@ -79,6 +97,7 @@ diesel::table! {
         avatar_url -> Nullable<Text>,
         linked_at -> Timestamp,
         last_sign_in_at -> Timestamp,
+        email_verified -> Bool,
     }
 }
 
@@ -119,6 +138,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    outbound_mails (id) {
+        id -> Integer,
+        recipient -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     pending_tokens (id) {
         id -> Text,
         user_id -> Integer,
@@ -144,12 +178,14 @@ diesel::table! {
         display_name -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        mail_opt_out -> Bool,
     }
 }
 
 diesel::joinable!(api_key_blocks -> api_keys (key_id));
 diesel::joinable!(api_key_blocks -> organizations (organization_id));
 diesel::joinable!(api_key_blocks -> users (blocked_by));
+diesel::joinable!(api_key_daily_uses -> api_keys (key_id));
 diesel::joinable!(api_key_org_uses -> api_keys (key_id));
 diesel::joinable!(api_key_org_uses -> organizations (organization_id));
 diesel::joinable!(api_key_orgs -> api_keys (key_id));
@@ -166,6 +202,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_failure_buckets,
     api_key_blocks,
+    api_key_daily_uses,
     api_key_org_uses,
     api_key_orgs,
     api_keys,
@@ -174,6 +211,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     join_requests,
     memberships,
     organizations,
+    outbound_mails,
     pending_tokens,
     sessions,
     users,

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::api_key::{AllowedNetworks, KeyKind, KeyPolicy, KeyTerms, PublicId, Resource, Scope, ValidUntil};
+use super::api_key::{
+    AllowedNetworks, KeyKind, KeyPolicy, KeyTerms, PublicId, Resource, Revocation, Scope, ValidUntil,
+};
 use super::ids::{KeyId, OrgId, UserId};
 use super::organization::Role;
 
@@ -61,9 +63,22 @@ pub struct KeyFacts {
     pub reach: KeyReach,
     /// Where it may be used from; `None`: anywhere.
     pub allowed_networks: Option<AllowedNetworks>,
+    /// Set once revoked (or rolled: then it may still work until the overlap ends).
+    pub revoked: Option<Revocation>,
 }
 
 impl KeyFacts {
+    /// The first instant the key is refused, whichever comes first: its
+    /// valid-until date or its revocation (`None`: it has neither).
+    pub fn stops_at(&self) -> Option<DateTime<Utc>> {
+        let expiry = self.valid_until.map(ValidUntil::refused_from);
+        let revocation = self.revoked.map(|revoked| revoked.at);
+        match (expiry, revocation) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     pub fn hint(&self) -> String {
         self.public_id.hint(self.kind)
     }
@@ -259,6 +274,7 @@ mod tests {
             scope: Scope::full_access(),
             reach: KeyReach::AllOrgs,
             allowed_networks: None,
+            revoked: None,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod display_name;
 pub mod identity;
 pub mod ids;
 pub mod join_request;
+pub mod mail;
 pub mod organization;
 pub mod oversight;
 pub mod pending_login;

@@ -1,22 +1,22 @@
-//! Creating and deleting API keys, for the keys screen and the API alike.
+//! Creating and revoking API keys, for the keys screen and the API alike.
 
 use std::sync::Arc;
 
 use super::ServiceError;
 use crate::auth::argon2_pool::Argon2Pool;
 use crate::clock::Clock;
-use crate::db::api_keys::{self, ApiKey, NewKey, Owner};
+use crate::db::api_keys::{self, ApiKey, NewKey, Owner, Revoke, Revoked};
 pub use crate::db::audit_events::ViaKey;
 use crate::db::organizations::Organization;
 use crate::db::{Db, DbError};
 use crate::domain::access::{KeyReach, OrgRef};
 use crate::domain::api_key::{
-    AllowedNetworks, Description, DescriptionError, KeyPolicy, NetworksError, ParsedToken, PublicId, Scope,
-    ScopeError, ValidUntil, ValidUntilError, generate,
+    AllowedNetworks, Description, DescriptionError, KeyPolicy, NetworksError, ParsedToken, PublicId,
+    RevokeReason, Scope, ScopeError, ValidUntil, ValidUntilError, generate,
 };
 use crate::domain::ids::UserId;
 
-/// What creating and deleting keys use: storage, the clock, and the argon2
+/// What creating and revoking keys use: storage, the clock, and the argon2
 /// slots the secrets are hashed in (the same ones that verify keys).
 pub struct ApiKeys {
     pub db: Db,
@@ -157,30 +157,39 @@ impl ApiKeys {
         Ok(Ok(KeyWithToken { token, hint, key }))
     }
 
-    /// Deletes the owner's key `public_id`; `None` when the owner has no such key.
-    /// The key stops working at once, on every instance.
-    pub async fn delete(
+    /// Revokes the owner's key `public_id` for a person (in the UI, or
+    /// through the API or the CLI): it stops working at once, on every
+    /// instance, and stays in the list as revoked. `None` when the owner has no
+    /// such key; [`Revoked::Already`] when it was revoked before.
+    pub async fn revoke(
         &self,
         owner: Owner,
         public_id: &PublicId,
         actor: Actor<'_>,
-    ) -> Result<Option<(ApiKey, String)>, ServiceError> {
+    ) -> Result<Option<(Revoked, String)>, ServiceError> {
         let hint = public_id.hint(owner.kind());
         let now = self.clock.now_naive();
-        let (lookup, hint_for_db) = (public_id.clone(), hint.clone());
+        let lookup = public_id.clone();
         let via_key = actor.via_key.map(|key| (key.hint.to_string(), key.description.to_string()));
-        let user_id = actor.user_id;
-        let deleted = self
+        let by = actor.user_id;
+        let revoked = self
             .db
             .run(move |conn| {
-                let via_key = via_key.as_ref().map(|(hint, description)| ViaKey { hint, description });
-                api_keys::delete_for_owner(conn, owner, &lookup, user_id, via_key, &hint_for_db, now)
+                let how = Revoke {
+                    reason: RevokeReason::Revoked,
+                    at: now,
+                    by,
+                    via_key: via_key.as_ref().map(|(hint, description)| ViaKey { hint, description }),
+                    note: None,
+                    now,
+                };
+                api_keys::revoke_for_owner(conn, owner, &lookup, &how)
             })
             .await?;
-        if deleted.is_some() {
-            tracing::info!(key = public_id.as_str(), user_id = ?actor.user_id, "API key deleted");
+        if let Some(Revoked::Now(_)) = revoked {
+            tracing::info!(key = public_id.as_str(), user_id = ?actor.user_id, "API key revoked");
         }
-        Ok(deleted.map(|key| (key, hint)))
+        Ok(revoked.map(|revoked| (revoked, hint)))
     }
 
     /// The owner's key policy (an organization's; none for a user) and, for a

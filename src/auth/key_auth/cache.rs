@@ -152,6 +152,7 @@ mod tests {
             scope: Scope::full_access(),
             reach: KeyReach::AllOrgs,
             allowed_networks: None,
+            revoked: None,
         };
         let org = OrgRef { id: org_id, slug: "acme".into(), name: "Acme".into() };
         Entry {

@@ -25,6 +25,8 @@ pub enum KeyCheck {
     /// Deleted since it was cached.
     Deleted,
     Expired,
+    /// Revoked, or rolled and past its overlap.
+    Revoked,
     /// The client's address used up its failed attempts.
     RateLimited,
     /// Too many argon2 checks waiting.
@@ -38,7 +40,7 @@ pub enum KeyCheck {
 }
 
 impl KeyCheck {
-    pub const ALL: [KeyCheck; 15] = [
+    pub const ALL: [KeyCheck; 16] = [
         KeyCheck::CacheHit,
         KeyCheck::Revalidated,
         KeyCheck::Verified,
@@ -50,6 +52,7 @@ impl KeyCheck {
         KeyCheck::WrongPrefix,
         KeyCheck::Deleted,
         KeyCheck::Expired,
+        KeyCheck::Revoked,
         KeyCheck::RateLimited,
         KeyCheck::Busy,
         KeyCheck::Error,
@@ -74,6 +77,7 @@ impl KeyCheck {
             KeyCheck::WrongPrefix => refused("wrong_prefix"),
             KeyCheck::Deleted => refused("deleted"),
             KeyCheck::Expired => refused("expired"),
+            KeyCheck::Revoked => refused("revoked"),
             KeyCheck::RateLimited => refused("rate_limited"),
             KeyCheck::Busy => refused("busy"),
             KeyCheck::IpNotAllowed => refused("ip_not_allowed"),

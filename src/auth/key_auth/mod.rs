@@ -43,7 +43,7 @@ use crate::db::api_key_org_uses;
 use crate::db::api_keys::{self, KeyForVerification};
 use crate::db::{AccessHookTaken, Db, DbError};
 use crate::domain::access::KeyFacts;
-use crate::domain::api_key::{KeyKind, ParsedToken, TokenError};
+use crate::domain::api_key::{KeyKind, ParsedToken, Revocation, TokenError};
 use crate::domain::ids::{KeyId, OrgId};
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +60,10 @@ pub enum AuthFailure {
     Invalid,
     #[error("the API key expired")]
     Expired { valid_until: NaiveDate },
+    /// Revoked (or rolled, once the overlap ended). Said only to a caller
+    /// holding the right secret: the secret is checked first.
+    #[error("the API key was revoked")]
+    Revoked(Revocation),
     #[error("too many failed attempts")]
     RateLimited { retry_after: u64 },
     #[error("too many key checks at once")]
@@ -325,6 +329,17 @@ impl KeyAuthenticator {
     /// caller let in.
     fn admit(&self, caller: Arc<Verified>, how: KeyCheck) -> Result<Arc<Verified>, AuthFailure> {
         let now = self.clock.now();
+        if let Some(revoked) = caller.key.revoked
+            && revoked.is_in_effect_at(now)
+        {
+            self.checks.count(KeyCheck::Revoked);
+            tracing::info!(
+                key = caller.key.public_id.as_str(),
+                reason = revoked.reason.code(),
+                "API key refused: revoked"
+            );
+            return Err(AuthFailure::Revoked(revoked));
+        }
         if let Some(valid_until) = caller.key.valid_until
             && !valid_until.is_usable_at(now)
         {

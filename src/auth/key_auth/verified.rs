@@ -78,6 +78,7 @@ mod tests {
                 scope: Scope::full_access(),
                 reach: KeyReach::AllOrgs,
                 allowed_networks: None,
+                revoked: None,
             },
             holder: KeyHolder::Organization {
                 org: OrgRef { id: OrgId::new(1), slug: "acme".into(), name: "Acme".into() },

@@ -17,7 +17,7 @@ use crate::auth::pending_token::{self, NewKeyNotice};
 use crate::auth::session::{self, Flash, PendingTokenRef};
 use crate::db::DbConnection;
 use crate::db::api_key_blocks;
-use crate::db::api_keys::{self, ApiKey, KeyListItem, Owner};
+use crate::db::api_keys::{self, ApiKey, KeyListItem, Owner, Revoked};
 use crate::db::organizations::Organization;
 use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::validity::{latest_allowed, suggestion};
@@ -374,12 +374,18 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let public_id = PublicId::parse(public_id).ok_or(AppError::NotFound)?;
     let actor = Actor { user_id: Some(actor), via_key: None };
-    let (key, hint) =
-        state.api_keys.delete(scope.owner(), &public_id, actor).await?.ok_or(AppError::NotFound)?;
-    session::push_flash(
-        session,
-        Flash::success(format!("The API key {hint} “{}” was deleted. It no longer works.", key.description)),
-    );
+    let (revoked, hint) =
+        state.api_keys.revoke(scope.owner(), &public_id, actor).await?.ok_or(AppError::NotFound)?;
+    let flash = match revoked {
+        Revoked::Now(key) => Flash::success(format!(
+            "The API key {hint} “{}” was revoked. It no longer works.",
+            key.description
+        )),
+        Revoked::Already(key) => {
+            Flash::success(format!("The API key {hint} “{}” was already revoked.", key.description))
+        }
+    };
+    session::push_flash(session, flash);
     Ok(see_other(&scope.base_url()))
 }
 

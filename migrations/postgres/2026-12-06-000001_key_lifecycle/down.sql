@@ -1,0 +1,16 @@
+ALTER TABLE users DROP COLUMN mail_opt_out;
+ALTER TABLE identities DROP COLUMN email_verified;
+DROP TABLE outbound_mails;
+DROP TABLE api_key_daily_uses;
+DROP INDEX api_keys_revoked_at;
+DROP INDEX api_keys_valid_until;
+ALTER TABLE api_keys DROP COLUMN last_used_agent;
+ALTER TABLE api_keys DROP COLUMN last_used_address;
+ALTER TABLE api_keys DROP COLUMN reminded_1d_at;
+ALTER TABLE api_keys DROP COLUMN reminded_7d_at;
+ALTER TABLE api_keys DROP COLUMN rolled_to;
+ALTER TABLE api_keys DROP COLUMN rolled_from;
+ALTER TABLE api_keys DROP COLUMN revoked_by_key_hint;
+ALTER TABLE api_keys DROP COLUMN revoked_by;
+ALTER TABLE api_keys DROP COLUMN revoked_reason;
+ALTER TABLE api_keys DROP COLUMN revoked_at;
