@@ -18,7 +18,7 @@ use url::Url;
 use crate::api;
 use crate::auth::argon2_pool::Argon2Pool;
 use crate::auth::key_auth::listener::{self, ListenerGuard};
-use crate::auth::key_auth::{AuthSettings, KeyAuthenticator};
+use crate::auth::key_auth::{AuthSettings, KeyAuthenticator, usage};
 use crate::auth::platforms::Platforms;
 use crate::auth::session_store::DbSessionStore;
 use crate::clock::{Clock, SystemClock};
@@ -49,6 +49,8 @@ pub struct Application {
     listener: Option<ListenerGuard>,
     /// The periodic clean-up, stopped with the server.
     sweeper: actix_web::rt::task::JoinHandle<()>,
+    /// Writes the keys' request counts once a minute (and once more at the end).
+    usage_flusher: actix_web::rt::task::JoinHandle<()>,
     stop_requests: StopRequests,
     draining: Draining,
     shutdown: ShutdownSettings,
@@ -148,6 +150,12 @@ impl Application {
             settings.session_idle_timeout.as_chrono(),
         );
         let sweeper = spawn_sweeper(store.clone(), db.clone(), clock.clone(), instance.0.clone());
+        let usage_flusher = usage::spawn_flusher(
+            state.key_auth.usage().clone(),
+            db.clone(),
+            clock.clone(),
+            instance.0.clone(),
+        );
         let draining = Draining::default();
         let draining_data = web::Data::new(draining.clone());
 
@@ -224,6 +232,7 @@ impl Application {
             state,
             listener,
             sweeper,
+            usage_flusher,
             stop_requests: StopRequests::new(),
             draining,
             shutdown: settings.shutdown,
@@ -272,7 +281,17 @@ impl Application {
     /// Serves until a `stop_handle` stops it; signals keep their usual effect.
     pub async fn run(self) -> std::io::Result<()> {
         let Application {
-            server, metrics, listener, sweeper, stop_requests, draining, shutdown, span, ..
+            server,
+            metrics,
+            listener,
+            sweeper,
+            usage_flusher,
+            stop_requests,
+            draining,
+            shutdown,
+            span,
+            state,
+            ..
         } = self;
         let metrics = metrics.map(|(server, _)| {
             let handle = server.handle();
@@ -285,6 +304,11 @@ impl Application {
         // Background work ends with the server: no clean-up, notification
         // listening or scraping outlives it.
         sweeper.abort();
+        usage_flusher.abort();
+        // The requests served since the last minute's flush are not lost.
+        if let Err(e) = usage::flush(state.key_auth.usage(), &state.db).instrument(span.clone()).await {
+            span.in_scope(|| tracing::warn!(error = %e, "could not write the keys' last request counts"));
+        }
         drop(listener);
         if let Some(metrics) = metrics {
             metrics.stop(true).await;

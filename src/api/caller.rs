@@ -26,7 +26,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use actix_web::http::header::{AUTHORIZATION, HeaderMap, USER_AGENT};
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
@@ -34,7 +34,7 @@ use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 use super::client_address;
 use super::error::ApiError;
 use crate::auth::key_auth::checks::KeyCheck;
-use crate::auth::key_auth::{AuthFailure, Verified};
+use crate::auth::key_auth::{AuthFailure, SeenUse, Verified};
 use crate::domain::access::{OrgRef, holder_rights};
 use crate::domain::api_key::{Level, Resource, Scope};
 use crate::domain::ids::UserId;
@@ -184,14 +184,16 @@ impl FromRequest for ApiCaller {
         };
         // A hot key is answered here, without a boxed future.
         if let Some(result) = state.key_auth.authenticate_cached(token) {
+            let address = || client_address::of(req, &state.trusted_proxies);
             let admitted = result.map_err(ApiError::from).and_then(|verified| {
-                within_networks(&state, verified, || client_address::of(req, &state.trusted_proxies))
+                within_networks(&state, verified, address, || SeenUse::new(address(), user_agent(req)))
             });
             return Either::Left(ready(admitted));
         }
         let seen = client_address::of(req, &state.trusted_proxies);
         let client = seen.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let token = token.to_string();
+        let agent = user_agent(req).map(str::to_string);
         Either::Right(Box::pin(async move {
             let result = state.key_auth.authenticate(&token, client).await;
             // The authenticator counts what it decides; these it only passes on.
@@ -202,17 +204,20 @@ impl FromRequest for ApiCaller {
                 }
                 _ => {}
             }
-            within_networks(&state, result?, || seen)
+            within_networks(&state, result?, || seen, || SeenUse::new(seen, agent.as_deref()))
         }))
     }
 }
 
 /// The caller, unless its key lists allowed networks and `client` (asked only
 /// then) is in none of them: 403 `ip_not_allowed`, naming the address seen.
+/// A caller let through counts as a use of its key (`seen` is asked only when
+/// the key's last use is due to be written).
 fn within_networks(
     state: &AppState,
     verified: Arc<Verified>,
     client: impl FnOnce() -> Option<IpAddr>,
+    seen: impl FnOnce() -> SeenUse,
 ) -> Result<ApiCaller, ApiError> {
     if let Some(networks) = &verified.key.allowed_networks {
         let address = client();
@@ -226,7 +231,13 @@ fn within_networks(
             return Err(ApiError::IpNotAllowed(address));
         }
     }
+    state.key_auth.record_use(&verified.key, seen);
     Ok(ApiCaller(verified))
+}
+
+/// The request's `User-Agent`, when it is text.
+fn user_agent(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(USER_AGENT).and_then(|value| value.to_str().ok())
 }
 
 /// The key from `Authorization: Bearer <key>` (or MonkeyCI's `Token <key>`).

@@ -27,7 +27,7 @@ use super::client_address;
 use super::error::ApiError;
 use super::model::{ErrorBody, ErrorDetail};
 use crate::auth::introspection_clients::ClientIndex;
-use crate::auth::key_auth::{Attempts, AuthFailure};
+use crate::auth::key_auth::{Attempts, AuthFailure, SeenUse};
 use crate::domain::access::{Caller, KeyHolder};
 use crate::domain::api_key::AllowedNetworks;
 use crate::state::AppState;
@@ -170,7 +170,14 @@ pub async fn introspect(
     };
     let body = match answer {
         // Written once per cached caller, like whoami's body.
-        Ok(verified) => verified.introspection(|caller| json_body(&Introspection::of(caller)))?,
+        Ok(verified) => {
+            // A use of the key, made where only the asking service saw it.
+            state.key_auth.record_use(&verified.key, || SeenUse {
+                address: None,
+                agent: Some(INTROSPECTED.to_string()),
+            });
+            verified.introspection(|caller| json_body(&Introspection::of(caller)))?
+        }
         Err(
             AuthFailure::Malformed(_)
             | AuthFailure::Invalid
@@ -185,6 +192,9 @@ pub async fn introspect(
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
         .body(body))
 }
+
+/// What a key's last use says when a service introspected it.
+const INTROSPECTED: &str = "(checked by a platform service through introspection)";
 
 /// `value` as JSON; one that cannot be written is a 500 (logged).
 fn json_body(value: &Introspection) -> Result<Bytes, ApiError> {

@@ -491,7 +491,22 @@ pub fn forget_reach_into(conn: &mut DbConnection, user_id: UserId, org_id: OrgId
     .map(drop)
 }
 
+/// Where and with what a key was last used.
+pub struct LastUse<'a> {
+    pub at: NaiveDateTime,
+    /// `None`: not known (an introspection, say).
+    pub address: Option<&'a str>,
+    pub agent: Option<&'a str>,
+}
+
 /// Records a use of the key (the caller decides how often: at most once a minute).
-pub fn touch_last_used(conn: &mut DbConnection, key_id: KeyId, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(api_keys::table.find(key_id)).set(api_keys::last_used_at.eq(now)).execute(conn).map(drop)
+pub fn touch_last_used(conn: &mut DbConnection, key_id: KeyId, last: &LastUse<'_>) -> QueryResult<()> {
+    diesel::update(api_keys::table.find(key_id))
+        .set((
+            api_keys::last_used_at.eq(last.at),
+            api_keys::last_used_address.eq(last.address),
+            api_keys::last_used_agent.eq(last.agent),
+        ))
+        .execute(conn)
+        .map(drop)
 }

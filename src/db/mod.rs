@@ -6,6 +6,7 @@
 
 pub mod access_changes;
 pub mod api_key_blocks;
+pub mod api_key_daily_uses;
 pub mod api_key_org_uses;
 pub mod api_keys;
 pub mod audit_events;

@@ -63,9 +63,11 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route("/o/{slug}/settings/api-keys/{id}/delete", web::get().to(keys::org::confirm_delete))
         .route("/o/{slug}/settings/api-keys/{id}/delete", web::post().to(keys::org::delete))
         .configure(keys::oversight::routes)
+        .route("/o/{slug}/settings/api-keys/{id}", web::get().to(keys::detail::org_key))
         .route("/api-keys/valid-until-preview", web::get().to(keys::valid_until::preview))
         .route("/settings/api-keys", web::get().to(keys::user::list))
         .route("/settings/api-keys", web::post().to(keys::user::create))
+        .route("/settings/api-keys/{id}", web::get().to(keys::detail::user_key))
         .route("/settings/api-keys/{id}/delete", web::get().to(keys::user::confirm_delete))
         .route("/settings/api-keys/{id}/delete", web::post().to(keys::user::delete))
         .route("/o/{slug}/settings/audit-log", web::get().to(orgs::settings::audit_log::show));

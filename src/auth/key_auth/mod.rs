@@ -18,6 +18,7 @@ mod in_flight;
 mod last_used;
 pub mod listener;
 mod shared_failures;
+pub mod usage;
 mod verified;
 
 use std::net::IpAddr;
@@ -32,6 +33,7 @@ pub use failure_limit::FailureLimiter;
 use in_flight::InFlight;
 use last_used::LastUsed;
 pub use shared_failures::SharedFailureLimit;
+pub use usage::UsageCounts;
 pub use verified::Verified;
 
 use self::checks::{KeyCheck, KeyChecks};
@@ -40,7 +42,7 @@ use super::introspection_clients::ClientIndex;
 use super::key_hash::{Argon2Memory, hash_secret_in, verify_secret_in};
 use crate::clock::Clock;
 use crate::db::api_key_org_uses;
-use crate::db::api_keys::{self, KeyForVerification};
+use crate::db::api_keys::{self, KeyForVerification, LastUse};
 use crate::db::{AccessHookTaken, Db, DbError};
 use crate::domain::access::KeyFacts;
 use crate::domain::api_key::{KeyKind, ParsedToken, Revocation, TokenError};
@@ -74,6 +76,28 @@ pub enum AuthFailure {
     Internal(anyhow::Error),
 }
 
+/// Where a request with a key came from, for the key's last use.
+#[derive(Debug, Clone, Default)]
+pub struct SeenUse {
+    /// `None`: not known (an introspection asks for someone it alone sees).
+    pub address: Option<IpAddr>,
+    /// The `User-Agent`, at most [`AGENT_CHARS`] characters, control characters dropped.
+    pub agent: Option<String>,
+}
+
+/// How much of a user agent is kept.
+pub const AGENT_CHARS: usize = 200;
+
+impl SeenUse {
+    pub fn new(address: Option<IpAddr>, user_agent: Option<&str>) -> SeenUse {
+        let agent = user_agent
+            .map(|raw| raw.chars().filter(|c| !c.is_control()).take(AGENT_CHARS).collect::<String>())
+            .map(|agent| agent.trim().to_string())
+            .filter(|agent| !agent.is_empty());
+        SeenUse { address, agent }
+    }
+}
+
 /// Whose allowance of failed attempts a check spends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempts {
@@ -102,6 +126,8 @@ pub struct KeyAuthenticator {
     /// The argon2 slots, shared with the hashing of new keys.
     argon2: Arc<Argon2Pool>,
     last_used: LastUsed,
+    /// Requests per key and day, until the next flush.
+    usage: Arc<UsageCounts>,
     /// A user key's last use in each organization.
     org_uses: LastUsed<(KeyId, OrgId)>,
     in_flight: InFlight,
@@ -145,6 +171,7 @@ impl KeyAuthenticator {
             ),
             argon2,
             last_used: LastUsed::default(),
+            usage: Arc::default(),
             org_uses: LastUsed::default(),
             in_flight: InFlight::default(),
             decoy_hash: OnceLock::new(),
@@ -325,8 +352,8 @@ impl KeyAuthenticator {
     }
 
     /// A verified key (`how` tells the metrics in which way): refused if
-    /// expired, otherwise its use is recorded (at most once a minute) and the
-    /// caller let in.
+    /// revoked or expired, otherwise let in. (Its use is recorded by
+    /// [`Self::record_use`] once the request is let through.)
     fn admit(&self, caller: Arc<Verified>, how: KeyCheck) -> Result<Arc<Verified>, AuthFailure> {
         let now = self.clock.now();
         if let Some(revoked) = caller.key.revoked
@@ -347,21 +374,43 @@ impl KeyAuthenticator {
             tracing::info!(key = caller.key.public_id.as_str(), "API key refused: expired");
             return Err(AuthFailure::Expired { valid_until: valid_until.date() });
         }
-        if self.last_used.is_due(caller.key.id, now) {
-            let (db, key_id, at) = (self.db.clone(), caller.key.id, now.naive_utc());
+        self.checks.count(how);
+        tracing::debug!(key = caller.key.public_id.as_str(), "API key accepted");
+        Ok(caller)
+    }
+
+    /// The requests counted per key and day, for the flush.
+    pub fn usage(&self) -> &Arc<UsageCounts> {
+        &self.usage
+    }
+
+    /// Records a request made with `key`: counted for its day (in memory), and
+    /// its last use written at most once a minute, in the background, with
+    /// where it came from (`seen` is asked only then).
+    pub fn record_use(&self, key: &KeyFacts, seen: impl FnOnce() -> SeenUse) {
+        let now = self.clock.now();
+        self.usage.count(key.id, now.date_naive());
+        if self.last_used.is_due(key.id, now) {
+            let seen = seen();
+            let (db, key_id, at) = (self.db.clone(), key.id, now.naive_utc());
             // In the request's span: a failure is logged under the request that caused the write.
             actix_web::rt::spawn(
                 async move {
-                    if let Err(e) = db.run(move |conn| api_keys::touch_last_used(conn, key_id, at)).await {
+                    let address = seen.address.map(|address| address.to_string());
+                    let agent = seen.agent;
+                    let written = db
+                        .run(move |conn| {
+                            let last = LastUse { at, address: address.as_deref(), agent: agent.as_deref() };
+                            api_keys::touch_last_used(conn, key_id, &last)
+                        })
+                        .await;
+                    if let Err(e) = written {
                         tracing::warn!(error = %e, "could not record a key's last use");
                     }
                 }
                 .in_current_span(),
             );
         }
-        self.checks.count(how);
-        tracing::debug!(key = caller.key.public_id.as_str(), "API key accepted");
-        Ok(caller)
     }
 
     /// Records that a user key acted in an organization (its admins see the last

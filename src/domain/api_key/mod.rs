@@ -8,6 +8,7 @@ pub mod policy;
 pub mod revocation;
 pub mod scope;
 pub mod token;
+pub mod usage_chart;
 pub mod validity;
 
 pub use description::{Description, DescriptionError};

@@ -3,6 +3,7 @@
 //! route handlers in `org.rs` and `user.rs` only establish who may act.
 
 pub mod access;
+pub mod detail;
 pub mod filter;
 pub mod org;
 pub mod oversight;

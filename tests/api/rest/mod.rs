@@ -24,6 +24,7 @@ mod secrecy;
 mod smoke;
 mod statuses;
 mod strictness;
+mod usage;
 mod validation;
 
 use std::future::Future;
