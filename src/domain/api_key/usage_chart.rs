@@ -11,8 +11,8 @@ use crate::domain::dates;
 pub const CHART_DAYS: i64 = 30;
 /// The drawing's size in SVG units (it scales to the page's width).
 pub const WIDTH: u32 = 600;
-pub const HEIGHT: u32 = 160;
-/// Room below the bars for the dates.
+pub const HEIGHT: u32 = BAR_AREA;
+/// The tallest bar.
 const BAR_AREA: u32 = 140;
 const BAR_STEP: u32 = WIDTH / CHART_DAYS as u32;
 const BAR_GAP: u32 = 4;
@@ -75,19 +75,11 @@ impl UsageChart {
         UsageChart { bars, max, total }
     }
 
-    /// The dates written under the chart: the first, the middle and the last day.
-    pub fn axis_labels(&self) -> Vec<(u32, &str)> {
+    /// The dates written under the chart (as text, not in the drawing, so they
+    /// keep their shape when it stretches): the first, the middle and the last day.
+    pub fn axis_labels(&self) -> Vec<&str> {
         let picks = [0, self.bars.len() / 2, self.bars.len().saturating_sub(1)];
-        picks
-            .iter()
-            .filter_map(|&i| self.bars.get(i))
-            .map(|bar| (bar.x + bar.width / 2, bar.label.as_str()))
-            .collect()
-    }
-
-    /// Where the dates sit.
-    pub fn axis_y(&self) -> u32 {
-        BAR_AREA + 16
+        picks.iter().filter_map(|&i| self.bars.get(i)).map(|bar| bar.label.as_str()).collect()
     }
 
     pub fn is_empty(&self) -> bool {
