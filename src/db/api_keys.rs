@@ -495,3 +495,9 @@ pub fn forget_reach_into(conn: &mut DbConnection, user_id: UserId, org_id: OrgId
 pub fn touch_last_used(conn: &mut DbConnection, key_id: KeyId, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(api_keys::table.find(key_id)).set(api_keys::last_used_at.eq(now)).execute(conn).map(drop)
 }
+
+/// A key by its id, whoever owns it: for a report that names a key by its
+/// token (a leak), never for a person's request, which is scoped by owner.
+pub fn find(conn: &mut DbConnection, key_id: KeyId) -> QueryResult<Option<ApiKey>> {
+    api_keys::table.find(key_id).select(ApiKey::as_select()).first(conn).optional()
+}
