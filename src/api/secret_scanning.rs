@@ -121,7 +121,12 @@ pub async fn report(req: HttpRequest, body: Bytes, state: Data<AppState>) -> Res
         let label = if let Some(label) = labels.get(token) {
             *label
         } else {
-            let label = judge(token, &found.url, &state).await?;
+            let label = match judge(token, &found.url, &state).await {
+                Err(ApiError::Unauthorized(AuthFailure::RateLimited { retry_after })) => {
+                    return Ok(too_many_checks(retry_after));
+                }
+                other => other?,
+            };
             tracing::info!(source = found.source, label = ?label, "secret scanning match judged");
             labels.insert(token, label);
             label
@@ -201,6 +206,16 @@ fn refusal(why: &SignatureError) -> HttpResponse {
         response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("60")));
     }
     response.json(ErrorBody { error: ErrorDetail { code: code.into(), message, fields: None } })
+}
+
+/// 429: the reported tokens' allowance is spent (the keys revoked so far stay
+/// revoked; GitHub sends the batch again later).
+fn too_many_checks(retry_after: u64) -> HttpResponse {
+    let message =
+        format!("Too many reported tokens failed their check lately. Try again in {retry_after} s.");
+    HttpResponse::TooManyRequests()
+        .insert_header((header::RETRY_AFTER, retry_after.to_string()))
+        .json(ErrorBody { error: ErrorDetail { code: "rate_limited".into(), message, fields: None } })
 }
 
 /// The regular expression to register with GitHub for MonkeyCI tokens (SPEC §2

@@ -38,16 +38,19 @@ async fn spawn(backend: Backend) -> Option<(TestApp, SecretScanningStandIn, GitH
 /// Runs `async fn name(app, standin, key)` on SQLite and on PostgreSQL.
 macro_rules! scanning_tests {
     ($name:ident) => {
+        scanning_tests!($name, spawn = spawn);
+    };
+    ($name:ident, spawn = $spawn:ident) => {
         mod $name {
             #[actix_web::test]
             async fn sqlite() {
-                let (app, standin, key) = super::spawn(super::Backend::Sqlite).await.expect("SQLite runs");
+                let (app, standin, key) = super::$spawn(super::Backend::Sqlite).await.expect("SQLite runs");
                 super::$name(app, standin, key).await
             }
 
             #[actix_web::test]
             async fn postgres() {
-                let Some((app, standin, key)) = super::spawn(super::Backend::Postgres).await else { return };
+                let Some((app, standin, key)) = super::$spawn(super::Backend::Postgres).await else { return };
                 super::$name(app, standin, key).await
             }
         }
@@ -268,3 +271,84 @@ async fn a_signed_body_that_is_not_a_batch_is_refused_with_a_json_error(
     assert_eq!(signed(&app, &key, &huge).await.0, StatusCode::PAYLOAD_TOO_LARGE, "over 1 MiB");
 }
 scanning_tests!(a_signed_body_that_is_not_a_batch_is_refused_with_a_json_error);
+
+async fn checks_of_reported_tokens_spend_an_allowance_of_their_own(
+    app: TestApp,
+    _standin: SecretScanningStandIn,
+    key: GitHubKey,
+) {
+    let team = Team::new(&app).await;
+    let deploys = team.alice.new_key(ACME_KEYS, "Deploys", "").await;
+    // Here an address may fail once a minute, so reported tokens may fail 60 times.
+    let unknown: Vec<String> = (0..60).map(|_| generate(KeyKind::Organization).to_token_string()).collect();
+    // A real key's check gives its attempt back.
+    let mut tokens: Vec<&str> = vec![&deploys.full];
+    tokens.extend(unknown.iter().map(String::as_str));
+    let (status, answer) = signed(&app, &key, &batch(&tokens)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer[0]["label"], "true_positive");
+    assert_eq!(answer[60]["label"], "false_positive");
+    refused_as_revoked(&app, &deploys, "reported by GitHub secret scanning").await;
+
+    let more = generate(KeyKind::User).to_token_string();
+    let (status, answer) = signed(&app, &key, &batch(&[&more])).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
+    );
+    assert!(message(&answer).starts_with("Too many reported tokens failed their check lately."), "{answer}");
+    // Junk is not checked, so it is still answered; and people's addresses are not affected.
+    assert_eq!(signed(&app, &key, &batch(&["mci_org_junk"])).await.0, StatusCode::OK);
+    let other = team.alice.new_key(ACME_KEYS, "Other", "").await;
+    assert_eq!(Api::new(&app, &other.full).whoami_status().await, (StatusCode::OK, None));
+    app.advance_clock(Duration::seconds(60));
+    assert_eq!(signed(&app, &key, &batch(&[&more])).await.0, StatusCode::OK, "refilled a minute later");
+}
+
+/// [`spawn`], with an address's allowance of one failure a minute.
+async fn spawn_strict(backend: Backend) -> Option<(TestApp, SecretScanningStandIn, GitHubKey)> {
+    let key = GitHubKey::generate();
+    let standin = SecretScanningStandIn::start(&[&key]).await;
+    let url = standin.keys_url();
+    let app = crate::support::register::spawn(backend, move |options| {
+        crate::support::register::at_epoch(Options {
+            github_secret_scanning_keys_url: Some(url),
+            api_failures_per_minute: Some(1),
+            ..options
+        })
+    })
+    .await?;
+    Some((app, standin, key))
+}
+
+scanning_tests!(checks_of_reported_tokens_spend_an_allowance_of_their_own, spawn = spawn_strict);
+
+async fn when_githubs_keys_cannot_be_read_reports_are_answered_503_and_github_is_not_hammered(app: TestApp) {
+    let key = GitHubKey::generate();
+    let body = batch(&["mci_org_junk"]);
+    let response = reqwest::Client::new()
+        .post(app.url(REPORTS))
+        .header("Content-Type", "application/json")
+        .header("Github-Public-Key-Identifier", &key.identifier)
+        .header("Github-Public-Key-Signature", key.sign(body.as_bytes()))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["retry-after"], "60");
+    assert_error(response, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+    // Within the minute the list is not asked for again: an unknown key, 401.
+    assert_eq!(signed(&app, &key, &body).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.logs().matches("could not read GitHub's secret scanning keys").count(), 1);
+}
+crate::both_databases!(
+    when_githubs_keys_cannot_be_read_reports_are_answered_503_and_github_is_not_hammered,
+    at_epoch,
+    with = |options: Options| Options {
+        // Nothing listens on port 9 of this machine (discard): the connection is refused.
+        github_secret_scanning_keys_url: Some(
+            url::Url::parse("http://127.0.0.1:9/meta/public_keys/secret_scanning").unwrap()
+        ),
+        ..options
+    }
+);
