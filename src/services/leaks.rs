@@ -271,4 +271,36 @@ mod tests {
         );
         assert_eq!(Links::new(&url, None).keys_page, "https://accounts.example/settings/api-keys");
     }
+
+    #[test]
+    fn the_mail_says_which_key_stopped_when_and_why_in_both_parts() {
+        let body = KeyRevokedBody {
+            name: "Alice",
+            description: "Deploys <prod>",
+            hint: "mci_org_3fKx…".into(),
+            key_id: "3fKxQ9a0LmP2sT7v",
+            org_name: Some("Acme Corp"),
+            when: "28 Feb 2027 12:00 UTC".into(),
+            why: Report::SelfRevoked { from: "203.0.113.9".parse().unwrap() }.why(),
+            keys_page: "https://accounts.example/o/acme/settings/api-keys",
+        };
+        let text = KeyRevokedText { body: &body }.render().unwrap();
+        assert!(text.starts_with("Hello Alice,\n\nThe API key \"Deploys <prod>\" (mci_org_3fKx…) of the organization Acme Corp was revoked at 28 Feb 2027 12:00 UTC: it no longer works.\n"), "{text}");
+        assert!(
+            text.contains(
+                "\nWhy: someone holding its token reported it as leaked (from the address 203.0.113.9).\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\nhttps://accounts.example/o/acme/settings/api-keys\n"), "{text}");
+        let html = KeyRevokedHtml { body: &body }.render().unwrap();
+        assert!(html.contains("“Deploys &#60;prod&#62;”"), "escaped: {html}");
+        assert!(html.contains("<a href=\"https://accounts.example/o/acme/settings/api-keys\">"), "{html}");
+        let user = KeyRevokedBody { org_name: None, ..body };
+        let text = KeyRevokedText { body: &user }.render().unwrap();
+        assert!(
+            text.contains("\nYour user API key \"Deploys <prod>\" (mci_org_3fKx…) was revoked at"),
+            "{text}"
+        );
+    }
 }
