@@ -281,3 +281,19 @@ both_databases!(
         ..options
     })
 );
+
+async fn a_key_reported_on_one_instance_stops_on_every_other_within_a_second(app: TestApp) {
+    let team = Team::new(&app).await;
+    let deploys = team.alice.new_key(ACME_KEYS, "Deploys", "").await;
+    let other = app.spawn_sibling().await;
+    warm(&other, &deploys).await;
+
+    assert_eq!(report(&app, &deploys.full).await, (StatusCode::ACCEPTED, accepted()));
+
+    let api = Api::new(&other, &deploys.full);
+    crate::rest::within(std::time::Duration::from_secs(1), "the other instance refuses the key", || async {
+        api.whoami_status().await == (StatusCode::UNAUTHORIZED, Some("revoked_key".to_string()))
+    })
+    .await;
+}
+crate::postgres_only!(a_key_reported_on_one_instance_stops_on_every_other_within_a_second, at_epoch);
