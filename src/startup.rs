@@ -20,12 +20,14 @@ use crate::auth::argon2_pool::Argon2Pool;
 use crate::auth::key_auth::listener::{self, ListenerGuard};
 use crate::auth::key_auth::{AuthSettings, KeyAuthenticator, usage};
 use crate::auth::platforms::Platforms;
+use crate::auth::secret_scanning_keys::GitHubSigningKeys;
 use crate::auth::session_store::DbSessionStore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{DatabaseTarget, Settings, ShutdownSettings};
 use crate::db::Db;
 use crate::monitoring::{self, Metrics};
 use crate::services::api_keys::ApiKeys;
+use crate::services::leaks::Leaks;
 use crate::services::memberships::Memberships;
 use crate::services::sign_in::SignIn;
 use crate::shutdown::{self, Draining, StopHandle, StopRequests};
@@ -133,6 +135,11 @@ impl Application {
             introspection_clients: settings.introspection_clients.clone(),
             api_keys: ApiKeys { db: db.clone(), clock: clock.clone(), argon2: argon2.clone() },
             memberships: Memberships { db: db.clone(), clock: clock.clone() },
+            leaks: Leaks { db: db.clone(), clock: clock.clone(), public_url: public_url.clone() },
+            github_signing_keys: GitHubSigningKeys::new(
+                settings.github_secret_scanning_keys_url.clone(),
+                clock.clone(),
+            )?,
             sign_in: SignIn { db: db.clone(), clock: clock.clone() },
             db: db.clone(),
             clock: clock.clone(),

@@ -8,9 +8,11 @@ use url::Url;
 use crate::auth::introspection_clients::IntrospectionClients;
 use crate::auth::key_auth::KeyAuthenticator;
 use crate::auth::platforms::Platforms;
+use crate::auth::secret_scanning_keys::GitHubSigningKeys;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::services::api_keys::ApiKeys;
+use crate::services::leaks::Leaks;
 use crate::services::memberships::Memberships;
 use crate::services::sign_in::SignIn;
 
@@ -34,6 +36,10 @@ pub struct AppState {
     pub api_keys: ApiKeys,
     /// Joins, decisions, role changes, removals.
     pub memberships: Memberships,
+    /// Revokes keys reported as leaked, and tells their owners.
+    pub leaks: Leaks,
+    /// GitHub's keys that sign secret scanning reports.
+    pub github_signing_keys: GitHubSigningKeys,
     /// The platform callback's steps.
     pub sign_in: SignIn,
     /// Signs and encrypts cookies: the session's, and the anonymous CSRF cookie.

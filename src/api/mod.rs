@@ -9,10 +9,12 @@ mod introspect;
 mod json_body;
 mod json_errors;
 mod keys;
+mod leaks;
 pub mod model;
 mod new_key;
 pub mod openapi;
 mod orgs;
+pub mod secret_scanning;
 mod user_keys;
 mod views;
 mod whoami;
@@ -47,6 +49,21 @@ pub fn scope() -> Scope<
             web::resource("/introspect")
                 .app_data(PayloadConfig::new(introspect::MAX_FORM))
                 .route(web::post().to(introspect::introspect)),
+        )
+        // Reports of leaked keys: no key needed (the token in the body, or GitHub's signature).
+        .service(
+            web::resource("/keys/revoke")
+                .app_data(
+                    JsonConfig::default()
+                        .limit(leaks::MAX_BODY)
+                        .error_handler(|error, _| json_error(error).into()),
+                )
+                .route(web::post().to(leaks::revoke)),
+        )
+        .service(
+            web::resource("/secret-scanning/github")
+                .app_data(PayloadConfig::new(secret_scanning::MAX_BODY))
+                .route(web::post().to(secret_scanning::report)),
         )
         .service(web::resource("/orgs").route(web::get().to(orgs::list)))
         .service(web::resource("/orgs/{org}").route(web::get().to(orgs::show)))

@@ -39,6 +39,8 @@ use super::model;
         super::user_keys::list,
         super::user_keys::block,
         super::user_keys::unblock,
+        super::leaks::revoke,
+        super::secret_scanning::report,
     ),
     components(schemas(
         model::ErrorBody,
@@ -61,6 +63,11 @@ use super::model;
         super::user_keys::MemberKeyInfo,
         super::user_keys::MemberKeyOwner,
         super::user_keys::MemberKeyList,
+        super::leaks::RevokeRequest,
+        super::leaks::Accepted,
+        super::secret_scanning::SecretMatch,
+        super::secret_scanning::Verdict,
+        super::secret_scanning::Label,
     )),
     modifiers(&ApiKeyAuth, &MechanismResponses),
     tags(
@@ -68,6 +75,7 @@ use super::model;
         (name = "organizations", description = "Organizations the key reaches"),
         (name = "keys", description = "Organization and user API keys"),
         (name = "introspection", description = "For the platform's services: what a key may do (RFC 7662)"),
+        (name = "leaks", description = "Leaked keys: revoked by whoever holds the token, or reported by GitHub's secret scanning; no key needed"),
     )
 )]
 pub struct ApiDoc;

@@ -6,5 +6,6 @@ pub mod key_auth;
 pub mod key_hash;
 pub mod pending_token;
 pub mod platforms;
+pub mod secret_scanning_keys;
 pub mod session;
 pub mod session_store;

@@ -91,6 +91,15 @@ pub struct ServerArgs {
     #[arg(long, env = "MONKEYCI_INTROSPECTION_CLIENTS", hide_env_values = true)]
     pub introspection_clients: Option<SecretString>,
 
+    /// Where GitHub publishes the keys that sign its secret scanning reports
+    /// (`POST /api/v1/secret-scanning/github`).
+    #[arg(
+        long,
+        env = "MONKEYCI_GITHUB_SECRET_SCANNING_KEYS_URL",
+        default_value = "https://api.github.com/meta/public_keys/secret_scanning"
+    )]
+    pub github_secret_scanning_keys_url: String,
+
     #[command(flatten)]
     pub platforms: PlatformArgs,
 }

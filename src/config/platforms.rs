@@ -97,7 +97,7 @@ fn oauth_app(
     }
 }
 
-fn parse_url(name: &'static str, raw: &str) -> Result<Url, ConfigError> {
+pub(super) fn parse_url(name: &'static str, raw: &str) -> Result<Url, ConfigError> {
     match Url::parse(raw) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
         _ => Err(ConfigError::BadPlatformUrl { name, value: raw.to_string() }),

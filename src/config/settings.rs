@@ -56,6 +56,9 @@ fn parse_trusted_proxies(raw: &[String]) -> Result<Vec<IpNet>, ConfigError> {
         .collect()
 }
 
+/// Where GitHub publishes its secret scanning signing keys.
+pub const GITHUB_SECRET_SCANNING_KEYS_URL: &str = "https://api.github.com/meta/public_keys/secret_scanning";
+
 /// The checked configuration the application runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -85,6 +88,8 @@ pub struct Settings {
     pub shutdown: ShutdownSettings,
     /// Who may use `POST /api/v1/introspect`; none: it answers 404.
     pub introspection_clients: Arc<IntrospectionClients>,
+    /// Where GitHub's secret scanning signing keys are read.
+    pub github_secret_scanning_keys_url: Url,
 }
 
 /// The two waits of a graceful stop (see `crate::shutdown`).
@@ -122,6 +127,8 @@ impl Settings {
             instance_name: None,
             shutdown: ShutdownSettings::default(),
             introspection_clients: Arc::default(),
+            github_secret_scanning_keys_url: Url::parse(GITHUB_SECRET_SCANNING_KEYS_URL)
+                .expect("the default URL parses"),
         }
     }
 
@@ -163,6 +170,10 @@ impl Settings {
                     .transpose()?
                     .unwrap_or_default(),
             ),
+            github_secret_scanning_keys_url: platforms::parse_url(
+                "MONKEYCI_GITHUB_SECRET_SCANNING_KEYS_URL",
+                &args.github_secret_scanning_keys_url,
+            )?,
             ..Settings::new(listen, database)
         };
         settings.check_dev_sign_in()?;

@@ -2,6 +2,7 @@
 //! checked inputs, applies the domain rules and calls storage.
 
 pub mod api_keys;
+pub mod leaks;
 pub mod memberships;
 pub mod sign_in;
 

@@ -22,6 +22,7 @@ mod errors;
 mod headers;
 mod key_permissions_migration;
 mod keys;
+mod leaks;
 mod logging;
 mod openapi_conformance;
 mod operations;

@@ -108,6 +108,10 @@ pub enum Attempts {
     /// ([`INTROSPECTION_ALLOWANCE_FACTOR`] times), per instance; junk that is not
     /// a key at all costs nothing and is not counted.
     Introspection(ClientIndex),
+    /// Keys reported by GitHub's secret scanning, in batches whose signature
+    /// was checked: an allowance of its own, as large as an introspection
+    /// client's, per instance (a replayed batch cannot make it unbounded).
+    SecretScanning,
 }
 
 /// How many times an address's allowance an introspection client gets: it
@@ -214,6 +218,24 @@ impl KeyAuthenticator {
         token: &str,
         attempts: Attempts,
     ) -> Result<Arc<Verified>, AuthFailure> {
+        let (caller, how) = self.check(token, attempts).await?;
+        self.admit(caller, how)
+    }
+
+    /// Whose key `token` is, whatever its state: the secret is checked as for
+    /// any request (the cache, else at most one argon2 check, spending
+    /// `attempts` on failure), but an expired or revoked key is still named,
+    /// and nothing counts as a use. For reports of leaked keys, which must find
+    /// a key to revoke it and must not tell anyone else whether it exists.
+    pub async fn identify(&self, token: &str, attempts: Attempts) -> Result<Arc<Verified>, AuthFailure> {
+        let (caller, how) = self.check(token, attempts).await?;
+        self.checks.count(how);
+        Ok(caller)
+    }
+
+    /// The secret checked (the cache, else the row and argon2), and how; not
+    /// yet whether the key may be used now (see [`Self::admit`]).
+    async fn check(&self, token: &str, attempts: Attempts) -> Result<(Arc<Verified>, KeyCheck), AuthFailure> {
         let now = self.clock.now();
         let parsed = match ParsedToken::parse(token) {
             Ok(parsed) => parsed,
@@ -231,12 +253,12 @@ impl KeyAuthenticator {
         let cached = self.cache.get(parsed.public_id.as_str());
         if let Some(entry) = cached.filter(|entry| entry.matches(&parsed, &digest)) {
             if entry.is_fresh(now) {
-                return self.admit(entry.caller.clone(), KeyCheck::CacheHit);
+                return Ok((entry.caller.clone(), KeyCheck::CacheHit));
             }
             // Verified before and due for revalidation: not a guess, so no
             // limiter and no argon2 unless the stored hash changed.
             if let Some(caller) = self.revalidate(&parsed, &entry, now).await? {
-                return self.admit(caller, KeyCheck::Revalidated);
+                return Ok((caller, KeyCheck::Revalidated));
             }
         }
 
@@ -247,7 +269,7 @@ impl KeyAuthenticator {
             && entry.is_fresh(now)
             && entry.matches(&parsed, &digest)
         {
-            return self.admit(entry.caller.clone(), KeyCheck::CacheHit);
+            return Ok((entry.caller.clone(), KeyCheck::CacheHit));
         }
         // The attempt is counted before the check (and given back if it
         // succeeds), so concurrent guesses cannot outrun the allowance.
@@ -287,7 +309,7 @@ impl KeyAuthenticator {
         self.give_back_attempt(attempts, now).await;
         let caller = Arc::new(Verified::new(caller));
         self.cache.insert(generation, Entry { caller: caller.clone(), secret_hash, digest, loaded_at: now });
-        self.admit(caller, KeyCheck::Verified)
+        Ok((caller, KeyCheck::Verified))
     }
 
     /// Takes one attempt from the allowance before a check, or says how long to wait.
@@ -295,7 +317,7 @@ impl KeyAuthenticator {
         self.local_limiter(attempts).take(attempts.bucket(), now)?;
         match attempts {
             Attempts::Address(client) => self.shared_limit.take(client, now).await,
-            Attempts::Introspection(_) => Ok(()),
+            Attempts::Introspection(_) | Attempts::SecretScanning => Ok(()),
         }
     }
 
@@ -309,7 +331,7 @@ impl KeyAuthenticator {
     fn local_limiter(&self, attempts: Attempts) -> &FailureLimiter {
         match attempts {
             Attempts::Address(_) => &self.limiter,
-            Attempts::Introspection(_) => &self.introspection_limiter,
+            Attempts::Introspection(_) | Attempts::SecretScanning => &self.introspection_limiter,
         }
     }
 
@@ -478,6 +500,8 @@ impl Attempts {
             Attempts::Address(client) => client,
             // A limiter of their own: a made-up address per client cannot meet a real one.
             Attempts::Introspection(ClientIndex(n)) => IpAddr::V4(std::net::Ipv4Addr::from(n)),
+            // Clients' made-up addresses are IPv4: this one meets none of them.
+            Attempts::SecretScanning => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod oidc;
 mod routes;
+pub mod secret_scanning;
 mod shapes;
 
 pub use routes::s256;

@@ -52,6 +52,8 @@ pub struct Options {
     pub shutdown_delay: Option<Duration>,
     /// `MONKEYCI_INTROSPECTION_CLIENTS` (`None`: introspection off).
     pub introspection_clients: Option<&'static str>,
+    /// `MONKEYCI_GITHUB_SECRET_SCANNING_KEYS_URL` (`None`: the default, GitHub's).
+    pub github_secret_scanning_keys_url: Option<Url>,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
             argon2_slots: None,
             shutdown_delay: None,
             introspection_clients: None,
+            github_secret_scanning_keys_url: None,
         }
     }
 }
@@ -216,6 +219,9 @@ impl TestApp {
             options.trusted_proxies.iter().map(|net| net.parse().expect("a network")).collect();
         if let Some(clients) = options.introspection_clients {
             settings.introspection_clients = Arc::new(IntrospectionClients::parse(clients).expect("clients"));
+        }
+        if let Some(url) = &options.github_secret_scanning_keys_url {
+            settings.github_secret_scanning_keys_url = url.clone();
         }
         if options.metrics {
             settings.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
