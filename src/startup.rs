@@ -24,9 +24,12 @@ use crate::auth::session_store::DbSessionStore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{DatabaseTarget, Settings, ShutdownSettings};
 use crate::db::Db;
+use crate::mail::sender::MailSender;
+use crate::mail::transport;
 use crate::monitoring::{self, Metrics};
 use crate::services::api_keys::ApiKeys;
 use crate::services::memberships::Memberships;
+use crate::services::reminders::Reminders;
 use crate::services::sign_in::SignIn;
 use crate::shutdown::{self, Draining, StopHandle, StopRequests};
 use crate::state::AppState;
@@ -49,6 +52,8 @@ pub struct Application {
     listener: Option<ListenerGuard>,
     /// The periodic clean-up, stopped with the server.
     sweeper: actix_web::rt::task::JoinHandle<()>,
+    /// The mail sender and the expiry reminders (none without SMTP), stopped with the server.
+    mail_tasks: Vec<actix_web::rt::task::JoinHandle<()>>,
     stop_requests: StopRequests,
     draining: Draining,
     shutdown: ShutdownSettings,
@@ -148,6 +153,7 @@ impl Application {
             settings.session_idle_timeout.as_chrono(),
         );
         let sweeper = spawn_sweeper(store.clone(), db.clone(), clock.clone(), instance.0.clone());
+        let mail_tasks = spawn_mail_tasks(&settings, &state, metrics.as_deref(), &instance.0)?;
         let draining = Draining::default();
         let draining_data = web::Data::new(draining.clone());
 
@@ -224,6 +230,7 @@ impl Application {
             state,
             listener,
             sweeper,
+            mail_tasks,
             stop_requests: StopRequests::new(),
             draining,
             shutdown: settings.shutdown,
@@ -272,7 +279,16 @@ impl Application {
     /// Serves until a `stop_handle` stops it; signals keep their usual effect.
     pub async fn run(self) -> std::io::Result<()> {
         let Application {
-            server, metrics, listener, sweeper, stop_requests, draining, shutdown, span, ..
+            server,
+            metrics,
+            listener,
+            sweeper,
+            mail_tasks,
+            stop_requests,
+            draining,
+            shutdown,
+            span,
+            ..
         } = self;
         let metrics = metrics.map(|(server, _)| {
             let handle = server.handle();
@@ -285,6 +301,9 @@ impl Application {
         // Background work ends with the server: no clean-up, notification
         // listening or scraping outlives it.
         sweeper.abort();
+        for task in mail_tasks {
+            task.abort();
+        }
         drop(listener);
         if let Some(metrics) = metrics {
             metrics.stop(true).await;
@@ -292,6 +311,34 @@ impl Application {
         span.in_scope(|| tracing::info!("stopped"));
         result
     }
+}
+
+/// With `MONKEYCI_SMTP_URL`: the sender of queued mail and the expiry
+/// reminders. Without it neither runs (see `services::reminders` for why the
+/// reminders wait too).
+fn spawn_mail_tasks(
+    settings: &Settings,
+    state: &AppState,
+    metrics: Option<&Metrics>,
+    span: &tracing::Span,
+) -> anyhow::Result<Vec<actix_web::rt::task::JoinHandle<()>>> {
+    let Some(smtp) = &settings.mail.smtp else {
+        span.in_scope(|| tracing::info!("MONKEYCI_SMTP_URL is not set: no e-mail is sent"));
+        return Ok(Vec::new());
+    };
+    let sender = MailSender {
+        db: state.db.clone(),
+        clock: state.clock.clone(),
+        transport: smtp.transport()?,
+        from: settings.mail.from.clone().unwrap_or_else(|| transport::default_from(&state.public_url)),
+        counts: metrics.map(Metrics::mail_counts).unwrap_or_default(),
+    };
+    let reminders =
+        Reminders { db: state.db.clone(), clock: state.clock.clone(), public_url: state.public_url.clone() };
+    Ok(vec![
+        sender.spawn(settings.mail.send_every, span.clone()),
+        reminders.spawn(settings.mail.remind_every, span.clone()),
+    ])
 }
 
 /// Removes what can no longer be used: ended sessions, and key tokens whose

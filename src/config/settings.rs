@@ -14,6 +14,7 @@ use super::platforms;
 use crate::auth::introspection_clients::IntrospectionClients;
 use crate::auth::platforms::settings::PlatformSettings;
 use crate::db::target::DatabaseTarget;
+use crate::mail::{MailSettings, SmtpUrl, transport};
 
 /// A session timeout (idle or absolute), at most [`MAX_SESSION_DAYS`] long, so
 /// the session arithmetic cannot overflow.
@@ -85,6 +86,8 @@ pub struct Settings {
     pub shutdown: ShutdownSettings,
     /// Who may use `POST /api/v1/introspect`; none: it answers 404.
     pub introspection_clients: Arc<IntrospectionClients>,
+    /// E-mail: the SMTP server and sender (none: no mail is sent).
+    pub mail: MailSettings,
 }
 
 /// The two waits of a graceful stop (see `crate::shutdown`).
@@ -122,6 +125,7 @@ impl Settings {
             instance_name: None,
             shutdown: ShutdownSettings::default(),
             introspection_clients: Arc::default(),
+            mail: MailSettings::default(),
         }
     }
 
@@ -163,6 +167,11 @@ impl Settings {
                     .transpose()?
                     .unwrap_or_default(),
             ),
+            mail: MailSettings {
+                smtp: args.smtp_url.as_ref().map(|url| SmtpUrl::parse(url.expose_secret())).transpose()?,
+                from: args.mail_from.as_deref().map(transport::parse_from).transpose()?,
+                ..MailSettings::default()
+            },
             ..Settings::new(listen, database)
         };
         settings.check_dev_sign_in()?;
@@ -424,6 +433,21 @@ mod tests {
         assert!(matches!(parsed.command, Some(ServerCommand::Migrate)));
         assert_eq!(parsed.database_url.expose_secret(), "sqlite://elsewhere.db");
         assert!(cli(&[]).command.is_none());
+    }
+
+    #[test]
+    fn mail_is_off_unless_an_smtp_url_is_given_and_a_bad_one_is_refused_without_its_password() {
+        let settings = Settings::from_args(cli(&[])).unwrap();
+        assert!(settings.mail.smtp.is_none() && settings.mail.from.is_none());
+        let settings =
+            Settings::from_args(cli(&["--smtp-url", "smtps://mailer:hunter2@mail.example.com:465"])).unwrap();
+        assert!(settings.mail.smtp.is_some());
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        let err =
+            Settings::from_args(cli(&["--smtp-url", "https://mailer:hunter2@mail.example.com"])).unwrap_err();
+        assert!(err.to_string().starts_with("MONKEYCI_SMTP_URL") && !err.to_string().contains("hunter2"));
+        let err = Settings::from_args(cli(&["--mail-from", "nobody"])).unwrap_err();
+        assert!(err.to_string().starts_with("MONKEYCI_MAIL_FROM"), "{err}");
     }
 
     #[test]

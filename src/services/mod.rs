@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod memberships;
+pub mod reminders;
 pub mod sign_in;
 
 use crate::db::DbError;

@@ -23,6 +23,7 @@ mod headers;
 mod key_permissions_migration;
 mod keys;
 mod logging;
+mod mail;
 mod openapi_conformance;
 mod operations;
 mod orgs;
