@@ -97,6 +97,8 @@ async fn githubs_public_email_alone_is_kept_unverified_and_gets_no_mail(app: Tes
     let recipient =
         app.db.run(move |conn| monkeyci_accounts::db::mail_recipients::for_user(conn, user)).await.unwrap();
     assert_eq!(recipient, None, "no mail to an address GitHub did not verify");
+    let methods = app.get_html("/settings/sign-in-methods").await;
+    assert!(methods.contains("public@example.com <span class=\"muted\">(not verified)</span>"), "{methods}");
 }
 platform_tests!(githubs_public_email_alone_is_kept_unverified_and_gets_no_mail);
 
