@@ -12,7 +12,7 @@ use monkeyci_accounts::mail::sender::MailSender;
 use super::*;
 use crate::both_databases;
 use crate::keys::{ACME_KEYS, set_clock};
-use crate::support::{Browser, SmtpSink, count, strings};
+use crate::support::{Browser, SmtpSink, count, execute, strings};
 
 async fn outbox(app: &TestApp) -> Vec<String> {
     strings(
@@ -106,3 +106,24 @@ async fn without_smtp_nothing_is_sent_and_no_reminder_is_claimed(app: TestApp) {
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM outbound_mails".into()).await, 0);
 }
 both_databases!(without_smtp_nothing_is_sent_and_no_reminder_is_claimed, at_epoch);
+
+async fn a_mail_that_keeps_failing_is_given_up_loudly_and_kept(app: TestApp) {
+    let alice = Browser::signed_in(&app, "Alice").await;
+    alice.create_org("Acme Corp", "acme").await;
+    give_address(&app, alice.id, "alice@example.com", true).await;
+    // Nobody ever listens at the app's SMTP address.
+    alice.create_key(ACME_KEYS, "Deploys", "2027-03-03").await;
+    wait_until(async || outbox(&app).await == ["alice@example.com attempts=1 sent=no"]).await;
+    // As after 18 more failures: the next one is the last.
+    execute(&app, "UPDATE outbound_mails SET attempts = 19".into()).await;
+    app.advance_clock(chrono::Duration::hours(1));
+    wait_until(async || outbox(&app).await == ["alice@example.com attempts=20 sent=no"]).await;
+    assert!(app.logs().contains("gave up sending an e-mail"), "the last failure is an error in the log");
+    // No more attempts, and the row stays with why it failed.
+    app.advance_clock(chrono::Duration::days(1));
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(outbox(&app).await, ["alice@example.com attempts=20 sent=no"]);
+    let error = strings(&app, "SELECT last_error AS v FROM outbound_mails".into()).await;
+    assert!(!error[0].is_empty());
+}
+both_databases!(a_mail_that_keeps_failing_is_given_up_loudly_and_kept, at_epoch, with = with_smtp);
