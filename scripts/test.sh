@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing first what a fresh machine lacks:
 # Debian's chromium (browser tests), libpq (diesel's PostgreSQL driver), a running
-# PostgreSQL, the diesel CLI (schema check) and the npm packages of tests/e2e.
+# PostgreSQL, the diesel CLI (schema check), the npm packages of tests/e2e and
+# PyPI's aiosmtpd (the SMTP server the mail tests talk to), in a venv of its own.
 #
 # Then: formatting and lints, unit and integration tests on SQLite and PostgreSQL,
 # the schema check, and the browser tests on SQLite and PostgreSQL.
@@ -187,6 +188,25 @@ ensure_npm_packages() {
   fi
 }
 
+# aiosmtpd in a venv under the user's cache (tests/fixtures/smtp_sink.py runs on
+# it); the tests find it through TEST_SMTP_PYTHON. Debian's python3 needs its
+# python3-venv package for `python3 -m venv`.
+ensure_smtp_sink() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/monkeyci/smtp-venv"
+  if ! "$venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+    step "installing aiosmtpd (the tests' SMTP server) into $venv"
+    command -v python3 >/dev/null || apt_install python3
+    rm -rf "$venv"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+      rm -rf "$venv"
+      apt_install python3-venv
+      python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check aiosmtpd
+  fi
+  export TEST_SMTP_PYTHON="$venv/bin/python"
+}
+
 run_e2e_on_postgres() {
   local db="monkeyci_e2e_$$"
   local url="${TEST_DATABASE_URL%/*}/$db"
@@ -204,6 +224,7 @@ ensure_database_access
 export PATH="$HOME/.cargo/bin:$PATH"
 ensure_diesel_cli
 ensure_npm_packages
+ensure_smtp_sink
 
 step "cargo fmt --check"
 cargo fmt --check

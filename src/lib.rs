@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod monitoring;
 pub mod percent;
 pub mod random;

@@ -23,6 +23,7 @@ use metrics::{Gauge, Key, KeyName, Label, Level, Metadata, Recorder, SharedStrin
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::auth::key_auth::checks::{KeyCheck, KeyChecks};
+use crate::mail::counts::MailCounts;
 use crate::state::AppState;
 
 const REQUESTS: &str = "monkeyci_http_requests_total";
@@ -33,6 +34,7 @@ const DB_MAX_CONNECTIONS: &str = "monkeyci_db_pool_max_connections";
 const ARGON2_WAITING: &str = "monkeyci_argon2_waiting";
 const ARGON2_RUNNING: &str = "monkeyci_argon2_running";
 const ARGON2_SLOTS: &str = "monkeyci_argon2_slots";
+const MAILS: &str = "monkeyci_emails_total";
 
 /// Request durations, in seconds: from a cached key check to a slow page.
 const LATENCY_BUCKETS: &[f64] =
@@ -58,6 +60,7 @@ pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     key_checks: KeyChecks,
+    mails: MailCounts,
     gauges: Gauges,
 }
 
@@ -78,11 +81,23 @@ impl Metrics {
         describe(ARGON2_WAITING, None, "API-key checks waiting for an argon2 slot");
         describe(ARGON2_RUNNING, None, "argon2 hashes or checks running now");
         describe(ARGON2_SLOTS, None, "argon2 checks allowed at once");
+        describe(
+            MAILS,
+            None,
+            "E-mails handed to the SMTP server (outcome=sent) or failed attempts (outcome=failed)",
+        );
 
         let key_checks =
             KeyChecks::new(KeyCheck::ALL.map(|check| {
                 recorder.register_counter(&Key::from_parts(KEY_CHECKS, check.labels()), &METADATA)
             }));
+        let mail_counter = |outcome: &'static str| {
+            recorder.register_counter(
+                &Key::from_parts(MAILS, vec![Label::from_static_parts("outcome", outcome)]),
+                &METADATA,
+            )
+        };
+        let mails = MailCounts::new(mail_counter("sent"), mail_counter("failed"));
         let gauge = |name: &'static str, labels: Vec<Label>| {
             recorder.register_gauge(&Key::from_parts(name, labels), &METADATA)
         };
@@ -95,12 +110,17 @@ impl Metrics {
             argon2_slots: gauge(ARGON2_SLOTS, vec![]),
         };
         let handle = recorder.handle();
-        Arc::new(Metrics { recorder, handle, key_checks, gauges })
+        Arc::new(Metrics { recorder, handle, key_checks, mails, gauges })
     }
 
     /// The key-check counters, for the key authenticator.
     pub fn key_checks(&self) -> KeyChecks {
         self.key_checks.clone()
+    }
+
+    /// The e-mail counters, for the mail sender.
+    pub fn mail_counts(&self) -> MailCounts {
+        self.mails.clone()
     }
 
     fn record_request(&self, method: &Method, route: Option<String>, status: StatusCode, took: Duration) {

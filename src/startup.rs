@@ -25,10 +25,13 @@ use crate::auth::session_store::DbSessionStore;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{DatabaseTarget, Settings, ShutdownSettings};
 use crate::db::Db;
+use crate::mail::sender::MailSender;
+use crate::mail::transport;
 use crate::monitoring::{self, Metrics};
 use crate::services::api_keys::ApiKeys;
 use crate::services::leaks::Leaks;
 use crate::services::memberships::Memberships;
+use crate::services::reminders::Reminders;
 use crate::services::sign_in::SignIn;
 use crate::shutdown::{self, Draining, StopHandle, StopRequests};
 use crate::state::AppState;
@@ -53,6 +56,8 @@ pub struct Application {
     sweeper: actix_web::rt::task::JoinHandle<()>,
     /// Writes the keys' request counts once a minute (and once more at the end).
     usage_flusher: actix_web::rt::task::JoinHandle<()>,
+    /// The mail sender and the expiry reminders (none without SMTP), stopped with the server.
+    mail_tasks: Vec<actix_web::rt::task::JoinHandle<()>>,
     stop_requests: StopRequests,
     draining: Draining,
     shutdown: ShutdownSettings,
@@ -163,6 +168,7 @@ impl Application {
             clock.clone(),
             instance.0.clone(),
         );
+        let mail_tasks = spawn_mail_tasks(&settings, &state, metrics.as_deref(), &instance.0)?;
         let draining = Draining::default();
         let draining_data = web::Data::new(draining.clone());
 
@@ -240,6 +246,7 @@ impl Application {
             listener,
             sweeper,
             usage_flusher,
+            mail_tasks,
             stop_requests: StopRequests::new(),
             draining,
             shutdown: settings.shutdown,
@@ -293,6 +300,7 @@ impl Application {
             listener,
             sweeper,
             usage_flusher,
+            mail_tasks,
             stop_requests,
             draining,
             shutdown,
@@ -316,6 +324,9 @@ impl Application {
         if let Err(e) = usage::flush(state.key_auth.usage(), &state.db).instrument(span.clone()).await {
             span.in_scope(|| tracing::warn!(error = %e, "could not write the keys' last request counts"));
         }
+        for task in mail_tasks {
+            task.abort();
+        }
         drop(listener);
         if let Some(metrics) = metrics {
             metrics.stop(true).await;
@@ -323,6 +334,34 @@ impl Application {
         span.in_scope(|| tracing::info!("stopped"));
         result
     }
+}
+
+/// With `MONKEYCI_SMTP_URL`: the sender of queued mail and the expiry
+/// reminders. Without it neither runs (see `services::reminders` for why the
+/// reminders wait too).
+fn spawn_mail_tasks(
+    settings: &Settings,
+    state: &AppState,
+    metrics: Option<&Metrics>,
+    span: &tracing::Span,
+) -> anyhow::Result<Vec<actix_web::rt::task::JoinHandle<()>>> {
+    let Some(smtp) = &settings.mail.smtp else {
+        span.in_scope(|| tracing::info!("MONKEYCI_SMTP_URL is not set: no e-mail is sent"));
+        return Ok(Vec::new());
+    };
+    let sender = MailSender {
+        db: state.db.clone(),
+        clock: state.clock.clone(),
+        transport: smtp.transport()?,
+        from: settings.mail.from.clone().unwrap_or_else(|| transport::default_from(&state.public_url)),
+        counts: metrics.map(Metrics::mail_counts).unwrap_or_default(),
+    };
+    let reminders =
+        Reminders { db: state.db.clone(), clock: state.clock.clone(), public_url: state.public_url.clone() };
+    Ok(vec![
+        sender.spawn(settings.mail.send_every, span.clone()),
+        reminders.spawn(settings.mail.remind_every, span.clone()),
+    ])
 }
 
 /// Removes what can no longer be used: ended sessions, and key tokens whose

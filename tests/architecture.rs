@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("entry", &["main", "bin", "cli"]),
     ("startup", &["startup", "shutdown", "config"]),
     ("web and API", &["web", "api", "monitoring", "error", "state"]),
-    ("services", &["services"]),
+    ("services", &["services", "mail"]),
     ("authentication and storage", &["auth", "db"]),
     ("foundations", &["domain", "telemetry", "percent", "clock", "random"]),
 ];

@@ -100,6 +100,15 @@ pub struct ServerArgs {
     )]
     pub github_secret_scanning_keys_url: String,
 
+    /// Where e-mail goes (expiry reminders, revocation notices): `smtp://host:port`
+    /// or `smtps://user:password@host:port`. Unset: no e-mail is sent.
+    #[arg(long, env = "MONKEYCI_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// The sender of e-mail, like `MonkeyCI <noreply@example.com>` (default: noreply at the public host).
+    #[arg(long, env = "MONKEYCI_MAIL_FROM")]
+    pub mail_from: Option<String>,
+
     #[command(flatten)]
     pub platforms: PlatformArgs,
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use crate::auth::introspection_clients::ClientsError;
 use crate::db::target::DatabaseUrlError;
+use crate::mail::{MailFromError, SmtpUrlError};
 
 /// The longest session timeout: far beyond any useful session, and far inside
 /// what the session dates (`now` ± the timeout) can hold.
@@ -46,4 +47,8 @@ pub enum ConfigError {
     BadTrustedProxy(String),
     #[error("{0} is too long: at most {MAX_SESSION_DAYS}days (100 years)")]
     SessionTooLong(&'static str),
+    #[error(transparent)]
+    SmtpUrl(#[from] SmtpUrlError),
+    #[error(transparent)]
+    MailFrom(#[from] MailFromError),
 }

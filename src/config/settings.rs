@@ -14,6 +14,7 @@ use super::platforms;
 use crate::auth::introspection_clients::IntrospectionClients;
 use crate::auth::platforms::settings::PlatformSettings;
 use crate::db::target::DatabaseTarget;
+use crate::mail::{MailSettings, SmtpUrl, transport};
 
 /// A session timeout (idle or absolute), at most [`MAX_SESSION_DAYS`] long, so
 /// the session arithmetic cannot overflow.
@@ -90,6 +91,8 @@ pub struct Settings {
     pub introspection_clients: Arc<IntrospectionClients>,
     /// Where GitHub's secret scanning signing keys are read.
     pub github_secret_scanning_keys_url: Url,
+    /// E-mail: the SMTP server and sender (none: no mail is sent).
+    pub mail: MailSettings,
 }
 
 /// The two waits of a graceful stop (see `crate::shutdown`).
@@ -129,6 +132,7 @@ impl Settings {
             introspection_clients: Arc::default(),
             github_secret_scanning_keys_url: Url::parse(GITHUB_SECRET_SCANNING_KEYS_URL)
                 .expect("the default URL parses"),
+            mail: MailSettings::default(),
         }
     }
 
@@ -174,6 +178,11 @@ impl Settings {
                 "MONKEYCI_GITHUB_SECRET_SCANNING_KEYS_URL",
                 &args.github_secret_scanning_keys_url,
             )?,
+            mail: MailSettings {
+                smtp: args.smtp_url.as_ref().map(|url| SmtpUrl::parse(url.expose_secret())).transpose()?,
+                from: args.mail_from.as_deref().map(transport::parse_from).transpose()?,
+                ..MailSettings::default()
+            },
             ..Settings::new(listen, database)
         };
         settings.check_dev_sign_in()?;
@@ -435,6 +444,21 @@ mod tests {
         assert!(matches!(parsed.command, Some(ServerCommand::Migrate)));
         assert_eq!(parsed.database_url.expose_secret(), "sqlite://elsewhere.db");
         assert!(cli(&[]).command.is_none());
+    }
+
+    #[test]
+    fn mail_is_off_unless_an_smtp_url_is_given_and_a_bad_one_is_refused_without_its_password() {
+        let settings = Settings::from_args(cli(&[])).unwrap();
+        assert!(settings.mail.smtp.is_none() && settings.mail.from.is_none());
+        let settings =
+            Settings::from_args(cli(&["--smtp-url", "smtps://mailer:hunter2@mail.example.com:465"])).unwrap();
+        assert!(settings.mail.smtp.is_some());
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        let err =
+            Settings::from_args(cli(&["--smtp-url", "https://mailer:hunter2@mail.example.com"])).unwrap_err();
+        assert!(err.to_string().starts_with("MONKEYCI_SMTP_URL") && !err.to_string().contains("hunter2"));
+        let err = Settings::from_args(cli(&["--mail-from", "nobody"])).unwrap_err();
+        assert!(err.to_string().starts_with("MONKEYCI_MAIL_FROM"), "{err}");
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct Identity {
     pub avatar_url: Option<String>,
     pub linked_at: NaiveDateTime,
     pub last_sign_in_at: NaiveDateTime,
+    /// `email` is confirmed by the platform: the only kind mail is sent to.
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -40,6 +42,7 @@ struct NewIdentity<'a> {
     avatar_url: Option<&'a str>,
     linked_at: NaiveDateTime,
     last_sign_in_at: NaiveDateTime,
+    email_verified: bool,
 }
 
 impl Identity {
@@ -229,6 +232,7 @@ fn insert_identity(
             avatar_url: profile.avatar_url.as_deref(),
             linked_at: now,
             last_sign_in_at: now,
+            email_verified: profile.email_verified,
         })
         .execute(conn)?;
     Ok(())
@@ -249,6 +253,7 @@ fn refresh_profile(
             identities::login.eq(&profile.login),
             identities::display_name.eq(profile.display_name.as_deref()),
             identities::email.eq(profile.email.as_deref()),
+            identities::email_verified.eq(profile.email_verified),
             identities::avatar_url.eq(profile.avatar_url.as_deref()),
         ))
         .execute(conn)?;

@@ -65,3 +65,41 @@ pub fn for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Option<
         .optional()?;
     Ok(address.flatten().map(|address| Recipient { user_id, display_name, address }))
 }
+
+/// An address a platform gave, and which platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformAddress {
+    pub address: String,
+    pub platform: String,
+}
+
+/// What the profile page says about a person's mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailAddress {
+    /// Where mail goes (when it is on): the verified address of the most recent sign-in that has one.
+    pub verified: Option<PlatformAddress>,
+    /// Otherwise, an address a platform gave without saying it was verified (shown, never written to).
+    pub unverified: Option<PlatformAddress>,
+    pub opted_out: bool,
+}
+
+/// The address mail to `user_id` goes to, as [`for_user`] picks it, and why there is none.
+pub fn address_of(conn: &mut DbConnection, user_id: UserId) -> QueryResult<MailAddress> {
+    let opted_out =
+        users::table.find(user_id).select(users::mail_opt_out).first(conn).optional()?.unwrap_or(false);
+    let found: Vec<(Option<String>, bool, String)> = identities::table
+        .filter(identities::user_id.eq(user_id))
+        .filter(identities::email.is_not_null())
+        .order(identities::last_sign_in_at.desc())
+        .select((identities::email, identities::email_verified, identities::platform))
+        .load(conn)?;
+    let pick = |verified: bool| {
+        found.iter().find(|(address, v, _)| *v == verified && address.is_some()).map(
+            |(address, _, platform)| PlatformAddress {
+                address: address.clone().unwrap_or_default(),
+                platform: platform.clone(),
+            },
+        )
+    };
+    Ok(MailAddress { verified: pick(true), unverified: pick(false), opted_out })
+}

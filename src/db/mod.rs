@@ -14,6 +14,7 @@ pub mod failure_buckets;
 pub mod identities;
 pub mod ids;
 pub mod join_requests;
+pub mod key_reminders;
 pub mod mail_recipients;
 pub mod member_keys;
 pub mod memberships;

@@ -50,6 +50,23 @@ impl User {
         Ok(updated)
     }
 
+    /// Whether the person turned mail about their keys off.
+    pub fn mail_opt_out(conn: &mut DbConnection, id: UserId) -> QueryResult<bool> {
+        users::table.find(id).select(users::mail_opt_out).first(conn).optional().map(|o| o.unwrap_or(true))
+    }
+
+    /// Turns mail about their keys off (`true`) or on again.
+    pub fn set_mail_opt_out(
+        conn: &mut DbConnection,
+        id: UserId,
+        opt_out: bool,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((users::mail_opt_out.eq(opt_out), users::updated_at.eq(now)))
+            .execute(conn)
+    }
+
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         users::table.count().get_result(conn)
     }

@@ -10,6 +10,10 @@ pub struct PlatformProfile {
     pub login: String,
     pub display_name: Option<String>,
     pub email: Option<String>,
+    /// The platform says `email` is the person's and confirmed (GitHub's primary
+    /// verified address, GitLab's confirmed one, OIDC's `email_verified`). Only
+    /// such an address receives mail; another is shown, never written to.
+    pub email_verified: bool,
     pub avatar_url: Option<String>,
 }
 
@@ -26,6 +30,7 @@ impl PlatformProfile {
             login: name.as_str().to_string(),
             display_name: Some(name.as_str().to_string()),
             email: None,
+            email_verified: false,
             avatar_url: None,
         }
     }
@@ -96,6 +101,7 @@ mod tests {
             login: login.into(),
             display_name: name.map(str::to_string),
             email: None,
+            email_verified: false,
             avatar_url: None,
         }
     }

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod leaks;
 pub mod memberships;
+pub mod reminders;
 pub mod sign_in;
 
 use crate::db::DbError;

@@ -130,6 +130,7 @@ pub fn standalone(
             csrf_token: String::new(),
             dev_sign_in,
             flashes: Vec::new(),
+            user_keys_stopping: 0,
         },
         status: status.as_u16(),
         title: title(status).to_string(),

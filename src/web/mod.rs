@@ -31,6 +31,7 @@ pub fn pages(cfg: &mut ServiceConfig) {
         .route("/settings", web::get().to(user::profile::settings_home))
         .route("/settings/profile", web::get().to(user::profile::show))
         .route("/settings/profile", web::post().to(user::profile::update))
+        .route("/settings/profile/mail", web::post().to(user::profile::update_mail))
         .route("/settings/sign-in-methods", web::get().to(user::sign_in_methods::show))
         .route("/settings/sign-in-methods/{id}/unlink", web::post().to(user::sign_in_methods::unlink))
         .route("/orgs", web::get().to(orgs::search::search))

@@ -10,6 +10,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 
 use crate::auth::session::{self, Flash};
 use crate::db::join_requests;
+use crate::db::key_reminders::{self, Window};
 use crate::db::organizations::Organization;
 use crate::db::users::User;
 use crate::domain::organization::Role;
@@ -27,6 +28,8 @@ pub struct PageContext {
     pub csrf_token: String,
     pub dev_sign_in: bool,
     pub flashes: Vec<Flash>,
+    /// The person's user keys that stop working within 7 days (the banner on their keys page).
+    pub user_keys_stopping: i64,
 }
 
 pub struct OrgLink {
@@ -35,6 +38,8 @@ pub struct OrgLink {
     pub role: Role,
     /// Requests to join waiting for an answer (always 0 where the person is not an admin).
     pub pending_requests: i64,
+    /// Its keys that stop working within 7 days (always 0 where the person is not an admin).
+    pub keys_stopping: i64,
 }
 
 impl OrgLink {
@@ -71,10 +76,11 @@ impl PageContext {
     /// The context for an error page while the database is away: anonymous,
     /// nothing read from the database.
     pub fn for_error_without_database(req: &HttpRequest) -> PageContext {
-        Self::assemble(req, None, Vec::new(), false)
+        Self::assemble(req, None, Loaded::default(), false)
     }
 
-    fn assemble(req: &HttpRequest, user: Option<User>, orgs: Vec<OrgLink>, needs_csrf: bool) -> PageContext {
+    fn assemble(req: &HttpRequest, user: Option<User>, loaded: Loaded, needs_csrf: bool) -> PageContext {
+        let Loaded { orgs, user_keys_stopping } = loaded;
         let session = req.get_session();
         // A visitor without a session gets a cookie token rather than a session row.
         let csrf_token = match (&user, session::existing_csrf_token(&session)) {
@@ -84,7 +90,14 @@ impl PageContext {
             (None, None) => String::new(),
         };
         let dev_sign_in = req.app_data::<Data<AppState>>().is_some_and(|s| s.dev_sign_in);
-        PageContext { user, orgs, csrf_token, dev_sign_in, flashes: session::take_flashes(&session) }
+        PageContext {
+            user,
+            orgs,
+            csrf_token,
+            dev_sign_in,
+            flashes: session::take_flashes(&session),
+            user_keys_stopping,
+        }
     }
 
     pub fn asset(&self, name: &str) -> String {
@@ -95,6 +108,12 @@ impl PageContext {
     /// is one of its admins (read with the header's organizations: no query of its own).
     pub fn pending_requests(&self, slug: &str) -> i64 {
         self.orgs.iter().find(|org| org.slug == slug).map_or(0, |org| org.pending_requests)
+    }
+
+    /// The keys of the organization at `slug` that stop working within 7 days, if
+    /// the person is one of its admins (read with the header's organizations).
+    pub fn keys_stopping(&self, slug: &str) -> i64 {
+        self.orgs.iter().find(|org| org.slug == slug).map_or(0, |org| org.keys_stopping)
     }
 
     /// The requests to join waiting for this person, in all their organizations.
@@ -112,29 +131,41 @@ impl PageContext {
     }
 }
 
-async fn load_orgs(req: &HttpRequest, user: Option<&User>) -> Result<Vec<OrgLink>, AppError> {
+/// What the header and the notices show, read in one go.
+#[derive(Default)]
+struct Loaded {
+    orgs: Vec<OrgLink>,
+    user_keys_stopping: i64,
+}
+
+async fn load_orgs(req: &HttpRequest, user: Option<&User>) -> Result<Loaded, AppError> {
     let (Some(user), Some(state)) = (user, req.app_data::<Data<AppState>>()) else {
-        return Ok(Vec::new());
+        return Ok(Loaded::default());
     };
     let user_id = user.id;
-    let (orgs, pending) = state
+    let week = Window::this_week(state.clock.now_naive());
+    let (orgs, pending, stopping, user_keys_stopping) = state
         .db
         .run(move |conn| {
             Ok((
                 Organization::for_user(conn, user_id)?,
                 join_requests::pending_counts_for_admin(conn, user_id)?,
+                key_reminders::org_keys_stopping(conn, user_id, week)?,
+                key_reminders::user_keys_stopping(conn, user_id, week)?,
             ))
         })
         .await?;
-    Ok(orgs
+    let orgs = orgs
         .into_iter()
         .map(|(org, role)| OrgLink {
             pending_requests: pending.get(&org.id).copied().unwrap_or(0),
+            keys_stopping: stopping.get(&org.id).copied().unwrap_or(0),
             slug: org.slug,
             name: org.name,
             role,
         })
-        .collect())
+        .collect();
+    Ok(Loaded { orgs, user_keys_stopping })
 }
 
 impl FromRequest for PageContext {

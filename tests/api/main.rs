@@ -24,6 +24,7 @@ mod key_permissions_migration;
 mod keys;
 mod leaks;
 mod logging;
+mod mail;
 mod openapi_conformance;
 mod operations;
 mod orgs;

@@ -83,6 +83,8 @@ async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<
         platform_user_id: uuid,
         login,
         display_name: non_empty(user.display_name),
+        // Only the primary confirmed address is read at all.
+        email_verified: email.is_some(),
         email,
         avatar_url: user.links.and_then(|l| l.avatar).map(|a| a.href),
     })

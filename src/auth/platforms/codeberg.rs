@@ -35,15 +35,33 @@ struct User {
     avatar_url: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct Email {
+    email: String,
+    verified: bool,
+    primary: bool,
+}
+
 async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<PlatformProfile, String> {
     let url = endpoint(api, "/user").map_err(|e| e.to_string())?;
     let user: User = get_json(http, url, token, "application/json").await?;
+    // Forgejo/Gitea show the primary address in the profile whether or not it was
+    // activated (instances may not require it): only `/user/emails` says so.
+    // Without that list the address is kept unverified.
+    let url = endpoint(api, "/user/emails").map_err(|e| e.to_string())?;
+    let verified = match get_json::<Vec<Email>>(http, url, token, "application/json").await {
+        Ok(emails) => emails.into_iter().find(|e| e.primary && e.verified).map(|e| e.email),
+        Err(_) => None,
+    };
+    let email_verified = verified.is_some();
+    let email = non_empty(verified).or_else(|| non_empty(user.email));
     Ok(PlatformProfile {
         platform: PlatformId::Codeberg.slug().to_string(),
         platform_user_id: user.id.to_string(),
         login: user.login,
         display_name: non_empty(user.full_name),
-        email: non_empty(user.email),
+        email_verified: email_verified && email.is_some(),
+        email,
         avatar_url: non_empty(user.avatar_url),
     })
 }

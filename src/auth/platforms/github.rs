@@ -47,20 +47,22 @@ struct Email {
 async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<PlatformProfile, String> {
     let user: User =
         get_json(http, endpoint(api, "/user").map_err(|e| e.to_string())?, token, ACCEPT).await?;
-    let mut email = non_empty(user.email);
-    if email.is_none() {
-        // The profile shows only a public email; the primary one needs /user/emails.
-        // Without it the sign-in still works.
-        let url = endpoint(api, "/user/emails").map_err(|e| e.to_string())?;
-        if let Ok(emails) = get_json::<Vec<Email>>(http, url, token, ACCEPT).await {
-            email = emails.into_iter().find(|e| e.primary && e.verified).map(|e| e.email);
-        }
-    }
+    // Mail goes only to the primary verified address of /user/emails (scope
+    // user:email). The profile's public email says nothing about verification:
+    // it is kept to show, unverified. Without /user/emails the sign-in still works.
+    let url = endpoint(api, "/user/emails").map_err(|e| e.to_string())?;
+    let verified = match get_json::<Vec<Email>>(http, url, token, ACCEPT).await {
+        Ok(emails) => emails.into_iter().find(|e| e.primary && e.verified).map(|e| e.email),
+        Err(_) => None,
+    };
+    let email_verified = verified.is_some();
+    let email = non_empty(verified).or_else(|| non_empty(user.email));
     Ok(PlatformProfile {
         platform: PlatformId::GitHub.slug().to_string(),
         platform_user_id: user.id.to_string(),
         login: user.login,
         display_name: non_empty(user.name),
+        email_verified: email_verified && email.is_some(),
         email,
         avatar_url: non_empty(user.avatar_url),
     })

@@ -32,6 +32,8 @@ struct User {
     username: String,
     name: Option<String>,
     email: Option<String>,
+    /// When the primary address was confirmed; GitLab answers it to the user themself.
+    confirmed_at: Option<String>,
     avatar_url: Option<String>,
 }
 
@@ -43,6 +45,9 @@ async fn read_profile(http: &reqwest::Client, api: &Url, token: &str) -> Result<
         platform_user_id: user.id.to_string(),
         login: user.username,
         display_name: non_empty(user.name),
+        // `email` is the primary address; it counts as verified only with a
+        // confirmation date (an instance that leaves it out gets no mail).
+        email_verified: user.confirmed_at.is_some() && non_empty(user.email.clone()).is_some(),
         email: non_empty(user.email),
         avatar_url: non_empty(user.avatar_url),
     })

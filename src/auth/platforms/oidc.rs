@@ -190,6 +190,8 @@ impl OidcPlatform {
         }
         let sub = claims.subject().as_str().to_string();
         let email = claims.email().map(|e| e.as_str().to_string());
+        // Mail goes to the address only when the provider says it verified it.
+        let email_verified = claims.email_verified() == Some(true) && email.is_some();
         let login = claims
             .preferred_username()
             .map(|u| u.as_str().to_string())
@@ -201,6 +203,7 @@ impl OidcPlatform {
             login,
             display_name: non_empty(claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_string())),
             email,
+            email_verified,
             avatar_url: non_empty(claims.picture().and_then(|p| p.get(None)).map(|p| p.as_str().to_string())),
         })
     }

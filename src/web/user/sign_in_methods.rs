@@ -22,6 +22,8 @@ pub struct IdentityRow {
     pub platform: String,
     pub login: String,
     pub email: String,
+    /// The platform did not say the address is verified: shown, never written to.
+    pub email_unverified: bool,
     pub linked_on: String,
     pub last_sign_in: String,
 }
@@ -61,6 +63,7 @@ pub async fn show(
             id: i.id,
             platform: label_of(&i.platform, &state.platforms),
             login: i.login,
+            email_unverified: i.email.is_some() && !i.email_verified,
             email: i.email.unwrap_or_default(),
             linked_on: dates::day_of(i.linked_at),
             last_sign_in: dates::date_time_utc(i.last_sign_in_at),

@@ -145,6 +145,7 @@ async fn every_sign_in_method_of_a_person_is_shown_oldest_first(app: TestApp, st
         login: "mallory".into(),
         name: Some("Grace Hopper".into()),
         email: None,
+        email_verified: false,
         avatar_url: None,
         listed_emails: Vec::new(),
     };
@@ -199,6 +200,7 @@ async fn a_platform_profile_is_stored_and_shown_without_hidden_characters(app: T
         login: "mal\u{200B}lory\u{202E}".into(),
         name: Some("\u{202E}Grace\u{200D} Hopper\u{FEFF}".into()),
         email: None,
+        email_verified: false,
         avatar_url: None,
         listed_emails: Vec::new(),
     };

@@ -111,9 +111,12 @@ pub struct Person {
     pub name: Option<String>,
     /// The email in the profile itself (GitHub: the public one; Bitbucket has none there).
     pub email: Option<String>,
+    /// Whether the platform confirmed `email`: GitLab's `confirmed_at`, the OpenID
+    /// provider's `email_verified`, and the profile email's entry in the lists below.
+    pub email_verified: bool,
     pub avatar_url: Option<String>,
-    /// GitHub's `/user/emails` and Bitbucket's `/user/emails`; when empty, the
-    /// profile email is listed as primary and verified.
+    /// GitHub's, Bitbucket's and Forgejo's `/user/emails`; when empty, the
+    /// profile email is listed as primary, verified as `email_verified` says.
     pub listed_emails: Vec<ListedEmail>,
 }
 
@@ -132,6 +135,7 @@ impl Person {
             login: "ada".into(),
             name: Some("Ada Lovelace".into()),
             email: Some("ada@example.com".into()),
+            email_verified: true,
             avatar_url: Some("https://avatars.example/ada-1.png".into()),
             listed_emails: Vec::new(),
         }
@@ -144,6 +148,7 @@ impl Person {
             login: "grace".into(),
             name: Some("Grace Hopper".into()),
             email: Some("grace@example.com".into()),
+            email_verified: true,
             avatar_url: Some("https://avatars.example/grace.png".into()),
             listed_emails: Vec::new(),
         }
@@ -153,7 +158,10 @@ impl Person {
         if !self.listed_emails.is_empty() {
             return self.listed_emails.clone();
         }
-        self.email.iter().map(|e| ListedEmail { email: e.clone(), primary: true, verified: true }).collect()
+        self.email
+            .iter()
+            .map(|e| ListedEmail { email: e.clone(), primary: true, verified: self.email_verified })
+            .collect()
     }
 }
 
@@ -168,7 +176,7 @@ pub enum Failure {
     ProfileDown,
     /// The profile API refuses the access token with 401.
     ProfileRefusesToken,
-    /// GitHub's `/user/emails` answers 500 (the profile itself works).
+    /// `/user/emails` (GitHub, Bitbucket, Forgejo) answers 500 (the profile itself works).
     EmailListDown,
     /// The token endpoint answers with a redirect (to the trap).
     TokenEndpointRedirects,

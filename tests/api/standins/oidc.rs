@@ -106,7 +106,7 @@ fn id_token(shared: &Shared, grant: &Grant, access_token: &str) -> String {
         "name": person.name,
         "preferred_username": person.login,
         "email": person.email,
-        "email_verified": true,
+        "email_verified": person.email_verified,
         "picture": person.avatar_url,
     });
     // A real provider leaves out the claims it has no value for.

@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         (Platform::Bitbucket, "/bitbucket-api/2.0/user", Profile::User),
         (Platform::Bitbucket, "/bitbucket-api/2.0/user/emails", Profile::Emails),
         (Platform::Codeberg, "/codeberg/api/v1/user", Profile::User),
+        (Platform::Codeberg, "/codeberg/api/v1/user/emails", Profile::Emails),
     ];
     for (platform, path, what) in api_paths {
         cfg.route(

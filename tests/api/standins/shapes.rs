@@ -71,6 +71,8 @@ pub fn user(platform: Platform, person: &Person) -> Value {
             "web_url": format!("https://gitlab.com/{}", person.login),
             "created_at": "2012-05-23T08:00:58Z",
             "email": person.email,
+            // GitLab answers the user themself when their primary address was confirmed.
+            "confirmed_at": if person.email_verified { json!("2012-05-23T09:05:22Z") } else { Value::Null },
             "two_factor_enabled": true
         }),
         Platform::Bitbucket => json!({
@@ -106,7 +108,8 @@ pub fn user(platform: Platform, person: &Person) -> Value {
     }
 }
 
-/// GitHub's `GET /user/emails` and Bitbucket's `GET /2.0/user/emails`.
+/// GitHub's `GET /user/emails`, Bitbucket's `GET /2.0/user/emails` and
+/// Forgejo's `GET /api/v1/user/emails`.
 pub fn emails(platform: Platform, person: &Person) -> Value {
     let listed = person.emails_to_list();
     match platform {
@@ -137,6 +140,12 @@ pub fn emails(platform: Platform, person: &Person) -> Value {
                 }))
                 .collect::<Vec<_>>()
         }),
-        _ => unreachable!("only GitHub and Bitbucket list emails separately"),
+        Platform::Codeberg => Value::Array(
+            listed
+                .iter()
+                .map(|e| json!({ "email": e.email, "verified": e.verified, "primary": e.primary }))
+                .collect(),
+        ),
+        _ => unreachable!("GitLab and the OpenID provider list no emails separately"),
     }
 }

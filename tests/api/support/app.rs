@@ -18,6 +18,7 @@ use monkeyci_accounts::auth::introspection_clients::IntrospectionClients;
 use monkeyci_accounts::clock::{Clock, FixedClock, SystemClock};
 use monkeyci_accounts::config::{DatabaseTarget, PlatformSettings, Settings};
 use monkeyci_accounts::db::Db;
+use monkeyci_accounts::mail::SmtpUrl;
 use monkeyci_accounts::shutdown::StopHandle;
 use monkeyci_accounts::startup::Application;
 use reqwest::cookie::{CookieStore, Jar};
@@ -54,6 +55,9 @@ pub struct Options {
     pub introspection_clients: Option<&'static str>,
     /// `MONKEYCI_GITHUB_SECRET_SCANNING_KEYS_URL` (`None`: the default, GitHub's).
     pub github_secret_scanning_keys_url: Option<Url>,
+    /// `MONKEYCI_SMTP_URL` (`None`: no mail). The mail tasks then run every
+    /// 100 ms (reminders every 200 ms) instead of every few seconds and every minute.
+    pub smtp_url: Option<String>,
 }
 
 impl Options {
@@ -70,6 +74,7 @@ impl Options {
             shutdown_delay: None,
             introspection_clients: None,
             github_secret_scanning_keys_url: None,
+            smtp_url: None,
         }
     }
 }
@@ -107,6 +112,8 @@ pub struct TestApp {
     api_failures_per_minute: Option<u32>,
     /// The introspection clients it was started with (its siblings get the same).
     introspection_clients: Option<&'static str>,
+    /// The SMTP server it was started with (its siblings get the same).
+    smtp_url: Option<String>,
     /// `http://127.0.0.1:PORT` of the metrics server, when started with `Options::metrics`.
     pub metrics_address: Option<String>,
     /// The app's argon2 slots, whose high-water mark tests read.
@@ -186,6 +193,7 @@ impl TestApp {
             clock: self.clock.clone(),
             api_failures_per_minute: self.api_failures_per_minute,
             introspection_clients: self.introspection_clients,
+            smtp_url: self.smtp_url.clone(),
             ..Options::new(backend)
         };
         Self::start(options, self.database.clone(), DatabaseGuard::Shared).await
@@ -223,6 +231,11 @@ impl TestApp {
         if let Some(url) = &options.github_secret_scanning_keys_url {
             settings.github_secret_scanning_keys_url = url.clone();
         }
+        if let Some(url) = &options.smtp_url {
+            settings.mail.smtp = Some(SmtpUrl::parse(url).expect("an SMTP URL"));
+            settings.mail.send_every = Duration::from_millis(100);
+            settings.mail.remind_every = Duration::from_millis(200);
+        }
         if options.metrics {
             settings.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
         }
@@ -248,6 +261,7 @@ impl TestApp {
             database: target,
             api_failures_per_minute: options.api_failures_per_minute,
             introspection_clients: options.introspection_clients,
+            smtp_url: options.smtp_url,
             metrics_address,
             argon2,
             stop,
@@ -262,6 +276,11 @@ impl TestApp {
     /// the test's own client or of stand-in servers are in no app's log.
     pub fn logs(&self) -> String {
         self.log.text()
+    }
+
+    /// The `MONKEYCI_SMTP_URL` it was started with.
+    pub fn smtp_url(&self) -> Option<String> {
+        self.smtp_url.clone()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -9,7 +9,8 @@
 //!   and [`join`];
 //! - [`html`]: reading pages as a person does (`texts`, `rows`, `page_text`…);
 //! - [`sql`]: reading the database directly (`strings`, `count`, `audit_rows`…);
-//! - [`process`]: [`ServerProcess`], the server binary itself (signals, stderr).
+//! - [`process`]: [`ServerProcess`], the server binary itself (signals, stderr);
+//! - [`smtp`]: [`SmtpSink`], a real SMTP server that keeps what it receives.
 
 pub mod app;
 pub mod browser;
@@ -18,6 +19,7 @@ pub mod older_database;
 pub mod people;
 pub mod process;
 pub mod register;
+pub mod smtp;
 pub mod sql;
 
 pub use app::*;
@@ -25,4 +27,5 @@ pub use browser::*;
 pub use html::*;
 pub use people::*;
 pub use process::*;
+pub use smtp::*;
 pub use sql::*;
