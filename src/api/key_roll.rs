@@ -43,7 +43,8 @@ pub async fn roll_org_key(
 ) -> Result<HttpResponse, ApiError> {
     let slug = at.org.slug.clone();
     let location = move |id: &str| format!("/api/v1/orgs/{slug}/keys/{id}");
-    roll(&at.caller, Owner::Organization(at.org.id), &path.into_inner(), body.into_inner(), &state, location).await
+    roll(&at.caller, Owner::Organization(at.org.id), &path.into_inner(), body.into_inner(), &state, location)
+        .await
 }
 
 /// Rolls one of the caller's user keys (a restricted key's successor reaches
@@ -71,7 +72,8 @@ pub async fn roll_user_key(
     state: Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let location = |id: &str| format!("/api/v1/user/keys/{id}");
-    roll(&owner.caller, Owner::User(owner.user_id), &path.into_inner(), body.into_inner(), &state, location).await
+    roll(&owner.caller, Owner::User(owner.user_id), &path.into_inner(), body.into_inner(), &state, location)
+        .await
 }
 
 /// The body's overlap: absent or `null` is 24 hours, the keys screen's default.
@@ -82,8 +84,13 @@ fn overlap(body: JsonBody) -> Result<Overlap, ApiError> {
     };
     match object.get("overlap") {
         None | Some(Value::Null) => Ok(Overlap::default()),
-        Some(Value::String(raw)) => Overlap::parse(raw).map_err(|e| ApiError::field("overlap", e.to_string())),
-        Some(_) => Err(ApiError::field("overlap", "Give the overlap as a string: \"0h\", \"1h\", \"24h\" or \"7d\".")),
+        Some(Value::String(raw)) => {
+            Overlap::parse(raw).map_err(|e| ApiError::field("overlap", e.to_string()))
+        }
+        Some(_) => Err(ApiError::field(
+            "overlap",
+            "Give the overlap as a string: \"0h\", \"1h\", \"24h\" or \"7d\".",
+        )),
     }
 }
 

@@ -267,14 +267,7 @@ async fn list(owner: Owner, query: &PageParams, state: &AppState) -> Result<Json
     let (key_page, reaches) = state
         .db
         .run(move |conn| {
-            let key_page = api_keys::page_matching(
-                conn,
-                owner,
-                &filter,
-                now,
-                i64::from(per_page),
-                offset,
-            )?;
+            let key_page = api_keys::page_matching(conn, owner, &filter, now, i64::from(per_page), offset)?;
             let keys: Vec<&ApiKey> = key_page.items.iter().map(|item| &item.key).collect();
             let reaches = reach_slugs(conn, owner, &keys)?;
             Ok((key_page, reaches))

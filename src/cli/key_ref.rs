@@ -134,6 +134,10 @@ mod tests {
             scope: "repos:read builds:write params:read".into(),
             orgs: None,
             allowed_networks: None,
+            revoked_at: None,
+            revoked_reason: None,
+            rolled_from: None,
+            rolled_to: None,
         }
     }
 

@@ -272,8 +272,11 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
                 .rolled_from
                 .map(|from| format!(", rolled from {}", from.hint(new.owner.kind())))
                 .unwrap_or_default();
-            let details =
-                format!("Created API key {hint} “{}”{rolled_from}{}", new.description, through_api(new.via_key));
+            let details = format!(
+                "Created API key {hint} “{}”{rolled_from}{}",
+                new.description,
+                through_api(new.via_key)
+            );
             audit_events::record_via_key(
                 conn,
                 org_id,

@@ -76,10 +76,10 @@ pub fn roll(
                 RollOutcome::NotActive(now)
             }));
         }
-        let reach = if old.reaches_all_orgs { KeyReach::AllOrgs } else { KeyReach::Only(reach_of(conn, old.id)?) };
-        let networks = old
-            .allowed_networks()
-            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+        let reach =
+            if old.reaches_all_orgs { KeyReach::AllOrgs } else { KeyReach::Only(reach_of(conn, old.id)?) };
+        let networks =
+            old.allowed_networks().map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
         let new = NewKey {
             public_id: how.successor,
             owner,

@@ -62,9 +62,8 @@ fn matching(
     match filter.status {
         StatusFilter::All => query,
         StatusFilter::Active => query.filter(not_revoked()).filter(not_expired()),
-        StatusFilter::Inactive => {
-            query.filter(revoked().assume_not_null().or(api_keys::valid_until.le(dates.today).assume_not_null()))
-        }
+        StatusFilter::Inactive => query
+            .filter(revoked().assume_not_null().or(api_keys::valid_until.le(dates.today).assume_not_null())),
         StatusFilter::ExpiresSoon => query
             .filter(not_revoked())
             .filter(api_keys::valid_until.gt(dates.today))
@@ -103,7 +102,8 @@ pub fn page_matching(
     // Every key of the owner, working or not: a list of revoked keys alone is
     // no empty state (its Inactive filter must stay within reach).
     let everything = KeyListFilter { status: StatusFilter::All, ..KeyListFilter::default() };
-    let owner_total = if *filter == everything { total } else { count_matching(conn, owner, &everything, dates)? };
+    let owner_total =
+        if *filter == everything { total } else { count_matching(conn, owner, &everything, dates)? };
     let ordered = match filter.sort {
         KeySort::Created => matching(owner, filter, dates).order(api_keys::id.desc()),
         KeySort::LastUsed => matching(owner, filter, dates)

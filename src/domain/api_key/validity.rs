@@ -145,7 +145,11 @@ impl KeyStatus {
     /// The status by the valid-until date and the revocation: a revocation in
     /// effect says more than an expiry; a rolled key in its overlap is `Rolled`
     /// until it expires.
-    pub fn of(valid_until: Option<ValidUntil>, revocation: Option<Revocation>, now: DateTime<Utc>) -> KeyStatus {
+    pub fn of(
+        valid_until: Option<ValidUntil>,
+        revocation: Option<Revocation>,
+        now: DateTime<Utc>,
+    ) -> KeyStatus {
         match (revocation, KeyStatus::at(valid_until, now)) {
             (Some(revocation), _) if revocation.is_in_effect_at(now) => KeyStatus::Revoked,
             (_, KeyStatus::Expired) => KeyStatus::Expired,
@@ -255,10 +259,14 @@ mod tests {
         use crate::domain::api_key::RevokeReason;
         let now = Utc.with_ymd_and_hms(2027, 2, 1, 12, 0, 0).unwrap();
         let v = Some(ValidUntil::from_date(date("2027-03-01")));
-        let rolled = |hours| Some(Revocation { at: now + Duration::hours(hours), reason: RevokeReason::Rolled });
+        let rolled =
+            |hours| Some(Revocation { at: now + Duration::hours(hours), reason: RevokeReason::Rolled });
         assert_eq!(KeyStatus::of(v, rolled(1), now), KeyStatus::Rolled);
         assert_eq!(KeyStatus::of(v, rolled(0), now), KeyStatus::Revoked);
-        assert_eq!(KeyStatus::of(Some(ValidUntil::from_date(date("2027-01-01"))), rolled(1), now), KeyStatus::Expired);
+        assert_eq!(
+            KeyStatus::of(Some(ValidUntil::from_date(date("2027-01-01"))), rolled(1), now),
+            KeyStatus::Expired
+        );
         assert_eq!(KeyStatus::of(v, None, now), KeyStatus::Active);
         assert!(KeyStatus::Rolled.works() && !KeyStatus::Revoked.works());
     }
@@ -266,8 +274,14 @@ mod tests {
     #[test]
     fn a_successor_lives_as_long_as_its_predecessor_within_the_policy() {
         let (made, today) = (date("2027-01-01"), date("2027-02-01"));
-        assert_eq!(successor_valid_until(made, Some(date("2027-01-31")), today, None, false), Some(date("2027-03-03")));
-        assert_eq!(successor_valid_until(made, Some(date("2027-04-01")), today, Some(30), true), Some(date("2027-03-04")));
+        assert_eq!(
+            successor_valid_until(made, Some(date("2027-01-31")), today, None, false),
+            Some(date("2027-03-03"))
+        );
+        assert_eq!(
+            successor_valid_until(made, Some(date("2027-04-01")), today, Some(30), true),
+            Some(date("2027-03-04"))
+        );
         assert_eq!(successor_valid_until(made, None, today, None, false), None);
         assert_eq!(successor_valid_until(made, None, today, Some(30), true), Some(date("2027-03-04")));
         assert_eq!(successor_valid_until(made, None, today, None, true), Some(suggestion(today, None)));
