@@ -78,7 +78,7 @@ impl ApiKeys {
                     .unwrap_or_default(),
             })),
             Some(RollOutcome::NotActive(_)) => Ok(Err(RollRefusal::NotActive { hint: old_hint })),
-            Some(RollOutcome::Rolled { successor, .. }) => {
+            Some(RollOutcome::Rolled(successor)) => {
                 tracing::info!(
                     key = public_id.as_str(),
                     successor = token.public_id.as_str(),

@@ -28,8 +28,8 @@ pub struct Roll<'a> {
 /// What rolling found.
 #[derive(Debug)]
 pub enum RollOutcome {
-    /// The old key (as it was before) and its successor.
-    Rolled { old: ApiKey, successor: ApiKey },
+    /// Rolled: its successor.
+    Rolled(ApiKey),
     /// It was rolled before: its successor is `rolled_to`.
     AlreadyRolled(ApiKey),
     /// It no longer works (revoked or expired), or is revoked to stop soon.
@@ -104,9 +104,9 @@ pub fn roll(
             note: Some(&note),
             now: how.now,
         };
-        revoke(conn, old.clone(), &stop)?;
+        revoke(conn, old, &stop)?;
         let successor = find_for_owner(conn, owner, how.successor)?.ok_or(diesel::result::Error::NotFound)?;
-        Ok(Some(RollOutcome::Rolled { old, successor }))
+        Ok(Some(RollOutcome::Rolled(successor)))
     })
 }
 

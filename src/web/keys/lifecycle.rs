@@ -101,9 +101,16 @@ pub async fn roll(
     public_id: &str,
     form: RollForm,
 ) -> Result<HttpResponse, AppError> {
+    // The radios send one of the codes; anything else is an edited form
+    // (said only about a key the person has: another's is not found).
+    let Ok(overlap) = Overlap::parse(&form.overlap) else {
+        let key = owned_key(scope, state, public_id).await?;
+        return Err(AppError::BadRequest(format!(
+            "Choose an overlap of 0h (none), 1h, 24h or 7d to roll {}.",
+            key.public_id.hint(scope.kind())
+        )));
+    };
     let public_id = PublicId::parse(public_id).ok_or(AppError::NotFound)?;
-    // The radios send one of the codes; anything else is an edited form.
-    let overlap = Overlap::parse(&form.overlap).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let by = Actor { user_id: Some(actor), via_key: None };
     match state.api_keys.roll(scope.owner(), &public_id, overlap, by).await? {
         Ok(rolled) => {

@@ -311,7 +311,7 @@ async fn keys_revoke_stops_the_key_and_names_it_and_delete_is_another_name_for_i
     Machine::using(&app, &alice).run(&["whoami"]).await.ok();
 
     let ids = |run: Run| rows(run.ok()).iter().map(|row| row[0].clone()).collect::<Vec<_>>();
-    assert_eq!(ids(machine.run(&["keys", "list", "--org", "acme"]).await), [keep.public_id.clone()]);
+    assert_eq!(ids(machine.run(&["keys", "list", "--org", "acme"]).await), [keep.public_id.as_str()]);
     let inactive = machine.run(&["keys", "list", "--org", "acme", "--status", "inactive"]).await;
     let inactive = rows(inactive.ok());
     assert_eq!(inactive.len(), 1);
@@ -365,7 +365,7 @@ async fn keys_roll_prints_the_new_token_once_and_the_old_key_works_for_the_overl
     let run = machine
         .run(&["keys", "roll", &successor.public_id, "--org", "acme", "--overlap", "0h", "--json"])
         .await;
-    let rolled: serde_json::Value = serde_json::from_str(&run.ok()).expect("JSON");
+    let rolled: serde_json::Value = serde_json::from_str(run.ok()).expect("JSON");
     assert_eq!(rolled["rolled_from"], successor.public_id.as_str());
     assert!(rolled["token"].as_str().unwrap().starts_with("mci_org_"));
     Machine::using(&app, &successor).run(&["whoami"]).await.error(3);

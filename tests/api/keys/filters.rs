@@ -276,8 +276,10 @@ async fn each_row_shows_its_whole_key_id_ready_to_copy(app: TestApp) {
     assert_eq!(attrs(&html, &format!("{KEYS} button[data-copy-button]"), "hidden"), [""]);
     assert_eq!(texts(&html, &format!("{KEYS} button[data-copy-button]")), ["Copy key id of Deploy bot"]);
     // The id is the one the API and the CLI take.
-    let delete = attrs(&html, &format!("{KEYS} a[data-delete-key]"), "href");
-    assert_eq!(delete, [format!("{ACME_KEYS}/{}/delete", token.public_id)]);
+    let revoke = attrs(&html, &format!("{KEYS} a[data-revoke-key]"), "href");
+    assert_eq!(revoke, [format!("{ACME_KEYS}/{}/revoke", token.public_id)]);
+    let roll = attrs(&html, &format!("{KEYS} a[data-roll-key]"), "href");
+    assert_eq!(roll, [format!("{ACME_KEYS}/{}/roll", token.public_id)]);
     // The row carries the id, for the dialog to return the focus to.
     assert_eq!(attrs(&html, &format!("{KEYS} tbody tr"), "id"), [format!("key-{}", token.public_id)]);
 }

@@ -156,7 +156,7 @@ async fn a_key_is_rolled_once_and_only_while_it_works(app: TestApp) {
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "key_not_active"), "expired: {body}");
 
     for overlap in [json!("2h"), json!(""), json!(24), json!("24H")] {
-        let fresh = team.alice.new_key(ACME_KEYS, "Fresh", "").await;
+        let (_, fresh) = api.create_key(ACME_API, "Fresh", None).await;
         let (status, body) = api.post_json(&roll_path(ACME_API, &fresh), json!({ "overlap": overlap })).await;
         assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{body}");
         assert!(body["error"]["fields"]["overlap"].is_string(), "{body}");

@@ -88,7 +88,8 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
             "description": "From CI", "valid_until": "2027-03-05", "status": "expires_soon",
             "created_at": EPOCH, "created_by": null, "last_used_at": null, "token": token.full,
             "created_by_key": {"hint": ci.hint(), "description": "CI"},
-            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null,
+            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null, "revoked_at": null, "revoked_reason": null,
+            "rolled_from": null, "rolled_to": null,
         })
     );
     assert!(key_exists(&app, &token.public_id).await);
@@ -100,7 +101,8 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
         "id": ci.public_id, "kind": "organization", "hint": ci.hint(), "description": "CI",
         "valid_until": "2027-06-01", "status": "active", "created_at": EPOCH,
         "created_by": {"id": team.alice.id, "display_name": "Alice"}, "last_used_at": EPOCH,
-        "scope": FULL_ACCESS, "orgs": null, "allowed_networks": null,
+        "scope": FULL_ACCESS, "orgs": null, "allowed_networks": null, "revoked_at": null, "revoked_reason": null,
+            "rolled_from": null, "rolled_to": null,
     });
     assert_eq!(
         api.get_json(&format!("/api/v1/orgs/acme/keys/{}", ci.public_id)).await,
@@ -207,7 +209,8 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
             "valid_until": "2027-05-29", "status": "active", "created_at": EPOCH, "created_by": alice,
             "last_used_at": null, "token": deploy.full,
             "created_by_key": {"hint": laptop.hint(), "description": "Laptop"},
-            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null,
+            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null, "revoked_at": null, "revoked_reason": null,
+            "rolled_from": null, "rolled_to": null,
         })
     );
     assert_eq!(api.get_json(&org_url).await, (StatusCode::OK, without_token(&org_key)));
@@ -232,7 +235,8 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
             "valid_until": null, "status": "active", "created_by": alice, "created_at": EPOCH,
             "last_used_at": null, "token": second.full,
             "created_by_key": {"hint": laptop.hint(), "description": "Laptop"},
-            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null,
+            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null, "revoked_at": null, "revoked_reason": null,
+            "rolled_from": null, "rolled_to": null,
         })
     );
     assert_eq!(api.get_json(&user_url).await, (StatusCode::OK, without_token(&user_key)));
