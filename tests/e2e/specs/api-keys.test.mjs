@@ -725,7 +725,11 @@ describe('API keys', () => {
       await form.getByLabel('Description or key id', { exact: true }).fill(run.toUpperCase());
       await form.getByLabel('Description or key id', { exact: true }).press('Enter');
       await expectPath(page, /status=active&sort=valid_until$/);
-      assert.deepEqual(await listedDescriptions(page), [`Later ${run}`, `Never ${run}`], 'soonest first, never last');
+      assert.deepEqual(
+        await listedDescriptions(page),
+        [`Soon ${run}`, `Later ${run}`, `Never ${run}`],
+        'the working keys, soonest first, never last',
+      );
       assert.equal(await form.getByLabel('Description or key id', { exact: true }).inputValue(), run.toUpperCase());
 
       // A key by the start of its id.
@@ -740,12 +744,12 @@ describe('API keys', () => {
       await expectText(page.getByTestId('keys-no-match').getByRole('heading', { level: 3 }), 'No keys match');
       await snap(t, page, `keys-no-match-${javaScriptEnabled ? 'js' : 'nojs'}.png`);
       await page.getByTestId('key-matches').getByRole('link', { name: 'Show all keys', exact: true }).click();
-      await expectPath(page, listPath);
+      await expectPath(page, `${listPath}?status=all`);
       assert.equal((await listedDescriptions(page)).length, 3);
 
       // "Add API key" at the top leads to the form.
       await page.locator('.panel-header').getByRole('link', { name: 'Add API key', exact: true }).click();
-      await expectPath(page, listPath);
+      await expectPath(page, `${listPath}?status=all`);
       assert.equal(new URL(page.url()).hash, '#add-key');
       if (javaScriptEnabled) assert.equal((await focused(page)).id, 'description', 'the focus goes to the first field');
     });
