@@ -324,8 +324,9 @@ async fn keys_revoke_stops_the_key_and_names_it_and_delete_is_another_name_for_i
     // By its hint, a revoked key is still found: revoking it again changes nothing.
     let run = machine.run(&["keys", "revoke", &deploy.hint(), "--org", "acme"]).await;
     assert!(run.ok().starts_with("Revoked key"), "{}", run.stdout);
-    let message = machine.run(&["keys", "list", "--user", "--status", "gone"]).await.error(2);
-    assert!(message.contains("expected one of active, inactive, all"), "{message}");
+    let run = machine.run(&["keys", "list", "--user", "--status", "gone"]).await;
+    assert_eq!(run.code, 2, "a usage error");
+    assert!(run.stderr.contains("expected one of active, inactive, all"), "{}", run.stderr);
 }
 both_databases!(keys_revoke_stops_the_key_and_names_it_and_delete_is_another_name_for_it, at_epoch);
 
@@ -358,9 +359,9 @@ async fn keys_roll_prints_the_new_token_once_and_the_old_key_works_for_the_overl
 
     let message = machine.run(&["keys", "roll", &deploy.public_id, "--org", "acme"]).await.error(1);
     assert!(message.contains("was already rolled to"), "{message}");
-    let message =
-        machine.run(&["keys", "roll", &deploy.public_id, "--org", "acme", "--overlap", "3d"]).await.error(2);
-    assert!(message.contains("expected 0h (none), 1h, 24h or 7d"), "{message}");
+    let run = machine.run(&["keys", "roll", &deploy.public_id, "--org", "acme", "--overlap", "3d"]).await;
+    assert_eq!(run.code, 2, "a usage error");
+    assert!(run.stderr.contains("expected 0h (none), 1h, 24h or 7d"), "{}", run.stderr);
 
     let run = machine
         .run(&["keys", "roll", &successor.public_id, "--org", "acme", "--overlap", "0h", "--json"])
