@@ -138,6 +138,7 @@ async fn a_key_is_rolled_once_and_only_while_it_works(app: TestApp) {
     let bolt = team.bob.new_key(BOLT_KEYS, "Bolt", "").await;
     let api = Api::new(&app, &admin.full);
     let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
+    let member = team.mia.new_key(USER_KEYS, "Mia", "").await;
 
     let (status, _) = api.post_json(&roll_path(ACME_API, &ci), json!({"overlap": "1h"})).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -165,7 +166,6 @@ async fn a_key_is_rolled_once_and_only_while_it_works(app: TestApp) {
     assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"), "another organization's key");
     let (status, _) = api.post_json(&format!("{ACME_API}/0000000000000000/roll"), json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let member = team.mia.new_key(USER_KEYS, "Mia", "").await;
     let (status, body) = Api::new(&app, &member.full).post_json(&roll_path(ACME_API, &ci), json!({})).await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"), "a member manages no keys");
 }
