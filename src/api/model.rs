@@ -46,7 +46,7 @@ pub struct OrgAccess {
     /// which acts for the organization itself.
     #[schema(example = "admin")]
     pub role: Option<String>,
-    /// Whether this key may list, create and delete the organization's keys
+    /// Whether this key may list, create, roll and revoke the organization's keys
     /// (its effective scope here has `keys:write`).
     pub can_manage_keys: bool,
     /// What the key may do here: its permissions within its holder's rights
