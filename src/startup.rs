@@ -364,8 +364,9 @@ fn spawn_mail_tasks(
     ])
 }
 
-/// Removes what can no longer be used: ended sessions, and key tokens whose
-/// page was not opened in time (ciphertext, but no reason to keep it).
+/// Removes what can no longer be used: ended sessions, key tokens whose page
+/// was not opened in time (ciphertext, but no reason to keep it), and API keys
+/// revoked or expired more than 90 days ago (at start, then every 10 minutes).
 fn spawn_sweeper(
     store: DbSessionStore,
     db: Db,
@@ -388,6 +389,11 @@ fn spawn_sweeper(
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(deleted = n, "unshown key tokens removed"),
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not remove unshown key tokens"),
+            }
+            match crate::services::key_purge::purge_inactive_keys(&db, clock.as_ref()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "API keys inactive for 90 days purged"),
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not purge inactive API keys"),
             }
             if db.kind() == crate::db::DbKind::Postgres {
                 let now = clock.now_naive();

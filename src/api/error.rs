@@ -35,6 +35,10 @@ pub enum ApiError {
     IpNotAllowed(Option<IpAddr>),
     #[error("not found")]
     NotFound,
+    /// The request is fine but the resource's state refuses it (409): a code
+    /// such as `already_rolled` or `key_not_active`, and the sentence.
+    #[error("conflict: {0}")]
+    Conflict(&'static str, String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("payload too large")]
@@ -76,6 +80,7 @@ impl ApiError {
             ApiError::InsufficientScope { .. } => "insufficient_scope",
             ApiError::IpNotAllowed(_) => "ip_not_allowed",
             ApiError::NotFound => "not_found",
+            ApiError::Conflict(code, _) => code,
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
@@ -128,7 +133,9 @@ impl ApiError {
                 would keep them: send the key as `Authorization: Bearer <key>`, and consider this one \
                 exposed (delete it and create a new one)."
                 .into(),
-            ApiError::BadRequest(message) | ApiError::Forbidden(message) => message.clone(),
+            ApiError::BadRequest(message) | ApiError::Forbidden(message) | ApiError::Conflict(_, message) => {
+                message.clone()
+            }
             ApiError::InsufficientScope { resource, level } => format!(
                 "This key lacks {scope} ({what}). A key's permissions are chosen when it is \
                  created: use a key that has {scope}.",
@@ -235,6 +242,7 @@ impl ResponseError for ApiError {
                 StatusCode::FORBIDDEN
             }
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -17,7 +17,7 @@ use super::views::key_info;
 use crate::db::DbConnection;
 use crate::db::api_keys::{self, ApiKey, COUNT_CAP, KeyListItem, Owner};
 use crate::db::organizations::Organization;
-use crate::domain::api_key::{KeyListFilter, PublicId, Scope};
+use crate::domain::api_key::{KeyListFilter, PublicId, Scope, StatusFilter};
 use crate::services::api_keys::{Actor, ViaKey};
 use crate::state::AppState;
 
@@ -27,7 +27,7 @@ const MAX_PER_PAGE: u32 = 100;
 /// The key id of a path (`…/keys/{id}`).
 #[derive(Debug, Deserialize)]
 pub struct KeyPath {
-    id: String,
+    pub id: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -39,6 +39,12 @@ pub struct PageParams {
     /// From 1 to 100 (default 50).
     #[param(value_type = Option<u32>)]
     per_page: Option<String>,
+    /// Which keys: `active` (default: every key that works now, including
+    /// `expires_soon` and `rolled` keys in their overlap), `inactive` (revoked
+    /// or expired, kept 90 days), `all`, or one status: `expires_soon`,
+    /// `expired`, `revoked`.
+    #[param(example = "active")]
+    status: Option<String>,
 }
 
 impl PageParams {
@@ -57,6 +63,16 @@ impl PageParams {
             number("per_page", &self.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
         ))
     }
+
+    fn status(&self) -> Result<StatusFilter, ApiError> {
+        match self.status.as_deref() {
+            None => Ok(StatusFilter::default()),
+            Some(raw) => StatusFilter::parse_strict(raw).ok_or_else(|| {
+                let codes: Vec<&str> = StatusFilter::ALL.iter().map(|s| s.code()).collect();
+                ApiError::field("status", format!("Must be one of {}.", codes.join(", ")))
+            }),
+        }
+    }
 }
 
 /// The organization's keys, newest first.
@@ -69,7 +85,7 @@ impl PageParams {
         (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
         (status = 403, description = "`forbidden`: a member's user key (key management needs the admin role); `insufficient_scope`: the key lacks `keys:read` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
-        (status = 422, description = "Bad page or per_page", body = ErrorBody),
+        (status = 422, description = "Bad page, per_page or status", body = ErrorBody),
     ),
     security(("api_key" = ["keys:read"]))
 )]
@@ -130,14 +146,16 @@ pub async fn get_org_key(
     get(Owner::Organization(at.org.id), path.into_inner().id, &state).await
 }
 
-/// Deletes one of the organization's keys: it stops working at once.
+/// Revokes one of the organization's keys: it stops working at once, on every
+/// instance, and stays listed (`inactive`, status `revoked`) for 90 days.
+/// Revoking a revoked key again changes nothing and answers 204.
 #[utoipa::path(
     delete,
     path = "/api/v1/orgs/{org}/keys/{id}",
     tag = "keys",
     params(("org" = String, Path, description = "The organization's slug"), ("id" = String, Path, description = "The key's public id")),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 204, description = "Revoked"),
         (status = 403, description = "`forbidden`: a member's user key (key management needs the admin role); `insufficient_scope`: the key lacks `keys:write` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "No such key or organization within this key's reach", body = ErrorBody),
     ),
@@ -160,7 +178,7 @@ pub async fn delete_org_key(
     responses(
         (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
         (status = 403, description = "`forbidden`: an organization key (these endpoints need a user key); `insufficient_scope`: the key lacks `keys:read` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
-        (status = 422, description = "Bad page or per_page", body = ErrorBody),
+        (status = 422, description = "Bad page, per_page or status", body = ErrorBody),
     ),
     security(("api_key" = ["keys:read"]))
 )]
@@ -219,14 +237,15 @@ pub async fn get_user_key(
     get(Owner::User(owner.user_id), path.into_inner().id, &state).await
 }
 
-/// Deletes one of the caller's user keys: it stops working at once.
+/// Revokes one of the caller's user keys: it stops working at once, on every
+/// instance, and stays listed (`inactive`, status `revoked`) for 90 days.
 #[utoipa::path(
     delete,
     path = "/api/v1/user/keys/{id}",
     tag = "keys",
     params(("id" = String, Path, description = "The key's public id")),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 204, description = "Revoked"),
         (status = 403, description = "`forbidden`: an organization key (these endpoints need a user key); `insufficient_scope`: the key lacks `keys:write` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "The caller has no such key", body = ErrorBody),
     ),
@@ -242,19 +261,13 @@ pub async fn delete_user_key(
 
 async fn list(owner: Owner, query: &PageParams, state: &AppState) -> Result<Json<KeyList>, ApiError> {
     let (page, per_page) = query.parse()?;
+    let filter = KeyListFilter { status: query.status()?, ..KeyListFilter::default() };
     let offset = i64::from(page - 1) * i64::from(per_page);
     let now = state.clock.now();
     let (key_page, reaches) = state
         .db
         .run(move |conn| {
-            let key_page = api_keys::page_matching(
-                conn,
-                owner,
-                &KeyListFilter::default(),
-                now,
-                i64::from(per_page),
-                offset,
-            )?;
+            let key_page = api_keys::page_matching(conn, owner, &filter, now, i64::from(per_page), offset)?;
             let keys: Vec<&ApiKey> = key_page.items.iter().map(|item| &item.key).collect();
             let reaches = reach_slugs(conn, owner, &keys)?;
             Ok((key_page, reaches))
@@ -279,7 +292,7 @@ async fn list(owner: Owner, query: &PageParams, state: &AppState) -> Result<Json
 /// (sorted), or `None` when it reaches all of its user's (or is an
 /// organization's). Only restricted keys cost a query, plus one for the user's
 /// organizations.
-fn reach_slugs(
+pub(super) fn reach_slugs(
     conn: &mut DbConnection,
     owner: Owner,
     keys: &[&ApiKey],

@@ -8,6 +8,7 @@ pub mod error;
 mod introspect;
 mod json_body;
 mod json_errors;
+mod key_roll;
 mod keys;
 mod leaks;
 pub mod model;
@@ -78,6 +79,7 @@ pub fn scope() -> Scope<
                 .route(web::get().to(keys::get_org_key))
                 .route(web::delete().to(keys::delete_org_key)),
         )
+        .service(web::resource("/orgs/{org}/keys/{id}/roll").route(web::post().to(key_roll::roll_org_key)))
         .service(web::resource("/orgs/{org}/user-keys").route(web::get().to(user_keys::list)))
         .service(
             web::resource("/orgs/{org}/user-keys/{id}/block")
@@ -94,6 +96,7 @@ pub fn scope() -> Scope<
                 .route(web::get().to(keys::get_user_key))
                 .route(web::delete().to(keys::delete_user_key)),
         )
+        .service(web::resource("/user/keys/{id}/roll").route(web::post().to(key_roll::roll_user_key)))
         .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }))
 }
 

@@ -18,7 +18,9 @@ pub struct ErrorDetail {
     /// Stable, for programs: `missing_key`, `malformed_key`, `invalid_key`, `expired_key`,
     /// `key_in_query`, `rate_limited`, `forbidden`, `insufficient_scope` (the key lacks a
     /// permission its holder has; the message names it), `ip_not_allowed` (the key is used
-    /// outside its allowed networks), `not_found`, `validation_failed`, …
+    /// outside its allowed networks), `revoked_key` (revoked, or rolled and past its
+    /// overlap), `not_found`, `already_rolled` and `key_not_active` (409: a roll the
+    /// key's state refuses), `validation_failed`, …
     #[schema(example = "invalid_key")]
     pub code: String,
     /// For people.
@@ -44,7 +46,7 @@ pub struct OrgAccess {
     /// which acts for the organization itself.
     #[schema(example = "admin")]
     pub role: Option<String>,
-    /// Whether this key may list, create and delete the organization's keys
+    /// Whether this key may list, create, roll and revoke the organization's keys
     /// (its effective scope here has `keys:write`).
     pub can_manage_keys: bool,
     /// What the key may do here: its permissions within its holder's rights
@@ -151,8 +153,25 @@ pub struct ApiKeyInfo {
     pub description: String,
     /// Refused from this date (00:00 UTC) on; `null`: never expires.
     pub valid_until: Option<NaiveDate>,
-    /// `active`, `expires_soon` (under 7 days left) or `expired`.
+    /// `active`, `expires_soon` (under 7 days left), `rolled` (rolled to
+    /// `rolled_to`, working until `revoked_at`), `revoked` or `expired`.
+    #[schema(example = "active")]
     pub status: String,
+    /// The first instant it is refused once revoked: the revocation's time, or
+    /// the end of a roll's overlap. `null`: not revoked.
+    #[serde(default)]
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why: `revoked` (by a person), `rolled`, `leaked` (self-revoked as
+    /// leaked), `secret_scanning` (reported by GitHub secret scanning).
+    #[serde(default)]
+    #[schema(example = json!(null))]
+    pub revoked_reason: Option<String>,
+    /// The public id of the key this one was rolled from.
+    #[serde(default)]
+    pub rolled_from: Option<String>,
+    /// The public id of the key this one was rolled to.
+    #[serde(default)]
+    pub rolled_to: Option<String>,
     pub created_at: DateTime<Utc>,
     /// `null` when the creator's account is gone or an organization key created it.
     pub created_by: Option<UserInfo>,
@@ -220,6 +239,17 @@ pub struct NewKeyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = json!(["203.0.113.0/24", "2001:db8::/32"]))]
     pub allowed_networks: Option<Vec<String>>,
+}
+
+/// How to roll a key.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct RollRequest {
+    /// How long the old key keeps working next to its successor: `0h` (it
+    /// stops now), `1h`, `24h` or `7d`. Absent or `null`: `24h`, as on the keys
+    /// screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "24h")]
+    pub overlap: Option<String>,
 }
 
 /// A new key, with its token: the only time the token is ever sent.

@@ -63,6 +63,7 @@ pub fn key_info(
 ) -> ApiKeyInfo {
     let key = item.key;
     let valid_until = key.valid_until.map(ValidUntil::from_date);
+    let revocation = key.revocation();
     // A stored list that cannot be read refuses the key (see `ApiKey::allowed_networks`);
     // here it is shown as stored rather than failing the whole list.
     let allowed_networks = match key.allowed_networks() {
@@ -77,7 +78,11 @@ pub fn key_info(
         kind: kind_name(kind).to_string(),
         description: key.description,
         valid_until: key.valid_until,
-        status: KeyStatus::at(valid_until, now).code().to_string(),
+        status: KeyStatus::of(valid_until, revocation, now).code().to_string(),
+        revoked_at: key.revoked_at.map(|t| t.and_utc()),
+        revoked_reason: revocation.map(|revocation| revocation.reason.code().to_string()),
+        rolled_from: key.rolled_from,
+        rolled_to: key.rolled_to,
         created_at: key.created_at.and_utc(),
         created_by: key
             .created_by

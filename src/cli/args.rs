@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
-use crate::domain::api_key::{Preset, Scope};
+use crate::domain::api_key::{Overlap, Preset, Scope, StatusFilter};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -65,15 +65,38 @@ pub struct LoginArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// List every key (all pages).
-    List(OwnerArgs),
+    /// List the keys (all pages): those that work, unless --status says otherwise.
+    List(ListArgs),
     /// Create a key; its token is shown once.
     Create(CreateArgs),
-    /// Show one key: its permissions, reach, networks and dates.
+    /// Show one key: its permissions, reach, networks, dates and status.
     Show(KeyArgs),
-    /// Delete (revoke) a key, named by its id, its hint or the whole key.
-    #[command(visible_alias = "revoke")]
-    Delete(KeyArgs),
+    /// Roll a key: a new key with the same description, permissions and reach (its
+    /// token is shown once); the old one works on for the overlap, then stops.
+    Roll(RollArgs),
+    /// Revoke a key, named by its id, its hint or the whole key: it stops working at
+    /// once, and stays listed (--status inactive) for 90 days.
+    #[command(visible_alias = "delete")]
+    Revoke(KeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Which keys: active (those that work, the default), inactive (revoked or
+    /// expired), all, or one status: expires_soon, expired, revoked.
+    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+    pub status: Option<StatusFilter>,
+    #[command(flatten)]
+    pub owner: OwnerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RollArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// How long the old key keeps working: 0h (it stops now), 1h, 24h or 7d.
+    #[arg(long, value_name = "OVERLAP", default_value = "24h", value_parser = parse_overlap)]
+    pub overlap: Overlap,
 }
 
 /// Whose keys: neither flag means the config file's `account.org`.
@@ -149,6 +172,17 @@ fn parse_preset(raw: &str) -> Result<Preset, String> {
         .ok_or_else(|| "expected run_builds, read_only or full_access (or give --scope)".to_string())
 }
 
+fn parse_status(raw: &str) -> Result<StatusFilter, String> {
+    StatusFilter::parse_strict(raw).ok_or_else(|| {
+        let codes: Vec<&str> = StatusFilter::ALL.iter().map(|s| s.code()).collect();
+        format!("expected one of {}", codes.join(", "))
+    })
+}
+
+fn parse_overlap(raw: &str) -> Result<Overlap, String> {
+    Overlap::parse(raw).map_err(|_| "expected 0h (none), 1h, 24h or 7d".to_string())
+}
+
 fn parse_date(raw: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .map_err(|_| format!("expected a date as YYYY-MM-DD, not {raw:?}"))
@@ -171,8 +205,8 @@ mod tests {
                 .unwrap();
         assert!(cli.json);
         assert_eq!(cli.url.as_deref(), Some("http://x"));
-        let Command::Keys(KeysCommand::List(owner)) = cli.command else { panic!("keys list") };
-        assert_eq!((owner.org.as_deref(), owner.user), (Some("acme"), false));
+        let Command::Keys(KeysCommand::List(list)) = cli.command else { panic!("keys list") };
+        assert_eq!((list.owner.org.as_deref(), list.owner.user, list.status), (Some("acme"), false, None));
     }
 
     #[test]
@@ -240,8 +274,31 @@ mod tests {
     }
 
     #[test]
-    fn revoke_is_delete() {
-        let cli = Cli::try_parse_from(["monkeyci", "keys", "revoke", "3fKxQ9a0LmP2sT7v", "--user"]).unwrap();
-        assert!(matches!(cli.command, Command::Keys(KeysCommand::Delete(_))));
+    fn delete_is_another_name_for_revoke() {
+        let cli = Cli::try_parse_from(["monkeyci", "keys", "delete", "3fKxQ9a0LmP2sT7v", "--user"]).unwrap();
+        assert!(matches!(cli.command, Command::Keys(KeysCommand::Revoke(_))));
+    }
+
+    #[test]
+    fn a_roll_overlaps_a_day_unless_told_and_only_by_the_four_choices() {
+        let roll = |extra: &[&str]| {
+            let mut args = vec!["monkeyci", "keys", "roll", "3fKxQ9a0LmP2sT7v", "--user"];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args).map(|cli| match cli.command {
+                Command::Keys(KeysCommand::Roll(args)) => args.overlap,
+                _ => panic!("keys roll"),
+            })
+        };
+        assert_eq!(roll(&[]).unwrap(), Overlap::OneDay);
+        assert_eq!(roll(&["--overlap", "7d"]).unwrap(), Overlap::SevenDays);
+        assert_eq!(roll(&["--overlap", "2h"]).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn the_list_takes_a_status() {
+        let list = |status| Cli::try_parse_from(["monkeyci", "keys", "list", "--status", status]);
+        let Command::Keys(KeysCommand::List(args)) = list("inactive").unwrap().command else { panic!() };
+        assert_eq!(args.status, Some(StatusFilter::Inactive));
+        assert_eq!(list("gone").unwrap_err().exit_code(), 2);
     }
 }

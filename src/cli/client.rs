@@ -12,9 +12,9 @@ use super::error::CliError;
 use super::inputs::{ServerUrl, TokenArgument};
 use super::settings::KeysOf;
 use crate::api::model::{
-    ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest, OrgDetails, OrgList, Whoami,
+    ApiKeyInfo, CreatedKey, ErrorBody, KeyList, NewKeyRequest, OrgDetails, OrgList, RollRequest, Whoami,
 };
-use crate::domain::api_key::PublicId;
+use crate::domain::api_key::{PublicId, StatusFilter};
 use crate::domain::organization::OrgSlug;
 
 /// The largest page the API serves.
@@ -55,20 +55,21 @@ impl Client {
         self.read(self.http.get(self.base.endpoint(&["orgs", slug.as_str()])))
     }
 
-    pub fn keys_page(&self, owner: &KeysOf, page: u32) -> Result<KeyList, CliError> {
+    pub fn keys_page(&self, owner: &KeysOf, status: StatusFilter, page: u32) -> Result<KeyList, CliError> {
         let mut url = self.base.endpoint(&owner.keys_path());
         url.query_pairs_mut()
             .append_pair("page", &page.to_string())
-            .append_pair("per_page", &PER_PAGE.to_string());
+            .append_pair("per_page", &PER_PAGE.to_string())
+            .append_pair("status", status.code());
         self.read(self.http.get(url))
     }
 
-    /// Every key, page after page, as one list (`page` 1, no `next_page`).
-    pub fn all_keys(&self, owner: &KeysOf) -> Result<KeyList, CliError> {
+    /// Every key with that status, page after page, as one list (`page` 1, no `next_page`).
+    pub fn all_keys(&self, owner: &KeysOf, status: StatusFilter) -> Result<KeyList, CliError> {
         let mut page = 1;
         let mut keys: Vec<ApiKeyInfo> = Vec::new();
         loop {
-            let list = self.keys_page(owner, page)?;
+            let list = self.keys_page(owner, status, page)?;
             keys.extend(list.keys);
             match list.next_page {
                 // A next page that does not move forward would loop for ever.
@@ -88,8 +89,21 @@ impl Client {
         self.read(self.http.get(self.key_url(owner, id)))
     }
 
-    pub fn delete_key(&self, owner: &KeysOf, id: &PublicId) -> Result<(), CliError> {
+    pub fn revoke_key(&self, owner: &KeysOf, id: &PublicId) -> Result<(), CliError> {
         self.send(self.http.delete(self.key_url(owner, id))).map(drop)
+    }
+
+    pub fn roll_key(
+        &self,
+        owner: &KeysOf,
+        id: &PublicId,
+        request: &RollRequest,
+    ) -> Result<CreatedKey, CliError> {
+        let mut url = self.key_url(owner, id);
+        url.path_segments_mut()
+            .map_err(|()| CliError::Other("the server URL cannot take a path".into()))?
+            .push("roll");
+        self.read(self.http.post(url).json(request))
     }
 
     fn key_url(&self, owner: &KeysOf, id: &PublicId) -> reqwest::Url {

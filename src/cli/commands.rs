@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::args::{Cli, Command, CreateArgs, KeyArgs, KeysCommand, LoginArgs, OwnerArgs};
+use super::args::{Cli, Command, CreateArgs, KeyArgs, KeysCommand, ListArgs, LoginArgs, OwnerArgs, RollArgs};
 use super::client::Client;
 use super::config;
 use super::error::CliError;
@@ -12,9 +12,9 @@ use super::login_key::{Console, login_key};
 use super::output;
 use super::settings::{ClientSettings, Environment, KeysOf};
 use super::source::Source;
-use crate::api::model::NewKeyRequest;
-use crate::domain::api_key::PublicId;
+use crate::api::model::{NewKeyRequest, RollRequest};
 use crate::domain::api_key::validity::suggestion;
+use crate::domain::api_key::{PublicId, StatusFilter};
 use crate::domain::organization::OrgSlug;
 
 /// Runs the command; `Ok` holds what to print. `console` is standard input and
@@ -36,7 +36,8 @@ pub fn run(cli: Cli, env: Environment, console: &mut dyn Console) -> Result<Stri
         Command::Keys(KeysCommand::List(owner)) => list_keys(&settings, &owner, json),
         Command::Keys(KeysCommand::Create(args)) => create_key(&settings, &args, today, json),
         Command::Keys(KeysCommand::Show(args)) => show_key(&settings, &args, json),
-        Command::Keys(KeysCommand::Delete(args)) => delete_key(&settings, &args, json),
+        Command::Keys(KeysCommand::Roll(args)) => roll_key(&settings, &args, json),
+        Command::Keys(KeysCommand::Revoke(args)) => revoke_key(&settings, &args, json),
     }
 }
 
@@ -50,9 +51,9 @@ fn owner(settings: &ClientSettings, args: &OwnerArgs) -> Result<KeysOf, CliError
     settings.owner(args.org.as_deref(), args.user)
 }
 
-fn list_keys(settings: &ClientSettings, args: &OwnerArgs, json: bool) -> Result<String, CliError> {
+fn list_keys(settings: &ClientSettings, args: &ListArgs, json: bool) -> Result<String, CliError> {
     let client = client(settings)?;
-    let list = client.all_keys(&owner(settings, args)?)?;
+    let list = client.all_keys(&owner(settings, &args.owner)?, args.status.unwrap_or_default())?;
     Ok(if json { output::json(&list) } else { output::keys(&list) })
 }
 
@@ -116,7 +117,8 @@ fn named_key(settings: &ClientSettings, args: &KeyArgs) -> Result<(Client, KeysO
     named.check_owner(&owner)?;
     let id = match named.id() {
         Some(id) => id.clone(),
-        None => named.find_in(&client.all_keys(&owner)?.keys, &owner)?,
+        // A revoked or expired key is still named (to show it, or to say it was revoked).
+        None => named.find_in(&client.all_keys(&owner, StatusFilter::All)?.keys, &owner)?,
     };
     Ok((client, owner, id))
 }
@@ -127,16 +129,25 @@ fn show_key(settings: &ClientSettings, args: &KeyArgs, json: bool) -> Result<Str
     Ok(if json { output::json(&key) } else { output::key(&key) })
 }
 
-fn delete_key(settings: &ClientSettings, args: &KeyArgs, json: bool) -> Result<String, CliError> {
+fn revoke_key(settings: &ClientSettings, args: &KeyArgs, json: bool) -> Result<String, CliError> {
     let (client, owner, id) = named_key(settings, args)?;
-    // Read first, so the message can name the key (and a wrong id deletes nothing).
+    // Read first, so the message can name the key (and a wrong id revokes nothing).
     let key = client.key_info(&owner, &id)?;
-    client.delete_key(&owner, &id)?;
+    client.revoke_key(&owner, &id)?;
     Ok(if json {
-        output::json(&serde_json::json!({ "deleted": id.as_str() }))
+        output::json(&serde_json::json!({ "revoked": id.as_str() }))
     } else {
-        output::deleted(&key.hint, &key.description)
+        output::revoked(&key.hint, &key.description)
     })
+}
+
+/// The successor's token is printed once, as `keys create` does; a key rolled
+/// before, revoked or expired is the server's 409, said as it says it.
+fn roll_key(settings: &ClientSettings, args: &RollArgs, json: bool) -> Result<String, CliError> {
+    let (client, owner, id) = named_key(settings, &args.key)?;
+    let request = RollRequest { overlap: Some(args.overlap.code().to_string()) };
+    let rolled = client.roll_key(&owner, &id, &request)?;
+    Ok(if json { output::json(&rolled) } else { output::rolled(&rolled, &id, args.overlap) })
 }
 
 /// Checks the key with `whoami`, then saves it (and `--url`, `--org`) to the config

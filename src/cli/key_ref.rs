@@ -1,4 +1,4 @@
-//! A key named on the command line (`keys delete KEY`), in any form a person has
+//! A key named on the command line (`keys revoke KEY`, `keys roll KEY`), in any form a person has
 //! at hand: the 16-character id, the hint as the keys screen and `keys list` show it
 //! (`mci_org_3fKx…`, or with `...`), or the whole token, of which only the public
 //! id is used. The input is never repeated in a message: it could be a whole token.
@@ -134,6 +134,10 @@ mod tests {
             scope: "repos:read builds:write params:read".into(),
             orgs: None,
             allowed_networks: None,
+            revoked_at: None,
+            revoked_reason: None,
+            rolled_from: None,
+            rolled_to: None,
         }
     }
 

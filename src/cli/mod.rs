@@ -1,5 +1,5 @@
 //! The `monkeyci` command-line client (SPEC §6): `login`, `whoami`, `orgs` and
-//! `keys list|create|show|delete` (alias `revoke`), against the REST API under `/api/v1`.
+//! `keys list|create|show|roll|revoke` (alias `delete`), against the REST API under `/api/v1`.
 //!
 //! | file          | its one job                                                   |
 //! |---------------|---------------------------------------------------------------|

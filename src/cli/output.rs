@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::settings::KeysOf;
 use crate::api::model::{ApiKeyInfo, CreatedKey, KeyList, OrgAccess, OrgList, Whoami};
-use crate::domain::api_key::{Preset, Scope};
+use crate::domain::api_key::{Overlap, Preset, PublicId, RevokeReason, Scope};
 
 /// The API's JSON, pretty-printed, with a final newline.
 pub fn json<T: Serialize>(value: &T) -> String {
@@ -136,6 +136,19 @@ pub fn keys(list: &KeyList) -> String {
     )
 }
 
+/// "active", "expires soon", "rolled (works until 2027-01-01 12:00)",
+/// "revoked (by a person, 2027-01-01 12:00)".
+fn status(key: &ApiKeyInfo) -> String {
+    let reason = key.revoked_reason.as_deref().and_then(RevokeReason::parse).map(RevokeReason::words);
+    match (key.status.as_str(), key.revoked_at) {
+        ("rolled", Some(at)) => format!("rolled (works until {} UTC)", date_time(at)),
+        ("revoked", Some(at)) => {
+            format!("revoked ({}, {} UTC)", reason.unwrap_or("by a person"), date_time(at))
+        }
+        (other, _) => other.replace('_', " "),
+    }
+}
+
 /// One key, as label/value lines.
 pub fn key(key: &ApiKeyInfo) -> String {
     let mut facts = vec![
@@ -148,7 +161,13 @@ pub fn key(key: &ApiKeyInfo) -> String {
     }
     facts.push(("Networks", networks(key.allowed_networks.as_deref())));
     facts.push(("Valid until", valid_until(key.valid_until)));
-    facts.push(("Status", key.status.replace('_', " ")));
+    facts.push(("Status", status(key)));
+    if let Some(from) = &key.rolled_from {
+        facts.push(("Rolled from", from.clone()));
+    }
+    if let Some(to) = &key.rolled_to {
+        facts.push(("Rolled to", to.clone()));
+    }
     facts.push(("Created", format!("{} UTC by {}", date_time(key.created_at), created_by(key))));
     facts.push((
         "Last used",
@@ -203,7 +222,7 @@ fn key_row(key: &ApiKeyInfo) -> Vec<String> {
         scope_short(&key.scope),
         networks(key.allowed_networks.as_deref()),
         valid_until(key.valid_until),
-        key.status.replace('_', " "),
+        status(key),
         date_time(key.created_at),
         created_by(key),
         key.last_used_at.map_or_else(|| "never".into(), date_time),
@@ -239,8 +258,29 @@ pub fn created(created: &CreatedKey, owner: &KeysOf) -> String {
     )
 }
 
-pub fn deleted(hint: &str, description: &str) -> String {
-    format!("Deleted key {hint} “{}”\n", clean(description))
+pub fn revoked(hint: &str, description: &str) -> String {
+    format!("Revoked key {hint} “{}”: it no longer works.\n", clean(description))
+}
+
+/// The successor's token, shown once, and when the old key stops.
+pub fn rolled(rolled: &CreatedKey, old: &PublicId, overlap: Overlap) -> String {
+    let key = &rolled.key;
+    let until = match key.valid_until {
+        Some(date) => format!("valid until {date}"),
+        None => "never expires".to_string(),
+    };
+    let old_stops = match overlap {
+        Overlap::None => "The old key stopped working now.".to_string(),
+        overlap => format!("The old key {old} keeps working for {}, then stops.", overlap.label()),
+    };
+    format!(
+        "Rolled the API key {old} to {} “{}” (id {}, {until}).\n\n    {}\n\n\
+         This token is shown once: store it now. It cannot be shown again.\n{old_stops}\n",
+        key.hint,
+        clean(&key.description),
+        key.id,
+        rolled.token,
+    )
 }
 
 pub fn logged_in(me: &Whoami, path: &Path, org: Option<&str>) -> String {
@@ -303,6 +343,10 @@ mod tests {
             scope: "repos:read builds:write params:read".into(),
             orgs: None,
             allowed_networks: None,
+            revoked_at: None,
+            revoked_reason: None,
+            rolled_from: None,
+            rolled_to: None,
         }
     }
 
@@ -343,7 +387,7 @@ mod tests {
         });
         assert!(!text.contains('\u{1b}'));
         assert_eq!(text.lines().count(), 2);
-        assert!(deleted("mci_org_3fKx…", "a\u{7}b").contains("a\u{FFFD}b"));
+        assert!(revoked("mci_org_3fKx…", "a\u{7}b").contains("a\u{FFFD}b"));
     }
 
     #[test]
@@ -369,7 +413,21 @@ mod tests {
     }
 
     #[test]
-    fn a_deleted_key_is_named_by_hint_and_description() {
-        assert_eq!(deleted("mci_org_3fKx…", "Deploy bot"), "Deleted key mci_org_3fKx… “Deploy bot”\n");
+    fn a_revoked_key_is_named_by_hint_and_description() {
+        assert_eq!(
+            revoked("mci_org_3fKx…", "Deploy bot"),
+            "Revoked key mci_org_3fKx… “Deploy bot”: it no longer works.\n"
+        );
+    }
+
+    #[test]
+    fn a_rolled_key_says_until_when_it_works_and_a_revoked_one_why() {
+        let mut rolled = key("3fKxQ9a0LmP2sT7v", "Deploy bot", None);
+        rolled.status = "rolled".into();
+        rolled.revoked_at = Some(Utc.with_ymd_and_hms(2027, 3, 1, 12, 0, 0).unwrap());
+        rolled.revoked_reason = Some("rolled".into());
+        assert_eq!(status(&rolled), "rolled (works until 2027-03-01 12:00 UTC)");
+        rolled.status = "revoked".into();
+        assert_eq!(status(&rolled), "revoked (rolled, 2027-03-01 12:00 UTC)");
     }
 }

@@ -20,9 +20,11 @@ use crate::domain::api_key::{
 };
 use crate::domain::ids::{KeyId, OrgId, UserId};
 
+mod lifecycle;
 mod listing;
 mod reach;
 
+pub use lifecycle::{Roll, RollOutcome, purge_batch, roll};
 pub use listing::{COUNT_CAP, KeyPage, page_matching};
 pub use reach::org_names_of;
 
@@ -197,6 +199,8 @@ pub struct NewKey<'a> {
     pub created_by: Option<UserId>,
     /// The API key that made the request, when it came through the API.
     pub via_key: Option<ViaKey<'a>>,
+    /// The key it succeeds, when it was made by rolling that one.
+    pub rolled_from: Option<&'a PublicId>,
     pub now: NaiveDateTime,
 }
 
@@ -248,6 +252,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
                 api_keys::created_by.eq(new.created_by),
                 api_keys::created_by_key_hint.eq(new.via_key.map(|key| key.hint)),
                 api_keys::created_by_key_description.eq(new.via_key.map(|key| key.description)),
+                api_keys::rolled_from.eq(new.rolled_from.map(PublicId::as_str)),
             ))
             .execute(conn)?;
         if let (Owner::User(_), KeyReach::Only(orgs)) = (new.owner, new.reach) {
@@ -263,7 +268,15 @@ pub fn insert(conn: &mut DbConnection, new: &NewKey<'_>, hint: &str) -> QueryRes
             }
         }
         if let Owner::Organization(org_id) = new.owner {
-            let details = format!("Created API key {hint} “{}”{}", new.description, through_api(new.via_key));
+            let rolled_from = new
+                .rolled_from
+                .map(|from| format!(", rolled from {}", from.hint(new.owner.kind())))
+                .unwrap_or_default();
+            let details = format!(
+                "Created API key {hint} “{}”{rolled_from}{}",
+                new.description,
+                through_api(new.via_key)
+            );
             audit_events::record_via_key(
                 conn,
                 org_id,
@@ -398,6 +411,15 @@ pub fn revoke(conn: &mut DbConnection, key: ApiKey, how: &Revoke<'_>) -> QueryRe
         )?;
     }
     Ok(Revoked::Now(key))
+}
+
+/// The display names of the people who revoked these keys (those still here).
+pub fn revoker_names(conn: &mut DbConnection, keys: &[&ApiKey]) -> QueryResult<Vec<(UserId, String)>> {
+    let ids: Vec<UserId> = keys.iter().filter_map(|key| key.revoked_by).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table.filter(users::id.eq_any(ids)).select((users::id, users::display_name)).load(conn)
 }
 
 /// What verifying a request needs: who the key speaks for (with the owner's

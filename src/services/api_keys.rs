@@ -146,6 +146,7 @@ impl ApiKeys {
                     valid_until: valid_until.map(ValidUntil::date),
                     created_by,
                     via_key: via_key.as_ref().map(|(hint, description)| ViaKey { hint, description }),
+                    rolled_from: None,
                     now,
                 };
                 api_keys::insert(conn, &new, &hint_for_db)?;
@@ -194,7 +195,7 @@ impl ApiKeys {
 
     /// The owner's key policy (an organization's; none for a user) and, for a
     /// user, the organizations they belong to now.
-    async fn owner_context(&self, owner: Owner) -> Result<(KeyPolicy, Vec<OrgRef>), DbError> {
+    pub(super) async fn owner_context(&self, owner: Owner) -> Result<(KeyPolicy, Vec<OrgRef>), DbError> {
         match owner {
             Owner::Organization(org_id) => {
                 let org = self.db.run(move |conn| Organization::find_by_id(conn, org_id)).await?;

@@ -2,6 +2,8 @@
 //! checked inputs, applies the domain rules and calls storage.
 
 pub mod api_keys;
+pub mod key_purge;
+pub mod key_roll;
 pub mod leaks;
 pub mod memberships;
 pub mod reminders;

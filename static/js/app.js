@@ -180,10 +180,14 @@ const confirmInDialog = (dialog, links, { form, slots }) => {
   dialog.querySelector("[data-dialog-cancel]")?.addEventListener("click", () => dialog.close());
 };
 
-// API keys: Delete names the key.
-confirmInDialog(document.getElementById("delete-key-dialog"), document.querySelectorAll("a[data-delete-key]"), {
-  form: "[data-delete-form]",
-  slots: { "[data-delete-description]": "description", "[data-delete-hint]": "hint" },
+// API keys: Revoke and Roll name the key (Roll's dialog also asks for the overlap).
+confirmInDialog(document.getElementById("revoke-key-dialog"), document.querySelectorAll("a[data-revoke-key]"), {
+  form: "[data-revoke-form]",
+  slots: { "[data-revoke-description]": "description", "[data-revoke-hint]": "hint" },
+});
+confirmInDialog(document.getElementById("roll-key-dialog"), document.querySelectorAll("a[data-roll-key]"), {
+  form: "[data-roll-form]",
+  slots: { "[data-roll-description]": "description", "[data-roll-hint]": "hint" },
 });
 
 // Organizations (Remove a member, Leave): a `dialog[data-confirm-dialog]` is

@@ -56,15 +56,20 @@ fn matching(
             None => query.filter(in_description),
         };
     }
+    let not_revoked = || api_keys::revoked_at.is_null().or(api_keys::revoked_at.gt(dates.now));
+    let revoked = || api_keys::revoked_at.le(dates.now);
+    let not_expired = || api_keys::valid_until.is_null().or(api_keys::valid_until.gt(dates.today));
     match filter.status {
         StatusFilter::All => query,
-        StatusFilter::Active => {
-            query.filter(api_keys::valid_until.is_null().or(api_keys::valid_until.ge(dates.soon_from)))
-        }
+        StatusFilter::Active => query.filter(not_revoked()).filter(not_expired()),
+        StatusFilter::Inactive => query
+            .filter(revoked().assume_not_null().or(api_keys::valid_until.le(dates.today).assume_not_null())),
         StatusFilter::ExpiresSoon => query
+            .filter(not_revoked())
             .filter(api_keys::valid_until.gt(dates.today))
             .filter(api_keys::valid_until.lt(dates.soon_from)),
-        StatusFilter::Expired => query.filter(api_keys::valid_until.le(dates.today)),
+        StatusFilter::Expired => query.filter(not_revoked()).filter(api_keys::valid_until.le(dates.today)),
+        StatusFilter::Revoked => query.filter(revoked()),
     }
 }
 
@@ -94,8 +99,11 @@ pub fn page_matching(
 ) -> QueryResult<KeyPage> {
     let dates = StatusDates::at(now);
     let total = count_matching(conn, owner, filter, dates)?;
+    // Every key of the owner, working or not: a list of revoked keys alone is
+    // no empty state (its Inactive filter must stay within reach).
+    let everything = KeyListFilter { status: StatusFilter::All, ..KeyListFilter::default() };
     let owner_total =
-        if filter.narrows() { count_matching(conn, owner, &KeyListFilter::default(), dates)? } else { total };
+        if *filter == everything { total } else { count_matching(conn, owner, &everything, dates)? };
     let ordered = match filter.sort {
         KeySort::Created => matching(owner, filter, dates).order(api_keys::id.desc()),
         KeySort::LastUsed => matching(owner, filter, dates)

@@ -2,7 +2,7 @@
 //! and an order, each parsed once from the list's query string (anything unknown
 //! means the default, so an old or edited link still shows a list).
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use super::description::MAX_CHARS;
 use super::token::{KeyKind, PUBLIC_ID_LEN};
@@ -26,9 +26,10 @@ impl KeyListFilter {
         }
     }
 
-    /// Whether the list leaves keys out (the order alone hides nothing).
+    /// Whether the list is narrowed beyond its default (the working keys): the
+    /// order alone hides nothing.
     pub fn narrows(&self) -> bool {
-        self.text.is_some() || self.status != StatusFilter::All
+        self.text.is_some() || self.status != StatusFilter::default()
     }
 
     /// The query parameters that say this filter, defaults left out: what the
@@ -38,7 +39,7 @@ impl KeyListFilter {
         if let Some(text) = &self.text {
             pairs.push(("q", text.as_str().to_string()));
         }
-        if self.status != StatusFilter::All {
+        if self.status != StatusFilter::default() {
             pairs.push(("status", self.status.code().to_string()));
         }
         if self.sort != KeySort::default() {
@@ -81,39 +82,60 @@ impl KeySearch {
     }
 }
 
-/// Which keys by status: all, or those that are active, expire soon or have expired.
+/// Which keys by status: those that work (the default), those that no longer
+/// do (revoked, or expired), all of them, or one status alone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum StatusFilter {
+    /// Every key that works now: active, expiring soon, or rolled and in its overlap.
     #[default]
-    All,
     Active,
+    /// Revoked (in effect) or expired: kept for [`super::KEEP_INACTIVE`], then purged.
+    Inactive,
+    All,
     ExpiresSoon,
     Expired,
+    Revoked,
 }
 
 impl StatusFilter {
-    pub const ALL: [StatusFilter; 4] =
-        [StatusFilter::All, StatusFilter::Active, StatusFilter::ExpiresSoon, StatusFilter::Expired];
+    pub const ALL: [StatusFilter; 6] = [
+        StatusFilter::Active,
+        StatusFilter::Inactive,
+        StatusFilter::All,
+        StatusFilter::ExpiresSoon,
+        StatusFilter::Expired,
+        StatusFilter::Revoked,
+    ];
 
+    /// The default for a value that is none of the codes (the keys screen).
     pub fn parse(raw: &str) -> StatusFilter {
-        StatusFilter::ALL.into_iter().find(|s| s.code() == raw.trim()).unwrap_or_default()
+        StatusFilter::parse_strict(raw).unwrap_or_default()
+    }
+
+    /// One of the codes, or nothing (the API refuses anything else).
+    pub fn parse_strict(raw: &str) -> Option<StatusFilter> {
+        StatusFilter::ALL.into_iter().find(|s| s.code() == raw.trim())
     }
 
     pub fn code(self) -> &'static str {
         match self {
-            StatusFilter::All => "all",
             StatusFilter::Active => "active",
+            StatusFilter::Inactive => "inactive",
+            StatusFilter::All => "all",
             StatusFilter::ExpiresSoon => "expires_soon",
             StatusFilter::Expired => "expired",
+            StatusFilter::Revoked => "revoked",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            StatusFilter::All => "All",
             StatusFilter::Active => "Active",
+            StatusFilter::Inactive => "Inactive (revoked or expired)",
+            StatusFilter::All => "All",
             StatusFilter::ExpiresSoon => "Expires soon",
             StatusFilter::Expired => "Expired",
+            StatusFilter::Revoked => "Revoked",
         }
     }
 }
@@ -158,11 +180,13 @@ impl KeySort {
 /// The valid-until dates that make each status at one moment, so storage can
 /// select by status with date comparisons (see [`super::KeyStatus::at`]):
 /// expired: `valid_until <= today`; expires soon: `today < valid_until <
-/// soon_from`; active: no date, or `valid_until >= soon_from`.
+/// soon_from`; active: no date, or `valid_until >= soon_from`. A revocation is
+/// in effect when `revoked_at <= now`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusDates {
     pub today: NaiveDate,
     pub soon_from: NaiveDate,
+    pub now: NaiveDateTime,
 }
 
 impl StatusDates {
@@ -173,7 +197,7 @@ impl StatusDates {
         let horizon = now + EXPIRES_SOON;
         let day = horizon.date_naive();
         let soon_from = if horizon.time() == NaiveTime::MIN { day } else { day + Duration::days(1) };
-        StatusDates { today: now.date_naive(), soon_from }
+        StatusDates { today: now.date_naive(), soon_from, now: now.naive_utc() }
     }
 }
 
@@ -190,7 +214,10 @@ mod tests {
         assert_eq!(filter.text.as_ref().map(KeySearch::as_str), Some("deploy"));
         assert_eq!((filter.status, filter.sort), (StatusFilter::ExpiresSoon, KeySort::LastUsed));
         assert!(filter.narrows());
-        assert!(!KeyListFilter::parse("", "all", "valid_until").narrows());
+        assert!(!KeyListFilter::parse("", "active", "valid_until").narrows());
+        assert!(KeyListFilter::parse("", "all", "").narrows());
+        assert_eq!(KeyListFilter::parse("", "", "").status, StatusFilter::Active);
+        assert_eq!(StatusFilter::parse_strict("nope"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod description;
 pub mod listing;
 pub mod networks;
+pub mod overlap;
 pub mod policy;
 pub mod revocation;
 pub mod scope;
@@ -14,6 +15,7 @@ pub mod validity;
 pub use description::{Description, DescriptionError};
 pub use listing::{KeyListFilter, KeySearch, KeySort, StatusDates, StatusFilter};
 pub use networks::{AllowedNetworks, NetworksError};
+pub use overlap::{Overlap, OverlapError};
 pub use policy::{KeyPolicy, KeyTerms, PolicyRefusal, UserKeysAllowed};
 pub use revocation::{KEEP_INACTIVE, Revocation, RevokeReason};
 pub use scope::{Level, Preset, Resource, Scope, ScopeError};

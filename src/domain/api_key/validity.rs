@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use super::revocation::Revocation;
 use crate::domain::dates;
 
 /// Under this much time left, a key shows as "expires soon".
@@ -97,14 +98,41 @@ pub fn suggestion(today: NaiveDate, max_days: Option<u32>) -> NaiveDate {
     }
 }
 
+/// The valid-until of a rolled key's successor: the old key's lifetime again
+/// (its valid-until less the day it was made), counted from `today`, within
+/// the organization's longest lifetime. A key that never expired gives one
+/// that never expires, unless the policy needs a date: then the policy's
+/// longest lifetime, or the form's suggestion when it only asks for a date.
+pub fn successor_valid_until(
+    old_created_on: NaiveDate,
+    old_valid_until: Option<NaiveDate>,
+    today: NaiveDate,
+    max_days: Option<u32>,
+    expiry_required: bool,
+) -> Option<NaiveDate> {
+    let again = old_valid_until.map(|until| today + (until - old_created_on).max(Duration::days(1)));
+    match (again, max_days) {
+        (Some(date), Some(max_days)) => Some(date.min(latest_allowed(today, max_days))),
+        (Some(date), None) => Some(date),
+        (None, Some(max_days)) => Some(latest_allowed(today, max_days)),
+        (None, None) if expiry_required => Some(suggestion(today, None)),
+        (None, None) => None,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
     Active,
     ExpiresSoon,
     Expired,
+    /// Rolled to a successor, still working until its overlap ends.
+    Rolled,
+    /// Revoked (or rolled, once the overlap ended): refused.
+    Revoked,
 }
 
 impl KeyStatus {
+    /// The status by the valid-until date alone (a key nobody revoked).
     pub fn at(valid_until: Option<ValidUntil>, now: DateTime<Utc>) -> KeyStatus {
         match valid_until {
             None => KeyStatus::Active,
@@ -114,11 +142,34 @@ impl KeyStatus {
         }
     }
 
+    /// The status by the valid-until date and the revocation: a revocation in
+    /// effect says more than an expiry; a rolled key in its overlap is `Rolled`
+    /// until it expires.
+    pub fn of(
+        valid_until: Option<ValidUntil>,
+        revocation: Option<Revocation>,
+        now: DateTime<Utc>,
+    ) -> KeyStatus {
+        match (revocation, KeyStatus::at(valid_until, now)) {
+            (Some(revocation), _) if revocation.is_in_effect_at(now) => KeyStatus::Revoked,
+            (_, KeyStatus::Expired) => KeyStatus::Expired,
+            (Some(_), _) => KeyStatus::Rolled,
+            (None, status) => status,
+        }
+    }
+
+    /// Whether the key works (it may still stop soon).
+    pub fn works(self) -> bool {
+        !matches!(self, KeyStatus::Expired | KeyStatus::Revoked)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             KeyStatus::Active => "Active",
             KeyStatus::ExpiresSoon => "Expires soon",
             KeyStatus::Expired => "Expired",
+            KeyStatus::Rolled => "Rolled",
+            KeyStatus::Revoked => "Revoked",
         }
     }
 
@@ -128,14 +179,16 @@ impl KeyStatus {
             KeyStatus::Active => "active",
             KeyStatus::ExpiresSoon => "expires_soon",
             KeyStatus::Expired => "expired",
+            KeyStatus::Rolled => "rolled",
+            KeyStatus::Revoked => "revoked",
         }
     }
 
     pub fn badge_class(self) -> &'static str {
         match self {
             KeyStatus::Active => "badge badge-success",
-            KeyStatus::ExpiresSoon => "badge badge-warning",
-            KeyStatus::Expired => "badge badge-danger",
+            KeyStatus::ExpiresSoon | KeyStatus::Rolled => "badge badge-warning",
+            KeyStatus::Expired | KeyStatus::Revoked => "badge badge-danger",
         }
     }
 }
@@ -199,5 +252,38 @@ mod tests {
         assert_eq!(KeyStatus::at(v, at(22, 1)), KeyStatus::ExpiresSoon);
         assert_eq!(KeyStatus::at(v, Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap()), KeyStatus::Expired);
         assert_eq!(KeyStatus::at(None, at(1, 0)), KeyStatus::Active);
+    }
+
+    #[test]
+    fn a_revocation_in_effect_outranks_the_date_and_a_rolled_key_works_until_its_overlap_ends() {
+        use crate::domain::api_key::RevokeReason;
+        let now = Utc.with_ymd_and_hms(2027, 2, 1, 12, 0, 0).unwrap();
+        let v = Some(ValidUntil::from_date(date("2027-03-01")));
+        let rolled =
+            |hours| Some(Revocation { at: now + Duration::hours(hours), reason: RevokeReason::Rolled });
+        assert_eq!(KeyStatus::of(v, rolled(1), now), KeyStatus::Rolled);
+        assert_eq!(KeyStatus::of(v, rolled(0), now), KeyStatus::Revoked);
+        assert_eq!(
+            KeyStatus::of(Some(ValidUntil::from_date(date("2027-01-01"))), rolled(1), now),
+            KeyStatus::Expired
+        );
+        assert_eq!(KeyStatus::of(v, None, now), KeyStatus::Active);
+        assert!(KeyStatus::Rolled.works() && !KeyStatus::Revoked.works());
+    }
+
+    #[test]
+    fn a_successor_lives_as_long_as_its_predecessor_within_the_policy() {
+        let (made, today) = (date("2027-01-01"), date("2027-02-01"));
+        assert_eq!(
+            successor_valid_until(made, Some(date("2027-01-31")), today, None, false),
+            Some(date("2027-03-03"))
+        );
+        assert_eq!(
+            successor_valid_until(made, Some(date("2027-04-01")), today, Some(30), true),
+            Some(date("2027-03-04"))
+        );
+        assert_eq!(successor_valid_until(made, None, today, None, false), None);
+        assert_eq!(successor_valid_until(made, None, today, Some(30), true), Some(date("2027-03-04")));
+        assert_eq!(successor_valid_until(made, None, today, None, true), Some(suggestion(today, None)));
     }
 }

@@ -5,10 +5,12 @@
 pub mod access;
 pub mod detail;
 pub mod filter;
+pub mod lifecycle;
 pub mod org;
 pub mod oversight;
 pub mod pages;
 pub mod screen;
+pub mod status;
 pub mod user;
 pub mod valid_until;
 

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::KeyScope;
 use super::filter::ListQuery;
+use super::lifecycle::{self, RollForm};
 use super::screen::{self, CreateForm};
 use crate::domain::ids::UserId;
 use crate::error::AppError;
@@ -39,22 +40,44 @@ pub async fn create(
     screen::create(&req, &scope, actor, &state, &session, form.into_inner()).await
 }
 
-pub async fn confirm_delete(
+pub async fn confirm_revoke(
     req: HttpRequest,
     admin: OrgAdmin,
     path: Path<(String, String)>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let (scope, _) = scope(admin);
-    screen::confirm_delete(&req, &scope, &state, &path.into_inner().1).await
+    lifecycle::confirm_revoke(&req, &scope, &state, &path.into_inner().1).await
 }
 
-pub async fn delete(
+/// `POST …/{id}/revoke`, and `…/{id}/delete` from before revoking kept keys.
+pub async fn revoke(
     admin: OrgAdmin,
     path: Path<(String, String)>,
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     let (scope, actor) = scope(admin);
-    screen::delete(&scope, actor, &state, &session, &path.into_inner().1).await
+    lifecycle::revoke(&scope, actor, &state, &session, &path.into_inner().1).await
+}
+
+pub async fn confirm_roll(
+    req: HttpRequest,
+    admin: OrgAdmin,
+    path: Path<(String, String)>,
+    state: Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, _) = scope(admin);
+    lifecycle::confirm_roll(&req, &scope, &state, &path.into_inner().1).await
+}
+
+pub async fn roll(
+    admin: OrgAdmin,
+    path: Path<(String, String)>,
+    state: Data<AppState>,
+    session: Session,
+    form: Form<RollForm>,
+) -> Result<HttpResponse, AppError> {
+    let (scope, actor) = scope(admin);
+    lifecycle::roll(&scope, actor, &state, &session, &path.into_inner().1, form.into_inner()).await
 }

@@ -10,7 +10,7 @@ use super::KeyScope;
 use super::access::{AccessView, CreateForm, CustomRow, PresetChoice, ReachView};
 use super::filter::FilterView;
 use crate::auth::pending_token::NewKeyNotice;
-use crate::domain::api_key::{Preset, Scope};
+use crate::domain::api_key::{Overlap, Preset, Scope};
 use crate::error::AppError;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, render};
@@ -27,9 +27,17 @@ pub struct KeyRow {
     pub valid_until: String,
     pub status_label: &'static str,
     pub status_class: &'static str,
+    /// When a rolled key stops, or who revoked it, why and when.
+    pub status_detail: Option<String>,
+    /// The hints of the keys it was rolled to / from.
+    pub rolled_to: Option<String>,
+    pub rolled_from: Option<String>,
     /// What the key may do, where from and (user keys) in which organizations.
     pub access: AccessView,
-    pub delete_url: String,
+    /// The Revoke action's confirmation (`None`: it no longer works).
+    pub revoke_url: Option<String>,
+    /// The Roll action's page (`None`: rolled already, revoked or expired).
+    pub roll_url: Option<String>,
     /// A user key: the organizations that blocked it.
     pub blocked_by: Vec<String>,
 }
@@ -152,14 +160,41 @@ pub struct KeysScreen {
     pub custom_rows: Vec<CustomRow>,
     /// The reach fieldset: on the user's screen only.
     pub reach: Option<ReachView>,
+    /// The Roll dialog's overlap choice.
+    pub overlaps: Vec<OverlapChoice>,
 }
 
-/// What `keys/delete_panel.html` shows: the confirmation page for pages without scripts.
-pub struct ConfirmDelete {
+/// What `keys/revoke_panel.html` shows: the confirmation page for pages without scripts.
+pub struct ConfirmRevoke {
     pub list_url: String,
     pub description: String,
     pub hint: String,
-    pub delete_url: String,
+    pub revoke_url: String,
+}
+
+/// What `keys/roll_panel.html` shows: the overlap choice, as a page (the
+/// row's dialog shows the same form when scripts run).
+pub struct ConfirmRoll {
+    pub list_url: String,
+    pub description: String,
+    pub hint: String,
+    pub roll_url: String,
+    pub overlaps: Vec<OverlapChoice>,
+}
+
+/// One radio of the overlap choice.
+pub struct OverlapChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// The four overlaps, the default (24 hours) checked.
+pub fn overlap_choices() -> Vec<OverlapChoice> {
+    Overlap::ALL
+        .into_iter()
+        .map(|o| OverlapChoice { value: o.code(), label: o.label(), checked: o == Overlap::default() })
+        .collect()
 }
 
 #[derive(Template)]
@@ -180,20 +215,37 @@ struct UserKeysPage {
 }
 
 #[derive(Template)]
-#[template(path = "keys/org_confirm_delete.html")]
-struct OrgConfirmDeletePage {
+#[template(path = "keys/org_confirm_revoke.html")]
+struct OrgConfirmRevokePage {
     page: PageContext,
     org: OrgView,
     tab: &'static str,
-    screen: ConfirmDelete,
+    screen: ConfirmRevoke,
 }
 
 #[derive(Template)]
-#[template(path = "keys/user_confirm_delete.html")]
-struct UserConfirmDeletePage {
+#[template(path = "keys/user_confirm_revoke.html")]
+struct UserConfirmRevokePage {
     page: PageContext,
     section: &'static str,
-    screen: ConfirmDelete,
+    screen: ConfirmRevoke,
+}
+
+#[derive(Template)]
+#[template(path = "keys/org_confirm_roll.html")]
+struct OrgConfirmRollPage {
+    page: PageContext,
+    org: OrgView,
+    tab: &'static str,
+    screen: ConfirmRoll,
+}
+
+#[derive(Template)]
+#[template(path = "keys/user_confirm_roll.html")]
+struct UserConfirmRollPage {
+    page: PageContext,
+    section: &'static str,
+    screen: ConfirmRoll,
 }
 
 macro_rules! deref_to_screen {
@@ -210,8 +262,10 @@ macro_rules! deref_to_screen {
 deref_to_screen!(
     OrgKeysPage => KeysScreen,
     UserKeysPage => KeysScreen,
-    OrgConfirmDeletePage => ConfirmDelete,
-    UserConfirmDeletePage => ConfirmDelete,
+    OrgConfirmRevokePage => ConfirmRevoke,
+    UserConfirmRevokePage => ConfirmRevoke,
+    OrgConfirmRollPage => ConfirmRoll,
+    UserConfirmRollPage => ConfirmRoll,
 );
 
 /// The settings layout of the keys' owner: the organization's tabs or the user's side navigation.
@@ -227,14 +281,25 @@ pub fn render_keys_page(
     }
 }
 
-pub fn render_confirm_delete(
+pub fn render_confirm_revoke(
     scope: &KeyScope,
     page: PageContext,
-    screen: ConfirmDelete,
+    screen: ConfirmRevoke,
 ) -> Result<HttpResponse, AppError> {
     match org_view(scope) {
-        Some(org) => ok(&OrgConfirmDeletePage { page, org, tab: "api-keys", screen }),
-        None => ok(&UserConfirmDeletePage { page, section: "api-keys", screen }),
+        Some(org) => ok(&OrgConfirmRevokePage { page, org, tab: "api-keys", screen }),
+        None => ok(&UserConfirmRevokePage { page, section: "api-keys", screen }),
+    }
+}
+
+pub fn render_confirm_roll(
+    scope: &KeyScope,
+    page: PageContext,
+    screen: ConfirmRoll,
+) -> Result<HttpResponse, AppError> {
+    match org_view(scope) {
+        Some(org) => ok(&OrgConfirmRollPage { page, org, tab: "api-keys", screen }),
+        None => ok(&UserConfirmRollPage { page, section: "api-keys", screen }),
     }
 }
 

@@ -1,5 +1,5 @@
-//! The API keys screen, whoever owns the keys: the list, the Add form, the
-//! one-time token dialog and deletion.
+//! The API keys screen, whoever owns the keys: the list, the Add form and the
+//! one-time token dialog (revoking and rolling: `lifecycle.rs`).
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -9,19 +9,18 @@ use chrono::Duration;
 pub use super::access::CreateForm;
 use super::access::{AccessView, OrgChoice, ReachView, custom_rows, preset_choices};
 use super::filter::{FilterView, ListQuery, count_label};
-use super::pages::{
-    ConfirmDelete, FormState, KeyRow, KeysScreen, org_view, render_confirm_delete, render_keys_page,
-};
+use super::pages::{FormState, KeyRow, KeysScreen, org_view, overlap_choices, render_keys_page};
+use super::status::StatusView;
 use super::{KeyScope, valid_until};
 use crate::auth::pending_token::{self, NewKeyNotice};
 use crate::auth::session::{self, Flash, PendingTokenRef};
 use crate::db::DbConnection;
 use crate::db::api_key_blocks;
-use crate::db::api_keys::{self, ApiKey, KeyListItem, Owner, Revoked};
+use crate::db::api_keys::{self, ApiKey, KeyListItem, Owner};
 use crate::db::organizations::Organization;
 use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::validity::{latest_allowed, suggestion};
-use crate::domain::api_key::{KeyKind, KeyListFilter, KeyStatus, ParsedToken, PublicId, ValidUntil};
+use crate::domain::api_key::{KeyKind, KeyListFilter, ParsedToken, ValidUntil};
 use crate::domain::dates;
 use crate::domain::ids::{KeyId, UserId};
 use crate::error::AppError;
@@ -34,16 +33,19 @@ fn row(
     scope: &KeyScope,
     item: KeyListItem,
     reach_names: &[String],
+    revoker: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> KeyRow {
     let created_by = item.created_by_label();
     let access = AccessView::of(&item.key, reach_names);
+    let status = StatusView::of(&item.key, scope.kind(), revoker, now);
     let key = item.key;
     let valid_until = key.valid_until.map(ValidUntil::from_date);
-    let status = KeyStatus::at(valid_until, now);
     let hint = key.public_id.hint(scope.kind());
+    let action_url = |action: &str| format!("{}/{}/{action}", scope.base_url(), key.public_id);
     KeyRow {
-        delete_url: format!("{}/{}/delete", scope.base_url(), key.public_id),
+        revoke_url: status.can_revoke.then(|| action_url("revoke")),
+        roll_url: status.can_roll.then(|| action_url("roll")),
         public_id: key.public_id.to_string(),
         description: key.description,
         hint,
@@ -54,8 +56,11 @@ fn row(
             Some(v) => format!("{} ({})", dates::date(v.date()), v.meaning()),
             None => "never".into(),
         },
-        status_label: status.label(),
-        status_class: status.badge_class(),
+        status_label: status.label,
+        status_class: status.class,
+        status_detail: status.detail,
+        rolled_to: status.rolled_to,
+        rolled_from: status.rolled_from,
         blocked_by: Vec::new(),
         access,
     }
@@ -105,7 +110,7 @@ async fn render_list(
         .and_then(|notice| ParsedToken::parse(&notice.token).ok())
         .map(|token| token.public_id);
     let new_key_lookup = new_key_id.clone();
-    let (key_page, reach_names, new_key_found, own_orgs, mut blocked_by) = state
+    let (key_page, reach_names, new_key_found, own_orgs, mut blocked_by, revokers) = state
         .db
         .run(move |conn| {
             let key_page = page_or_last(requested_page, PER_PAGE, |offset| {
@@ -124,7 +129,8 @@ async fn render_list(
             };
             let ids: Vec<_> = key_page.items.iter().map(|item| item.key.id).collect();
             let blocked_by = api_key_blocks::blocking_orgs(conn, &ids)?;
-            Ok::<_, diesel::result::Error>((key_page, reach_names, new_key, own_orgs, blocked_by))
+            let revokers = api_keys::revoker_names(conn, &keys)?;
+            Ok::<_, diesel::result::Error>((key_page, reach_names, new_key, own_orgs, blocked_by, revokers))
         })
         .await?;
     let capped = key_page.total > api_keys::COUNT_CAP;
@@ -141,9 +147,14 @@ async fn render_list(
         .into_iter()
         .map(|item| {
             let names = names_for(&reach_names, item.key.id);
+            let revoker = item
+                .key
+                .revoked_by
+                .and_then(|by| revokers.iter().find(|(id, _)| *id == by))
+                .map(|(_, name)| name.clone());
             KeyRow {
                 blocked_by: blocked_by.remove(&item.key.id).unwrap_or_default(),
-                ..row(scope, item, names, now)
+                ..row(scope, item, names, revoker.as_deref(), now)
             }
         })
         .collect();
@@ -194,6 +205,7 @@ async fn render_list(
         custom_rows: custom_rows(&form.custom_levels),
         reach,
         form,
+        overlaps: overlap_choices(),
     };
     render_keys_page(scope, PageContext::load(req).await?, status, screen)
 }
@@ -267,7 +279,7 @@ async fn take_new_key(
                 session,
                 Flash::error(
                     "The new key was created, but its token could not be shown (this browser did not \
-                     send it back). Delete that key and create another one.",
+                     send it back). Revoke that key and create another one.",
                 ),
             );
             Ok(None)
@@ -319,12 +331,26 @@ pub async fn create(
             return render_list(req, scope, state, view, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let list_url = scope.base_url();
     let notice = NewKeyNotice {
         token: created.token.to_token_string(),
         hint: created.hint,
         description: created.key.description,
     };
+    show_token_once(scope, actor_id, state, session, notice).await
+}
+
+/// The one-time dialog's flow for a key just made (created or rolled): the
+/// token is sealed (ciphertext in the database, its key in a cookie of this
+/// browser only), the session names it for the list page, and the answer is a
+/// 303 to that page, whose GET takes it out once.
+pub async fn show_token_once(
+    scope: &KeyScope,
+    actor_id: UserId,
+    state: &AppState,
+    session: &Session,
+    notice: NewKeyNotice,
+) -> Result<HttpResponse, AppError> {
+    let list_url = scope.base_url();
     let sealed = pending_token::seal(&notice, &list_url);
     drop(notice);
     let expires_at = state.clock.now_naive() + pending_token::LIFETIME;
@@ -343,50 +369,6 @@ pub async fn create(
         .add_cookie(&pending_token::cookie(sealed.key, &list_url, state.is_https()))
         .map_err(AppError::internal)?;
     Ok(response)
-}
-
-pub async fn confirm_delete(
-    req: &HttpRequest,
-    scope: &KeyScope,
-    state: &AppState,
-    public_id: &str,
-) -> Result<HttpResponse, AppError> {
-    let public_id = PublicId::parse(public_id).ok_or(AppError::NotFound)?;
-    let owner = scope.owner();
-    let lookup = public_id.clone();
-    let key = state.db.run(move |conn| api_keys::find_for_owner(conn, owner, &lookup)).await?;
-    let key = key.ok_or(AppError::NotFound)?;
-    let screen = ConfirmDelete {
-        list_url: scope.base_url(),
-        description: key.description,
-        hint: public_id.hint(scope.kind()),
-        delete_url: format!("{}/{}/delete", scope.base_url(), public_id),
-    };
-    render_confirm_delete(scope, PageContext::load(req).await?, screen)
-}
-
-pub async fn delete(
-    scope: &KeyScope,
-    actor: UserId,
-    state: &AppState,
-    session: &Session,
-    public_id: &str,
-) -> Result<HttpResponse, AppError> {
-    let public_id = PublicId::parse(public_id).ok_or(AppError::NotFound)?;
-    let actor = Actor { user_id: Some(actor), via_key: None };
-    let (revoked, hint) =
-        state.api_keys.revoke(scope.owner(), &public_id, actor).await?.ok_or(AppError::NotFound)?;
-    let flash = match revoked {
-        Revoked::Now(key) => Flash::success(format!(
-            "The API key {hint} “{}” was revoked. It no longer works.",
-            key.description
-        )),
-        Revoked::Already(key) => {
-            Flash::success(format!("The API key {hint} “{}” was already revoked.", key.description))
-        }
-    };
-    session::push_flash(session, flash);
-    Ok(see_other(&scope.base_url()))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::KeyScope;
 use super::filter::ListQuery;
+use super::lifecycle::{self, RollForm};
 use super::screen::{self, CreateForm};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -32,20 +33,41 @@ pub async fn create(
     screen::create(&req, &scope, user.id, &state, &session, form.into_inner()).await
 }
 
-pub async fn confirm_delete(
+pub async fn confirm_revoke(
     req: HttpRequest,
     CurrentUser(user): CurrentUser,
     public_id: Path<String>,
     state: Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    screen::confirm_delete(&req, &KeyScope::User { user_id: user.id }, &state, &public_id).await
+    lifecycle::confirm_revoke(&req, &KeyScope::User { user_id: user.id }, &state, &public_id).await
 }
 
-pub async fn delete(
+/// `POST …/{id}/revoke`, and `…/{id}/delete` from before revoking kept keys.
+pub async fn revoke(
     CurrentUser(user): CurrentUser,
     public_id: Path<String>,
     state: Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    screen::delete(&KeyScope::User { user_id: user.id }, user.id, &state, &session, &public_id).await
+    lifecycle::revoke(&KeyScope::User { user_id: user.id }, user.id, &state, &session, &public_id).await
+}
+
+pub async fn confirm_roll(
+    req: HttpRequest,
+    CurrentUser(user): CurrentUser,
+    public_id: Path<String>,
+    state: Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    lifecycle::confirm_roll(&req, &KeyScope::User { user_id: user.id }, &state, &public_id).await
+}
+
+pub async fn roll(
+    CurrentUser(user): CurrentUser,
+    public_id: Path<String>,
+    state: Data<AppState>,
+    session: Session,
+    form: Form<RollForm>,
+) -> Result<HttpResponse, AppError> {
+    let scope = KeyScope::User { user_id: user.id };
+    lifecycle::roll(&scope, user.id, &state, &session, &public_id, form.into_inner()).await
 }

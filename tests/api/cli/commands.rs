@@ -290,7 +290,7 @@ async fn keys_create_expires_in_ninety_days_or_the_policys_limit_unless_told_oth
 }
 both_databases!(keys_create_expires_in_ninety_days_or_the_policys_limit_unless_told_otherwise, at_epoch);
 
-async fn keys_delete_removes_the_key_and_names_it(app: TestApp) {
+async fn keys_revoke_stops_the_key_and_names_it_and_delete_is_another_name_for_it(app: TestApp) {
     let team = Team::new(&app).await;
     let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
     set_scope(&app, &alice, FULL_ACCESS).await;
@@ -299,18 +299,79 @@ async fn keys_delete_removes_the_key_and_names_it(app: TestApp) {
     let keep = team.alice.new_key(ACME_KEYS, "Keep me", "").await;
     let machine = Machine::using(&app, &alice);
 
-    let run = machine.run(&["keys", "delete", &deploy.public_id, "--org", "acme"]).await;
-    assert_eq!(run.ok(), format!("Deleted key {} “Deploy bot”\n", deploy.hint()));
-    assert!(!key_exists(&app, &deploy.public_id).await);
-    assert!(key_exists(&app, &keep.public_id).await, "the other key stays");
-    Machine::using(&app, &deploy).run(&["whoami"]).await.error(3);
+    let run = machine.run(&["keys", "revoke", &deploy.public_id, "--org", "acme"]).await;
+    assert_eq!(run.ok(), format!("Revoked key {} “Deploy bot”: it no longer works.\n", deploy.hint()));
+    assert!(key_exists(&app, &deploy.public_id).await, "kept, as revoked");
+    let message = Machine::using(&app, &deploy).run(&["whoami"]).await.error(3);
+    assert!(message.contains("was revoked (by a person)"), "{message}");
 
     let run = machine.run(&["keys", "delete", &old.public_id, "--user"]).await;
-    assert_eq!(run.ok(), format!("Deleted key {} “Old laptop”\n", old.hint()));
-    assert!(!key_exists(&app, &old.public_id).await);
-    assert!(key_exists(&app, &alice.public_id).await);
+    assert_eq!(run.ok(), format!("Revoked key {} “Old laptop”: it no longer works.\n", old.hint()));
+    Machine::using(&app, &old).run(&["whoami"]).await.error(3);
+    Machine::using(&app, &alice).run(&["whoami"]).await.ok();
+
+    let ids = |run: Run| rows(run.ok()).iter().map(|row| row[0].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(machine.run(&["keys", "list", "--org", "acme"]).await), [keep.public_id.as_str()]);
+    let inactive = machine.run(&["keys", "list", "--org", "acme", "--status", "inactive"]).await;
+    let inactive = rows(inactive.ok());
+    assert_eq!(inactive.len(), 1);
+    assert_eq!(inactive[0][0], deploy.public_id);
+    assert!(
+        inactive.iter().any(|row| row.iter().any(|cell| cell.starts_with("revoked (by a person"))),
+        "{inactive:?}"
+    );
+    assert_eq!(ids(machine.run(&["keys", "list", "--org", "acme", "--status", "all"]).await).len(), 2);
+    // By its hint, a revoked key is still found: revoking it again changes nothing.
+    let run = machine.run(&["keys", "revoke", &deploy.hint(), "--org", "acme"]).await;
+    assert!(run.ok().starts_with("Revoked key"), "{}", run.stdout);
+    let run = machine.run(&["keys", "list", "--user", "--status", "gone"]).await;
+    assert_eq!(run.code, 2, "a usage error");
+    assert!(run.stderr.contains("expected one of active, inactive, all"), "{}", run.stderr);
 }
-both_databases!(keys_delete_removes_the_key_and_names_it, at_epoch);
+both_databases!(keys_revoke_stops_the_key_and_names_it_and_delete_is_another_name_for_it, at_epoch);
+
+async fn keys_roll_prints_the_new_token_once_and_the_old_key_works_for_the_overlap(app: TestApp) {
+    let team = Team::new(&app).await;
+    let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
+    set_scope(&app, &alice, FULL_ACCESS).await;
+    let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "2027-05-29").await;
+    let machine = Machine::using(&app, &alice);
+
+    let run = machine.run(&["keys", "roll", &deploy.public_id, "--org", "acme", "--overlap", "1h"]).await;
+    let out = run.ok();
+    assert!(out.starts_with(&format!("Rolled the API key {} to mci_org_", deploy.public_id)), "{out}");
+    assert!(out.contains("“Deploy bot”") && out.contains("valid until 2027-05-29"), "{out}");
+    assert!(out.contains("The old key") && out.contains("keeps working for 1 hour, then stops."), "{out}");
+    let token = out
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("mci_org_") && line.len() == 62)
+        .expect("the token");
+    let successor = Token::parse(token, KeyKind::Organization);
+    Machine::using(&app, &successor).run(&["whoami"]).await.ok();
+    Machine::using(&app, &deploy).run(&["whoami"]).await.ok();
+    let listed = rows(machine.run(&["keys", "list", "--org", "acme"]).await.ok());
+    assert!(
+        listed.iter().any(|row| row[0] == deploy.public_id
+            && row.iter().any(|c| c == "rolled (works until 2027-02-28 13:00 UTC)")),
+        "{listed:?}"
+    );
+
+    let message = machine.run(&["keys", "roll", &deploy.public_id, "--org", "acme"]).await.error(1);
+    assert!(message.contains("was already rolled to"), "{message}");
+    let run = machine.run(&["keys", "roll", &deploy.public_id, "--org", "acme", "--overlap", "3d"]).await;
+    assert_eq!(run.code, 2, "a usage error");
+    assert!(run.stderr.contains("expected 0h (none), 1h, 24h or 7d"), "{}", run.stderr);
+
+    let run = machine
+        .run(&["keys", "roll", &successor.public_id, "--org", "acme", "--overlap", "0h", "--json"])
+        .await;
+    let rolled: serde_json::Value = serde_json::from_str(run.ok()).expect("JSON");
+    assert_eq!(rolled["rolled_from"], successor.public_id.as_str());
+    assert!(rolled["token"].as_str().unwrap().starts_with("mci_org_"));
+    Machine::using(&app, &successor).run(&["whoami"]).await.error(3);
+}
+both_databases!(keys_roll_prints_the_new_token_once_and_the_old_key_works_for_the_overlap, at_epoch);
 
 async fn keys_commands_use_the_organization_of_the_config_file(app: TestApp) {
     let team = Team::new(&app).await;

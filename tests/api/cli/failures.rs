@@ -21,14 +21,21 @@ async fn a_missing_key_is_a_usage_error(app: TestApp) {
 }
 both_databases!(a_missing_key_is_a_usage_error, at_epoch);
 
-async fn a_deleted_key_is_refused_with_its_hint_and_the_servers_message(app: TestApp) {
+async fn a_revoked_key_is_refused_with_its_hint_and_the_servers_message(app: TestApp) {
     let team = Team::new(&app).await;
     let alice = team.alice.new_key(USER_KEYS, "Alice laptop", "").await;
     let deploy = team.alice.new_key(ACME_KEYS, "Deploy bot", "").await;
-    Machine::using(&app, &alice).run(&["keys", "delete", &deploy.public_id, "--org", "acme"]).await.ok();
+    Machine::using(&app, &alice).run(&["keys", "revoke", &deploy.public_id, "--org", "acme"]).await.ok();
 
     let run = Machine::using(&app, &deploy).run(&["keys", "list", "--org", "acme"]).await;
-    assert_eq!(run.error(3), format!("the API key {} was not accepted: {NOT_VALID}", deploy.hint()));
+    assert_eq!(
+        run.error(3),
+        format!(
+            "the API key {} was not accepted: The API key was revoked (by a person) at 28 Feb 2027 12:00 UTC. \
+             Create a new key.",
+            deploy.hint()
+        )
+    );
     assert!(!deploy.leaks_into(&run.stderr));
 
     // A well-formed key that never existed reads the same.
@@ -37,7 +44,7 @@ async fn a_deleted_key_is_refused_with_its_hint_and_the_servers_message(app: Tes
     assert_eq!(run.error(3), format!("the API key {} was not accepted: {NOT_VALID}", never.hint()));
     assert!(!never.leaks_into(&run.stderr));
 }
-both_databases!(a_deleted_key_is_refused_with_its_hint_and_the_servers_message, at_epoch);
+both_databases!(a_revoked_key_is_refused_with_its_hint_and_the_servers_message, at_epoch);
 
 async fn an_expired_key_is_refused_with_the_servers_message(app: TestApp) {
     let team = Team::new(&app).await;

@@ -55,11 +55,11 @@ async fn json_output_of_keys_create_and_delete_reads_back(app: TestApp) {
 
     let deleted: serde_json::Value =
         machine.run(&["keys", "delete", &deploy.public_id, "--org", "acme", "--json"]).await.json();
-    assert_eq!(deleted, serde_json::json!({ "deleted": deploy.public_id }));
+    assert_eq!(deleted, serde_json::json!({ "revoked": deploy.public_id }));
     let deleted: serde_json::Value =
         machine.run(&["--json", "keys", "delete", &token.public_id, "--user"]).await.json();
-    assert_eq!(deleted, serde_json::json!({ "deleted": token.public_id }));
-    assert!(!key_exists(&app, &deploy.public_id).await);
-    assert!(!key_exists(&app, &token.public_id).await);
+    assert_eq!(deleted, serde_json::json!({ "revoked": token.public_id }));
+    assert!(crate::keys::key_revoked(&app, &deploy.public_id).await);
+    assert!(crate::keys::key_revoked(&app, &token.public_id).await);
 }
 both_databases!(json_output_of_keys_create_and_delete_reads_back, at_epoch);

@@ -1,4 +1,4 @@
-//! `keys delete` (or `keys revoke`) takes a key as a person has it at hand: the
+//! `keys revoke` (or `keys delete`) takes a key as a person has it at hand: the
 //! 16-character id, the hint as the keys screen shows it (`mci_org_3fKx…`, or with
 //! three dots) when only one key has it, or the whole token, which is never printed.
 
@@ -19,17 +19,21 @@ async fn a_key_is_deleted_by_its_hint_with_the_ellipsis_or_three_dots(app: TestA
     );
 
     let run = machine.run(&["keys", "delete", &deploy.hint(), "--org", "acme"]).await;
-    assert_eq!(run.ok(), format!("Deleted key {} “Deploy bot”\n", deploy.hint()));
-    assert!(!key_exists(&app, &deploy.public_id).await);
+    assert_eq!(run.ok(), format!("Revoked key {} “Deploy bot”: it no longer works.\n", deploy.hint()));
+    assert!(key_revoked(&app, &deploy.public_id).await);
     assert!(key_exists(&app, &release.public_id).await, "the other key stays");
 
     let dots = release.hint().replace('…', "...");
     let run = machine.run(&["keys", "revoke", &dots, "--org", "acme"]).await;
-    assert_eq!(run.ok(), format!("Deleted key {} “Release bot”\n", release.hint()), "revoke is delete");
-    assert!(!key_exists(&app, &release.public_id).await);
+    assert_eq!(
+        run.ok(),
+        format!("Revoked key {} “Release bot”: it no longer works.\n", release.hint()),
+        "delete is revoke"
+    );
+    assert!(key_revoked(&app, &release.public_id).await);
 
     let run = machine.run(&["keys", "delete", &old.hint(), "--user"]).await;
-    assert_eq!(run.ok(), format!("Deleted key {} “Old laptop”\n", old.hint()));
+    assert_eq!(run.ok(), format!("Revoked key {} “Old laptop”: it no longer works.\n", old.hint()));
     assert!(key_exists(&app, &alice.public_id).await);
 }
 both_databases!(a_key_is_deleted_by_its_hint_with_the_ellipsis_or_three_dots, at_epoch);
@@ -41,12 +45,16 @@ async fn a_key_is_deleted_by_its_whole_token_which_is_never_printed(app: TestApp
     let machine = Machine::using(&app, &alice);
 
     let run = machine.run(&["keys", "delete", &deploy.full, "--org", "acme"]).await;
-    assert_eq!(run.ok(), format!("Deleted key {} “Deploy bot”\n", deploy.hint()));
+    assert_eq!(run.ok(), format!("Revoked key {} “Deploy bot”: it no longer works.\n", deploy.hint()));
     assert!(!deploy.leaks_into(&run.stdout));
-    assert!(!key_exists(&app, &deploy.public_id).await);
+    assert!(key_revoked(&app, &deploy.public_id).await);
     let run = machine.run(&["--json", "keys", "delete", &deploy.full, "--org", "acme"]).await;
-    assert_eq!(run.error(1), "Not found, or not within this key's reach.", "already gone");
-    assert!(!deploy.leaks_into(&run.stderr));
+    assert_eq!(
+        run.json::<serde_json::Value>(),
+        serde_json::json!({ "revoked": deploy.public_id }),
+        "already revoked: nothing changes"
+    );
+    assert!(!deploy.leaks_into(&run.stdout));
 }
 both_databases!(a_key_is_deleted_by_its_whole_token_which_is_never_printed, at_epoch);
 
@@ -68,11 +76,11 @@ async fn a_hint_that_several_keys_share_lists_their_ids_and_deletes_nothing(app:
              pass the 16-character id instead"
         )
     );
-    assert!(key_exists(&app, &first).await && key_exists(&app, &second).await);
+    assert!(!key_revoked(&app, &first).await && !key_revoked(&app, &second).await);
 
     // The whole id still works.
     machine.run(&["keys", "delete", &second, "--org", "acme"]).await.ok();
-    assert!(key_exists(&app, &first).await && !key_exists(&app, &second).await);
+    assert!(!key_revoked(&app, &first).await && key_revoked(&app, &second).await);
 }
 both_databases!(a_hint_that_several_keys_share_lists_their_ids_and_deletes_nothing, at_epoch);
 

@@ -28,7 +28,8 @@ use monkeyci_accounts::auth::key_hash::hash_secret;
 use serde::de::DeserializeOwned;
 
 pub use crate::keys::{
-    ACME_KEYS, Team, Token, USER_KEYS, execute, insert_key_rows, join, key_exists, org_id, quoted,
+    ACME_KEYS, Team, Token, USER_KEYS, execute, insert_key_rows, join, key_exists, key_revoked, org_id,
+    quoted,
 };
 pub use crate::support::TestApp;
 

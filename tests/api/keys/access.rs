@@ -134,8 +134,8 @@ async fn an_admin_of_another_organization_cannot_reach_a_key_through_their_own_a
 
     // Under the right address it works.
     team.alice.post_and_follow(&format!("{ACME_KEYS}/{}/delete", acme.public_id), &[], ACME_KEYS).await;
-    assert!(!key_exists(&app, &acme.public_id).await);
-    assert!(key_exists(&app, &bolt.public_id).await);
+    assert!(key_revoked(&app, &acme.public_id).await);
+    assert!(!key_revoked(&app, &bolt.public_id).await);
 }
 both_databases!(an_admin_of_another_organization_cannot_reach_a_key_through_their_own_address, at_epoch);
 

@@ -41,12 +41,15 @@ async fn a_description_with_markup_is_shown_escaped_everywhere(app: TestApp) {
         assert_escaped(&html, &[&copy], "the dialog");
         assert_eq!(texts(&html, &format!("{DIALOG} strong")), [DESCRIPTION]);
         assert_eq!(descriptions(&html), [DESCRIPTION]);
-        assert_eq!(attrs(&html, "a[data-delete-key]", "data-description"), [DESCRIPTION]);
-        assert_eq!(texts(&html, &format!("{KEYS} a[data-delete-key] .sr-only")), [DESCRIPTION]);
+        assert_eq!(attrs(&html, "a[data-revoke-key]", "data-description"), [DESCRIPTION]);
+        assert_eq!(attrs(&html, "a[data-roll-key]", "data-description"), [DESCRIPTION]);
+        assert_eq!(texts(&html, &format!("{KEYS} a[data-revoke-key] .sr-only")), [DESCRIPTION]);
 
         let delete_url = format!("{list}/{}/delete", token.public_id);
         let html = alice.page(&delete_url).await;
-        assert_escaped(&html, &[&format!("Delete {DESCRIPTION} ({})?", token.hint())], "the confirmation");
+        assert_escaped(&html, &[&format!("Revoke {DESCRIPTION} ({})?", token.hint())], "the confirmation");
+        let roll = alice.page(&format!("{list}/{}/roll", token.public_id)).await;
+        assert_escaped(&roll, &[&format!("Roll {DESCRIPTION} ({})", token.hint())], "the roll page");
         assert_eq!(texts(&html, &format!("{CONFIRM} strong")), [DESCRIPTION]);
 
         if kind == KeyKind::Organization {
@@ -57,11 +60,14 @@ async fn a_description_with_markup_is_shown_escaped_everywhere(app: TestApp) {
         assert_escaped(&html, &[], "the list after deleting");
         assert_eq!(
             flashes(&html),
-            [format!("The API key {} “{DESCRIPTION}” was deleted. It no longer works.", token.hint())]
+            [format!(
+                "The API key {} “{DESCRIPTION}” was revoked. It no longer works; it stays listed under Inactive for 90 days.",
+                token.hint()
+            )]
         );
     }
     let html = alice.page("/o/acme/settings/audit-log").await;
-    assert_escaped(&html, &["Deleted API key mci_org_"], "the log after deleting");
+    assert_escaped(&html, &["Revoked API key mci_org_"], "the log after revoking");
     assert!(page_text(&html).contains(&format!("“{DESCRIPTION}”")));
 }
 both_databases!(a_description_with_markup_is_shown_escaped_everywhere, at_epoch);

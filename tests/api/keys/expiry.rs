@@ -18,7 +18,7 @@ fn at(month: u32, day: u32, h: u32, m: u32, s: u32) -> DateTime<Utc> {
 /// (description, status, badge class) of each key on the list, as Alice sees it now.
 async fn statuses(app: &TestApp, list: &str) -> Vec<(String, String, String)> {
     let alice = Browser::signed_in(app, "Alice").await;
-    let html = alice.page(list).await;
+    let html = alice.page(&format!("{list}?status=all")).await;
     let classes = attrs(&html, &format!("{KEYS} tbody td span.badge"), "class");
     key_rows(&html)
         .into_iter()

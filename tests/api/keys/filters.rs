@@ -99,15 +99,27 @@ async fn the_status_filter_shows_the_keys_of_that_status(app: TestApp) {
     let team = acme_with_keys(&app).await;
     let alice = &team.alice;
     let all = ["back\\slash", "Old laptop", "axb", "a_b", "100% coverage", "Nightly deploys", "Deploy bot"];
-    assert_eq!(listed(alice, "").await, all, "newest first");
+    let working = ["back\\slash", "a_b", "100% coverage", "Nightly deploys", "Deploy bot"];
+    assert_eq!(listed(alice, "").await, working, "the working keys, newest first");
+    assert_eq!(listed(alice, "status=active").await, working);
     assert_eq!(listed(alice, "status=all").await, all);
-    assert_eq!(listed(alice, "status=active").await, ["back\\slash", "a_b", "Nightly deploys", "Deploy bot"]);
+    assert_eq!(listed(alice, "status=inactive").await, ["Old laptop", "axb"]);
     assert_eq!(listed(alice, "status=expires_soon").await, ["100% coverage"]);
     assert_eq!(listed(alice, "status=expired").await, ["Old laptop", "axb"]);
+    assert_eq!(listed(alice, "status=revoked").await, Vec::<String>::new());
     // The Status column agrees with the filter.
-    for (code, label) in [("active", "Active"), ("expires_soon", "Expires soon"), ("expired", "Expired")] {
+    for (code, labels) in [
+        ("active", &["Active", "Expires soon"][..]),
+        ("expires_soon", &["Expires soon"]),
+        ("expired", &["Expired"]),
+        ("inactive", &["Expired"]),
+    ] {
         let html = alice.page(&format!("{ACME_KEYS}?status={code}")).await;
-        assert!(key_rows(&html).iter().all(|row| row[5] == label), "{code}: {:?}", key_rows(&html));
+        assert!(
+            key_rows(&html).iter().all(|row| labels.contains(&row[5].as_str())),
+            "{code}: {:?}",
+            key_rows(&html)
+        );
         assert_eq!(
             attrs(&html, "#key-status option[selected]", "value"),
             [code],
@@ -137,16 +149,21 @@ async fn the_text_filter_finds_descriptions_in_any_case_and_ids_by_their_start(a
     assert_eq!(listed(alice, &format!("q={}", encoded("a_b"))).await, ["a_b"]);
     assert_eq!(listed(alice, &format!("q={}", encoded("\\"))).await, ["back\\slash"]);
     // A key by its whole id, the start of it, or the hint lists show.
-    assert_eq!(listed(alice, "q=AxBe0000000000E5").await, ["axb"]);
-    assert_eq!(listed(alice, "q=AxBe").await, ["axb"]);
-    assert_eq!(listed(alice, &format!("q={}", encoded("mci_org_AxBe…"))).await, ["axb"]);
-    assert_eq!(listed(alice, "q=axbe").await, Vec::<String>::new(), "ids are case-sensitive");
-    assert_eq!(listed(alice, "q=0000000000E5").await, Vec::<String>::new(), "ids match from their start");
+    assert_eq!(listed(alice, "q=AxBe0000000000E5&status=all").await, ["axb"]);
+    assert_eq!(listed(alice, "q=AxBe&status=all").await, ["axb"]);
+    assert_eq!(listed(alice, &format!("q={}&status=all", encoded("mci_org_AxBe…"))).await, ["axb"]);
+    assert_eq!(listed(alice, "q=AxBe").await, Vec::<String>::new(), "expired: not among the working keys");
+    assert_eq!(listed(alice, "q=axbe&status=all").await, Vec::<String>::new(), "ids are case-sensitive");
+    assert_eq!(
+        listed(alice, "q=0000000000E5&status=all").await,
+        Vec::<String>::new(),
+        "ids match from their start"
+    );
 
     let html = alice.page(&format!("{ACME_KEYS}?q={}", encoded("deploy"))).await;
     assert_eq!(value(&html, "#key-search").as_deref(), Some("deploy"), "the form shows the text");
     assert_eq!(text(&html, "[data-testid=key-matches]").as_deref(), Some("2 keys match. Show all keys"));
-    assert_eq!(attrs(&html, "[data-testid=key-matches] a", "href"), [ACME_KEYS]);
+    assert_eq!(attrs(&html, "[data-testid=key-matches] a", "href"), [format!("{ACME_KEYS}?status=all")]);
     assert_eq!(text(&html, "#keys-title").as_deref(), Some("API keys (7)"), "the heading counts every key");
 
     // Nothing matches: said so, not "No API keys yet".
@@ -162,12 +179,12 @@ async fn the_list_sorts_by_last_use_or_valid_until_with_the_rest_last(app: TestA
     let team = acme_with_keys(&app).await;
     let alice = &team.alice;
     assert_eq!(
-        listed(alice, "sort=last_used").await,
+        listed(alice, "sort=last_used&status=all").await,
         ["Nightly deploys", "Deploy bot", "Old laptop", "back\\slash", "axb", "a_b", "100% coverage"],
         "most recently used first, never used last (newest first)"
     );
     assert_eq!(
-        listed(alice, "sort=valid_until").await,
+        listed(alice, "sort=valid_until&status=all").await,
         ["Old laptop", "axb", "100% coverage", "a_b", "Deploy bot", "back\\slash", "Nightly deploys"],
         "first to stop working first, never expiring last (newest first)"
     );
@@ -189,19 +206,19 @@ async fn the_page_links_keep_the_filter(app: TestApp) {
     let team = Team::new(&app).await;
     store_many(&app, "acme", team.alice.id, "Bulk a&b", 60).await;
     store_many(&app, "acme", team.alice.id, "Other", 5).await;
-    let query = format!("q={}&status=active&sort=valid_until", encoded("a&b"));
+    let query = format!("q={}&status=all&sort=valid_until", encoded("a&b"));
     let html = team.alice.page(&format!("{ACME_KEYS}?{query}")).await;
     assert_eq!(descriptions(&html).len(), 50);
     assert!(descriptions(&html).iter().all(|d| d.starts_with("Bulk a&b")));
     assert_eq!(text(&html, "nav.pagination").as_deref(), Some("Page 1 of 2 Next"));
     let next = attrs(&html, "nav.pagination a[rel=next]", "href");
-    assert_eq!(next, ["?page=2&q=a%26b&status=active&sort=valid_until"]);
+    assert_eq!(next, ["?page=2&q=a%26b&status=all&sort=valid_until"]);
     let html = team.alice.page(&format!("{ACME_KEYS}{}", next[0])).await;
     assert_eq!(descriptions(&html).len(), 10);
     assert!(descriptions(&html).iter().all(|d| d.starts_with("Bulk a&b")));
     assert_eq!(
         attrs(&html, "nav.pagination a[rel=prev]", "href"),
-        ["?page=1&q=a%26b&status=active&sort=valid_until"]
+        ["?page=1&q=a%26b&status=all&sort=valid_until"]
     );
     assert_eq!(text(&html, "[data-testid=key-matches]").as_deref(), Some("60 keys match. Show all keys"));
     // Without a filter, the links are as before.
@@ -259,8 +276,10 @@ async fn each_row_shows_its_whole_key_id_ready_to_copy(app: TestApp) {
     assert_eq!(attrs(&html, &format!("{KEYS} button[data-copy-button]"), "hidden"), [""]);
     assert_eq!(texts(&html, &format!("{KEYS} button[data-copy-button]")), ["Copy key id of Deploy bot"]);
     // The id is the one the API and the CLI take.
-    let delete = attrs(&html, &format!("{KEYS} a[data-delete-key]"), "href");
-    assert_eq!(delete, [format!("{ACME_KEYS}/{}/delete", token.public_id)]);
+    let revoke = attrs(&html, &format!("{KEYS} a[data-revoke-key]"), "href");
+    assert_eq!(revoke, [format!("{ACME_KEYS}/{}/revoke", token.public_id)]);
+    let roll = attrs(&html, &format!("{KEYS} a[data-roll-key]"), "href");
+    assert_eq!(roll, [format!("{ACME_KEYS}/{}/roll", token.public_id)]);
     // The row carries the id, for the dialog to return the focus to.
     assert_eq!(attrs(&html, &format!("{KEYS} tbody tr"), "id"), [format!("key-{}", token.public_id)]);
 }

@@ -6,7 +6,6 @@
 //! are exact (`both_databases!(name, at_epoch)`).
 
 mod access;
-mod deletion;
 mod empty_state;
 mod escaping;
 mod expiry;
@@ -16,6 +15,9 @@ pub mod oversight;
 mod pagination;
 mod permissions;
 mod policy;
+mod purge;
+mod revocation;
+mod roll;
 mod scope;
 mod validation;
 mod visible_text;
@@ -44,7 +46,7 @@ pub const USER_KEYS: &str = "/settings/api-keys";
 pub const KEYS: &str = "[data-testid=keys]";
 pub const EMPTY: &str = "[data-testid=keys-empty]";
 pub const DIALOG: &str = "[data-testid=new-key-dialog]";
-pub const CONFIRM: &str = "[data-testid=confirm-delete]";
+pub const CONFIRM: &str = "[data-testid=confirm-revoke]";
 
 /// An app on either database whose clock stands still at [`test_epoch`]; `None`
 /// when PostgreSQL is unreachable and not required (the run is skipped).
@@ -231,6 +233,19 @@ pub async fn insert_key_rows(app: &TestApp, rows: &[String]) {
     .await;
 }
 
+/// Whether the key is stored as revoked (its row kept, `revoked_at` set).
+pub async fn key_revoked(app: &TestApp, public_id: &str) -> bool {
+    count(
+        app,
+        format!(
+            "SELECT COUNT(*) AS n FROM api_keys WHERE public_id = {} AND revoked_at IS NOT NULL",
+            quoted(public_id)
+        ),
+    )
+    .await
+        == 1
+}
+
 /// The stored hash of a key's secret.
 pub async fn secret_hash(app: &TestApp, public_id: &str) -> String {
     strings(app, format!("SELECT secret_hash AS v FROM api_keys WHERE public_id = {}", quoted(public_id)))
@@ -342,7 +357,7 @@ pub fn key_row(
         valid_until,
         status,
         &full_access_cell(key),
-        &format!("Delete {description}"),
+        &format!("Roll {description} Revoke {description}"),
     ]
     .iter()
     .map(|s| squash(s))

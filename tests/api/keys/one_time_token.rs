@@ -78,9 +78,9 @@ async fn check_one_time_token(app: &TestApp, alice: &Browser, list: &str, kind: 
         )]
     );
     assert_eq!(
-        attrs(&html, &format!("{KEYS} a[data-delete-key]"), "href"),
-        [format!("{list}/{}/delete", token.public_id)],
-        "the delete link carries the public id, and only that"
+        attrs(&html, &format!("{KEYS} a[data-revoke-key]"), "href"),
+        [format!("{list}/{}/revoke", token.public_id)],
+        "the revoke link carries the public id, and only that"
     );
     assert_eq!(text(&html, ".panel h2").as_deref(), Some("API keys (1)"));
 
@@ -372,7 +372,7 @@ async fn the_token_needs_the_creating_browsers_cookie(app: TestApp) {
     assert_eq!(
         flashes(&html),
         ["The new key was created, but its token could not be shown (this browser did not send it \
-              back). Delete that key and create another one."]
+              back). Revoke that key and create another one."]
     );
     assert_eq!(app.count_sql("SELECT COUNT(*) AS n FROM pending_tokens").await, 0, "the attempt used it up");
     assert!(new_token(&alice.page(USER_KEYS).await).is_none(), "and the real browser does not get it later");

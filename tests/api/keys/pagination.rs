@@ -73,8 +73,8 @@ async fn fifty_five_keys_make_two_pages_newest_first(app: TestApp) {
         ids[2..],
         [formed[2].id_cell("Key 03"), formed[1].id_cell("Key 02"), formed[0].id_cell("Key 01")]
     );
-    let links = attrs(&html, &format!("{KEYS} a[data-delete-key]"), "href");
-    assert_eq!(links[4], format!("{ACME_KEYS}/{}/delete", formed[0].public_id));
+    let links = attrs(&html, &format!("{KEYS} a[data-revoke-key]"), "href");
+    assert_eq!(links[4], format!("{ACME_KEYS}/{}/revoke", formed[0].public_id));
 
     // Junk page numbers mean the first page.
     for junk in ["0", "-1", "abc", ""] {

@@ -54,10 +54,10 @@ async fn a_key_made_with_an_organization_key_names_that_key_even_after_it_is_del
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let html = team.alice.page(ACME_KEYS).await;
     let row = key_rows(&html).into_iter().find(|row| row[0] == "Nightly").unwrap();
-    assert_eq!(row[2], format!("28 Feb 2027 by {by_key}"), "still named after the key is gone");
+    assert_eq!(row[2], format!("28 Feb 2027 by {by_key}"), "still named after the key is revoked");
     let events = key_events(&team).await;
     assert_eq!(events[1], (by_key.clone(), "api_key.created".to_string()));
-    assert_eq!(events[2], ("Alice dev: Alice".to_string(), "api_key.deleted".to_string()));
+    assert_eq!(events[2], ("Alice dev: Alice".to_string(), "api_key.revoked".to_string()));
 }
 both_databases!(a_key_made_with_an_organization_key_names_that_key_even_after_it_is_deleted, at_epoch);
 

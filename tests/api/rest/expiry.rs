@@ -53,7 +53,7 @@ async fn an_expired_key_is_refused_with_its_last_day_even_when_hot_in_the_cache(
         (StatusCode::OK, None),
         "a key with a later date still works"
     );
-    let (_, list) = later_api.get_json("/api/v1/orgs/acme/keys").await;
+    let (_, list) = later_api.get_json("/api/v1/orgs/acme/keys?status=all").await;
     let statuses: Vec<_> = list["keys"]
         .as_array()
         .unwrap()

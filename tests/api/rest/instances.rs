@@ -31,7 +31,7 @@ async fn served_from_cache(app: &TestApp, api: &Api, token: &Token) {
     assert_eq!(body["key"]["description"], description.as_str(), "the entry is cached");
 }
 
-async fn a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second(app: TestApp) {
+async fn a_key_revoked_on_one_instance_is_refused_by_the_others_within_a_second(app: TestApp) {
     let other = app.spawn_sibling().await;
     let team = Team::new(&app).await;
     let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
@@ -45,7 +45,7 @@ async fn a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second(
         Api::new(&app, &admin.full).delete(&format!("/api/v1/orgs/acme/keys/{}", ci.public_id)).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let took = within(ONE_SECOND, "the other instance refuses the deleted key", || async {
-        on_other.whoami_status().await == (StatusCode::UNAUTHORIZED, Some("invalid_key".into()))
+        on_other.whoami_status().await == (StatusCode::UNAUTHORIZED, Some("revoked_key".into()))
     })
     .await;
     eprintln!("refused by the other instance after {took:?}");
@@ -55,7 +55,7 @@ async fn a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second(
     served_from_cache(&app, &on_other, &laptop).await;
     team.alice.post_and_follow(&format!("{USER_KEYS}/{}/delete", laptop.public_id), &[], USER_KEYS).await;
     within(ONE_SECOND, "the other instance refuses the deleted user key", || async {
-        on_other.whoami_status().await == (StatusCode::UNAUTHORIZED, Some("invalid_key".into()))
+        on_other.whoami_status().await == (StatusCode::UNAUTHORIZED, Some("revoked_key".into()))
     })
     .await;
 
@@ -66,13 +66,59 @@ async fn a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second(
         Api::new(&other, &admin.full).delete(&format!("/api/v1/orgs/acme/keys/{}", admin.public_id)).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     within(ONE_SECOND, "the first instance refuses the key deleted on the second", || async {
-        on_first.whoami_status().await == (StatusCode::UNAUTHORIZED, Some("invalid_key".into()))
+        on_first.whoami_status().await == (StatusCode::UNAUTHORIZED, Some("revoked_key".into()))
     })
     .await;
     assert_not_logged(&app, &[&ci, &admin, &laptop]);
     assert_not_logged(&other, &[&ci, &admin, &laptop]);
 }
-postgres_only!(a_key_deleted_on_one_instance_is_refused_by_the_others_within_a_second, at_epoch);
+postgres_only!(a_key_revoked_on_one_instance_is_refused_by_the_others_within_a_second, at_epoch);
+
+async fn a_key_rolled_on_one_instance_stops_on_the_others_when_its_overlap_ends(app: TestApp) {
+    let other = app.spawn_sibling().await;
+    let team = Team::new(&app).await;
+    let admin = team.alice.new_key(ACME_KEYS, "Admin", "").await;
+    let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
+    let deploy = team.alice.new_key(ACME_KEYS, "Deploy", "").await;
+    let api = Api::new(&app, &admin.full);
+
+    // Rolled with an hour's overlap on the first instance: the second keeps
+    // serving it for the hour (the clock stands still), then refuses it at the
+    // second the hour ends, by its own clock check.
+    let on_other = Api::new(&other, &ci.full);
+    served_from_cache(&app, &on_other, &ci).await;
+    let (status, body) = api
+        .post_json(
+            &format!("/api/v1/orgs/acme/keys/{}/roll", ci.public_id),
+            serde_json::json!({"overlap": "1h"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(on_other.whoami_status().await, (StatusCode::OK, None), "within the overlap");
+    app.advance_clock(chrono::Duration::hours(1) - chrono::Duration::seconds(1));
+    assert_eq!(on_other.whoami_status().await, (StatusCode::OK, None), "one second before its end");
+    app.advance_clock(chrono::Duration::seconds(1));
+    assert_eq!(on_other.whoami_status().await, (StatusCode::UNAUTHORIZED, Some("revoked_key".into())));
+    let successor = Token::parse(body["token"].as_str().unwrap(), KeyKind::Organization);
+    assert_eq!(Api::new(&other, &successor.full).whoami_status().await, (StatusCode::OK, None));
+
+    // Rolled without overlap: refused by the other instance within a second.
+    let on_other = Api::new(&other, &deploy.full);
+    served_from_cache(&app, &on_other, &deploy).await;
+    let (status, body) = api
+        .post_json(
+            &format!("/api/v1/orgs/acme/keys/{}/roll", deploy.public_id),
+            serde_json::json!({"overlap": "0h"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    within(ONE_SECOND, "the other instance refuses the key rolled without overlap", || async {
+        on_other.whoami_status().await == (StatusCode::UNAUTHORIZED, Some("revoked_key".into()))
+    })
+    .await;
+}
+postgres_only!(a_key_rolled_on_one_instance_stops_on_the_others_when_its_overlap_ends, at_epoch);
 
 async fn a_membership_change_on_one_instance_reaches_the_others_within_a_second(app: TestApp) {
     let other = app.spawn_sibling().await;

@@ -20,6 +20,7 @@ mod networks;
 pub mod permissions;
 mod reach;
 mod revocation;
+mod roll;
 mod secrecy;
 mod smoke;
 mod statuses;

@@ -40,6 +40,8 @@ pub fn routes() -> Vec<Route> {
         route(Method::POST, "/api/v1/user/keys", Some("keys:write")),
         route(Method::GET, "/api/v1/user/keys/{id}", Some("keys:read")),
         route(Method::DELETE, "/api/v1/user/keys/{id}", Some("keys:write")),
+        route(Method::POST, "/api/v1/orgs/{org}/keys/{id}/roll", Some("keys:write")),
+        route(Method::POST, "/api/v1/user/keys/{id}/roll", Some("keys:write")),
         route(Method::GET, "/api/v1/orgs/{org}/user-keys", Some("keys:read")),
         route(Method::POST, "/api/v1/orgs/{org}/user-keys/{id}/block", Some("keys:write")),
         route(Method::DELETE, "/api/v1/orgs/{org}/user-keys/{id}/block", Some("keys:write")),
@@ -145,6 +147,8 @@ async fn every_route_answers_each_kind_of_key_and_preset_as_the_table_says(app: 
         "ffff ssos ssos", // POST /user/keys
         "ffff soos soos", // GET /user/keys/{id}
         "ffff ssos ssos", // DELETE /user/keys/{id}
+        "ssos ssos ffff", // POST /orgs/{org}/keys/{id}/roll: keys:write, as creating
+        "ffff ssos ssos", // POST /user/keys/{id}/roll
         "soos soos ffff", // GET /orgs/{org}/user-keys: overseeing members' keys is key management
         "ssos ssos ffff", // POST /orgs/{org}/user-keys/{id}/block
         "ssos ssos ffff", // DELETE /orgs/{org}/user-keys/{id}/block

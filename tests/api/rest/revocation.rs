@@ -1,6 +1,6 @@
-//! A deleted key stops working at once (SPEC §2, §9): on the very next request
-//! after a deletion through the API or the screens, however hot it was in the
-//! cache. A key removed behind the app's back (straight from the database) is
+//! A revoked key stops working at once (SPEC §2, §9): on the very next request
+//! after a revocation through the API or the screens, however hot it was in the
+//! cache, and is refused as revoked (`revoked_key`). A key removed behind the app's back (straight from the database) is
 //! caught when its cache entry is revalidated, 30 s after it was loaded.
 
 use chrono::Duration;
@@ -11,6 +11,18 @@ use crate::both_databases;
 use crate::keys::execute;
 
 const INVALID: &str = "The API key is not valid: it was deleted, or it never existed.";
+
+const REVOKED: &str = "The API key was revoked (by a person) at 28 Feb 2027 12:00 UTC. Create a new key.";
+
+/// The next request with the key is refused as revoked.
+async fn refused_as_revoked(app: &TestApp, token: &Token) {
+    let api = Api::new(app, &token.full);
+    let response = api.get("/api/v1/whoami").await;
+    assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"monkeyci\"");
+    let body = assert_error(response, StatusCode::UNAUTHORIZED, "revoked_key").await;
+    assert_eq!(message(&body), REVOKED);
+    assert_error(api.get("/api/v1/orgs").await, StatusCode::UNAUTHORIZED, "revoked_key").await;
+}
 
 /// Uses the key twice, so that it is verified and then served from the cache.
 async fn warm(app: &TestApp, token: &Token) {
@@ -30,7 +42,7 @@ async fn refused(app: &TestApp, token: &Token) {
     assert_error(api.get("/api/v1/orgs").await, StatusCode::UNAUTHORIZED, "invalid_key").await;
 }
 
-async fn a_key_deleted_through_the_api_is_refused_on_the_very_next_request(app: TestApp) {
+async fn a_key_revoked_through_the_api_is_refused_on_the_very_next_request(app: TestApp) {
     let team = Team::new(&app).await;
     let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
     let deploy = team.alice.new_key(ACME_KEYS, "Deploy", "").await;
@@ -46,29 +58,29 @@ async fn a_key_deleted_through_the_api_is_refused_on_the_very_next_request(app: 
         org.delete(&format!("/api/v1/orgs/acme/keys/{}", deploy.public_id)).await.status(),
         StatusCode::NO_CONTENT
     );
-    refused(&app, &deploy).await;
+    refused_as_revoked(&app, &deploy).await;
     assert_eq!(
         user.delete(&format!("/api/v1/user/keys/{}", spare.public_id)).await.status(),
         StatusCode::NO_CONTENT
     );
-    refused(&app, &spare).await;
-    // A key may delete itself, and that is its last request.
+    refused_as_revoked(&app, &spare).await;
+    // A key may revoke itself, and that is its last request.
     assert_eq!(
         org.delete(&format!("/api/v1/orgs/acme/keys/{}", ci.public_id)).await.status(),
         StatusCode::NO_CONTENT
     );
-    refused(&app, &ci).await;
+    refused_as_revoked(&app, &ci).await;
     assert_eq!(
         user.delete(&format!("/api/v1/user/keys/{}", laptop.public_id)).await.status(),
         StatusCode::NO_CONTENT
     );
-    refused(&app, &laptop).await;
-    assert_eq!(key_count(&app).await, 0);
+    refused_as_revoked(&app, &laptop).await;
+    assert_eq!(key_count(&app).await, 4, "the rows stay, revoked");
     assert_not_logged(&app, &[&ci, &deploy, &laptop, &spare]);
 }
-both_databases!(a_key_deleted_through_the_api_is_refused_on_the_very_next_request, at_epoch);
+both_databases!(a_key_revoked_through_the_api_is_refused_on_the_very_next_request, at_epoch);
 
-async fn a_key_deleted_on_the_screens_is_refused_on_the_very_next_request(app: TestApp) {
+async fn a_key_revoked_on_the_screens_is_refused_on_the_very_next_request(app: TestApp) {
     let team = Team::new(&app).await;
     let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
     let laptop = team.alice.new_key(USER_KEYS, "Laptop", "").await;
@@ -77,9 +89,9 @@ async fn a_key_deleted_on_the_screens_is_refused_on_the_very_next_request(app: T
         warm(&app, token).await;
     }
     team.alice.post_and_follow(&format!("{ACME_KEYS}/{}/delete", ci.public_id), &[], ACME_KEYS).await;
-    refused(&app, &ci).await;
+    refused_as_revoked(&app, &ci).await;
     team.alice.post_and_follow(&format!("{USER_KEYS}/{}/delete", laptop.public_id), &[], USER_KEYS).await;
-    refused(&app, &laptop).await;
+    refused_as_revoked(&app, &laptop).await;
     assert_eq!(
         Api::new(&app, &keep.full).whoami_status().await,
         (StatusCode::OK, None),
@@ -87,7 +99,7 @@ async fn a_key_deleted_on_the_screens_is_refused_on_the_very_next_request(app: T
     );
     assert_not_logged(&app, &[&ci, &laptop, &keep]);
 }
-both_databases!(a_key_deleted_on_the_screens_is_refused_on_the_very_next_request, at_epoch);
+both_databases!(a_key_revoked_on_the_screens_is_refused_on_the_very_next_request, at_epoch);
 
 async fn a_key_deleted_behind_the_apps_back_works_until_its_cache_entry_is_revalidated(app: TestApp) {
     let team = Team::new(&app).await;

@@ -122,12 +122,19 @@ async fn keys_made_and_deleted_through_the_api_are_on_the_screens_and_in_the_aud
             format!("api_key.created | Alice | Created API key {} “CI”", ci.hint()),
             format!("api_key.created | - | Created API key {org_made} “Made by CI”{via_ci}"),
             format!("api_key.created | Alice | Created API key {alice_made} “Made by Alice”{via_laptop}"),
-            format!("api_key.deleted | - | Deleted API key {alice_made} “Made by Alice”{via_ci}"),
-            format!("api_key.deleted | Alice | Deleted API key {org_made} “Made by CI”{via_laptop}"),
+            format!(
+                "api_key.revoked | - | Revoked API key {alice_made} “Made by Alice” (by a person){via_ci}"
+            ),
+            format!(
+                "api_key.revoked | Alice | Revoked API key {org_made} “Made by CI” (by a person){via_laptop}"
+            ),
         ]
     );
     let text = page_text(&team.alice.page("/o/acme/settings/audit-log").await);
-    assert!(text.contains(&format!("Deleted API key {org_made} “Made by CI”{via_laptop}")), "{text}");
+    assert!(
+        text.contains(&format!("Revoked API key {org_made} “Made by CI” (by a person){via_laptop}")),
+        "{text}"
+    );
     assert!(key_audit(&app, "bolt").await.is_empty());
     let every = [&ci, &laptop, &by_org, &by_alice, &own];
     assert!(!every.iter().any(|token| token.leaks_into(&text)));

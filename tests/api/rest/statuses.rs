@@ -88,7 +88,8 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
             "description": "From CI", "valid_until": "2027-03-05", "status": "expires_soon",
             "created_at": EPOCH, "created_by": null, "last_used_at": null, "token": token.full,
             "created_by_key": {"hint": ci.hint(), "description": "CI"},
-            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null,
+            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null, "revoked_at": null, "revoked_reason": null,
+            "rolled_from": null, "rolled_to": null,
         })
     );
     assert!(key_exists(&app, &token.public_id).await);
@@ -100,7 +101,8 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
         "id": ci.public_id, "kind": "organization", "hint": ci.hint(), "description": "CI",
         "valid_until": "2027-06-01", "status": "active", "created_at": EPOCH,
         "created_by": {"id": team.alice.id, "display_name": "Alice"}, "last_used_at": EPOCH,
-        "scope": FULL_ACCESS, "orgs": null, "allowed_networks": null,
+        "scope": FULL_ACCESS, "orgs": null, "allowed_networks": null, "revoked_at": null, "revoked_reason": null,
+            "rolled_from": null, "rolled_to": null,
     });
     assert_eq!(
         api.get_json(&format!("/api/v1/orgs/acme/keys/{}", ci.public_id)).await,
@@ -131,18 +133,22 @@ async fn an_organization_key_reads_its_organization_and_manages_its_keys(app: Te
     let (status, page) = api.get_json("/api/v1/orgs/acme/keys?page=3&per_page=1").await;
     assert_eq!((status, page["keys"].clone()), (StatusCode::OK, json!([])));
 
-    // 204, empty; then the key is gone for every request.
+    // 204, empty; then the key is refused, and listed as revoked.
     let response = api.delete(&url).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(response.text().await.unwrap(), "");
-    assert!(!key_exists(&app, &token.public_id).await);
-    assert_error(api.get(&url).await, StatusCode::NOT_FOUND, "not_found").await;
-    assert_error(api.delete(&url).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert!(crate::keys::key_revoked(&app, &token.public_id).await);
+    let (status, revoked) = api.get_json(&url).await;
+    assert_eq!(
+        (status, &revoked["status"], &revoked["revoked_reason"]),
+        (StatusCode::OK, &json!("revoked"), &json!("revoked"))
+    );
+    assert_eq!(api.delete(&url).await.status(), StatusCode::NO_CONTENT, "revoking again changes nothing");
     assert_eq!(
         Api::new(&app, &token.full).whoami_status().await,
-        (StatusCode::UNAUTHORIZED, Some("invalid_key".into()))
+        (StatusCode::UNAUTHORIZED, Some("revoked_key".into()))
     );
-    assert_eq!(api.whoami_status().await, (StatusCode::OK, None), "the key that deleted it still works");
+    assert_eq!(api.whoami_status().await, (StatusCode::OK, None), "the key that revoked it still works");
     assert_not_logged(&app, &[&ci, &token]);
 }
 both_databases!(an_organization_key_reads_its_organization_and_manages_its_keys, at_epoch);
@@ -207,7 +213,8 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
             "valid_until": "2027-05-29", "status": "active", "created_at": EPOCH, "created_by": alice,
             "last_used_at": null, "token": deploy.full,
             "created_by_key": {"hint": laptop.hint(), "description": "Laptop"},
-            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null,
+            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null, "revoked_at": null, "revoked_reason": null,
+            "rolled_from": null, "rolled_to": null,
         })
     );
     assert_eq!(api.get_json(&org_url).await, (StatusCode::OK, without_token(&org_key)));
@@ -232,7 +239,8 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
             "valid_until": null, "status": "active", "created_by": alice, "created_at": EPOCH,
             "last_used_at": null, "token": second.full,
             "created_by_key": {"hint": laptop.hint(), "description": "Laptop"},
-            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null,
+            "scope": RUN_BUILDS, "orgs": null, "allowed_networks": null, "revoked_at": null, "revoked_reason": null,
+            "rolled_from": null, "rolled_to": null,
         })
     );
     assert_eq!(api.get_json(&user_url).await, (StatusCode::OK, without_token(&user_key)));
@@ -254,19 +262,19 @@ async fn a_user_key_reads_the_users_organizations_and_manages_the_users_keys(app
         (&json!(2), &Value::Null, &json!(false))
     );
 
-    // 204 for each; a second deletion finds nothing.
+    // 204 for each; a second revocation changes nothing.
     assert_eq!(api.delete_json(&user_url).await, (StatusCode::NO_CONTENT, Value::Null));
-    assert_error(api.delete(&user_url).await, StatusCode::NOT_FOUND, "not_found").await;
-    assert_error(api.get(&user_url).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(api.delete_json(&user_url).await, (StatusCode::NO_CONTENT, Value::Null));
+    assert_eq!(api.get_json(&user_url).await.1["status"], "revoked");
     assert_eq!(
         Api::new(&app, &second.full).whoami_status().await,
-        (StatusCode::UNAUTHORIZED, Some("invalid_key".into()))
+        (StatusCode::UNAUTHORIZED, Some("revoked_key".into()))
     );
     assert_eq!(api.delete_json(&org_url).await, (StatusCode::NO_CONTENT, Value::Null));
-    assert!(!key_exists(&app, &deploy.public_id).await);
+    assert!(crate::keys::key_revoked(&app, &deploy.public_id).await);
     assert_eq!(
         Api::new(&app, &deploy.full).whoami_status().await,
-        (StatusCode::UNAUTHORIZED, Some("invalid_key".into()))
+        (StatusCode::UNAUTHORIZED, Some("revoked_key".into()))
     );
     assert_not_logged(&app, &[&laptop, &deploy, &second]);
 }

@@ -98,9 +98,19 @@ export function tokenField(page) {
   return page.locator('#new-key-token');
 }
 
-/** The "Delete API key?" confirmation dialog (JavaScript only). */
+/** The "Revoke API key?" confirmation dialog (JavaScript only). */
 export function deleteDialog(page) {
-  return page.locator('dialog#delete-key-dialog');
+  return page.locator('dialog#revoke-key-dialog');
+}
+
+/** The "Roll API key?" dialog with its overlap choice (JavaScript only). */
+export function rollDialog(page) {
+  return page.locator('dialog#roll-key-dialog');
+}
+
+/** The "No keys match" block a list shows when its filter leaves nothing. */
+export function noMatch(page) {
+  return page.getByTestId('keys-no-match');
 }
 
 /** Whether a <dialog> is open, and whether it is modal (opened with showModal()). */

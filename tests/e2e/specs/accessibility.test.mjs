@@ -144,16 +144,16 @@ describe('accessibility', () => {
     await newKeyDialog(page).getByRole('button', { name: 'Done', exact: true }).click();
     await page.goto(`${base}${list}`);
     const row = page.locator('tbody tr', { hasText: keyDescription });
-    await row.getByRole('link', { name: /^Delete/ }).click();
+    await row.getByRole('link', { name: /^Revoke/ }).click();
     await deleteDialog(page).waitFor({ state: 'visible' });
     await expectAccessible(page, 'the delete confirmation dialog');
     await context.close();
 
     const noScripts = await pageFor(adminName, { javaScriptEnabled: false });
     await noScripts.page.goto(`${base}${list}`);
-    const link = noScripts.page.locator('tbody tr', { hasText: keyDescription }).getByRole('link', { name: /^Delete/ });
+    const link = noScripts.page.locator('tbody tr', { hasText: keyDescription }).getByRole('link', { name: /^Revoke/ });
     await link.click();
-    await expectPath(noScripts.page, /\/delete$/);
+    await expectPath(noScripts.page, /\/revoke$/);
     await expectAccessible(noScripts.page, 'the delete confirmation page');
     await noScripts.context.close();
   });

@@ -14,6 +14,7 @@ import {
   addKeyPanel,
   createKey,
   deleteDialog,
+  noMatch,
   descriptionInput,
   dialogState,
   emptyState,
@@ -164,7 +165,7 @@ describe('API keys', () => {
     );
     await expectText(
       dialog.locator('.flash-info'),
-      'This key will not be shown again. If you lose it, delete it and create a new one.',
+      'This key will not be shown again. If you lose it, revoke it and create a new one.',
     );
     // The field has the focus with the whole token selected, ready for Ctrl+C.
     const selection = await tokenField(page).evaluate((input) => ({
@@ -214,17 +215,17 @@ describe('API keys', () => {
     if (shots.list) await snap(t, page, shots.list);
 
     // Delete: a dialog names the key; Cancel keeps it.
-    const deleteLink = key.row.getByRole('link', { name: `Delete ${description}`, exact: true });
+    const deleteLink = key.row.getByRole('link', { name: `Revoke ${description}`, exact: true });
     const deleteHref = await deleteLink.getAttribute('href');
-    assert.match(deleteHref, new RegExp(`^${listPath}/[0-9A-Za-z]{16}/delete$`));
-    assert.equal(deleteHref.split('/').at(-2), token.slice(8, 24), 'the delete address names the public id');
+    assert.match(deleteHref, new RegExp(`^${listPath}/[0-9A-Za-z]{16}/revoke$`));
+    assert.equal(deleteHref.split('/').at(-2), token.slice(8, 24), 'the revoke address names the public id');
     if (shots.deletePage) {
       // The confirmation page behind the link (what a person without JavaScript gets).
       await page.goto(`${base}${deleteHref}`);
-      const confirmPage = page.getByTestId('confirm-delete');
+      const confirmPage = page.getByTestId('confirm-revoke');
       await expectText(
         confirmPage.locator('p'),
-        `Delete ${description} (${hintOf(token)})? Scripts using it stop working at once. This cannot be undone.`,
+        `Revoke ${description} (${hintOf(token)})? Scripts using it stop working at once. It stays in the list as revoked for 90 days; this cannot be undone.`,
       );
       await snap(t, page, shots.deletePage);
       await confirmPage.getByRole('link', { name: 'Cancel', exact: true }).click();
@@ -235,12 +236,12 @@ describe('API keys', () => {
     await confirm.waitFor({ state: 'visible' });
     await expectPath(page, listPath);
     assert.deepEqual(await dialogState(confirm), { open: true, modal: true }, 'the delete dialog should be open and modal');
-    await expectText(confirm.getByRole('heading', { level: 2 }), 'Delete API key?');
-    await expectText(confirm.locator('[data-delete-description]'), description);
-    await expectText(confirm.locator('[data-delete-hint]'), hintOf(token));
+    await expectText(confirm.getByRole('heading', { level: 2 }), 'Revoke API key?');
+    await expectText(confirm.locator('[data-revoke-description]'), description);
+    await expectText(confirm.locator('[data-revoke-hint]'), hintOf(token));
     await expectText(
       confirm.locator('p'),
-      `Delete ${description} (${hintOf(token)})? Scripts using it stop working at once. This cannot be undone.`,
+      `Revoke ${description} (${hintOf(token)})? Scripts using it stop working at once. It stays in the list as revoked for 90 days; this cannot be undone.`,
     );
     const deleteFocus = await page.evaluate(() => document.activeElement?.textContent.trim());
     if (deleteFocus !== 'Cancel') t.diagnostic(`focus: the delete dialog opened with the focus on “${deleteFocus}”, not Cancel`);
@@ -251,15 +252,18 @@ describe('API keys', () => {
     await expectPath(page, listPath);
     assert.equal((await keyRow(page, description)).id, idOf(token));
 
-    // Delete key removes it.
+    // Revoke key: it leaves the Active list and stays under Inactive.
     await deleteLink.click();
     await confirm.waitFor({ state: 'visible' });
-    await confirm.getByRole('button', { name: 'Delete key', exact: true }).click();
+    await confirm.getByRole('button', { name: 'Revoke key', exact: true }).click();
     await expectPath(page, listPath);
-    await expectFlash(page, `The API key ${hintOf(token)} “${description}” was deleted. It no longer works.`);
-    await emptyState(page).waitFor({ state: 'visible' });
+    await expectFlash(
+      page,
+      `The API key ${hintOf(token)} “${description}” was revoked. It no longer works; it stays listed under Inactive for 90 days.`,
+    );
+    await noMatch(page).waitFor({ state: 'visible' });
     assert.equal(await keysTable(page).count(), 0);
-    await expectText(page.locator('section.panel h2').first(), 'API keys');
+    await expectText(page.locator('section.panel h2').first(), 'API keys (1)');
     return { token, deleteHref };
   }
 
@@ -392,15 +396,15 @@ describe('API keys', () => {
     assert.ok(!(await page.content()).includes(token), 'the token should appear nowhere after a reload');
 
     // Delete leads to a confirmation page; its Cancel goes back and keeps the key.
-    const deleteLink = (await keyRow(page, description)).row.getByRole('link', { name: `Delete ${description}`, exact: true });
-    const deletePath = `${listPath}/${token.slice(8, 24)}/delete`;
+    const deleteLink = (await keyRow(page, description)).row.getByRole('link', { name: `Revoke ${description}`, exact: true });
+    const deletePath = `${listPath}/${token.slice(8, 24)}/revoke`;
     await deleteLink.click();
     await expectPath(page, deletePath);
-    const confirmPage = page.getByTestId('confirm-delete');
-    await expectText(confirmPage.getByRole('heading', { level: 2 }), 'Delete API key?');
+    const confirmPage = page.getByTestId('confirm-revoke');
+    await expectText(confirmPage.getByRole('heading', { level: 2 }), 'Revoke API key?');
     await expectText(
       confirmPage.locator('p'),
-      `Delete ${description} (${hintOf(token)})? Scripts using it stop working at once. This cannot be undone.`,
+      `Revoke ${description} (${hintOf(token)})? Scripts using it stop working at once. It stays in the list as revoked for 90 days; this cannot be undone.`,
     );
     await expectText(page.getByRole('heading', { level: 1 }), 'Organization settings');
     await snap(t, page, 'key-delete-page.png');
@@ -411,15 +415,14 @@ describe('API keys', () => {
 
     await deleteLink.click();
     await expectPath(page, deletePath);
-    await confirmPage.getByRole('button', { name: 'Delete key', exact: true }).click();
+    await confirmPage.getByRole('button', { name: 'Revoke key', exact: true }).click();
     await expectPath(page, listPath);
-    await expectFlash(page, `The API key ${hintOf(token)} “${description}” was deleted. It no longer works.`);
-    await emptyState(page).waitFor({ state: 'visible' });
+    await expectFlash(
+      page,
+      `The API key ${hintOf(token)} “${description}” was revoked. It no longer works; it stays listed under Inactive for 90 days.`,
+    );
+    await noMatch(page).waitFor({ state: 'visible' });
     assert.equal(await keysTable(page).count(), 0);
-
-    // The confirmation page of a deleted key is gone.
-    const gone = await page.goto(`${server.baseUrl}${deletePath}`);
-    assert.equal(gone.status(), 404);
   });
 
   test('a copied key works with the API at once, shows as used, and stops working when deleted', async (t) => {
@@ -453,12 +456,15 @@ describe('API keys', () => {
     await snap(t, page, 'key-used.png');
 
     // Deleted on the page: refused by the API on the very next request.
-    await (await keyRow(page, description)).row.getByRole('link', { name: `Delete ${description}`, exact: true }).click();
-    await deleteDialog(page).getByRole('button', { name: 'Delete key', exact: true }).click();
-    await expectFlash(page, `The API key ${hintOf(token)} “${description}” was deleted. It no longer works.`);
+    await (await keyRow(page, description)).row.getByRole('link', { name: `Revoke ${description}`, exact: true }).click();
+    await deleteDialog(page).getByRole('button', { name: 'Revoke key', exact: true }).click();
+    await expectFlash(
+      page,
+      `The API key ${hintOf(token)} “${description}” was revoked. It no longer works; it stays listed under Inactive for 90 days.`,
+    );
     response = await whoami();
     assert.equal(response.status, 401);
-    assert.equal((await response.json()).error.code, 'invalid_key');
+    assert.equal((await response.json()).error.code, 'revoked_key');
   });
 
   test('an empty description and a date of today are refused next to their fields', async (t) => {
@@ -719,7 +725,11 @@ describe('API keys', () => {
       await form.getByLabel('Description or key id', { exact: true }).fill(run.toUpperCase());
       await form.getByLabel('Description or key id', { exact: true }).press('Enter');
       await expectPath(page, /status=active&sort=valid_until$/);
-      assert.deepEqual(await listedDescriptions(page), [`Later ${run}`, `Never ${run}`], 'soonest first, never last');
+      assert.deepEqual(
+        await listedDescriptions(page),
+        [`Soon ${run}`, `Later ${run}`, `Never ${run}`],
+        'the working keys, soonest first, never last',
+      );
       assert.equal(await form.getByLabel('Description or key id', { exact: true }).inputValue(), run.toUpperCase());
 
       // A key by the start of its id.
@@ -734,12 +744,12 @@ describe('API keys', () => {
       await expectText(page.getByTestId('keys-no-match').getByRole('heading', { level: 3 }), 'No keys match');
       await snap(t, page, `keys-no-match-${javaScriptEnabled ? 'js' : 'nojs'}.png`);
       await page.getByTestId('key-matches').getByRole('link', { name: 'Show all keys', exact: true }).click();
-      await expectPath(page, listPath);
+      await expectPath(page, `${listPath}?status=all`);
       assert.equal((await listedDescriptions(page)).length, 3);
 
       // "Add API key" at the top leads to the form.
       await page.locator('.panel-header').getByRole('link', { name: 'Add API key', exact: true }).click();
-      await expectPath(page, listPath);
+      await expectPath(page, `${listPath}?status=all`);
       assert.equal(new URL(page.url()).hash, '#add-key');
       if (javaScriptEnabled) assert.equal((await focused(page)).id, 'description', 'the focus goes to the first field');
     });
@@ -762,7 +772,7 @@ describe('API keys', () => {
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390, 'the page does not scroll sideways');
     const key = await keyRow(page, description);
     // Every part of the card, Status and Delete included, is on screen without scrolling sideways.
-    for (const part of [key.row.locator('.badge'), key.row.getByRole('link', { name: `Delete ${description}` }), key.row.locator('code.key-id')]) {
+    for (const part of [key.row.locator('.badge'), key.row.getByRole('link', { name: `Revoke ${description}` }), key.row.locator('code.key-id')]) {
       const box = await part.boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${await part.innerText()} is on screen: ${JSON.stringify(box)}`);
     }
