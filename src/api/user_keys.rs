@@ -143,12 +143,12 @@ pub async fn list(
         None => Cursor::First,
         Some(raw) => Cursor::After(PublicId::parse(raw.trim()).ok_or_else(no_such_key)?),
     };
-    let org_id = manager.org.id;
+    let (org_id, at) = (manager.org.id, state.clock.now_naive());
     let found = state
         .db
         .run(move |conn| {
             let policy = Organization::find_by_id(conn, org_id)?.map(|org| org.key_policy());
-            Ok(policy.zip(member_keys::page(conn, org_id, &cursor, i64::from(per_page))?))
+            Ok(policy.zip(member_keys::page(conn, org_id, &cursor, i64::from(per_page), at)?))
         })
         .await?;
     let (policy, page) = found.ok_or_else(no_such_key)?;

@@ -69,7 +69,7 @@ fn set_blocked(
     conn.write_transaction(|conn| {
         // Two admins at once: the second waits, then finds the first's answer.
         Organization::lock(conn, org.id)?;
-        let Some(mut key) = member_keys::find(conn, org.id, public_id)? else {
+        let Some(mut key) = member_keys::find(conn, org.id, public_id, now)? else {
             return Ok(None);
         };
         if key.blocked == blocked {

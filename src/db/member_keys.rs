@@ -70,9 +70,10 @@ pub struct MemberKeyPage {
     pub has_next: bool,
 }
 
-/// The user keys that can reach `org_id`: their owner is a member, and their
-/// reach is all of the owner's organizations or names this one.
-fn reaching(org_id: OrgId) -> api_keys::BoxedQuery<'static, MultiBackend> {
+/// The user keys that can reach `org_id` at `now`: their owner is a member,
+/// their reach is all of the owner's organizations or names this one, and no
+/// revocation has taken effect (a rolled key counts until its overlap ends).
+fn reaching(org_id: OrgId, now: NaiveDateTime) -> api_keys::BoxedQuery<'static, MultiBackend> {
     let members = memberships::table
         .filter(memberships::organization_id.eq(org_id))
         .select(memberships::user_id.nullable());
@@ -81,6 +82,7 @@ fn reaching(org_id: OrgId) -> api_keys::BoxedQuery<'static, MultiBackend> {
     api_keys::table
         .filter(api_keys::user_id.eq_any(members))
         .filter(api_keys::reaches_all_orgs.or(api_keys::id.eq_any(named)))
+        .filter(api_keys::revoked_at.is_null().or(api_keys::revoked_at.gt(now)))
         .into_boxed()
 }
 
@@ -101,6 +103,7 @@ pub fn page(
     org_id: OrgId,
     cursor: &Cursor,
     limit: i64,
+    now: NaiveDateTime,
 ) -> QueryResult<Option<MemberKeyPage>> {
     let size = usize::try_from(limit).unwrap_or(0);
     let (after, before) = match cursor {
@@ -110,9 +113,9 @@ pub fn page(
             if matches!(cursor, Cursor::After(_)) { (Some(id), None) } else { (None, Some(id)) }
         }
     };
-    let total: i64 = reaching(org_id).count().get_result(conn)?;
+    let total: i64 = reaching(org_id, now).count().get_result(conn)?;
     let (ids, has_previous, has_next) = if let Some(to) = before {
-        let mut ids: Vec<KeyId> = reaching(org_id)
+        let mut ids: Vec<KeyId> = reaching(org_id, now)
             .filter(api_keys::id.lt(to))
             .order(api_keys::id.desc())
             .select(api_keys::id)
@@ -123,7 +126,7 @@ pub fn page(
         ids.reverse();
         (ids, more, true)
     } else {
-        let mut query = reaching(org_id);
+        let mut query = reaching(org_id, now);
         if let Some(from) = after {
             query = query.filter(api_keys::id.gt(from));
         }
@@ -140,8 +143,13 @@ pub fn page(
 /// The user key with this public id, if it can reach `org_id`; nothing for an
 /// organization key, a key of someone who is not a member, or one whose reach
 /// leaves this organization out.
-pub fn find(conn: &mut DbConnection, org_id: OrgId, public_id: &PublicId) -> QueryResult<Option<MemberKey>> {
-    let id: Option<KeyId> = reaching(org_id)
+pub fn find(
+    conn: &mut DbConnection,
+    org_id: OrgId,
+    public_id: &PublicId,
+    now: NaiveDateTime,
+) -> QueryResult<Option<MemberKey>> {
+    let id: Option<KeyId> = reaching(org_id, now)
         .filter(api_keys::public_id.eq(public_id.as_str()))
         .select(api_keys::id)
         .first(conn)
@@ -194,16 +202,22 @@ fn details(conn: &mut DbConnection, org_id: OrgId, ids: &[KeyId]) -> QueryResult
 
 /// What the key policy looks at in every key that may work in `org_id` now:
 /// its organization keys and the members' user keys that reach it, less those
-/// it blocked. (Expired keys are among them; the caller knows the time.)
-pub fn policy_terms(conn: &mut DbConnection, org_id: OrgId) -> QueryResult<Vec<KeyTerms>> {
+/// it blocked, less those revoked by `now`. (Expired keys are among them; the
+/// caller knows the time.)
+pub fn policy_terms(
+    conn: &mut DbConnection,
+    org_id: OrgId,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<KeyTerms>> {
     let org_keys: Vec<(Option<chrono::NaiveDate>, NaiveDateTime)> = api_keys::table
         .filter(api_keys::organization_id.eq(org_id))
+        .filter(api_keys::revoked_at.is_null().or(api_keys::revoked_at.gt(now)))
         .select((api_keys::valid_until, api_keys::created_at))
         .load(conn)?;
     let blocked = api_key_blocks::table
         .filter(api_key_blocks::organization_id.eq(org_id))
         .select(api_key_blocks::key_id);
-    let user_keys: Vec<(Option<chrono::NaiveDate>, NaiveDateTime, bool)> = reaching(org_id)
+    let user_keys: Vec<(Option<chrono::NaiveDate>, NaiveDateTime, bool)> = reaching(org_id, now)
         .filter(api_keys::id.ne_all(blocked))
         .select((api_keys::valid_until, api_keys::created_at, api_keys::reaches_all_orgs))
         .load(conn)?;

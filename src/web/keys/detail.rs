@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use super::KeyScope;
 use super::access::AccessView;
 use super::pages::org_view;
+use super::status::StatusView;
 use crate::db::api_keys::{self, KeyListItem};
 use crate::db::users::User;
 use crate::db::{DbConnection, api_key_daily_uses};
@@ -69,8 +70,12 @@ pub struct KeyDetail {
     pub hint: String,
     pub description: String,
     pub kind: &'static str,
-    pub status_label: String,
+    pub status_label: &'static str,
     pub status_class: &'static str,
+    /// "works until …" for a rolled key, who revoked it and why.
+    pub status_detail: Option<String>,
+    pub roll_url: Option<String>,
+    pub revoke_url: Option<String>,
     pub access: AccessView,
     pub created: String,
     pub valid_until: String,
@@ -172,7 +177,7 @@ fn detail(scope: &KeyScope, loaded: Loaded, now: DateTime<Utc>) -> KeyDetail {
     }];
     if let Some(revoked) = revocation {
         let at = revoked.at.naive_utc();
-        let by = revoked_by_name.map(|name| format!(" by {name}")).unwrap_or_default();
+        let by = revoked_by_name.as_deref().map(|name| format!(" by {name}")).unwrap_or_default();
         let in_effect = revoked.is_in_effect_at(now);
         let what = match (revoked.reason, in_effect) {
             (RevokeReason::Rolled, false) => {
@@ -205,7 +210,10 @@ fn detail(scope: &KeyScope, loaded: Loaded, now: DateTime<Utc>) -> KeyDetail {
             });
         }
     }
-    let (status_label, status_class) = status_of(valid_until, revocation, now);
+    let status = StatusView::of(&key, kind, revoked_by_name.as_deref(), now);
+    let action_url = |action: &str| format!("{base}/{}/{action}", key.public_id);
+    let (roll_url, revoke_url) =
+        (status.can_roll.then(|| action_url("roll")), status.can_revoke.then(|| action_url("revoke")));
     let chart = UsageChart::of(now.date_naive(), &counts);
     let chart_summary = chart_summary(&chart);
     KeyDetail {
@@ -217,8 +225,11 @@ fn detail(scope: &KeyScope, loaded: Loaded, now: DateTime<Utc>) -> KeyDetail {
             KeyKind::Organization => "Organization key",
             KeyKind::User => "User key",
         },
-        status_label,
-        status_class,
+        status_label: status.label,
+        status_class: status.class,
+        status_detail: status.detail,
+        roll_url,
+        revoke_url,
         access,
         created: format!("{} by {created_by}", dates::date_time_utc(key.created_at)),
         valid_until: match valid_until {
@@ -234,28 +245,6 @@ fn detail(scope: &KeyScope, loaded: Loaded, now: DateTime<Utc>) -> KeyDetail {
         chart_width: usage_chart::WIDTH,
         chart_height: usage_chart::HEIGHT,
         chart_summary,
-    }
-}
-
-/// The badge: revoked (or rolled and still working), expired, expires soon, active.
-fn status_of(
-    valid_until: Option<ValidUntil>,
-    revocation: Option<crate::domain::api_key::Revocation>,
-    now: DateTime<Utc>,
-) -> (String, &'static str) {
-    match revocation {
-        Some(revoked) if revoked.is_in_effect_at(now) => match revoked.reason {
-            RevokeReason::Rolled => ("Rolled".into(), "badge badge-neutral"),
-            _ => ("Revoked".into(), "badge badge-danger"),
-        },
-        Some(revoked) => (
-            format!("Rolled: works until {}", dates::date_time_utc(revoked.at.naive_utc())),
-            "badge badge-warning",
-        ),
-        None => {
-            let status = crate::domain::api_key::KeyStatus::at(valid_until, now);
-            (status.label().to_string(), status.badge_class())
-        }
     }
 }
 

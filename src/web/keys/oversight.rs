@@ -144,13 +144,13 @@ pub async fn list(
     state: Data<AppState>,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (org_id, cursor) = (admin.org.id, query.cursor());
+    let (org_id, cursor, at) = (admin.org.id, query.cursor(), state.clock.now_naive());
     let found = state
         .db
-        .run(move |conn| match member_keys::page(conn, org_id, &cursor, PER_PAGE)? {
+        .run(move |conn| match member_keys::page(conn, org_id, &cursor, PER_PAGE, at)? {
             Some(page) => Ok(page),
             // The key the link started from is gone: from the beginning.
-            None => Ok(member_keys::page(conn, org_id, &Cursor::First, PER_PAGE)?.unwrap_or_default()),
+            None => Ok(member_keys::page(conn, org_id, &Cursor::First, PER_PAGE, at)?.unwrap_or_default()),
         })
         .await?;
     let (policy, now, slug) = (admin.org.key_policy(), state.clock.now(), admin.org.slug.clone());
@@ -179,7 +179,12 @@ pub async fn list(
 /// The member's key named in the path, if it can reach the organization.
 async fn find(state: &AppState, org_id: OrgId, raw: &str) -> Result<MemberKey, AppError> {
     let public_id = PublicId::parse(raw).ok_or(AppError::NotFound)?;
-    state.db.run(move |conn| member_keys::find(conn, org_id, &public_id)).await?.ok_or(AppError::NotFound)
+    let now = state.clock.now_naive();
+    state
+        .db
+        .run(move |conn| member_keys::find(conn, org_id, &public_id, now))
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// `GET …/members/{id}/block`: the confirmation page, naming the key and its

@@ -24,6 +24,9 @@ pub struct KeyRow {
     pub created_on: String,
     pub created_by: String,
     pub last_used: String,
+    /// Where from ("from 203.0.113.9") and with what (the user agent) it was last used.
+    pub last_used_from: Option<String>,
+    pub last_used_agent: Option<String>,
     pub valid_until: String,
     pub status_label: &'static str,
     pub status_class: &'static str,

@@ -52,6 +52,8 @@ fn row(
         created_on: dates::day_of(key.created_at),
         created_by,
         last_used: dates::relative(key.last_used_at.map(|t| t.and_utc()), now),
+        last_used_from: key.last_used_address.map(|address| format!("from {address}")),
+        last_used_agent: key.last_used_agent,
         valid_until: match valid_until {
             Some(v) => format!("{} ({})", dates::date(v.date()), v.meaning()),
             None => "never".into(),

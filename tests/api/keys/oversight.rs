@@ -414,3 +414,50 @@ async fn the_members_key_page_goes_by_fifty_from_a_cursor(app: TestApp) {
     assert_eq!(member_rows(&html), first);
 }
 both_databases!(the_members_key_page_goes_by_fifty_from_a_cursor, at_epoch);
+
+async fn a_members_revoked_key_is_no_longer_overseen_and_a_rolled_one_until_its_overlap_ends(app: TestApp) {
+    let team = Team::new(&app).await;
+    let alice_laptop = team.alice.new_key(USER_KEYS, "Alice's laptop", "").await;
+    let laptop = team.mia.new_key(USER_KEYS, "Mia's laptop", "").await;
+    let phone = team.mia.new_key(USER_KEYS, "Mia's phone", "").await;
+    let alice = Api::new(&app, &alice_laptop.full);
+    let listed = || async {
+        let (status, body) = alice.get_json("/api/v1/orgs/acme/user-keys").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|key| key["description"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed().await, ["Alice's laptop", "Mia's laptop", "Mia's phone"]);
+
+    let mia = Api::new(&app, &laptop.full);
+    assert_eq!(
+        mia.delete(&format!("/api/v1/user/keys/{}", phone.public_id)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let (status, _) = mia
+        .post_json(&format!("/api/v1/user/keys/{}/roll", laptop.public_id), json!({"overlap": "1h"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        listed().await,
+        ["Alice's laptop", "Mia's laptop", "Mia's laptop"],
+        "the rolled key and its successor"
+    );
+
+    app.advance_clock(chrono::Duration::hours(1));
+    assert_eq!(
+        listed().await,
+        ["Alice's laptop", "Mia's laptop"],
+        "only the successor once the overlap ended"
+    );
+    let html = team.alice.page("/o/acme/settings/api-keys/members").await;
+    assert!(!html.contains(&phone.public_id) && !html.contains(&laptop.public_id), "nor on the page");
+}
+both_databases!(
+    a_members_revoked_key_is_no_longer_overseen_and_a_rolled_one_until_its_overlap_ends,
+    at_epoch
+);

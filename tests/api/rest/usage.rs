@@ -99,6 +99,11 @@ async fn the_last_use_says_where_from_and_with_what(app: TestApp) {
         texts(&html, "[data-testid=key-last-used] > *"),
         ["just now", "from 127.0.0.1", expected_agent.as_str()]
     );
+    // The row says it too, the agent shortened (whole in its title).
+    let html = team.alice.page(USER_KEYS).await;
+    let row = texts(&html, "[data-testid=row-last-used] > *");
+    assert_eq!(row[..2], ["just now", "from 127.0.0.1"]);
+    assert!(row[2].starts_with("monkeyci/0.3 xxx") && row[2].chars().count() < 70, "{}", row[2]);
 }
 both_databases!(the_last_use_says_where_from_and_with_what, at_epoch);
 

@@ -208,7 +208,8 @@ pub async fn set_key_policy(
     let confirmed = form.confirm.as_deref() == Some(fingerprint(&policy).as_str());
     if policy != current && !confirmed {
         let org_id = admin.org.id;
-        let terms = state.db.run(move |conn| member_keys::policy_terms(conn, org_id)).await?;
+        let at = state.clock.now_naive();
+        let terms = state.db.run(move |conn| member_keys::policy_terms(conn, org_id, at)).await?;
         let impact = PolicyImpact::of(&terms, &current, &policy, state.clock.now());
         if let Some(sentence) = impact.sentence(&admin.org.name) {
             let mut template = GeneralPage::new(PageContext::load(&req).await?, &admin);
