@@ -29,6 +29,8 @@ function person(name, handle) {
     name,
     preferred_username: `${handle}-${suffix}`,
     email: `${handle}-${suffix}@example.test`,
+    // As real providers say it: only a verified address is used for mail.
+    email_verified: true,
   };
 }
 
