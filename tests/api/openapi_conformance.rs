@@ -62,6 +62,11 @@ async fn every_documented_route_answers_as_documented(app: TestApp) {
     // Keys the DELETE routes may remove without hurting the other calls.
     let org_victim = team.alice.new_key(ACME_KEYS, "To delete", "").await;
     let user_victim = team.alice.new_key(USER_KEYS, "To delete", "").await;
+    // Rolled by the roll routes: a key rolling itself would drop its own cache
+    // entry, and its next check would spend an attempt of an allowance that
+    // this test uses up on purpose.
+    let org_rolled = team.alice.new_key(ACME_KEYS, "To roll", "").await;
+    let user_rolled = team.alice.new_key(USER_KEYS, "To roll", "").await;
 
     let document: Value = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
@@ -280,6 +285,11 @@ async fn every_status_a_route_answers_is_documented_for_it_and_no_other(app: Tes
     let outsider_key = team.bob.new_key(BOLT_KEYS, "Outsider", "").await;
     let org_victim = team.alice.new_key(ACME_KEYS, "To delete", "").await;
     let user_victim = team.alice.new_key(USER_KEYS, "To delete", "").await;
+    // Rolled by the roll routes: a key rolling itself would drop its own cache
+    // entry, and its next check would spend an attempt of an allowance that
+    // this test uses up on purpose.
+    let org_rolled = team.alice.new_key(ACME_KEYS, "To roll", "").await;
+    let user_rolled = team.alice.new_key(USER_KEYS, "To roll", "").await;
     // Keys that may be used only from a network the tests are not in (403 `ip_not_allowed`).
     let (org_fenced, user_fenced) = (
         team.alice.new_key(ACME_KEYS, "Fenced", "").await,
@@ -306,6 +316,8 @@ async fn every_status_a_route_answers_is_documented_for_it_and_no_other(app: Tes
         let (own, other_kind) = if user_route { (&user_key, &org_key) } else { (&org_key, &user_key) };
         let url = if *method == Method::DELETE {
             fill(path, &org_victim.public_id, &user_victim.public_id)
+        } else if path.ends_with("/roll") {
+            fill(path, &org_rolled.public_id, &user_rolled.public_id)
         } else {
             fill(path, &org_key.public_id, &user_key.public_id)
         };
