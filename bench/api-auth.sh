@@ -15,7 +15,8 @@
 #   BENCH_THREADS          wrk threads for the side-by-side runs (2)
 #   BENCH_CONNECTIONS      wrk connections for the side-by-side runs (64)
 #   BENCH_DURATION         seconds per side-by-side run (10)
-#   BENCH_ROUNDS           rounds of healthz/whoami (2)
+#   BENCH_ROUNDS           rounds of healthz/whoami/introspect and the reference's pair (3)
+#   BENCH_REFERENCE        1 (default) also measures the reference server (bench/reference); 0 skips it
 #   BENCH_FRESH_KEYS       fresh keys whose first use is timed (5)
 #   BENCH_HOT_REQUESTS     sequential requests with the hot key (200)
 #   BENCH_FLOOD_KIND       wrong-secret (default: the real key's id with wrong secrets) or unknown-id
@@ -51,7 +52,7 @@ PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 THREADS="${BENCH_THREADS:-2}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 DURATION="${BENCH_DURATION:-10}"
-ROUNDS="${BENCH_ROUNDS:-2}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 FRESH_KEYS="${BENCH_FRESH_KEYS:-5}"
 HOT_REQUESTS="${BENCH_HOT_REQUESTS:-200}"
 FLOOD_KIND="${BENCH_FLOOD_KIND:-wrong-secret}"
@@ -112,7 +113,7 @@ run_auth() { # $1 = label, $2 = DATABASE_URL: parts 1-3
   "$PY" "$HELPER" run --label "$label" --base-url "$BASE_URL" --pid "$SERVER_PID" --server-log "$SERVER_LOG" \
     --state "$WORK/state-$label.json" --out "$WORK/run-$label.json" \
     --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DURATION" --rounds "$ROUNDS" \
-    --fresh-keys "$FRESH_KEYS" --hot-requests "$HOT_REQUESTS"
+    --fresh-keys "$FRESH_KEYS" --hot-requests "$HOT_REQUESTS" ${REFERENCE_BIN:+--reference-bin "$REFERENCE_BIN"}
   RESULTS+=("$WORK/run-$label.json")
   [[ "${BENCH_FLOODS:-1}" == 1 ]] || { stop_server; return 0; }
   flood "$label" default-limit "$FLOOD_KIND" 10
@@ -136,6 +137,16 @@ fi
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 && -z "${BENCH_BIN:-}" ]]; then
   log "cargo build --release --bin monkeyci-server (no-op when up to date)"
   (cd "$ROOT" && cargo build --release --quiet --bin monkeyci-server)
+fi
+# The reference server (bench/reference/main.rs), measured in the same rounds.
+REFERENCE_BIN=""
+if [[ "${BENCH_REFERENCE:-1}" == 1 ]]; then
+  REFERENCE_BIN="$ROOT/target/release/examples/bench-reference"
+  if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+    log "cargo build --release --example bench-reference (no-op when up to date)"
+    (cd "$ROOT" && cargo build --release --quiet --example bench-reference)
+  fi
+  [[ -x "$REFERENCE_BIN" ]] || { log "missing $REFERENCE_BIN"; exit 1; }
 fi
 [[ -x "$BIN" ]] || { log "missing $BIN"; exit 1; }
 

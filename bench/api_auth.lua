@@ -6,6 +6,9 @@
 --                                                   one `Authorization: Bearer <token>` per
 --                                                   request, round-robin over FILE (one token
 --                                                   a line), status codes counted
+--   WRK_TOKENS=FILE WRK_FORM=1 wrk ... URL            POSTs of `token=<token>`, round-robin
+--                                                   over FILE (introspection; Basic from -H)
+--   WRK_TIMELINE=1 (with WRK_TOKENS)                 also responses per second of wall time
 --
 -- Either way it ends with one line `WRKJSON {...}` for bench/api_auth.py: requests,
 -- duration, socket errors, non-2xx/3xx count, latency percentiles in microseconds and,
@@ -40,7 +43,12 @@ if tokens_file and #tokens_file > 0 then
     pool = {}
     for line in file:lines() do
       if #line > 0 then
-        table.insert(pool, wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. line }))
+        if form then
+          -- Introspection of each token: POST token=<token>, the client's Basic header from -H.
+          table.insert(pool, wrk.format("POST", nil, nil, "token=" .. line))
+        else
+          table.insert(pool, wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. line }))
+        end
       end
     end
     file:close()
@@ -48,6 +56,7 @@ if tokens_file and #tokens_file > 0 then
     -- Each thread starts elsewhere in the list.
     next_index = (id * 97) % #pool
     counts = {}
+    seconds = {}
   end
 
   function request()
@@ -55,8 +64,15 @@ if tokens_file and #tokens_file > 0 then
     return pool[next_index]
   end
 
+  -- WRK_TIMELINE=1: also responses per second of wall time (os.time), for the
+  -- cold-start runs that watch throughput climb.
+  local timeline = os.getenv("WRK_TIMELINE") == "1"
   function response(status, headers, body)
     counts[status] = (counts[status] or 0) + 1
+    if timeline then
+      local second = os.time()
+      seconds[second] = (seconds[second] or 0) + 1
+    end
   end
 end
 
@@ -70,6 +86,19 @@ function done(summary, latency, requests)
       end
     end
   end
+  local per_second = {}
+  for _, thread in ipairs(threads) do
+    local c = thread:get("seconds")
+    if c then
+      for second, n in pairs(c) do
+        per_second[second] = (per_second[second] or 0) + n
+      end
+    end
+  end
+  local timeline = {}
+  for second, n in pairs(per_second) do
+    table.insert(timeline, string.format('"%d":%d', second, n))
+  end
   local parts = {}
   for status, n in pairs(codes) do
     table.insert(parts, string.format('"%s":%d', status, n))
@@ -78,8 +107,8 @@ function done(summary, latency, requests)
   io.write(string.format(
     'WRKJSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect_errors":%d,"read_errors":%d,'
       .. '"write_errors":%d,"non_2xx_3xx":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,'
-      .. '"max_us":%d,"mean_us":%.1f,"codes":{%s}}\n',
+      .. '"max_us":%d,"mean_us":%.1f,"codes":{%s},"per_second":{%s}}\n',
     summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
     e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.max, latency.mean, table.concat(parts, ",")))
+    latency.max, latency.mean, table.concat(parts, ","), table.concat(timeline, ",")))
 end

@@ -31,6 +31,7 @@ import json
 import os
 import random
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +53,7 @@ LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api_auth.lua")
 TARGET_RATIO = 0.85
 # Introspection of a hot key against healthz (issue #14).
 INTROSPECT_TARGET_RATIO = 0.80
+REFERENCE_TARGET_RATIO = 0.95
 # The introspection client bench/api-auth.sh starts the server with.
 INTROSPECTION_ID = "bench"
 INTROSPECTION_SECRET = "bench-introspection-secret-0123456789abcdef"
@@ -304,6 +306,11 @@ def side_by_side(args, token):
                             {"form": form, "basic": (INTROSPECTION_ID, INTROSPECTION_SECRET)})}
     if not getattr(args, "introspect", True):
         del cases["introspect"]
+    # The reference (bench/reference/main.rs): a bare actix-web server checking a
+    # SHA-256 digest, measured in the same rotation so that drift hits both alike.
+    if getattr(args, "reference_url", None):
+        cases["ref-healthz"] = (f"{args.reference_url}/healthz", {})
+        cases["ref-whoami"] = (f"{args.reference_url}/whoami", {"token": token})
     # Warm-up: the key gets verified (argon2 once) and cached; wrk's connections,
     # the server's buffers and the CPU frequency settle.
     for name, (url, how) in cases.items():
@@ -330,6 +337,7 @@ def side_by_side(args, token):
         best = max(rs, key=lambda r: r["rps"])
         out[name] = {"runs": rs, "best_rps": best["rps"], "best_p99_ms": best["p99_us"] / 1000,
                      "median_rps": statistics.median(r["rps"] for r in rs),
+                     "min_rps": min(r["rps"] for r in rs), "max_rps": max(r["rps"] for r in rs),
                      "median_p99_ms": statistics.median(r["p99_us"] for r in rs) / 1000,
                      "cpu_us_per_request": statistics.median(r["server_cpu_us_per_request"] for r in rs)}
     out["ratio_best"] = out["whoami"]["best_rps"] / out["healthz"]["best_rps"]
@@ -338,7 +346,51 @@ def side_by_side(args, token):
     if "introspect" in out:
         out["introspect_ratio_best"] = out["introspect"]["best_rps"] / out["healthz"]["best_rps"]
         out["introspect_ratio_median"] = out["introspect"]["median_rps"] / out["healthz"]["median_rps"]
+    if "ref-whoami" in out:
+        # Per round (each round ran the pair back to back), then the median and spread.
+        for mine, ref in (("whoami", "ref-whoami"), ("healthz", "ref-healthz")):
+            ratios = [a["rps"] / b["rps"] for a, b in zip(runs[mine], runs[ref])]
+            out[f"{mine}_vs_reference"] = {"median": statistics.median(ratios), "min": min(ratios),
+                                           "max": max(ratios), "rounds": ratios}
     return out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_reference(args, token):
+    """Starts the reference server with the benchmark's token; sets args.reference_url."""
+    port = free_port()
+    # The real whoami body, so that both servers send the same bytes.
+    body_file = os.path.join(os.path.dirname(args.out), f"whoami-body-{args.label}.json")
+    api = api_client(args.base_url)
+    status, _, body = api_get(api, "/api/v1/whoami", token)
+    api.close()
+    if status != 200:
+        raise SystemExit(f"GET /api/v1/whoami: {status}")
+    with open(body_file, "wb") as f:
+        f.write(body)
+    env = {"PATH": os.environ.get("PATH", ""), "REFERENCE_TOKEN": token, "REFERENCE_BODY_FILE": body_file}
+    if os.environ.get("MONKEYCI_WORKERS"):
+        env["MONKEYCI_WORKERS"] = os.environ["MONKEYCI_WORKERS"]
+    proc = subprocess.Popen([args.reference_bin, f"127.0.0.1:{port}"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args.reference_url = f"http://127.0.0.1:{port}"
+    client = api_client(args.reference_url)
+    for _ in range(100):
+        try:
+            status, _, _ = api_get(client, "/whoami", token)
+            if status == 200:
+                return proc
+        except OSError:
+            client.close()
+            client = api_client(args.reference_url)
+        time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"the reference server {args.reference_bin} did not answer")
 
 
 def first_use_vs_hot(args, ui, token):
@@ -418,12 +470,18 @@ def cmd_run(args):
     with open(args.state, "w") as f:
         json.dump({"token": token, "public_id": token[8:24]}, f)
 
+    reference = start_reference(args, token) if args.reference_bin else None
     sampler = Sampler(args.pid)
     sampler.phase = "side-by-side"
     sampler.start()
     print(f"==> [{args.label}] healthz vs whoami side by side: wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration}s, {args.rounds} rounds", file=sys.stderr, flush=True)
-    sbs = side_by_side(args, token)
+    try:
+        sbs = side_by_side(args, token)
+    finally:
+        if reference:
+            reference.kill()
+            reference.wait()
     sampler.phase = "first-use"
     print(f"==> [{args.label}] first use of {args.fresh_keys} fresh keys vs a hot key "
           f"({args.hot_requests} sequential requests)", file=sys.stderr, flush=True)
@@ -723,6 +781,23 @@ def cmd_summary(args):
                          f"{s['ratio_best']:6.1%} {s['ratio_median']:8.1%} "
                          f"{s['healthz']['cpu_us_per_request']:7.1f}/{s['whoami']['cpu_us_per_request']:<7.1f} "
                          f"{rss_peak(r):>9}  {ok}")
+        if any("whoami_vs_reference" in r["side_by_side"] for r in runs):
+            lines.append(f"   against the reference (bench/reference: bare actix-web, SHA-256 compare), same rounds: "
+                         f"median of the per-round ratios [min-max]; target >= {REFERENCE_TARGET_RATIO:.0%}")
+            lines.append(f"{'database':10} {'ref healthz':>11} {'ref whoami':>10} {'healthz/ref':>22} "
+                         f"{'whoami/ref':>22}")
+            for r in runs:
+                s = r["side_by_side"]
+                if "whoami_vs_reference" not in s:
+                    continue
+
+                def spread(x):
+                    ok = "met" if x["median"] >= REFERENCE_TARGET_RATIO else "NOT MET"
+                    return f"{x['median']:.1%} [{x['min']:.0%}-{x['max']:.0%}] {ok}"
+
+                lines.append(f"{r['label']:10} {s['ref-healthz']['median_rps']:11.0f} "
+                             f"{s['ref-whoami']['median_rps']:10.0f} {spread(s['healthz_vs_reference']):>22} "
+                             f"{spread(s['whoami_vs_reference']):>22}")
         lines.append(f"   introspection of the same hot key (POST /api/v1/introspect, HTTP Basic): "
                      f"target >= {INTROSPECT_TARGET_RATIO:.0%} of healthz")
         lines.append(f"{'database':10} {'introspect req/s':>16} {'p99 ms':>7} {'ratio':>6} {'(median)':>8} "
@@ -861,6 +936,7 @@ def main():
     r.add_argument("--warmup-seconds", type=int, default=2)
     r.add_argument("--fresh-keys", type=int, default=5)
     r.add_argument("--hot-requests", type=int, default=200)
+    r.add_argument("--reference-bin", help="the reference server (bench/reference), measured in the same rounds")
     r.set_defaults(func=cmd_run)
 
     f = sub.add_parser("flood")

@@ -18,9 +18,8 @@ pub fn token_256() -> String {
     URL_SAFE_NO_PAD.encode(os_bytes::<32>())
 }
 
-/// 64 random bits as 16 hex characters: enough to tell requests apart in logs.
-/// Not a secret, so from the thread's CSPRNG (seeded by the OS) rather than a
-/// system call per request.
-pub fn request_id() -> String {
+/// 64 random bits as 16 hex characters: a name nothing else will take (the
+/// CLI's temporary files). Not a secret, so from the thread's CSPRNG.
+pub fn unique_name() -> String {
     format!("{:016x}", rand::random::<u64>())
 }

@@ -8,7 +8,7 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::{Compress, Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -203,7 +203,8 @@ impl Application {
                 app = app.app_data(metrics.clone());
             }
             app.wrap(from_fn(add_security_headers))
-                .wrap(from_fn(monitoring::count_requests))
+                // Not even a pass-through layer when there are no metrics.
+                .wrap(Condition::new(request_metrics.is_some(), from_fn(monitoring::count_requests)))
                 .wrap(from_fn(telemetry::log_requests))
                 .route("/healthz", web::get().to(health::healthz))
                 .route("/readyz", web::get().to(health::readyz))

@@ -85,9 +85,34 @@ impl InstanceSpan {
     }
 }
 
-/// The id of the request being served; shown on the 500 page and sent as `X-Request-Id`.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+/// The id of the request being served; shown on the 500 page and sent as
+/// `X-Request-Id`, as 16 hex digits. 64 random bits tell requests apart in logs;
+/// not a secret, so from the thread's CSPRNG (seeded by the OS) rather than a
+/// system call per request. A number, so that passing it around costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId(u64);
+
+impl RequestId {
+    pub fn random() -> RequestId {
+        RequestId(rand::random())
+    }
+
+    /// The header's value, made without formatting machinery (it is on every response).
+    pub fn header_value(self) -> HeaderValue {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [0u8; 16];
+        for (n, digit) in digits.iter_mut().enumerate() {
+            *digit = HEX[((self.0 >> (60 - 4 * n)) & 0xf) as usize];
+        }
+        HeaderValue::from_bytes(&digits).expect("hex digits are a valid header value")
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
 
 /// The path with the secret part of any API key in it cut off: a token pasted
 /// into a URL keeps its prefix and public id (`mci_org_<id>…`), which name the
@@ -132,17 +157,38 @@ pub async fn log_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = crate::random::request_id();
-    req.extensions_mut().insert(RequestId(id.clone()));
+    let id = RequestId::random();
+    req.extensions_mut().insert(id);
     // Probes and assets are too frequent to be worth a line each; so are
-    // successful API reads (a script may poll thousands a minute): those are
-    // logged at debug level. Failures, refusals and every change keep their line.
+    // successful API reads (a script may poll thousands a minute) and
+    // introspections (a service asks about every call it gets, and they change
+    // nothing): those are logged at debug level. Failures, refusals and every
+    // change keep their line.
     let routine = matches!(req.path(), "/healthz" | "/readyz") || req.path().starts_with("/static/");
-    let api_read = req.method() == actix_web::http::Method::GET && req.path().starts_with("/api/");
-    let instance = req.app_data::<InstanceSpan>().map_or_else(tracing::Span::none, |s| s.0.clone());
-    let span = instance.in_scope(|| {
-        tracing::info_span!("request", id = %id, method = %req.method(), path = %without_secrets(req.path()))
-    });
+    let api_read = (req.method() == actix_web::http::Method::GET && req.path().starts_with("/api/"))
+        || (req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/introspect");
+    // Making the request span is most of what this middleware costs, above all
+    // formatting its fields up front. The health check and the assets log
+    // nothing of their own (a 5xx is logged below with the id), so they have
+    // none. An API read's span gets its method and path only when it is going
+    // to be logged: lines logged while it runs carry its id.
+    let spanless = req.path() == "/healthz" || req.path().starts_with("/static/");
+    let span = if spanless {
+        tracing::Span::none()
+    } else {
+        let instance = req.app_data::<InstanceSpan>().map_or_else(tracing::Span::none, |s| s.0.clone());
+        instance.in_scope(|| {
+            tracing::info_span!(
+                "request",
+                id = %id,
+                method = tracing::field::Empty,
+                path = tracing::field::Empty
+            )
+        })
+    };
+    if !api_read {
+        name_the_request(&span, req.method(), req.path());
+    }
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -151,26 +197,38 @@ pub async fn log_requests(
         Ok(mut res) => {
             let status = res.status().as_u16();
             let quiet = routine || (api_read && status < 400);
-            if status >= 500 || !quiet {
+            if api_read && (status >= 500 || !quiet) {
+                name_the_request(&span, res.request().method(), res.request().path());
+            }
+            if spanless && status >= 500 {
+                let (method, path) = (res.request().method(), without_secrets(res.request().path()));
+                tracing::info!(id = %id, %method, %path, status, ms = format!("{elapsed_ms:.1}"), "served");
+            } else if status >= 500 || !quiet {
                 tracing::info!(status, ms = format!("{elapsed_ms:.1}"), "served");
             } else if api_read {
                 tracing::debug!(status, ms = format!("{elapsed_ms:.1}"), "served");
             }
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
-            }
+            res.headers_mut().insert(const { HeaderName::from_static("x-request-id") }, id.header_value());
             Ok(res)
         }
         Err(error) => {
             // A 503 (the database away) was logged with its cause where it was made.
+            // (`id` is the span's field, and repeated here for a request without one.)
+            let id = spanless.then(|| id.to_string());
             if error.as_response_error().status_code() == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
-                tracing::warn!(error = %format!("{error:#}"), "request failed");
+                tracing::warn!(id, error = %format!("{error:#}"), "request failed");
             } else {
-                tracing::error!(error = %format!("{error:#}"), "request failed");
+                tracing::error!(id, error = %format!("{error:#}"), "request failed");
             }
             Err(error)
         }
     }
+}
+
+/// The span's method and path (the path without secrets).
+fn name_the_request(span: &tracing::Span, method: &actix_web::http::Method, path: &str) {
+    span.record("method", tracing::field::display(method));
+    span.record("path", tracing::field::display(without_secrets(path)));
 }
 
 #[cfg(test)]
@@ -225,6 +283,62 @@ mod tests {
         assert_eq!(served["status"], 200);
         assert_eq!(served["level"], "INFO");
         assert!(served["timestamp"].is_string(), "{served}");
+    }
+
+    /// The JSON lines logged while `uri` is served by a route answering `status`.
+    async fn lines_of(route: &str, uri: &str, status: u16) -> (Vec<serde_json::Value>, String) {
+        let written = Written::default();
+        let sink = written.clone();
+        let subscriber = json_subscriber(tracing_subscriber::EnvFilter::new("info"), move || sink.clone());
+        let _default = tracing::subscriber::set_default(subscriber);
+        let status = actix_web::http::StatusCode::from_u16(status).unwrap();
+        let app = actix_test::init_service(
+            App::new()
+                .wrap(from_fn(log_requests))
+                .route(route, web::get().to(move || async move { actix_web::HttpResponse::new(status) })),
+        )
+        .await;
+        let response =
+            actix_test::call_service(&app, actix_test::TestRequest::get().uri(uri).to_request()).await;
+        let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+        let text = String::from_utf8(written.0.lock().unwrap().clone()).unwrap();
+        (text.lines().map(|line| serde_json::from_str(line).unwrap()).collect(), request_id)
+    }
+
+    #[actix_web::test]
+    async fn a_successful_api_read_writes_no_line_at_info() {
+        let (lines, _) = lines_of("/api/v1/whoami", "/api/v1/whoami", 200).await;
+        assert!(lines.is_empty(), "{lines:?}");
+    }
+
+    #[actix_web::test]
+    async fn a_refused_api_read_is_logged_with_its_id_method_and_path() {
+        let (lines, request_id) = lines_of("/api/v1/whoami", "/api/v1/whoami?x=1", 401).await;
+        let served = lines.iter().find(|line| line["message"] == "served").expect("a served line");
+        assert_eq!(served["span"]["id"], request_id.as_str(), "{served}");
+        assert_eq!(served["span"]["method"], "GET", "{served}");
+        assert_eq!(served["span"]["path"], "/api/v1/whoami", "{served}");
+        assert_eq!(served["status"], 401);
+    }
+
+    #[actix_web::test]
+    async fn a_failing_health_check_is_logged_with_its_id_though_it_has_no_span() {
+        let (lines, request_id) = lines_of("/healthz", "/healthz", 500).await;
+        let served = lines.iter().find(|line| line["message"] == "served").expect("a served line");
+        assert_eq!(served["id"], request_id.as_str(), "{served}");
+        assert_eq!(served["path"], "/healthz", "{served}");
+        let (lines, _) = lines_of("/healthz", "/healthz", 200).await;
+        assert!(lines.is_empty(), "{lines:?}");
+    }
+
+    #[test]
+    fn a_request_id_reads_the_same_in_its_header_and_in_the_log() {
+        for _ in 0..100 {
+            let id = super::RequestId::random();
+            let text = id.to_string();
+            assert_eq!(text.len(), 16);
+            assert_eq!(id.header_value().to_str().unwrap(), text);
+        }
     }
 
     #[test]

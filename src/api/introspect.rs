@@ -214,8 +214,15 @@ async fn authenticate_client(
     if let Err(retry_after) = state.key_auth.check_allowance(address) {
         return Err(AuthFailure::RateLimited { retry_after }.into());
     }
-    let found =
-        basic_credentials(req).and_then(|(id, secret)| state.introspection_clients.find(&id, &secret));
+    let clients = &state.introspection_clients;
+    // The header as clients usually write it costs one digest; any other
+    // spelling of the same credentials is decoded and compared too.
+    // (Two `Authorization` headers are nobody's credentials.)
+    let mut headers = req.headers().get_all(header::AUTHORIZATION);
+    let single = headers.next().filter(|_| headers.next().is_none());
+    let found = single
+        .and_then(|header| clients.find_by_header(header.as_bytes()))
+        .or_else(|| basic_credentials(req).and_then(|(id, secret)| clients.find(&id, &secret)));
     if found.is_none() {
         tracing::info!("introspection refused: unknown client or wrong secret");
         if let Err(retry_after) = state.key_auth.record_failure(address).await {

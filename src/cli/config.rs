@@ -95,7 +95,7 @@ pub fn save(path: &Path, config: &ConfigFile) -> Result<(), CliError> {
     let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
     create_private_dir(dir).map_err(failed)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.tmp", crate::random::request_id()));
+    let temp = dir.join(format!(".{name}.{}.tmp", crate::random::unique_name()));
     let written =
         write_private(&temp, format!("{HEADER}{yaml}").as_bytes()).and_then(|()| fs::rename(&temp, path));
     if let Err(e) = written {

@@ -85,7 +85,7 @@ async fn error_page(
 ) -> Result<HttpResponse, AppError> {
     let request_id = status
         .is_server_error()
-        .then(|| req.extensions().get::<RequestId>().map(|id| id.0.clone()))
+        .then(|| req.extensions().get::<RequestId>().map(ToString::to_string))
         .flatten();
     // With the database away, the layout is drawn without the person's name
     // and organizations: reading them would only wait for it again.

@@ -15,8 +15,19 @@ fn assert_security_headers(headers: &HeaderMap, path: &str) {
     assert!(headers.get("x-request-id").is_some(), "{path}");
 }
 
+/// JSON and probe answers: a policy that lets nothing run, load or frame them,
+/// and no headers that only a document heeds.
+fn assert_data_headers(headers: &HeaderMap, path: &str) {
+    let csp = headers.get("content-security-policy").unwrap_or_else(|| panic!("CSP on {path}"));
+    assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'", "{path}");
+    assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff", "{path}");
+    assert_eq!(headers.get("cache-control").unwrap(), "no-store", "{path}");
+    assert!(headers.get("x-request-id").is_some(), "{path}");
+    assert!(headers.get("referrer-policy").is_none(), "{path}");
+}
+
 async fn every_page_carries_the_security_headers(app: TestApp) {
-    for path in ["/", "/login", "/no-such-page", "/healthz"] {
+    for path in ["/", "/login", "/no-such-page"] {
         let response = app.get(path).await;
         assert_security_headers(response.headers(), path);
     }
@@ -27,6 +38,14 @@ async fn every_page_carries_the_security_headers(app: TestApp) {
     }
 }
 both_databases!(every_page_carries_the_security_headers);
+
+async fn api_answers_and_probes_carry_the_data_headers(app: TestApp) {
+    for path in ["/healthz", "/readyz", "/api/v1/whoami", "/api/v1/openapi.json", "/api/v1/no-such-thing"] {
+        let response = app.get(path).await;
+        assert_data_headers(response.headers(), path);
+    }
+}
+both_databases!(api_answers_and_probes_carry_the_data_headers);
 
 async fn signed_in_pages_are_never_cached(app: TestApp) {
     let app = app.signed_in("Ada").await;

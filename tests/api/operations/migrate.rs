@@ -77,7 +77,7 @@ fn migrate_migrates_a_fresh_postgres_database_then_exits_0() {
         assert!(!required, "PostgreSQL is required but unreachable at TEST_DATABASE_URL");
         return;
     };
-    let name = format!("monkeyci_migrate_{}", monkeyci_accounts::random::request_id());
+    let name = format!("monkeyci_migrate_{}", monkeyci_accounts::random::unique_name());
     admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).unwrap();
     let mut url = url::Url::parse(&admin_url).unwrap();
     url.set_path(&name);

@@ -407,7 +407,7 @@ fn fresh_database(backend: Backend) -> (DatabaseTarget, DatabaseGuard) {
         }
         Backend::Postgres => {
             let admin_url = postgres_admin_url();
-            let name = format!("monkeyci_test_{}", monkeyci_accounts::random::request_id());
+            let name = format!("monkeyci_test_{}", monkeyci_accounts::random::unique_name());
             let mut admin = PgConnection::establish(&admin_url).expect("PostgreSQL reachable");
             admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
             let mut url = Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
