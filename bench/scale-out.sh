@@ -8,6 +8,8 @@
 #   BENCH_DURATION=30 BENCH_RUNS=1 BENCH_SETTLE=62 bench/scale-out.sh   # a quick check
 #
 # Parts (BENCH_PARTS, in this order):
+#   cold        every key's first use on every instance at once, through the proxy (wrk
+#               -cBENCH_CONNECTIONS for BENCH_COLD_DURATION s): responses, key checks, rows written
 #   writes      BENCH_RUNS timed wrk runs of BENCH_DURATION s through the proxy, BENCH_KEYS keys
 #               rotating; PostgreSQL's counters of the throwaway database before each run and
 #               BENCH_SETTLE s after it: rows written per table, transactions, per run and per
@@ -20,13 +22,14 @@
 #               times (informational: everything shares the machine's cores)
 #
 # Settings (environment):
-#   BENCH_PARTS          "writes revoke throughput" (default) or some of them
+#   BENCH_PARTS          "cold writes revoke throughput" (default) or some of them
 #   BENCH_INSTANCES      servers behind the proxy (4)
 #   BENCH_KEYS           organization keys created through the API and rotated by wrk (100)
 #   BENCH_RUNS           timed runs of the writes part (3)
 #   BENCH_DURATION       seconds per timed run (120: two of the code's one-minute periods)
 #   BENCH_SETTLE         seconds after each run before the counters are read (65: one usage flush)
 #   BENCH_CONNECTIONS    wrk connections through the proxy (64)
+#   BENCH_COLD_DURATION  seconds of the cold start (10)
 #   BENCH_REVOKES        revocations per setting (10)
 #   BENCH_REVOKE_LOAD    wrk connections through the proxy during the second set (16; 0 skips it)
 #   BENCH_TP_ROUNDS      throughput rounds (3), BENCH_TP_DURATION seconds each (15)
@@ -44,7 +47,7 @@ HELPER="$ROOT/bench/scale_out.py"
 BIN="${BENCH_BIN:-$ROOT/target/release/monkeyci-server}"
 PY="${PYTHON:-python3}"
 
-ALL_PARTS="writes revoke throughput"
+ALL_PARTS="cold writes revoke throughput"
 PARTS="${BENCH_PARTS:-$ALL_PARTS}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 INSTANCES="${BENCH_INSTANCES:-4}"
@@ -55,6 +58,7 @@ SETTLE="${BENCH_SETTLE:-65}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 REVOKES="${BENCH_REVOKES:-10}"
 REVOKE_LOAD="${BENCH_REVOKE_LOAD:-16}"
+COLD_DURATION="${BENCH_COLD_DURATION:-10}"
 TP_ROUNDS="${BENCH_TP_ROUNDS:-3}"
 TP_DURATION="${BENCH_TP_DURATION:-15}"
 OUT_DIR="${BENCH_OUT_DIR:-$ROOT/bench/results}"
@@ -189,10 +193,17 @@ start_proxy
 STATE="$WORK/state.json"
 TOKENS="$WORK/tokens.txt"
 "$PY" "$HELPER" setup --base-url "${INSTANCE_URLS[0]}" --state "$STATE" --keys "$KEYS" --tokens "$TOKENS"
+if [[ " $PARTS " == *" cold "* ]]; then
+  log "cold: the first use of $KEYS keys on $INSTANCES instances at once, through the proxy"
+  "$PY" "$HELPER" cold --proxy "$PROXY_URL" --metrics "${METRICS_URLS[@]}" --db-url "$DB_URL" \
+    --tokens "$TOKENS" --duration "$COLD_DURATION" --connections "$CONNECTIONS" --out "$WORK/cold.json"
+  RESULTS+=("$WORK/cold.json")
+fi
 "$PY" "$HELPER" warm --instances "${INSTANCE_URLS[@]}" --tokens "$TOKENS"
 
 for part in $PARTS; do
   case "$part" in
+    cold) ;;   # above, before the warm-up
     writes)
       "$PY" "$HELPER" writes --proxy "$PROXY_URL" --metrics "${METRICS_URLS[@]}" --db-url "$DB_URL" \
         --tokens "$TOKENS" --runs "$RUNS" --duration "$DURATION" --settle "$SETTLE" \

@@ -11,6 +11,9 @@ one JSON file (--out); `summary` reads them. Sub-commands:
                                  organization key through the UI (reliability.py setup),
                                  then N organization keys through the API; their tokens go
                                  to --tokens (one a line, for wrk), ids and tokens to --state
+  cold     --proxy URL --metrics URL... --db-url URL --tokens FILE --out FILE
+                                 every key's first use through the proxy at once (wrk): the
+                                 responses, the key checks and the rows written
   warm     --instances URL... --tokens FILE
                                  every key used once on every instance (its argon2 check)
   writes   --proxy URL --instances URL... --metrics URL... --db-url URL --tokens FILE --out FILE
@@ -93,7 +96,12 @@ def cmd_warm(args):
     def work(url):
         conn = Conn(url)
         for token in tokens:
-            codes[conn.request("GET", "/api/v1/whoami", token=token).outcome] += 1
+            for _ in range(30):
+                r = conn.request("GET", "/api/v1/whoami", token=token)
+                if r.status != 429:
+                    break
+                time.sleep(float(r.headers.get("retry-after", "1")))
+            codes[r.outcome] += 1
         conn.close()
 
     threads = [threading.Thread(target=work, args=(u,)) for u in args.instances]
@@ -104,6 +112,32 @@ def cmd_warm(args):
     if set(codes) != {"200"}:
         raise SystemExit(f"warm-up: {codes_text(codes)}")
     say(f"==> warm-up: {len(tokens)} keys on {len(args.instances)} instances: {codes_text(codes)}")
+
+
+def cmd_cold(args):
+    """Every key's first use on every instance at once, through the proxy: wrk with
+    --connections, each request the next key, for --duration seconds."""
+    db = PostgresDb(args.db_url)
+    time.sleep(2)  # PostgreSQL's counters of the set-up's work are flushed
+    before = pg_stats(db)
+    scrapes_before = [scrape(m) for m in args.metrics]
+    run = wrk(args.proxy + "/api/v1/whoami", 2, args.connections, args.duration, tokens_file=args.tokens).result()
+    time.sleep(3)  # the checks still running finish; PostgreSQL's counters are flushed
+    after = pg_stats(db)
+    checks = collections.Counter()
+    for b, m in zip(scrapes_before, args.metrics):
+        c, _ = checks_and_requests(b, scrape(m))
+        checks.update(c)
+    refused = collections.Counter()
+    for m in args.metrics:
+        for (name, labels), v in scrape(m).items():
+            if name == "monkeyci_api_key_checks_total" and 'outcome="refused"' in labels and v:
+                refused[re.search(r'reason="([^"]+)"', labels).group(1)] += round(v)
+    result = {"part": "cold", "keys": len(read_tokens(args.tokens)), "instances": len(args.metrics),
+              "connections": args.connections, "duration": args.duration, "wrk": run, "checks": dict(checks),
+              "refused_reasons": dict(refused), "pg": diff_stats(before, after)}
+    write_json(args.out, result)
+    say(f"==> cold start through the proxy: codes {run['codes']}, checks {dict(checks)}")
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -182,7 +216,7 @@ class ActivitySampler(threading.Thread):
 # --------------------------------------------------------------------------- metrics
 
 
-METRIC_LINE = re.compile(r'^(monkeyci_[a-z_]+)\{([^}]*)\} ([0-9.eE+-]+)$')
+METRIC_LINE = re.compile(r'^(monkeyci_[a-z_]+)(?:\{([^}]*)\})? ([0-9.eE+-]+)$')
 
 
 def scrape(url):
@@ -193,7 +227,7 @@ def scrape(url):
     for line in text.splitlines():
         m = METRIC_LINE.match(line)
         if m:
-            out[(m.group(1), m.group(2))] = float(m.group(3))
+            out[(m.group(1), m.group(2) or "")] = float(m.group(3))
     return out
 
 
@@ -419,13 +453,20 @@ def summary_writes(r, lines):
         t = run["pg"]["tables"]
         keys_t = t.get("api_keys", {})
         uses_t = t.get("api_key_daily_uses", {})
+        own = ("api_keys", "api_key_daily_uses", "api_failure_buckets")
+        # /readyz reads __diesel_schema_migrations once (plus the pool's SELECT 1 at check-out).
+        probes = t.get("__diesel_schema_migrations", {}).get("seq_scan", 0)
+        commits = run["pg"]["db"]["xact_commit"]
         figures = {
             "api_keys UPDATE (last use)": keys_t.get("upd", 0),
             "api_key_daily_uses INSERT+UPDATE (usage flush)": uses_t.get("ins", 0) + uses_t.get("upd", 0),
+            "api_failure_buckets writes (first uses)": sum(t.get("api_failure_buckets", {}).get(k, 0)
+                                                          for k in ("ins", "upd", "del")),
             "other tables' rows written": sum(v.get("ins", 0) + v.get("upd", 0) + v.get("del", 0)
-                                              for name, v in t.items()
-                                              if name not in ("api_keys", "api_key_daily_uses")),
-            "transactions committed (all, reads too)": run["pg"]["db"]["xact_commit"],
+                                              for name, v in t.items() if name not in own),
+            "transactions committed (all, reads too)": commits,
+            "  of which /readyz probes (2 each)": 2 * probes,
+            "  of which this benchmark's psql sampler": run["activity"]["samples"] + 1,
             "rows read (tup_fetched)": run["pg"]["db"]["tup_fetched"],
             "key checks: revalidated (row re-read)": sum(i["checks"].get("revalidated", 0) for i in run["instances"]),
             "key checks: verified (argon2)": sum(i["checks"].get("verified", 0) for i in run["instances"]),
@@ -460,31 +501,56 @@ def summary_writes(r, lines):
     lines.append(f"   all connections of the database at once: max {spread([run['activity']['max_total'] for run in r['runs']])}")
 
 
+def summary_cold(r, lines):
+    run = r["wrk"]
+    lines.append(f"0. Cold start: {r['keys']} keys never used, all at once through the proxy (wrk -c{r['connections']} "
+                 f"-d{r['duration']}s, each request the next key, one client address): every instance "
+                 f"verifies every key once")
+    lines.append(f"   responses: {codes_text(collections.Counter({k: v for k, v in run['codes'].items()}))}; "
+                 f"key checks: {dict(sorted(r['checks'].items()))}; refusals by reason so far: "
+                 f"{r['refused_reasons'] or 'none'}")
+    t = r["pg"]["tables"]
+    lines.append("   rows written: " + ", ".join(
+        f"{name} {v.get('ins', 0) + v.get('upd', 0) + v.get('del', 0)}" for name, v in sorted(t.items())
+        if v.get("ins", 0) + v.get("upd", 0) + v.get("del", 0)) + f"; commits {r['pg']['db']['xact_commit']}")
+
+
 def summary_revoke(r, lines):
     load = f"under load (wrk -c{r['load']['connections']} through the proxy)" if r["load"] else "without other load"
     lines.append(f"2. Revocation lag, {load}: {len(r['rounds'])} revocations, each instance polled directly "
                  f"every {r['interval_s'] * 1000:.0f} ms; time from the DELETE's response to the first refusal")
+    lines.append("   refused by: the first refusal's response; accepted until: the last 200's response (the "
+                 "change reached the instance in between); both from the DELETE's response, in ms")
     by = collections.defaultdict(list)
+    until = collections.defaultdict(list)
     by_role = collections.defaultdict(list)
+    until_role = collections.defaultdict(list)
     refusals = collections.Counter()
-    late = 0
+    late = collections.Counter()
     for rnd in r["rounds"]:
         for x in rnd["instances"]:
             v = x["refused_after_s"]
+            role = "the revoking instance" if x["revoked_through"] else "the other instances"
+            late[role] += x["accepted_after_ack"]
             if v is None:
                 refusals["never"] += 1
                 continue
             refusals[x["refusal"]] += 1
             by[x["instance"]].append(v * 1000)
-            by_role["through it" if x["revoked_through"] else "others"].append(v * 1000)
-            late += x["accepted_after_ack"]
+            by_role[role].append(v * 1000)
+            if x["last_200_end_after_s"] is not None:
+                until[x["instance"]].append(x["last_200_end_after_s"] * 1000)
+                until_role[role].append(x["last_200_end_after_s"] * 1000)
     for inst, v in sorted(by.items()):
-        lines.append(f"   instance {inst}: median {statistics.median(v):.0f} ms, max {max(v):.0f} ms (n={len(v)})")
-    for role, v in by_role.items():
-        lines.append(f"   {role:>10}: median {statistics.median(v):.0f} ms, p90 {percentile(v, 90):.0f} ms, "
-                     f"max {max(v):.0f} ms")
-    lines.append(f"   refusals: {codes_text(refusals)}; requests sent after the DELETE's response and still "
-                 f"accepted: {late} in all")
+        lines.append(f"   instance {inst}: refused by median {statistics.median(v):.0f} ms, max {max(v):.0f} ms; "
+                     f"accepted until median {statistics.median(until[inst]):.0f} ms, max {max(until[inst]):.0f} ms "
+                     f"(n={len(v)})")
+    for role, v in sorted(by_role.items()):
+        u = until_role[role]
+        lines.append(f"   {role}: refused by median {statistics.median(v):.0f} ms, p90 {percentile(v, 90):.0f} ms, "
+                     f"max {max(v):.0f} ms; accepted until median {statistics.median(u):.0f} ms, max {max(u):.0f} ms; "
+                     f"requests sent after the DELETE's response and accepted: {late[role]}")
+    lines.append(f"   refusals: {codes_text(refusals)}")
     per_rev = r["notifications"] / len(r["rounds"]) if r["rounds"] else 0
     lines.append(f"   notifications on {CHANNEL}: {r['notifications']} for {len(r['rounds'])} revocations "
                  f"({per_rev:.1f} each; payload kinds {dict(r['notification_payloads'])}), each delivered to "
@@ -508,7 +574,8 @@ def cmd_summary(args):
     lines = []
     for path in args.files:
         r = load_json(path)
-        {"writes": summary_writes, "revoke": summary_revoke, "throughput": summary_throughput}[r["part"]](r, lines)
+        {"cold": summary_cold, "writes": summary_writes, "revoke": summary_revoke,
+         "throughput": summary_throughput}[r["part"]](r, lines)
         lines.append("")
     text = "\n".join(lines)
     print(text)
@@ -536,6 +603,15 @@ def main():
     c.add_argument("--instances", nargs="+", required=True)
     c.add_argument("--tokens", required=True)
     c.set_defaults(func=cmd_warm)
+    c = sub.add_parser("cold")
+    c.add_argument("--proxy", required=True)
+    c.add_argument("--metrics", nargs="+", required=True)
+    c.add_argument("--db-url", required=True)
+    c.add_argument("--tokens", required=True)
+    c.add_argument("--out", required=True)
+    c.add_argument("--duration", type=int, default=10)
+    c.add_argument("--connections", type=int, default=64)
+    c.set_defaults(func=cmd_cold)
     c = sub.add_parser("writes")
     c.add_argument("--proxy", required=True)
     c.add_argument("--metrics", nargs="+", required=True, help="each instance's metrics base URL")
@@ -555,7 +631,7 @@ def main():
     c.add_argument("--db-url", required=True)
     c.add_argument("--out", required=True)
     c.add_argument("--rounds", type=int, default=10)
-    c.add_argument("--interval", type=float, default=0.01, help="seconds between two polls of one instance")
+    c.add_argument("--interval", type=float, default=0.005, help="seconds between two polls of one instance")
     c.add_argument("--wait", type=float, default=5, help="seconds to wait for a refusal")
     c.add_argument("--pause", type=float, default=0.5, help="seconds between revocations")
     c.add_argument("--load-proxy", help="with --load-connections: wrk through this proxy meanwhile")
