@@ -24,6 +24,8 @@
 # Settings (environment):
 #   BENCH_PARTS          "cold writes revoke throughput" (default) or some of them
 #   BENCH_INSTANCES      servers behind the proxy (4)
+#   BENCH_BALANCE        HAProxy's balance algorithm: roundrobin (default), or e.g. "hdr(Authorization)"
+#                        (each key to one instance: sticky routing by key, with consistent hashing)
 #   BENCH_KEYS           organization keys created through the API and rotated by wrk (100)
 #   BENCH_RUNS           timed runs of the writes part (3)
 #   BENCH_DURATION       seconds per timed run (120: two of the code's one-minute periods)
@@ -51,6 +53,7 @@ ALL_PARTS="cold writes revoke throughput"
 PARTS="${BENCH_PARTS:-$ALL_PARTS}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 INSTANCES="${BENCH_INSTANCES:-4}"
+BALANCE="${BENCH_BALANCE:-roundrobin}"
 KEYS="${BENCH_KEYS:-100}"
 RUNS="${BENCH_RUNS:-3}"
 DURATION="${BENCH_DURATION:-120}"
@@ -139,7 +142,8 @@ frontend api
     default_backend instances
 
 backend instances
-    balance roundrobin
+    balance $BALANCE
+$([[ "$BALANCE" == roundrobin ]] || echo "    hash-type consistent")
     option httpchk
     http-check send meth GET uri /readyz
     http-check expect status 200
@@ -157,7 +161,7 @@ EOF
   PROXY_URL="http://127.0.0.1:$port"
   "$PY" "$HELPER" wait --base-url "$PROXY_URL" --pid "$PROXY_PID" --timeout 20
   sleep 2   # every server's first health check
-  log "HAProxy (round-robin over $INSTANCES instances): $PROXY_URL"
+  log "HAProxy (balance $BALANCE over $INSTANCES instances): $PROXY_URL"
 }
 
 command -v "$PY" >/dev/null || { log "python3 is needed"; exit 1; }
@@ -246,7 +250,7 @@ OUT_FILE="$OUT_DIR/scale-out-$(date -u +%Y-%m-%d)$SUFFIX.txt"
 {
   echo "bench/scale-out.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "?"), $((SECONDS - started))s"
   echo "load average (1/5/15 min) before: $LOAD_START, after: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "$INSTANCES instances (each MONKEYCI_WORKERS=${MONKEYCI_WORKERS:-one per core}) on PostgreSQL $(psql -X -At "$PG_URL" -c 'SHOW server_version'), behind $(haproxy -v | head -n 1 | cut -d' ' -f1-3) (balance roundrobin, keep-alive both sides, health checks on /readyz); parts: $PARTS"
+  echo "$INSTANCES instances (each MONKEYCI_WORKERS=${MONKEYCI_WORKERS:-one per core}) on PostgreSQL $(psql -X -At "$PG_URL" -c 'SHOW server_version'), behind $(haproxy -v | head -n 1 | cut -d' ' -f1-3) (balance $BALANCE, keep-alive both sides, health checks on /readyz); parts: $PARTS"
   echo "server log lines with WARN, ERROR or a panic: $problems"
   [[ -z "${BENCH_BIN:-}" ]] || echo "server binary: $BENCH_BIN"
   echo

@@ -488,7 +488,7 @@ def summary_writes(r, lines):
         total = sum(i["whoami_during_run"] for i in run["instances"]) or 1
         for j, inst in enumerate(run["instances"]):
             split[j + 1].append(100 * inst["whoami_during_run"] / total)
-    lines.append("   requests per instance (share, round-robin): "
+    lines.append("   share of the requests per instance: "
                  + ", ".join(f"#{j} {spread(v, '{:.1f}')} %" for j, v in split.items()))
     acts = collections.defaultdict(lambda: collections.defaultdict(list))
     for run in r["runs"]:
