@@ -136,6 +136,9 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout http-keep-alive 60s
+    # /readyz may take up to a second by itself (a pool connection within 1 s), and
+    # this machine's cores are saturated during the runs: a check may take 3 s.
+    timeout check 3s
 
 frontend api
     bind 127.0.0.1:$port
@@ -151,7 +154,7 @@ $([[ "$BALANCE" == roundrobin ]] || echo "    hash-type consistent")
 EOF
     i=1
     for url in "${INSTANCE_URLS[@]}"; do
-      echo "    server monkeyci-$i ${url#http://} check inter 1s fall 2 rise 1"
+      echo "    server monkeyci-$i ${url#http://} check inter 1s fall 3 rise 1"
       i=$((i + 1))
     done
   } >"$cfg"
@@ -239,6 +242,7 @@ for i in "${!INSTANCE_PIDS[@]}"; do
   running "${INSTANCE_PIDS[$i]}" || { log "instance $((i + 1)) exited during the run; its log ends:"; tail -n 5 "$WORK/server-instance-$((i + 1)).log" >&2; }
 done
 problems="$(cat "$WORK"/server-instance-*.log | grep -c -E ' (ERROR|WARN) |panicked' || true)"
+downs="$(grep -c ' is DOWN' "$WORK/haproxy.log" || true)"
 log "done in $((SECONDS - started))s"
 
 SUFFIX="${BENCH_TAG:+-$BENCH_TAG}"
@@ -251,7 +255,7 @@ OUT_FILE="$OUT_DIR/scale-out-$(date -u +%Y-%m-%d)$SUFFIX.txt"
   echo "bench/scale-out.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "?"), $((SECONDS - started))s"
   echo "load average (1/5/15 min) before: $LOAD_START, after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "$INSTANCES instances (each MONKEYCI_WORKERS=${MONKEYCI_WORKERS:-one per core}) on PostgreSQL $(psql -X -At "$PG_URL" -c 'SHOW server_version'), behind $(haproxy -v | head -n 1 | cut -d' ' -f1-3) (balance $BALANCE, keep-alive both sides, health checks on /readyz); parts: $PARTS"
-  echo "server log lines with WARN, ERROR or a panic: $problems"
+  echo "server log lines with WARN, ERROR or a panic: $problems; instances HAProxy marked DOWN (failed /readyz checks): $downs times"
   [[ -z "${BENCH_BIN:-}" ]] || echo "server binary: $BENCH_BIN"
   echo
 } >"$OUT_FILE"
