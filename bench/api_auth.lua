@@ -43,7 +43,7 @@ if tokens_file and #tokens_file > 0 then
     pool = {}
     for line in file:lines() do
       if #line > 0 then
-        if form then
+        if form and #form > 0 then
           -- Introspection of each token: POST token=<token>, the client's Basic header from -H.
           table.insert(pool, wrk.format("POST", nil, nil, "token=" .. line))
         else
