@@ -308,12 +308,17 @@ def keyset_queries(db, org_id, deep_page, now):
         "created": ("1 = 1", "api_keys.id DESC", None),
         "last_used": ("api_keys.last_used_at IS NOT NULL", "api_keys.last_used_at DESC, api_keys.id DESC",
                       ("last_used_at", "<")),
-        "valid_until": ("api_keys.valid_until IS NOT NULL", "api_keys.valid_until ASC, api_keys.id DESC",
+        "valid_until": (f"api_keys.valid_until > '{now.date().isoformat()}'", "api_keys.valid_until ASC, api_keys.id DESC",
                         ("valid_until", ">")),
     }
     for sort, (has_value, order, column) in sorts.items():
         out[f"{sort}, first page"] = f"{base}{has_value} ORDER BY {order} LIMIT {limit}"
-        offset = (deep_page - 1) * PER_PAGE - 1
+        # Page `deep_page`, or the middle of the keys with a value when they make fewer pages.
+        (with_value,) = db.query(f"SELECT COUNT(*) FROM api_keys WHERE api_keys.organization_id = {org_id} "
+                                 f"AND {active} AND {has_value}")[0]
+        with_value = int(with_value)
+        page = deep_page if with_value > deep_page * PER_PAGE else max(2, with_value // PER_PAGE // 2)
+        offset = (page - 1) * PER_PAGE - 1
         row = db.query(f"SELECT api_keys.id{', api_keys.' + column[0] if column else ''} FROM api_keys "
                        f"WHERE api_keys.organization_id = {org_id} AND {active} "
                        f"AND {has_value} ORDER BY {order} LIMIT 1 OFFSET {offset}")
@@ -321,15 +326,15 @@ def keyset_queries(db, org_id, deep_page, now):
             continue
         cursor_id = int(row[0][0])
         if column is None:
-            out[f"{sort}, page {deep_page}"] = f"{base}api_keys.id < {cursor_id} ORDER BY {order} LIMIT {limit}"
+            out[f"{sort}, page {page}"] = f"{base}api_keys.id < {cursor_id} ORDER BY {order} LIMIT {limit}"
         else:
             name, beyond = column
             value = row[0][1]
             # The two segments that hold the next page: the same value, older ids;
             # then the values beyond (the third, keys without a value, is not reached).
-            out[f"{sort}, page {deep_page} (ties)"] = (
+            out[f"{sort}, page {page} (ties)"] = (
                 f"{base}api_keys.{name} = '{value}' AND api_keys.id < {cursor_id} ORDER BY api_keys.id DESC LIMIT {limit}")
-            out[f"{sort}, page {deep_page}"] = (
+            out[f"{sort}, page {page}"] = (
                 f"{base}api_keys.{name} {beyond} '{value}' ORDER BY {order} LIMIT {limit}")
     out["count (up to 1,001)"] = f"{base}1 = 1 LIMIT 1001"
     return out
@@ -548,6 +553,8 @@ def cmd_run(args):
         {"name": "page big", "path": "/o/big/settings/api-keys", "rows": PER_PAGE},
         {"name": "page big deep", "path": deep_web, "rows": deep_rows},
         {"name": "api small", "path": "/api/v1/orgs/small/keys", "rows": min(PER_PAGE, active["small"]),
+         "headers": api_headers},
+        {"name": "api full", "path": "/api/v1/orgs/full/keys", "rows": min(PER_PAGE, active["full"]),
          "headers": api_headers},
         {"name": "api big", "path": "/api/v1/orgs/big/keys", "rows": PER_PAGE, "headers": api_headers},
         {"name": "api big deep", "path": deep_api, "rows": deep_rows, "headers": api_headers},

@@ -21,8 +21,6 @@ pub struct KeyPage {
     pub items: Vec<KeyListItem>,
     /// The number of matching keys, exact up to `COUNT_CAP`; `COUNT_CAP + 1` means "more".
     pub total: i64,
-    /// The number of the owner's keys, matching or not, counted the same way.
-    pub owner_total: i64,
     /// Whether a page comes before this one.
     pub has_previous: bool,
     /// Whether a page follows this one.
@@ -95,16 +93,44 @@ fn matching(
     }
 }
 
-/// How many of the owner's keys match, reading at most `COUNT_CAP + 1` of them.
+/// How many of the owner's keys match, reading at most `COUNT_CAP + 1` of
+/// them, in the database: is there a key past the cap? If not, count them (no
+/// more than the cap). Neither query sends more than one row back.
 fn count_matching(
     conn: &mut DbConnection,
     owner: Owner,
     filter: &KeyListFilter,
     dates: StatusDates,
 ) -> QueryResult<i64> {
-    let counted: Vec<KeyId> =
-        matching(owner, filter, dates).select(api_keys::id).limit(COUNT_CAP + 1).load(conn)?;
-    Ok(counted.len() as i64)
+    let past_the_cap: Option<KeyId> = matching(owner, filter, dates)
+        .select(api_keys::id)
+        .offset(COUNT_CAP)
+        .limit(1)
+        .first(conn)
+        .optional()?;
+    if past_the_cap.is_some() {
+        return Ok(COUNT_CAP + 1);
+    }
+    matching(owner, filter, dates).count().get_result(conn)
+}
+
+/// The number of the owner's keys, working or not, counted up to the cap as
+/// `page`'s: a list of revoked keys alone is no empty state (its Inactive
+/// filter must stay within reach). The page's own count when its filter is
+/// already every key.
+pub fn owner_total(
+    conn: &mut DbConnection,
+    owner: Owner,
+    filter: &KeyListFilter,
+    page: &KeyPage,
+    now: DateTime<Utc>,
+) -> QueryResult<i64> {
+    let everything = KeyListFilter { status: StatusFilter::All, ..KeyListFilter::default() };
+    if *filter == everything {
+        Ok(page.total)
+    } else {
+        count_matching(conn, owner, &everything, StatusDates::at(now))
+    }
 }
 
 /// The owner's matching keys in the list's order from a place on, nearest
@@ -120,6 +146,7 @@ fn forward(
 ) -> Vec<api_keys::BoxedQuery<'static, MultiBackend>> {
     use api_keys::{id, last_used_at, valid_until};
     let base = || matching(owner, filter, dates);
+    let dated = || dated_from(base(), filter, dates);
     match (filter.sort, from) {
         (KeySort::Created, None) => vec![base().order(id.desc())],
         (KeySort::LastUsed, None) => vec![
@@ -127,7 +154,7 @@ fn forward(
             base().filter(last_used_at.is_null()).order(id.desc()),
         ],
         (KeySort::ValidUntil, None) => vec![
-            base().filter(valid_until.is_not_null()).order(valid_until.asc()).then_order_by(id.desc()),
+            dated().order(valid_until.asc()).then_order_by(id.desc()),
             base().filter(valid_until.is_null()).order(id.desc()),
         ],
         (_, Some(Position::Created(after))) => vec![base().filter(id.lt(after)).order(id.desc())],
@@ -160,6 +187,7 @@ fn backward(
 ) -> Vec<api_keys::BoxedQuery<'static, MultiBackend>> {
     use api_keys::{id, last_used_at, valid_until};
     let base = || matching(owner, filter, dates);
+    let dated = || dated_from(base(), filter, dates);
     match to {
         Position::Created(before) => vec![base().filter(id.gt(before)).order(id.asc())],
         Position::LastUsed(Some(at), before) => vec![
@@ -172,12 +200,27 @@ fn backward(
         ],
         Position::ValidUntil(Some(day), before) => vec![
             base().filter(valid_until.eq(day)).filter(id.gt(before)).order(id.asc()),
-            base().filter(valid_until.lt(day)).order(valid_until.desc()).then_order_by(id.asc()),
+            dated().filter(valid_until.lt(day)).order(valid_until.desc()).then_order_by(id.asc()),
         ],
         Position::ValidUntil(None, before) => vec![
             base().filter(valid_until.is_null()).filter(id.gt(before)).order(id.asc()),
-            base().filter(valid_until.is_not_null()).order(valid_until.desc()).then_order_by(id.asc()),
+            dated().order(valid_until.desc()).then_order_by(id.asc()),
         ],
+    }
+}
+
+/// The keys with a valid-until date among `query`'s. For the working keys
+/// (the default) that is a date after today, said as such: within the status's
+/// `IS NULL OR >` neither database starts the index range there, and an
+/// organization's expired keys (kept 90 days) would be read and dropped first.
+fn dated_from(
+    query: api_keys::BoxedQuery<'static, MultiBackend>,
+    filter: &KeyListFilter,
+    dates: StatusDates,
+) -> api_keys::BoxedQuery<'static, MultiBackend> {
+    match filter.status {
+        StatusFilter::Active => query.filter(api_keys::valid_until.gt(dates.today)),
+        _ => query.filter(api_keys::valid_until.is_not_null()),
     }
 }
 
@@ -217,11 +260,6 @@ pub fn page_matching(
     debug_assert!(cursor.is_none_or(|c| c.position().sort() == filter.sort), "a cursor of another order");
     let dates = StatusDates::at(now);
     let total = count_matching(conn, owner, filter, dates)?;
-    // Every key of the owner, working or not: a list of revoked keys alone is
-    // no empty state (its Inactive filter must stay within reach).
-    let everything = KeyListFilter { status: StatusFilter::All, ..KeyListFilter::default() };
-    let owner_total =
-        if *filter == everything { total } else { count_matching(conn, owner, &everything, dates)? };
     let size = usize::try_from(limit).unwrap_or(0);
     let from_start = |conn: &mut DbConnection, from: Option<Position>| -> QueryResult<(Vec<KeyId>, bool)> {
         let mut ids = first_ids(conn, forward(owner, filter, dates, from), limit + 1)?;
@@ -259,5 +297,5 @@ pub fn page_matching(
         .load(conn)?;
     rows.sort_by_key(|(key, _)| ids.iter().position(|id| *id == key.id));
     let items = rows.into_iter().map(|(key, created_by_name)| KeyListItem { key, created_by_name }).collect();
-    Ok(KeyPage { items, total, owner_total, has_previous, has_next, sort: filter.sort })
+    Ok(KeyPage { items, total, has_previous, has_next, sort: filter.sort })
 }

@@ -120,10 +120,11 @@ async fn render_list(
         .and_then(|notice| ParsedToken::parse(&notice.token).ok())
         .map(|token| token.public_id);
     let new_key_lookup = new_key_id.clone();
-    let (key_page, reach_names, new_key_found, own_orgs, mut blocked_by, revokers) = state
+    let ((key_page, owner_total), reach_names, new_key_found, own_orgs, mut blocked_by, revokers) = state
         .db
         .run(move |conn| {
             let key_page = api_keys::page_matching(conn, owner, &query_filter, now, PER_PAGE, cursor)?;
+            let owner_total = api_keys::owner_total(conn, owner, &query_filter, &key_page, now)?;
             let new_key = match &new_key_lookup {
                 Some(public_id) => api_keys::find_for_owner(conn, owner, public_id)?,
                 None => None,
@@ -138,7 +139,14 @@ async fn render_list(
             let ids: Vec<_> = key_page.items.iter().map(|item| item.key.id).collect();
             let blocked_by = api_key_blocks::blocking_orgs(conn, &ids)?;
             let revokers = api_keys::revoker_names(conn, &keys)?;
-            Ok::<_, diesel::result::Error>((key_page, reach_names, new_key, own_orgs, blocked_by, revokers))
+            Ok::<_, diesel::result::Error>((
+                (key_page, owner_total),
+                reach_names,
+                new_key,
+                own_orgs,
+                blocked_by,
+                revokers,
+            ))
         })
         .await?;
     let list_url = scope.base_url();
@@ -191,8 +199,8 @@ async fn render_list(
         server_url: server_url(&state.public_url),
         list_url,
         rows,
-        total: key_page.owner_total,
-        total_label: count_label(key_page.owner_total),
+        total: owner_total,
+        total_label: count_label(owner_total),
         filter: FilterView::new(&filter, key_page.total),
         previous_url,
         next_url,
