@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark of the organization API keys page: an organization with 10,000 keys
-# against one with 10, on SQLite and on PostgreSQL. See bench/README.md.
+# Benchmark of the organization API keys page and the API's list of keys: an
+# organization with 100,000 keys (first page, and a deep page reached by following
+# the cursors) against one with 10, on SQLite and on PostgreSQL. See bench/README.md.
 #
 #   bench/keys-page.sh                 # both databases
 #   BENCH_DATABASES=sqlite bench/keys-page.sh
@@ -9,10 +10,11 @@
 #   BENCH_DATABASES   "sqlite postgres" (default) or one of them
 #   BENCH_PG_URL      PostgreSQL server where a fresh database is created and dropped
 #                     (default postgres://postgres@127.0.0.1:5432/postgres)
-#   BENCH_KEYS        keys of the big organization (10000); the small one has BENCH_SMALL_KEYS (10)
+#   BENCH_KEYS        keys of the big organization (100000); the small one has BENCH_SMALL_KEYS (10)
 #   BENCH_WARMUP      warm-up GETs per case (50)
 #   BENCH_REQUESTS    timed GETs per case (300)
-#   BENCH_DEEP_PAGE   the deep page of the big organization that is also timed (200)
+#   BENCH_DEEP_PAGE   the deep page of the big organization that is also timed, reached by
+#                     following the Next links and next_cursor from the first (1000)
 #   BENCH_OUT         a directory to keep the JSON results and the summary in (default: not kept)
 #   BENCH_KEEP        1 keeps the temporary directory (SQLite file, server logs)
 #   BENCH_ENFORCE     1 makes the script exit 1 when a big/small ratio is above 1.5
@@ -30,11 +32,11 @@ PY="${PYTHON:-python3}"
 
 DATABASES="${BENCH_DATABASES:-sqlite postgres}"
 PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-KEYS="${BENCH_KEYS:-10000}"
+KEYS="${BENCH_KEYS:-100000}"
 SMALL_KEYS="${BENCH_SMALL_KEYS:-10}"
 WARMUP="${BENCH_WARMUP:-50}"
 REQUESTS="${BENCH_REQUESTS:-300}"
-DEEP_PAGE="${BENCH_DEEP_PAGE:-200}"
+DEEP_PAGE="${BENCH_DEEP_PAGE:-1000}"
 
 WORK_NAME=monkeyci-keys-bench
 # shellcheck source=bench/lib.sh

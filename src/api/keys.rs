@@ -1,9 +1,9 @@
 //! API keys through the API: an organization's (for its admins' user keys and
 //! its own organization keys) and the caller's own user keys.
 
-use actix_web::HttpResponse;
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{LINK, LOCATION};
 use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
 use diesel::QueryResult;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -17,7 +17,7 @@ use super::views::key_info;
 use crate::db::DbConnection;
 use crate::db::api_keys::{self, ApiKey, COUNT_CAP, KeyListItem, Owner};
 use crate::db::organizations::Organization;
-use crate::domain::api_key::{KeyListFilter, PublicId, Scope, StatusFilter};
+use crate::domain::api_key::{KeyCursor, KeyListFilter, PublicId, Scope, StatusFilter};
 use crate::services::api_keys::{Actor, ViaKey};
 use crate::state::AppState;
 
@@ -33,7 +33,11 @@ pub struct KeyPath {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// From 1 (default 1).
+    /// Where the page starts: the `next_cursor` of the page before (also in
+    /// the `Link` header, `rel="next"`), as it came. Without it, the first page.
+    cursor: Option<String>,
+    /// Only `1` (the first page), for clients written before the cursor; other
+    /// pages are reached with `cursor`.
     #[param(value_type = Option<u32>)]
     page: Option<String>,
     /// From 1 to 100 (default 50).
@@ -47,21 +51,45 @@ pub struct PageParams {
     status: Option<String>,
 }
 
+/// A list request, parsed: which keys, from where, how many.
+struct ListRequest {
+    filter: KeyListFilter,
+    cursor: Option<KeyCursor>,
+    per_page: u32,
+}
+
 impl PageParams {
-    fn parse(&self) -> Result<(u32, u32), ApiError> {
-        let number = |name: &str, raw: &Option<String>, default: u32, max: u32| match raw.as_deref() {
-            None => Ok(default),
+    fn parse(&self) -> Result<ListRequest, ApiError> {
+        let per_page = match self.per_page.as_deref() {
+            None => DEFAULT_PER_PAGE,
             Some(raw) => raw
                 .trim()
                 .parse::<u32>()
                 .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| ApiError::field(name, format!("Must be a whole number from 1 to {max}."))),
+                .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+                .ok_or_else(|| {
+                    ApiError::field("per_page", format!("Must be a whole number from 1 to {MAX_PER_PAGE}."))
+                })?,
         };
-        Ok((
-            number("page", &self.page, 1, 1_000_000)?,
-            number("per_page", &self.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
-        ))
+        // Page numbers went with OFFSET: page 1 is still the first page, any
+        // other is refused with the way to reach it rather than answered wrongly.
+        if self.page.as_deref().is_some_and(|page| page.trim() != "1") {
+            return Err(ApiError::field(
+                "page",
+                "Pages are reached with `cursor`: pass the `next_cursor` of the page before.",
+            ));
+        }
+        let filter = KeyListFilter { status: self.status()?, ..KeyListFilter::default() };
+        let cursor = match self.cursor.as_deref() {
+            None => None,
+            Some(raw) => Some(KeyCursor::parse(raw, filter.sort).map_err(|_| {
+                ApiError::field(
+                    "cursor",
+                    "Not a cursor of this list: pass `next_cursor` as it came, or leave `cursor` out for the first page.",
+                )
+            })?),
+        };
+        Ok(ListRequest { filter, cursor, per_page })
     }
 
     fn status(&self) -> Result<StatusFilter, ApiError> {
@@ -82,19 +110,21 @@ impl PageParams {
     tag = "keys",
     params(("org" = String, Path, description = "The organization's slug"), PageParams),
     responses(
-        (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
+        (status = 200, description = "One page of keys (never a token or a hash); `Link` names the next page while there is one", body = KeyList,
+            headers(("Link" = String, description = "`<…?cursor=…&per_page=…>; rel=\"next\"`, absent on the last page"))),
         (status = 403, description = "`forbidden`: a member's user key (key management needs the admin role); `insufficient_scope`: the key lacks `keys:read` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
         (status = 404, description = "No such organization within this key's reach", body = ErrorBody),
-        (status = 422, description = "Bad page, per_page or status", body = ErrorBody),
+        (status = 422, description = "Bad cursor (not one this list gave), per_page or status, or a page other than 1", body = ErrorBody),
     ),
     security(("api_key" = ["keys:read"]))
 )]
 pub async fn list_org_keys(
+    req: HttpRequest,
     at: InOrg<KeysRead>,
     query: Query<PageParams>,
     state: Data<AppState>,
-) -> Result<Json<KeyList>, ApiError> {
-    list(Owner::Organization(at.org.id), &query, &state).await
+) -> Result<HttpResponse, ApiError> {
+    list(&req, Owner::Organization(at.org.id), &query, &state).await
 }
 
 /// Creates an organization key. The token is in this response only. Without `scope`
@@ -176,18 +206,20 @@ pub async fn delete_org_key(
     tag = "keys",
     params(PageParams),
     responses(
-        (status = 200, description = "One page of keys (never a token or a hash)", body = KeyList),
+        (status = 200, description = "One page of keys (never a token or a hash); `Link` names the next page while there is one", body = KeyList,
+            headers(("Link" = String, description = "`<…?cursor=…&per_page=…>; rel=\"next\"`, absent on the last page"))),
         (status = 403, description = "`forbidden`: an organization key (these endpoints need a user key); `insufficient_scope`: the key lacks `keys:read` (`WWW-Authenticate` names it); `ip_not_allowed`: used outside its allowed networks", body = ErrorBody),
-        (status = 422, description = "Bad page, per_page or status", body = ErrorBody),
+        (status = 422, description = "Bad cursor (not one this list gave), per_page or status, or a page other than 1", body = ErrorBody),
     ),
     security(("api_key" = ["keys:read"]))
 )]
 pub async fn list_user_keys(
+    req: HttpRequest,
     owner: OwnKeys<KeysRead>,
     query: Query<PageParams>,
     state: Data<AppState>,
-) -> Result<Json<KeyList>, ApiError> {
-    list(Owner::User(owner.user_id), &query, &state).await
+) -> Result<HttpResponse, ApiError> {
+    list(&req, Owner::User(owner.user_id), &query, &state).await
 }
 
 /// Creates a user key for the caller. The token is in this response only. Without
@@ -259,33 +291,62 @@ pub async fn delete_user_key(
     delete(&owner.caller, Owner::User(owner.user_id), &path.id, &state).await
 }
 
-async fn list(owner: Owner, query: &PageParams, state: &AppState) -> Result<Json<KeyList>, ApiError> {
-    let (page, per_page) = query.parse()?;
-    let filter = KeyListFilter { status: query.status()?, ..KeyListFilter::default() };
-    let offset = i64::from(page - 1) * i64::from(per_page);
+async fn list(
+    req: &HttpRequest,
+    owner: Owner,
+    query: &PageParams,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let ListRequest { filter, cursor, per_page } = query.parse()?;
     let now = state.clock.now();
+    let status = filter.status;
     let (key_page, reaches) = state
         .db
         .run(move |conn| {
-            let key_page = api_keys::page_matching(conn, owner, &filter, now, i64::from(per_page), offset)?;
+            let key_page = api_keys::page_matching(conn, owner, &filter, now, i64::from(per_page), cursor)?;
             let keys: Vec<&ApiKey> = key_page.items.iter().map(|item| &item.key).collect();
             let reaches = reach_slugs(conn, owner, &keys)?;
             Ok((key_page, reaches))
         })
         .await?;
-    Ok(Json(KeyList {
+    let next_cursor = key_page.next_cursor().map(KeyCursor::encode);
+    let list = KeyList {
+        per_page,
+        total: key_page.total.min(COUNT_CAP),
+        total_is_capped: key_page.total > COUNT_CAP,
+        next_cursor: next_cursor.clone(),
         keys: key_page
             .items
             .into_iter()
             .zip(reaches)
             .map(|(item, orgs)| key_info(owner.kind(), item, orgs, now))
             .collect(),
-        page,
-        per_page,
-        total: key_page.total.min(COUNT_CAP),
-        total_is_capped: key_page.total > COUNT_CAP,
-        next_page: key_page.has_next.then_some(page + 1),
-    }))
+    };
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = next_cursor {
+        response.insert_header((LINK, next_link(state, req.path(), &cursor, per_page, status)?));
+    }
+    Ok(response.json(list))
+}
+
+/// `<https://…/keys?cursor=…&per_page=…>; rel="next"`, as GitHub writes it:
+/// the next page's whole URL, with the same page size and status.
+fn next_link(
+    state: &AppState,
+    path: &str,
+    cursor: &str,
+    per_page: u32,
+    status: StatusFilter,
+) -> Result<String, ApiError> {
+    let mut url = state.public_url.join(path).map_err(|e| ApiError::Internal(e.into()))?;
+    {
+        let mut pairs = url.query_pairs_mut();
+        pairs.append_pair("cursor", cursor).append_pair("per_page", &per_page.to_string());
+        if status != StatusFilter::default() {
+            pairs.append_pair("status", status.code());
+        }
+    }
+    Ok(format!("<{url}>; rel=\"next\""))
 }
 
 /// For each key, the slugs of the organizations a restricted user key reaches

@@ -198,13 +198,13 @@ pub struct ApiKeyInfo {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KeyList {
     pub keys: Vec<ApiKeyInfo>,
-    pub page: u32,
     pub per_page: u32,
     /// The number of keys, counted up to 1,000 (`total_is_capped`: there are more).
     pub total: i64,
     pub total_is_capped: bool,
-    /// The next page's number, or `null` on the last page.
-    pub next_page: Option<u32>,
+    /// The next page's `cursor` (opaque: pass it back as it is), or `null` on the last page.
+    #[schema(example = "MXxhfGN8fDQy")]
+    pub next_cursor: Option<String>,
 }
 
 /// What a new key needs.

@@ -55,30 +55,40 @@ impl Client {
         self.read(self.http.get(self.base.endpoint(&["orgs", slug.as_str()])))
     }
 
-    pub fn keys_page(&self, owner: &KeysOf, status: StatusFilter, page: u32) -> Result<KeyList, CliError> {
+    /// One page of keys: the first, or the one `cursor` (a `next_cursor`) names.
+    pub fn keys_page(
+        &self,
+        owner: &KeysOf,
+        status: StatusFilter,
+        cursor: Option<&str>,
+    ) -> Result<KeyList, CliError> {
         let mut url = self.base.endpoint(&owner.keys_path());
-        url.query_pairs_mut()
-            .append_pair("page", &page.to_string())
-            .append_pair("per_page", &PER_PAGE.to_string())
-            .append_pair("status", status.code());
+        {
+            let mut pairs = url.query_pairs_mut();
+            if let Some(cursor) = cursor {
+                pairs.append_pair("cursor", cursor);
+            }
+            pairs.append_pair("per_page", &PER_PAGE.to_string()).append_pair("status", status.code());
+        }
         self.read(self.http.get(url))
     }
 
-    /// Every key with that status, page after page, as one list (`page` 1, no `next_page`).
+    /// Every key with that status, following `next_cursor` page after page, as
+    /// one list (no `next_cursor`).
     pub fn all_keys(&self, owner: &KeysOf, status: StatusFilter) -> Result<KeyList, CliError> {
-        let mut page = 1;
         let mut keys: Vec<ApiKeyInfo> = Vec::new();
+        let mut cursor: Option<String> = None;
         loop {
-            let list = self.keys_page(owner, status, page)?;
+            let list = self.keys_page(owner, status, cursor.as_deref())?;
             keys.extend(list.keys);
-            match list.next_page {
-                // A next page that does not move forward would loop for ever.
-                Some(next) if next > page => page = next,
+            match list.next_cursor {
+                // The same cursor again would loop for ever.
+                Some(next) if cursor.as_deref() != Some(next.as_str()) => cursor = Some(next),
                 _ => break,
             }
         }
         let total = i64::try_from(keys.len()).unwrap_or(i64::MAX);
-        Ok(KeyList { keys, page: 1, per_page: PER_PAGE, total, total_is_capped: false, next_page: None })
+        Ok(KeyList { keys, per_page: PER_PAGE, total, total_is_capped: false, next_cursor: None })
     }
 
     pub fn create_key(&self, owner: &KeysOf, request: &NewKeyRequest) -> Result<CreatedKey, CliError> {

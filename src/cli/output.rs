@@ -357,11 +357,10 @@ mod tests {
         custom.allowed_networks = Some(vec!["10.0.0.0/8".into(), "2001:db8::/32".into()]);
         let list = KeyList {
             keys: vec![key("3fKxQ9a0LmP2sT7v", "Deploy bot", NaiveDate::from_ymd_opt(2027, 3, 1)), custom],
-            page: 1,
             per_page: 100,
             total: 2,
             total_is_capped: false,
-            next_page: None,
+            next_cursor: None,
         };
         let text = keys(&list);
         let lines: Vec<&str> = text.lines().collect();
@@ -379,11 +378,10 @@ mod tests {
     fn control_characters_never_reach_the_terminal() {
         let text = keys(&KeyList {
             keys: vec![key("3fKxQ9a0LmP2sT7v", "evil\u{1b}[2J\nline", None)],
-            page: 1,
             per_page: 100,
             total: 1,
             total_is_capped: false,
-            next_page: None,
+            next_cursor: None,
         });
         assert!(!text.contains('\u{1b}'));
         assert_eq!(text.lines().count(), 2);

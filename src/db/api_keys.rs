@@ -25,7 +25,7 @@ mod listing;
 mod reach;
 
 pub use lifecycle::{Roll, RollOutcome, purge_batch, roll};
-pub use listing::{COUNT_CAP, KeyPage, page_matching};
+pub use listing::{COUNT_CAP, KeyPage, owner_total, page_matching};
 pub use reach::org_names_of;
 
 /// Whose key it is.

@@ -2,8 +2,6 @@
 
 use serde::Deserialize;
 
-use crate::db::api_keys::{COUNT_CAP, KeyPage};
-
 /// Rows per page of the lists people page through (keys, the audit log).
 pub const PER_PAGE: i64 = 50;
 
@@ -81,16 +79,6 @@ impl<T> ListPage for (Vec<T>, i64) {
 
     fn counted_total(&self) -> Option<i64> {
         Some(self.1)
-    }
-}
-
-impl ListPage for KeyPage {
-    fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    fn counted_total(&self) -> Option<i64> {
-        (self.total <= COUNT_CAP).then_some(self.total)
     }
 }
 

@@ -330,6 +330,7 @@ async fn every_status_a_route_answers_is_documented_for_it_and_no_other(app: Tes
             Attempt::new("a key in the URL", own).query("?api_key=abc"),
             Attempt::new("a parameter given twice", own).query("?per_page=1&per_page=2"),
             Attempt::new("a page size out of range", own).query("?per_page=0"),
+            Attempt::new("a cursor the list did not give", own).query("?cursor=junk"),
             Attempt::new("a body that is not JSON", own).body("application/json", "{\"description\": "),
             Attempt::new("a form body", own).body("application/x-www-form-urlencoded", "description=x"),
             Attempt::new("a text body", own).body("text/plain", "{\"description\": \"x\"}"),

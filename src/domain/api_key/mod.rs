@@ -1,6 +1,7 @@
 //! API keys (SPEC §2): the token format, descriptions, validity dates and status,
 //! permissions, allowed networks and the organizations' key policy.
 
+pub mod cursor;
 pub mod description;
 pub mod listing;
 pub mod networks;
@@ -12,6 +13,7 @@ pub mod token;
 pub mod usage_chart;
 pub mod validity;
 
+pub use cursor::{BadCursor, KeyCursor, Position};
 pub use description::{Description, DescriptionError};
 pub use listing::{KeyListFilter, KeySearch, KeySort, StatusDates, StatusFilter};
 pub use networks::{AllowedNetworks, NetworksError};

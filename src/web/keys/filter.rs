@@ -3,8 +3,7 @@
 use serde::Deserialize;
 
 use crate::db::api_keys;
-use crate::domain::api_key::{KeyListFilter, KeySort, StatusFilter};
-use crate::web::pagination::{PageQuery, Pagination};
+use crate::domain::api_key::{BadCursor, KeyCursor, KeyListFilter, KeySort, StatusFilter};
 
 /// One choice of a select.
 pub struct Choice {
@@ -47,10 +46,12 @@ pub fn count_label(total: i64) -> String {
     if total > api_keys::COUNT_CAP { format!("{}+", api_keys::COUNT_CAP) } else { total.to_string() }
 }
 
-/// The list's query string: the page, and the filter (see [`KeyListFilter::parse`]).
+/// The list's query string: where the page starts, and the filter (see
+/// [`KeyListFilter::parse`]). An old `?page=N` link is not read: it shows the
+/// first page.
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
-    pub page: Option<String>,
+    pub cursor: Option<String>,
     #[serde(default)]
     pub q: String,
     #[serde(default)]
@@ -64,7 +65,25 @@ impl ListQuery {
         KeyListFilter::parse(&self.q, &self.status, &self.sort)
     }
 
-    pub fn page(&self) -> i64 {
-        Pagination::requested(&PageQuery { page: self.page.clone() })
+    /// Where the page starts: the beginning without a cursor (or with an empty
+    /// one, as a form would send it); `Err` for one this list did not give.
+    pub fn cursor(&self, filter: &KeyListFilter) -> Result<Option<KeyCursor>, BadCursor> {
+        match self.cursor.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(raw) => KeyCursor::parse(raw, filter.sort).map(Some),
+        }
     }
+}
+
+/// The links to the pages before and after this one, keeping the filter:
+/// `{list_url}?cursor=…&q=…&status=…&sort=…`.
+pub fn page_link(list_url: &str, filter: &KeyListFilter, cursor: Option<KeyCursor>) -> String {
+    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    if let Some(cursor) = cursor {
+        pairs.push(("cursor", cursor.encode()));
+    }
+    pairs.extend(filter.query_pairs());
+    // Plain strings always encode.
+    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    if query.is_empty() { list_url.to_string() } else { format!("{list_url}?{query}") }
 }

@@ -14,7 +14,6 @@ use crate::domain::api_key::{Overlap, Preset, Scope};
 use crate::error::AppError;
 use crate::web::orgs::OrgView;
 use crate::web::page::{PageContext, ok, render};
-use crate::web::pagination::Pagination;
 
 pub struct KeyRow {
     pub description: String,
@@ -139,9 +138,11 @@ pub struct KeysScreen {
     pub total_label: String,
     /// The filter form's values, and whether it leaves keys out.
     pub filter: FilterView,
-    pub pagination: Pagination,
-    /// The filter, for the page links (`&q=…&status=…`).
-    pub page_suffix: String,
+    /// The pages before and after this one (cursors, with the filter).
+    pub previous_url: Option<String>,
+    pub next_url: Option<String>,
+    /// Why the first page is shown instead of the one a link asked for.
+    pub cursor_notice: Option<&'static str>,
     pub form: FormState,
     /// The token of the key just created: shown once, in the dialog.
     pub new_key: Option<NewKeyNotice>,

@@ -8,7 +8,7 @@ use chrono::Duration;
 
 pub use super::access::CreateForm;
 use super::access::{AccessView, OrgChoice, ReachView, custom_rows, preset_choices};
-use super::filter::{FilterView, ListQuery, count_label};
+use super::filter::{FilterView, ListQuery, count_label, page_link};
 use super::pages::{FormState, KeyRow, KeysScreen, org_view, overlap_choices, render_keys_page};
 use super::status::StatusView;
 use super::{KeyScope, valid_until};
@@ -20,14 +20,14 @@ use crate::db::api_keys::{self, ApiKey, KeyListItem, Owner};
 use crate::db::organizations::Organization;
 use crate::db::pending_tokens::{self, NewPendingToken};
 use crate::domain::api_key::validity::{latest_allowed, suggestion};
-use crate::domain::api_key::{KeyKind, KeyListFilter, ParsedToken, ValidUntil};
+use crate::domain::api_key::{BadCursor, KeyCursor, KeyKind, KeyListFilter, ParsedToken, ValidUntil};
 use crate::domain::dates;
 use crate::domain::ids::{KeyId, UserId};
 use crate::error::AppError;
 use crate::services::api_keys::{Actor, NewKeyInput, ReachChoice};
 use crate::state::AppState;
 use crate::web::page::{PageContext, see_other};
-use crate::web::pagination::{PER_PAGE, Pagination, page_or_last};
+use crate::web::pagination::PER_PAGE;
 
 fn row(
     scope: &KeyScope,
@@ -91,7 +91,8 @@ fn names_for(names: &[(KeyId, Vec<String>)], key_id: KeyId) -> &[String] {
 /// What a list page shows besides its keys: the filter, the Add form and the new key's dialog.
 struct ListView {
     filter: KeyListFilter,
-    requested_page: i64,
+    /// Where the page starts; `Err`: a cursor this list did not give.
+    cursor: Result<Option<KeyCursor>, BadCursor>,
     form: FormState,
     new_key: Option<NewKeyNotice>,
 }
@@ -103,7 +104,14 @@ async fn render_list(
     view: ListView,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let ListView { filter, requested_page, form, new_key } = view;
+    let ListView { filter, cursor, form, new_key } = view;
+    // A cursor this list did not give (edited, cut short, or of another
+    // order): the first page, saying why, rather than an error page; a person
+    // following a link wants the list, and the filter still applies.
+    let cursor_notice = cursor.is_err().then_some(
+        "That page link was not one this list gave (it may have been cut short or edited), so this is the first page.",
+    );
+    let cursor = cursor.unwrap_or(None);
     let owner = scope.owner();
     let now = state.clock.now();
     let query_filter = filter.clone();
@@ -112,12 +120,11 @@ async fn render_list(
         .and_then(|notice| ParsedToken::parse(&notice.token).ok())
         .map(|token| token.public_id);
     let new_key_lookup = new_key_id.clone();
-    let (key_page, reach_names, new_key_found, own_orgs, mut blocked_by, revokers) = state
+    let ((key_page, owner_total), reach_names, new_key_found, own_orgs, mut blocked_by, revokers) = state
         .db
         .run(move |conn| {
-            let key_page = page_or_last(requested_page, PER_PAGE, |offset| {
-                api_keys::page_matching(conn, owner, &query_filter, now, PER_PAGE, offset)
-            })?;
+            let key_page = api_keys::page_matching(conn, owner, &query_filter, now, PER_PAGE, cursor)?;
+            let owner_total = api_keys::owner_total(conn, owner, &query_filter, &key_page, now)?;
             let new_key = match &new_key_lookup {
                 Some(public_id) => api_keys::find_for_owner(conn, owner, public_id)?,
                 None => None,
@@ -132,15 +139,25 @@ async fn render_list(
             let ids: Vec<_> = key_page.items.iter().map(|item| item.key.id).collect();
             let blocked_by = api_key_blocks::blocking_orgs(conn, &ids)?;
             let revokers = api_keys::revoker_names(conn, &keys)?;
-            Ok::<_, diesel::result::Error>((key_page, reach_names, new_key, own_orgs, blocked_by, revokers))
+            Ok::<_, diesel::result::Error>((
+                (key_page, owner_total),
+                reach_names,
+                new_key,
+                own_orgs,
+                blocked_by,
+                revokers,
+            ))
         })
         .await?;
-    let capped = key_page.total > api_keys::COUNT_CAP;
-    let pagination = if capped {
-        Pagination::open_ended(requested_page, PER_PAGE, key_page.has_next)
-    } else {
-        Pagination::new(requested_page, PER_PAGE, key_page.total)
+    let list_url = scope.base_url();
+    let previous_url = match key_page.previous_cursor() {
+        Some(cursor) => Some(page_link(&list_url, &filter, Some(cursor))),
+        // After the last key, where nothing is left (the keys were revoked
+        // or deleted since): back to the start.
+        None if key_page.has_previous => Some(page_link(&list_url, &filter, None)),
+        None => None,
     };
+    let next_url = key_page.next_cursor().map(|cursor| page_link(&list_url, &filter, Some(cursor)));
     let today = now.date_naive();
     let policy = scope.policy();
     let max_days = policy.max_lifetime_days;
@@ -173,10 +190,6 @@ async fn render_list(
             })
             .collect(),
     });
-    let page_suffix = match filter.query_pairs() {
-        pairs if pairs.is_empty() => String::new(),
-        pairs => format!("&{}", serde_urlencoded::to_string(pairs).map_err(AppError::internal)?),
-    };
     let new_key_id = new_key_id.map(|id| id.to_string());
     let org = org_view(scope);
     let org_name_is_some = org.is_some();
@@ -184,13 +197,14 @@ async fn render_list(
         org_name: org.as_ref().map(|org| org.name.clone()),
         org_slug: org.map(|org| org.slug),
         server_url: server_url(&state.public_url),
-        list_url: scope.base_url(),
+        list_url,
         rows,
-        total: key_page.owner_total,
-        total_label: count_label(key_page.owner_total),
+        total: owner_total,
+        total_label: count_label(owner_total),
         filter: FilterView::new(&filter, key_page.total),
-        pagination,
-        page_suffix,
+        previous_url,
+        next_url,
+        cursor_notice,
         new_key,
         new_key_access,
         new_key_id,
@@ -236,7 +250,8 @@ pub async fn list(
     let today = state.clock.now().date_naive();
     let suggested = suggestion(today, scope.policy().max_lifetime_days);
     let form = FormState { valid_until: suggested.to_string(), ..FormState::default() };
-    let view = ListView { filter: query.filter(), requested_page: query.page(), form, new_key };
+    let filter = query.filter();
+    let view = ListView { cursor: query.cursor(&filter), filter, form, new_key };
     let mut response = render_list(req, scope, state, view, StatusCode::OK).await?;
     // This response may carry the one-time token: never cached, whatever the
     // middleware's defaults become.
@@ -326,7 +341,7 @@ pub async fn create(
             };
             let view = ListView {
                 filter: KeyListFilter::default(),
-                requested_page: 1,
+                cursor: Ok(None),
                 form: state_of_form,
                 new_key: None,
             };

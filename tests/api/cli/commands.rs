@@ -128,6 +128,12 @@ async fn keys_list_shows_every_key_of_an_organization_across_pages(app: TestApp)
     );
     let listed = rows(text);
     assert_eq!(listed.len(), 121, "two pages of up to 100, all of them");
+    // The second page is the one `next_cursor` names (a page number is refused
+    // now): the list goes on in its order, newest first, across the pages.
+    let in_order: Vec<&str> = listed.iter().map(|row| row[1].as_str()).collect();
+    let mut newest_first: Vec<String> = (1..=120).rev().map(|n| format!("Bulk {n:03}")).collect();
+    newest_first.push("Deploy bot".into());
+    assert_eq!(in_order, newest_first);
     let row = listed.iter().find(|row| row[0] == deploy.public_id).expect("the Deploy bot row");
     assert_eq!(
         row,

@@ -26,7 +26,7 @@ async fn json_output_of_whoami_orgs_and_keys_list_reads_as_the_api_types(app: Te
 
     let list: KeyList = machine.run(&["keys", "list", "--org", "acme", "--json"]).await.json();
     assert_eq!(list.keys.iter().map(|key| key.id.as_str()).collect::<Vec<_>>(), [deploy.public_id.as_str()]);
-    assert_eq!((list.total, list.next_page), (1, None));
+    assert_eq!((list.total, list.next_cursor), (1, None));
     assert_eq!(list.keys[0].description, "Deploy bot");
     let raw = machine.run(&["keys", "list", "--org", "acme", "--json"]).await.stdout;
     assert!(!raw.contains("token") && !deploy.leaks_into(&raw), "a list never holds a token");
