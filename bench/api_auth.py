@@ -320,9 +320,10 @@ def side_by_side(args, token):
     runs = {name: [] for name in cases}
     for rnd in range(args.rounds):
         for name, (url, how) in cases.items():
-            cpu0 = proc_cpu_seconds(args.pid)
+            pid = args.reference_pid if name.startswith("ref-") else args.pid
+            cpu0 = proc_cpu_seconds(pid)
             r = wrk(url, args.threads, args.connections, args.duration, **how).result()
-            r["server_cpu_us_per_request"] = (proc_cpu_seconds(args.pid) - cpu0) * 1e6 / max(r["requests"], 1)
+            r["server_cpu_us_per_request"] = (proc_cpu_seconds(pid) - cpu0) * 1e6 / max(r["requests"], 1)
             r["round"] = rnd + 1
             runs[name].append(r)
             bad = r["non_2xx_3xx"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
@@ -379,6 +380,7 @@ def start_reference(args, token):
     proc = subprocess.Popen([args.reference_bin, f"127.0.0.1:{port}"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     args.reference_url = f"http://127.0.0.1:{port}"
+    args.reference_pid = proc.pid
     client = api_client(args.reference_url)
     for _ in range(100):
         try:

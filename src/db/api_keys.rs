@@ -521,9 +521,18 @@ pub struct LastUse<'a> {
     pub agent: Option<&'a str>,
 }
 
-/// Records a use of the key (the caller decides how often: at most once a minute).
+/// "Last used" is to the minute: each instance writes a key's use at most this often.
+pub const LAST_USE_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// Records a use of the key (the caller decides how often: at most once a minute
+/// per instance). A stamp another instance wrote less than a minute before is
+/// kept: with many instances the key's row is then written about once a minute,
+/// not once per instance (docs/SCALING.md), and the update that finds it fresh
+/// writes no new row version.
 pub fn touch_last_used(conn: &mut DbConnection, key_id: KeyId, last: &LastUse<'_>) -> QueryResult<()> {
+    let fresh_since = last.at - LAST_USE_EVERY;
     diesel::update(api_keys::table.find(key_id))
+        .filter(api_keys::last_used_at.is_null().or(api_keys::last_used_at.le(fresh_since)))
         .set((
             api_keys::last_used_at.eq(last.at),
             api_keys::last_used_address.eq(last.address),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use crate::domain::ids::KeyId;
 use chrono::{DateTime, Duration, Utc};
 
-const EVERY: Duration = Duration::seconds(60);
+const EVERY: Duration = crate::db::api_keys::LAST_USE_EVERY;
 const MAX_TRACKED: usize = 100_000;
 
 /// When each key's (or each key and organization's) use was last written.

@@ -107,6 +107,32 @@ async fn the_last_use_says_where_from_and_with_what(app: TestApp) {
 }
 both_databases!(the_last_use_says_where_from_and_with_what, at_epoch);
 
+async fn another_instances_stamp_from_within_the_minute_is_kept(app: TestApp) {
+    use monkeyci_accounts::db::api_keys::{LastUse, touch_last_used};
+    let team = Team::new(&app).await;
+    let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
+    let key_id = int(&app, format!("SELECT id FROM api_keys WHERE public_id = {}", quoted(&ci.public_id)))
+        .await
+        .expect("the key's id");
+    let key_id = monkeyci_accounts::domain::ids::KeyId::new(key_id);
+    let at = |seconds: i64| {
+        Utc.with_ymd_and_hms(2027, 2, 28, 12, 0, 0).unwrap().naive_utc() + Duration::seconds(seconds)
+    };
+    // Three instances stamp the same key, each at most once a minute of its own.
+    for (seconds, agent) in [(0, "first"), (30, "second, 30 s later"), (61, "third, 61 s later")] {
+        let last = LastUse { at: at(seconds), address: None, agent: Some(agent) };
+        app.db.run(move |conn| touch_last_used(conn, key_id, &last)).await.unwrap();
+        let stored = strings(
+            &app,
+            format!("SELECT last_used_agent AS v FROM api_keys WHERE public_id = {}", quoted(&ci.public_id)),
+        )
+        .await;
+        let expected = if seconds == 30 { "first" } else { agent };
+        assert_eq!(stored, [expected], "after the stamp at +{seconds} s");
+    }
+}
+both_databases!(another_instances_stamp_from_within_the_minute_is_kept, at_epoch);
+
 async fn a_keys_page_is_for_those_who_manage_it(app: TestApp) {
     let team = Team::new(&app).await;
     let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
