@@ -63,3 +63,17 @@ pub fn add_all(conn: &mut DbConnection, counts: &[((KeyId, NaiveDate), u64)]) ->
         Ok(written)
     })
 }
+
+/// The key's requests per day from `first_day` on (days without requests are absent).
+pub fn since(
+    conn: &mut DbConnection,
+    key_id: KeyId,
+    first_day: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, i64)>> {
+    api_key_daily_uses::table
+        .filter(api_key_daily_uses::key_id.eq(key_id))
+        .filter(api_key_daily_uses::day.ge(first_day))
+        .order(api_key_daily_uses::day.asc())
+        .select((api_key_daily_uses::day, api_key_daily_uses::requests))
+        .load(conn)
+}

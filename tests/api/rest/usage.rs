@@ -111,9 +111,12 @@ async fn another_instances_stamp_from_within_the_minute_is_kept(app: TestApp) {
     use monkeyci_accounts::db::api_keys::{LastUse, touch_last_used};
     let team = Team::new(&app).await;
     let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
-    let key_id = int(&app, format!("SELECT id FROM api_keys WHERE public_id = {}", quoted(&ci.public_id)))
-        .await
-        .expect("the key's id");
+    let key_id = crate::support::int(
+        &app,
+        format!("SELECT id FROM api_keys WHERE public_id = {}", quoted(&ci.public_id)),
+    )
+    .await
+    .expect("the key's id");
     let key_id = monkeyci_accounts::domain::ids::KeyId::new(key_id);
     let at = |seconds: i64| {
         Utc.with_ymd_and_hms(2027, 2, 28, 12, 0, 0).unwrap().naive_utc() + Duration::seconds(seconds)
