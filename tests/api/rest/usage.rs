@@ -113,7 +113,7 @@ async fn another_instances_stamp_from_within_the_minute_is_kept(app: TestApp) {
     let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
     let key_id = crate::support::int(
         &app,
-        format!("SELECT id FROM api_keys WHERE public_id = {}", quoted(&ci.public_id)),
+        format!("SELECT id AS v FROM api_keys WHERE public_id = {}", quoted(&ci.public_id)),
     )
     .await
     .expect("the key's id");
