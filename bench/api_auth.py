@@ -31,7 +31,6 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ import zlib
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keys_page import Client, cmd_free_port, cmd_wait, csrf_token, percentile, server_times  # noqa: E402
+from keys_page import Client, cmd_free_port, cmd_wait, csrf_token, free_port, percentile, server_times  # noqa: E402
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ADMIN_NAME = "Bench Admin"
@@ -354,12 +353,6 @@ def side_by_side(args, token):
             out[f"{mine}_vs_reference"] = {"median": statistics.median(ratios), "min": min(ratios),
                                            "max": max(ratios), "rounds": ratios}
     return out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_reference(args, token):

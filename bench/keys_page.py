@@ -676,11 +676,15 @@ def cmd_summary(args):
             sys.exit(1)
 
 
+def free_port():
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def cmd_free_port(_args):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-    s.close()
+    print(free_port())
 
 
 def cmd_wait(args):

@@ -102,7 +102,9 @@ pub async fn add_security_headers(
                     .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
             }
             if let Some(id) = request_id {
-                response.headers_mut().insert(HeaderName::from_static("x-request-id"), id.header_value());
+                response
+                    .headers_mut()
+                    .insert(const { HeaderName::from_static("x-request-id") }, id.header_value());
             }
             if draining {
                 response.head_mut().set_connection_type(ConnectionType::Close);

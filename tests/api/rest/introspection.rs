@@ -150,6 +150,27 @@ both_databases!(
     with = |options: Options| Options { api_failures_per_minute: Some(4), ..with_clients(options) }
 );
 
+async fn the_client_header_is_read_in_any_spelling_but_only_once(app: TestApp) {
+    use base64::Engine;
+    let team = Team::new(&app).await;
+    let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
+    let form = [("token", ci.full.as_str())];
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("builds:{BUILDS_SECRET}"));
+    // Not the usual spelling (another case, more spaces): decoded and compared all the same.
+    let unusual = anonymous(&app, Method::POST, INTROSPECT)
+        .header("Authorization", format!("bAsIc   {encoded}"))
+        .form(&form);
+    let (status, body) = json_of(unusual.send().await.expect("sent")).await;
+    assert_eq!((status, body["active"].clone()), (StatusCode::OK, json!(true)), "{body}");
+    // The right header twice (or beside another) is nobody's credentials.
+    let twice = anonymous(&app, Method::POST, INTROSPECT)
+        .header("Authorization", format!("Basic {encoded}"))
+        .header("Authorization", format!("Basic {encoded}"))
+        .form(&form);
+    assert_error(twice.send().await.expect("sent"), StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
+both_databases!(the_client_header_is_read_in_any_spelling_but_only_once, at_epoch, with = with_clients);
+
 async fn a_services_failed_key_checks_spend_its_own_allowance_not_its_addresss(app: TestApp) {
     let team = Team::new(&app).await;
     let ci = team.alice.new_key(ACME_KEYS, "CI", "").await;
