@@ -1,7 +1,8 @@
 //! The `api_failure_buckets` table (used on PostgreSQL): failed API-key attempts
 //! per client address, shared by every instance, as token buckets that hold
-//! `capacity` attempts and refill at `capacity` a minute. Each query is one
-//! statement, so instances racing on one address cannot both spend its last attempt.
+//! `capacity` attempts and refill at `capacity` a minute. Only failures are
+//! written, each in one statement, so instances failing at once on one address
+//! both count.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -19,27 +20,14 @@ struct Left {
     left: f64,
 }
 
-/// Takes one attempt for `address`: `Ok(())`, or `Err(left)` (under one) when
-/// none is left.
-pub fn take(
+/// The attempts `address` has left, refilled up to now; `None` when it has no
+/// failures on record (a full allowance).
+pub fn left(
     conn: &mut DbConnection,
     address: &str,
     capacity: f64,
     now: NaiveDateTime,
-) -> QueryResult<Result<(), f64>> {
-    let taken = diesel::sql_query(format!(
-        "INSERT INTO api_failure_buckets AS b (address, attempts_left, updated_at) VALUES ($1, $2 - 1, $3) \
-         ON CONFLICT (address) DO UPDATE SET attempts_left = {REFILLED} - 1, updated_at = $3 \
-         WHERE {REFILLED} >= 1 RETURNING attempts_left AS left"
-    ))
-    .bind::<Text, _>(address)
-    .bind::<Double, _>(capacity)
-    .bind::<Timestamp, _>(now)
-    .get_result::<Left>(conn)
-    .optional()?;
-    if taken.is_some() {
-        return Ok(Ok(()));
-    }
+) -> QueryResult<Option<f64>> {
     let left = diesel::sql_query(format!(
         "SELECT {REFILLED} AS left FROM api_failure_buckets b WHERE b.address = $1"
     ))
@@ -48,7 +36,7 @@ pub fn take(
     .bind::<Timestamp, _>(now)
     .get_result::<Left>(conn)
     .optional()?;
-    Ok(Err(left.map_or(0.0, |l| l.left)))
+    Ok(left.map(|l| l.left))
 }
 
 /// Counts one failed attempt (never below zero).
@@ -63,25 +51,6 @@ pub fn record_failure(
         format!(
             "INSERT INTO api_failure_buckets AS b (address, attempts_left, updated_at) VALUES ($1, $2 - 1, $3) \
              ON CONFLICT (address) DO UPDATE SET attempts_left = GREATEST(0, {REFILLED} - 1), updated_at = $3"
-        ),
-        address,
-        capacity,
-        now,
-    )
-}
-
-/// Returns an attempt taken for a check that succeeded.
-pub fn give_back(
-    conn: &mut DbConnection,
-    address: &str,
-    capacity: f64,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    write(
-        conn,
-        format!(
-            "UPDATE api_failure_buckets AS b SET attempts_left = LEAST($2, {REFILLED} + 1), updated_at = $3 \
-             WHERE b.address = $1"
         ),
         address,
         capacity,

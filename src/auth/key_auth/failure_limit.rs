@@ -1,18 +1,33 @@
 //! Failed API-key attempts, limited per client address (SPEC §2): a token bucket
 //! per address that holds `per_minute` attempts and refills at that rate.
 //!
+//! Only failures spend the allowance. So that concurrent guesses still cannot
+//! outrun it, a check first *reserves* an attempt: an address has at most as
+//! many checks in flight as it has attempts left. A check beyond that waits for
+//! one in flight to end (a success leaves the allowance as it was, a failure
+//! spends one), instead of being refused: many valid keys used for the first
+//! time at once from one address (a CI farm behind a NAT, an instance starting
+//! behind a proxy) are all let in, while a burst of guesses is still held to
+//! the allowance. At most [`MAX_WAITING`] checks wait per address; more are
+//! told the server is busy.
+//!
 //! IPv6 clients are counted per /64, the block one subscriber usually gets, so
 //! hopping through addresses in it gains nothing. The table is bounded: when it
-//! is full, addresses whose bucket has refilled are forgotten first.
+//! is full, addresses whose bucket has refilled and that have nothing in flight
+//! are forgotten first.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
 
-/// Addresses tracked at most (~64 bytes each: a few MiB when full).
+/// Addresses tracked at most (~100 bytes each: ten MiB when full).
 const MAX_TRACKED: usize = 100_000;
+
+/// Checks that may wait per address for one in flight to end.
+pub const MAX_WAITING: u32 = 256;
 
 pub struct FailureLimiter {
     per_minute: f64,
@@ -20,11 +35,45 @@ pub struct FailureLimiter {
     max_tracked: usize,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Bucket {
     /// Attempts left (fractional while refilling).
     left: f64,
     updated: DateTime<Utc>,
+    /// Checks in flight, each holding a [`Reservation`].
+    in_flight: u32,
+    /// Checks waiting for one of those to end.
+    waiting: u32,
+    /// Wakes the waiting checks when one in flight ends (made for the first one).
+    turns: Option<Arc<Notify>>,
+}
+
+/// What [`FailureLimiter::reserve`] came to.
+pub enum Reserve<'a> {
+    /// The check may run; tell the reservation how it ended.
+    Granted(Reservation<'a>),
+    /// As many checks as attempts left are in flight: wait for one to end
+    /// (then ask again).
+    Wait(Waiting<'a>),
+    /// No attempt left: come back in this many seconds.
+    Refused(u64),
+    /// [`MAX_WAITING`] checks already wait for this address.
+    Busy,
+}
+
+/// An attempt held for a check in flight. Dropped without [`Self::failed`]
+/// (a success, or a check that could not be made), it spends nothing.
+pub struct Reservation<'a> {
+    limiter: &'a FailureLimiter,
+    address: IpAddr,
+}
+
+/// A check's place in its address's queue; awaiting it waits for a check in
+/// flight to end.
+pub struct Waiting<'a> {
+    limiter: &'a FailureLimiter,
+    address: IpAddr,
+    turn: Option<tokio::sync::futures::OwnedNotified>,
 }
 
 impl FailureLimiter {
@@ -43,76 +92,160 @@ impl FailureLimiter {
     /// `Some(seconds)` to wait when `client` has no attempts left, else `None`
     /// (nothing changes: a look, for callers that must not spend an attempt).
     pub fn retry_after(&self, client: IpAddr, now: DateTime<Utc>) -> Option<u64> {
-        let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let bucket = self.refilled(*buckets.get(&bucket_of(client))?, now);
-        (bucket.left < 1.0).then(|| self.seconds_until_one(bucket.left))
+        let buckets = self.lock();
+        let left = self.refilled(buckets.get(&bucket_of(client))?, now);
+        (left < 1.0).then(|| self.seconds_until_one(left))
     }
 
-    /// Takes one attempt from `client`'s allowance before a check, or says how
-    /// long to wait when none is left. Give it back with [`Self::give_back`] if
-    /// the check succeeds.
-    pub fn take(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// Holds an attempt of `client`'s for a check about to run (see the module's
+    /// documentation): granted while fewer checks are in flight than attempts
+    /// are left.
+    pub fn reserve(&self, client: IpAddr, now: DateTime<Utc>) -> Reserve<'_> {
         let address = bucket_of(client);
-        if let Some(bucket) = buckets.get(&address).map(|b| self.refilled(*b, now))
-            && bucket.left < 1.0
-        {
-            return Err(self.seconds_until_one(bucket.left));
+        let mut buckets = self.lock();
+        self.make_room_for(&mut buckets, address, now);
+        let bucket = buckets.entry(address).or_insert_with(|| self.full(now));
+        let left = self.refill(bucket, now);
+        if left < 1.0 {
+            return Reserve::Refused(self.seconds_until_one(left));
         }
-        self.consume(&mut buckets, address, now);
-        Ok(())
+        if f64::from(bucket.in_flight) + 1.0 <= left {
+            bucket.in_flight += 1;
+            return Reserve::Granted(Reservation { limiter: self, address });
+        }
+        if bucket.waiting >= MAX_WAITING {
+            return Reserve::Busy;
+        }
+        bucket.waiting += 1;
+        // Made under the lock, so no end of a check can slip in before it listens.
+        let turn = bucket.turns.get_or_insert_with(Arc::default).clone().notified_owned();
+        Reserve::Wait(Waiting { limiter: self, address, turn: Some(turn) })
     }
 
-    /// Returns an attempt taken for a check that succeeded.
-    pub fn give_back(&self, client: IpAddr, now: DateTime<Utc>) {
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(bucket) = buckets.get_mut(&bucket_of(client)) {
-            let refilled = self.refilled(*bucket, now);
-            *bucket = Bucket { left: (refilled.left + 1.0).min(self.per_minute), updated: now };
-        }
-    }
-
-    /// Counts one failed attempt by `client`; `false` when the address had no
-    /// attempt left (it is refused already: nothing more to count elsewhere).
+    /// Counts one failed attempt by `client` that held no reservation (junk
+    /// that is not a key at all); `false` when the address had no attempt left
+    /// (it is refused already: nothing more to count elsewhere).
     pub fn record_failure(&self, client: IpAddr, now: DateTime<Utc>) -> bool {
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let address = bucket_of(client);
-        let had_one = buckets.get(&address).is_none_or(|b| self.refilled(*b, now).left >= 1.0);
-        self.consume(&mut buckets, address, now);
+        let mut buckets = self.lock();
+        self.make_room_for(&mut buckets, address, now);
+        let bucket = buckets.entry(address).or_insert_with(|| self.full(now));
+        let had_one = self.refill(bucket, now) >= 1.0;
+        bucket.left = (bucket.left - 1.0).max(0.0);
         had_one
     }
 
-    fn consume(&self, buckets: &mut HashMap<IpAddr, Bucket>, address: IpAddr, now: DateTime<Utc>) {
-        if !buckets.contains_key(&address) && buckets.len() >= self.max_tracked {
-            self.make_room(buckets, now);
-        }
-        let full = Bucket { left: self.per_minute, updated: now };
-        let bucket = buckets.get(&address).map_or(full, |b| self.refilled(*b, now));
-        buckets.insert(address, Bucket { left: (bucket.left - 1.0).max(0.0), updated: now });
+    /// Lowers `client`'s attempts left to `left` if it has more: what the
+    /// allowance shared with other instances says (their failures count here too).
+    pub fn at_most(&self, client: IpAddr, left: f64, now: DateTime<Utc>) {
+        let address = bucket_of(client);
+        let mut buckets = self.lock();
+        self.make_room_for(&mut buckets, address, now);
+        let bucket = buckets.entry(address).or_insert_with(|| self.full(now));
+        self.refill(bucket, now);
+        bucket.left = bucket.left.min(left.max(0.0));
     }
 
-    fn refilled(&self, bucket: Bucket, now: DateTime<Utc>) -> Bucket {
+    /// The end of a reserved check: one attempt spent if it `failed`, and the
+    /// next waiting check (if any) may ask again.
+    fn end(&self, address: IpAddr, failed: Option<DateTime<Utc>>) {
+        let mut buckets = self.lock();
+        let Some(bucket) = buckets.get_mut(&address) else { return };
+        bucket.in_flight = bucket.in_flight.saturating_sub(1);
+        if let Some(now) = failed {
+            self.refill(bucket, now);
+            bucket.left = (bucket.left - 1.0).max(0.0);
+        }
+        if let Some(turns) = &bucket.turns {
+            turns.notify_waiters();
+        }
+    }
+
+    fn stop_waiting(&self, address: IpAddr) {
+        let mut buckets = self.lock();
+        if let Some(bucket) = buckets.get_mut(&address) {
+            bucket.waiting = bucket.waiting.saturating_sub(1);
+            if bucket.waiting == 0 {
+                bucket.turns = None;
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<IpAddr, Bucket>> {
+        self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn full(&self, now: DateTime<Utc>) -> Bucket {
+        Bucket { left: self.per_minute, updated: now, in_flight: 0, waiting: 0, turns: None }
+    }
+
+    /// Brings `bucket` up to `now` and returns its attempts left.
+    fn refill(&self, bucket: &mut Bucket, now: DateTime<Utc>) -> f64 {
+        bucket.left = self.refilled(bucket, now);
+        bucket.updated = bucket.updated.max(now);
+        bucket.left
+    }
+
+    fn refilled(&self, bucket: &Bucket, now: DateTime<Utc>) -> f64 {
         let elapsed = (now - bucket.updated).num_milliseconds().max(0) as f64 / 60_000.0;
-        Bucket { left: (bucket.left + elapsed * self.per_minute).min(self.per_minute), updated: now }
+        (bucket.left + elapsed * self.per_minute).min(self.per_minute)
     }
 
     fn seconds_until_one(&self, left: f64) -> u64 {
         seconds_until_one(left, self.per_minute)
     }
 
-    fn make_room(&self, buckets: &mut HashMap<IpAddr, Bucket>, now: DateTime<Utc>) {
-        buckets.retain(|_, bucket| self.refilled(*bucket, now).left < self.per_minute);
+    fn make_room_for(&self, buckets: &mut HashMap<IpAddr, Bucket>, address: IpAddr, now: DateTime<Utc>) {
+        if buckets.len() < self.max_tracked || buckets.contains_key(&address) {
+            return;
+        }
+        let busy = |bucket: &Bucket| bucket.in_flight > 0 || bucket.waiting > 0;
+        buckets.retain(|_, bucket| busy(bucket) || self.refilled(bucket, now) < self.per_minute);
         if buckets.len() >= self.max_tracked {
             // Every tracked address is still limited: a flood from more addresses
-            // than the table holds. Start over rather than grow without bound.
+            // than the table holds. Start over rather than grow without bound,
+            // waking whoever waits (they ask again, and find room).
             tracing::warn!(tracked = buckets.len(), "failed-attempt table full: cleared");
+            for turns in buckets.values().filter_map(|bucket| bucket.turns.as_ref()) {
+                turns.notify_waiters();
+            }
             buckets.clear();
         }
     }
 
     #[cfg(test)]
     fn tracked(&self) -> usize {
-        self.buckets.lock().unwrap().len()
+        self.lock().len()
+    }
+}
+
+impl Reservation<'_> {
+    /// The check failed: it spends the attempt.
+    pub fn failed(self, now: DateTime<Utc>) {
+        let (limiter, address) = (self.limiter, self.address);
+        std::mem::forget(self);
+        limiter.end(address, Some(now));
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.limiter.end(self.address, None);
+    }
+}
+
+impl Waiting<'_> {
+    /// Until a check of this address in flight ends (then ask again).
+    pub async fn wait(mut self) {
+        if let Some(turn) = self.turn.take() {
+            turn.await;
+        }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.limiter.stop_waiting(self.address);
     }
 }
 
@@ -161,17 +294,79 @@ mod tests {
         assert_eq!(limiter.retry_after(ip("192.0.2.2"), t0()), None, "other clients are not affected");
     }
 
+    fn granted(reserve: Reserve<'_>) -> Reservation<'_> {
+        match reserve {
+            Reserve::Granted(reservation) => reservation,
+            _ => panic!("expected the check to be let through"),
+        }
+    }
+
+    fn waiting(reserve: Reserve<'_>) -> Waiting<'_> {
+        match reserve {
+            Reserve::Wait(waiting) => waiting,
+            _ => panic!("expected the check to wait"),
+        }
+    }
+
     #[test]
-    fn an_attempt_taken_before_a_check_is_given_back_when_it_succeeds() {
+    fn checks_that_succeed_spend_nothing() {
         let limiter = FailureLimiter::new(2);
         let client = ip("192.0.2.1");
-        for _ in 0..10 {
-            assert_eq!(limiter.take(client, t0()), Ok(()));
-            limiter.give_back(client, t0());
+        for _ in 0..100 {
+            drop(granted(limiter.reserve(client, t0())));
         }
-        assert_eq!(limiter.take(client, t0()), Ok(()));
-        assert_eq!(limiter.take(client, t0()), Ok(()));
-        assert_eq!(limiter.take(client, t0()), Err(30));
+        assert_eq!(limiter.retry_after(client, t0()), None);
+        granted(limiter.reserve(client, t0())).failed(t0());
+        granted(limiter.reserve(client, t0())).failed(t0());
+        assert!(matches!(limiter.reserve(client, t0()), Reserve::Refused(30)));
+    }
+
+    #[actix_web::test]
+    async fn no_more_checks_are_in_flight_than_attempts_left_and_the_rest_wait_their_turn() {
+        use futures_util::FutureExt;
+        let limiter = FailureLimiter::new(2);
+        let client = ip("192.0.2.1");
+        let first = granted(limiter.reserve(client, t0()));
+        let second = granted(limiter.reserve(client, t0()));
+        let third = waiting(limiter.reserve(client, t0())).wait().shared();
+        assert!(third.clone().now_or_never().is_none(), "two in flight, two attempts left: the third waits");
+        drop(first);
+        third.clone().now_or_never().expect("a success lets the next one ask again");
+        let third = granted(limiter.reserve(client, t0()));
+        let fourth = waiting(limiter.reserve(client, t0())).wait().shared();
+        second.failed(t0());
+        fourth.clone().now_or_never().expect("woken by the failure too");
+        assert!(
+            matches!(limiter.reserve(client, t0()), Reserve::Wait(_)),
+            "one attempt left, held by the check in flight"
+        );
+        third.failed(t0());
+        assert!(matches!(limiter.reserve(client, t0()), Reserve::Refused(_)), "both spent by failures");
+        assert!(
+            matches!(limiter.reserve(ip("192.0.2.2"), t0()), Reserve::Granted(_)),
+            "other clients are not affected"
+        );
+    }
+
+    #[test]
+    fn the_queue_of_an_address_is_bounded() {
+        let limiter = FailureLimiter::new(1);
+        let client = ip("192.0.2.1");
+        let _in_flight = granted(limiter.reserve(client, t0()));
+        let queue: Vec<_> = (0..MAX_WAITING).map(|_| waiting(limiter.reserve(client, t0()))).collect();
+        assert!(matches!(limiter.reserve(client, t0()), Reserve::Busy));
+        drop(queue);
+        assert!(matches!(limiter.reserve(client, t0()), Reserve::Wait(_)), "those who left make room");
+    }
+
+    #[test]
+    fn another_instances_failures_lower_the_attempts_left() {
+        let limiter = FailureLimiter::new(3);
+        let client = ip("192.0.2.1");
+        limiter.at_most(client, 0.5, t0());
+        assert_eq!(limiter.retry_after(client, t0()), Some(10));
+        limiter.at_most(client, 3.0, t0() + Duration::seconds(10));
+        assert_eq!(limiter.retry_after(client, t0() + Duration::seconds(10)), None, "never raised, refilled");
     }
 
     #[test]

@@ -30,6 +30,7 @@ use tracing::Instrument;
 
 pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
 pub use failure_limit::FailureLimiter;
+use failure_limit::{Reservation, Reserve};
 use in_flight::InFlight;
 use last_used::LastUsed;
 pub use shared_failures::SharedFailureLimit;
@@ -271,60 +272,90 @@ impl KeyAuthenticator {
         {
             return Ok((entry.caller.clone(), KeyCheck::CacheHit));
         }
-        // The attempt is counted before the check (and given back if it
-        // succeeds), so concurrent guesses cannot outrun the allowance.
-        if let Err(retry_after) = self.take_attempt(attempts, now).await {
-            self.checks.count(KeyCheck::RateLimited);
-            tracing::info!(key = parsed.public_id.as_str(), "API key refused: too many failed attempts");
-            return Err(AuthFailure::RateLimited { retry_after });
-        }
+        // An attempt held while the check runs (see `failure_limit`): spent
+        // only if it fails, so valid keys never wait on the allowance for long.
+        let reservation = match self.reserve_attempt(attempts, now).await {
+            Ok(reservation) => reservation,
+            // Too many waiting (`Busy`) is counted by the caller, as the argon2 pool's is.
+            Err(AuthFailure::Busy) => return Err(AuthFailure::Busy),
+            Err(failure) => {
+                self.checks.count(KeyCheck::RateLimited);
+                tracing::info!(key = parsed.public_id.as_str(), "API key refused: too many failed attempts");
+                return Err(failure);
+            }
+        };
         let generation = self.cache.generation();
         let public_id = parsed.public_id.clone();
         let loaded = match self.db.run(move |conn| api_keys::load_for_verification(conn, &public_id)).await {
             Ok(loaded) => loaded,
-            Err(error) => {
-                // Not the caller's failure (the database is away, say): no attempt spent.
-                // (On PostgreSQL the shared allowance keeps it: it could not be reached.)
-                self.local_limiter(attempts).give_back(attempts.bucket(), now);
-                return Err(error.into());
-            }
+            // Not the caller's failure (the database is away, say): the
+            // reservation ends with no attempt spent.
+            Err(error) => return Err(error.into()),
         };
         let Some(KeyForVerification { caller, secret_hash }) = loaded else {
             self.pay_for_failure(&parsed).await?;
+            self.spend(reservation, attempts, now).await;
             self.checks.count(KeyCheck::UnknownKey);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: unknown key");
             return Err(AuthFailure::Invalid);
         };
         if !self.verify(&parsed, &secret_hash).await? {
+            self.spend(reservation, attempts, now).await;
             self.checks.count(KeyCheck::WrongSecret);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: wrong secret");
             return Err(AuthFailure::Invalid);
         }
         // Checked after argon2, so that this failure costs what the others do.
         if caller.key.kind != parsed.kind {
+            self.spend(reservation, attempts, now).await;
             self.checks.count(KeyCheck::WrongPrefix);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: the other kind's prefix");
             return Err(AuthFailure::Invalid);
         }
-        self.give_back_attempt(attempts, now).await;
+        drop(reservation);
         let caller = Arc::new(Verified::new(caller));
         self.cache.insert(generation, Entry { caller: caller.clone(), secret_hash, digest, loaded_at: now });
         Ok((caller, KeyCheck::Verified))
     }
 
-    /// Takes one attempt from the allowance before a check, or says how long to wait.
-    async fn take_attempt(&self, attempts: Attempts, now: DateTime<Utc>) -> Result<(), u64> {
-        self.local_limiter(attempts).take(attempts.bucket(), now)?;
-        match attempts {
-            Attempts::Address(client) => self.shared_limit.take(client, now).await,
-            Attempts::Introspection(_) | Attempts::SecretScanning => Ok(()),
+    /// Holds an attempt of `attempts`' allowance for a check about to run,
+    /// waiting while as many checks as attempts left are in flight; refused
+    /// when none is left (429) or too many wait (503).
+    async fn reserve_attempt(
+        &self,
+        attempts: Attempts,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation<'_>, AuthFailure> {
+        self.shared_allowance(attempts, now)
+            .await
+            .map_err(|retry_after| AuthFailure::RateLimited { retry_after })?;
+        loop {
+            match self.local_limiter(attempts).reserve(attempts.bucket(), now) {
+                Reserve::Granted(reservation) => return Ok(reservation),
+                Reserve::Wait(turn) => turn.wait().await,
+                Reserve::Refused(retry_after) => return Err(AuthFailure::RateLimited { retry_after }),
+                Reserve::Busy => return Err(AuthFailure::Busy),
+            }
         }
     }
 
-    async fn give_back_attempt(&self, attempts: Attempts, now: DateTime<Utc>) {
-        self.local_limiter(attempts).give_back(attempts.bucket(), now);
+    /// On PostgreSQL, what is left of an address's allowance across instances:
+    /// their failures lower this instance's count too. `Err(seconds)` when
+    /// nothing is left.
+    async fn shared_allowance(&self, attempts: Attempts, now: DateTime<Utc>) -> Result<(), u64> {
+        let Attempts::Address(client) = attempts else { return Ok(()) };
+        if let Some(left) = self.shared_limit.left(client, now).await {
+            self.limiter.at_most(client, left, now);
+        }
+        self.limiter.retry_after(client, now).map_or(Ok(()), Err)
+    }
+
+    /// A reserved check failed: the attempt is spent, here and (for an
+    /// address) in the allowance shared by the instances.
+    async fn spend(&self, reservation: Reservation<'_>, attempts: Attempts, now: DateTime<Utc>) {
+        reservation.failed(now);
         if let Attempts::Address(client) = attempts {
-            self.shared_limit.give_back(client, now).await;
+            self.shared_limit.record_failure(client, now).await;
         }
     }
 
@@ -339,7 +370,11 @@ impl KeyAuthenticator {
     /// secret) against `client`'s address; `Err(seconds)` when it has no attempt left.
     pub async fn record_failure(&self, client: IpAddr) -> Result<(), u64> {
         let now = self.clock.now();
-        self.take_attempt(Attempts::Address(client), now).await
+        self.shared_allowance(Attempts::Address(client), now).await?;
+        if self.limiter.record_failure(client, now) {
+            self.shared_limit.record_failure(client, now).await;
+        }
+        Ok(())
     }
 
     /// Whether `client`'s address may still try (`Err(seconds)` to wait), without

@@ -3,13 +3,17 @@
 //! times. The in-memory [`FailureLimiter`](super::FailureLimiter) stays in front
 //! of it: an address it already refuses costs the database nothing, so a flood
 //! of junk writes at most the allowance per address, instance and minute.
+//! Only failures are written; a check reads what is left first (one read per
+//! key check that is not answered from the cache). Checks in flight are bounded
+//! per instance (see `failure_limit`), so a burst of guesses spread over N
+//! instances at the same moment gets at most N allowances before all refuse.
 //! On SQLite (one instance) this does nothing.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use super::failure_limit::{bucket_of, seconds_until_one};
+use super::failure_limit::bucket_of;
 use crate::db::failure_buckets;
 use crate::db::{Db, DbKind};
 
@@ -25,38 +29,28 @@ impl SharedFailureLimit {
         SharedFailureLimit { db, per_minute: f64::from(per_minute.max(1)) }
     }
 
-    /// Takes one attempt, or says how long to wait. If the database cannot be
-    /// asked, the in-memory limit alone decides (logged).
-    pub async fn take(&self, client: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
-        let Some(db) = self.reachable_db() else { return Ok(()) };
+    /// The attempts `client` has left across instances; `None` when this is
+    /// not PostgreSQL, the address has no failures on record, or the database
+    /// cannot be asked (logged: then the in-memory limit alone decides).
+    pub async fn left(&self, client: IpAddr, now: DateTime<Utc>) -> Option<f64> {
+        let db = self.reachable_db()?;
         let (address, capacity, at) = (bucket_of(client).to_string(), self.per_minute, now.naive_utc());
-        match db.run(move |conn| failure_buckets::take(conn, &address, capacity, at)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(left)) => Err(seconds_until_one(left, self.per_minute)),
+        match db.run(move |conn| failure_buckets::left(conn, &address, capacity, at)).await {
+            Ok(left) => left,
             Err(error) => {
                 tracing::warn!(error = %format!("{error:#}"), "shared failure limit unavailable");
-                Ok(())
+                None
             }
         }
     }
 
-    pub async fn give_back(&self, client: IpAddr, now: DateTime<Utc>) {
-        self.write(client, now, failure_buckets::give_back).await;
-    }
-
+    /// Counts one failed attempt by `client` in the shared allowance.
     pub async fn record_failure(&self, client: IpAddr, now: DateTime<Utc>) {
-        self.write(client, now, failure_buckets::record_failure).await;
-    }
-
-    async fn write(
-        &self,
-        client: IpAddr,
-        now: DateTime<Utc>,
-        query: fn(&mut crate::db::DbConnection, &str, f64, chrono::NaiveDateTime) -> diesel::QueryResult<()>,
-    ) {
         let Some(db) = self.reachable_db() else { return };
         let (address, capacity, at) = (bucket_of(client).to_string(), self.per_minute, now.naive_utc());
-        if let Err(error) = db.run(move |conn| query(conn, &address, capacity, at)).await {
+        if let Err(error) =
+            db.run(move |conn| failure_buckets::record_failure(conn, &address, capacity, at)).await
+        {
             tracing::warn!(error = %format!("{error:#}"), "shared failure limit unavailable");
         }
     }

@@ -7,10 +7,12 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use chrono::Duration;
+use futures_util::future::join_all;
 use reqwest::StatusCode;
 
 use super::*;
 use crate::both_databases;
+use crate::support::sql::count;
 use monkeyci_accounts::domain::api_key::generate;
 
 /// An attempt with a right-shaped key that does not exist: a failure.
@@ -97,6 +99,49 @@ async fn failed_attempts_are_limited_per_address_until_the_allowance_refills(app
 }
 both_databases!(
     failed_attempts_are_limited_per_address_until_the_allowance_refills,
+    at_epoch,
+    with = |options: Options| Options { api_failures_per_minute: Some(3), ..options }
+);
+
+async fn many_valid_keys_used_for_the_first_time_at_once_from_one_address_are_all_let_in(app: TestApp) {
+    let team = Team::new(&app).await;
+    let laptop = team.alice.new_key(USER_KEYS, "Laptop", "").await;
+    let alice = Api::new(&app, &laptop.full);
+    let mut runners = Vec::new();
+    for n in 0..12 {
+        let (_, token) = alice.create_key("/api/v1/user/keys", &format!("Runner {n}"), None).await;
+        runners.push(Api::new(&app, &token.full));
+    }
+    // Four times the allowance of 3, all at once from 127.0.0.1 (a CI farm behind a NAT).
+    let answers = join_all(runners.iter().map(Api::whoami_status)).await;
+    assert!(answers.iter().all(|answer| *answer == (StatusCode::OK, None)), "{answers:?}");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM api_failure_buckets".into()).await,
+        0,
+        "no failure written"
+    );
+    // Nothing was spent: the whole allowance is still there for mistakes.
+    for _ in 0..3 {
+        assert_error(unknown_key(&app).await, StatusCode::UNAUTHORIZED, "invalid_key").await;
+    }
+    limited(unknown_key(&app).await).await;
+}
+both_databases!(
+    many_valid_keys_used_for_the_first_time_at_once_from_one_address_are_all_let_in,
+    at_epoch,
+    with = |options: Options| Options { api_failures_per_minute: Some(3), ..options }
+);
+
+async fn guesses_sent_all_at_once_get_no_more_checks_than_the_allowance(app: TestApp) {
+    let guesses: Vec<_> =
+        (0..12).map(|_| Api::new(&app, &generate(KeyKind::Organization).to_token_string())).collect();
+    let answers = join_all(guesses.iter().map(Api::whoami_status)).await;
+    let checked = answers.iter().filter(|(status, _)| *status == StatusCode::UNAUTHORIZED).count();
+    let refused = answers.iter().filter(|(status, _)| *status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (3, 9), "{answers:?}");
+}
+both_databases!(
+    guesses_sent_all_at_once_get_no_more_checks_than_the_allowance,
     at_epoch,
     with = |options: Options| Options { api_failures_per_minute: Some(3), ..options }
 );
