@@ -10,6 +10,7 @@
 //! not spoil it.)
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
@@ -30,9 +31,34 @@ pub struct Entry {
     pub secret_hash: String,
     pub digest: [u8; 32],
     pub loaded_at: DateTime<Utc>,
+    /// Set while a request reads the key again (see [`Entry::claim_revalidation`]).
+    revalidating: AtomicBool,
 }
 
+/// The one request reading a due entry's key again. Dropped, it lets the next
+/// request try (the read failed, or found the secret changed); [`Self::done`]
+/// keeps it, since a fresh entry has replaced this one.
+pub struct RevalidationClaim<'a>(Option<&'a AtomicBool>);
+
 impl Entry {
+    pub fn new(
+        caller: Arc<Verified>,
+        secret_hash: String,
+        digest: [u8; 32],
+        loaded_at: DateTime<Utc>,
+    ) -> Entry {
+        Entry { caller, secret_hash, digest, loaded_at, revalidating: AtomicBool::new(false) }
+    }
+
+    /// Whether this request is the one to read the key again, once the entry is
+    /// due: `None` while another request does. Requests that arrive meanwhile
+    /// are answered from this entry, older by at most that one read, so a busy
+    /// key costs one read per period, not one per request in flight.
+    pub fn claim_revalidation(&self) -> Option<RevalidationClaim<'_>> {
+        // Made only when won: a claim dropped lets go of the flag.
+        (!self.revalidating.swap(true, Ordering::AcqRel)).then(|| RevalidationClaim(Some(&self.revalidating)))
+    }
+
     /// Whether `parsed` is this entry's key: the same kind (prefix) and a secret
     /// with this SHA-256 (compared in constant time).
     pub fn matches(&self, parsed: &ParsedToken, digest: &[u8; 32]) -> bool {
@@ -41,6 +67,21 @@ impl Entry {
 
     pub fn is_fresh(&self, now: DateTime<Utc>) -> bool {
         now - self.loaded_at < REVALIDATE_AFTER && now >= self.loaded_at
+    }
+}
+
+impl RevalidationClaim<'_> {
+    /// The entry was replaced by a fresh one: nobody needs to read it again.
+    pub fn done(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for RevalidationClaim<'_> {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0 {
+            flag.store(false, Ordering::Release);
+        }
     }
 }
 
@@ -94,16 +135,18 @@ impl KeyCache {
         self.read().generation
     }
 
-    /// Stores the entry unless a change since `generation` was read touches it.
-    pub fn insert(&self, generation: u64, entry: Entry) {
+    /// Stores the entry unless a change since `generation` was read touches it
+    /// (then `false`).
+    pub fn insert(&self, generation: u64, entry: Entry) -> bool {
         let mut inner = self.write();
         if inner.changed_since(generation, &entry.caller) {
-            return;
+            return false;
         }
         if inner.entries.len() >= MAX_ENTRIES {
             inner.entries.clear();
         }
         inner.entries.insert(entry.caller.key.public_id.as_str().to_string(), Arc::new(entry));
+        true
     }
 
     pub fn apply(&self, change: &AccessChange) {
@@ -155,15 +198,8 @@ mod tests {
             revoked: None,
         };
         let org = OrgRef { id: org_id, slug: "acme".into(), name: "Acme".into() };
-        Entry {
-            caller: Arc::new(Verified::new(Caller {
-                key,
-                holder: KeyHolder::Organization { org, policy: KeyPolicy::default() },
-            })),
-            secret_hash: "$argon2id$…".into(),
-            digest: [0; 32],
-            loaded_at: t0(),
-        }
+        let caller = Caller { key, holder: KeyHolder::Organization { org, policy: KeyPolicy::default() } };
+        Entry::new(Arc::new(Verified::new(caller)), "$argon2id$…".into(), [0; 32], t0())
     }
 
     #[test]
@@ -214,7 +250,8 @@ mod tests {
 
         let token = generate(KeyKind::Organization);
         let digest: [u8; 32] = Sha256::digest(token.secret.expose().as_bytes()).into();
-        let cached = Entry { digest, ..entry("AAAAAAAAAAAAAAAA", OrgId::new(1)) };
+        let cached = entry("AAAAAAAAAAAAAAAA", OrgId::new(1));
+        let cached = Entry::new(cached.caller, cached.secret_hash, digest, cached.loaded_at);
         assert!(cached.matches(&token, &digest));
         let relabelled = ParsedToken { kind: KeyKind::User, ..token.clone() };
         assert!(!cached.matches(&relabelled, &digest), "a user key's prefix on an organization key");
@@ -228,5 +265,17 @@ mod tests {
         assert!(e.is_fresh(t0() + Duration::seconds(29)));
         assert!(!e.is_fresh(t0() + Duration::seconds(30)));
         assert!(!e.is_fresh(t0() - Duration::seconds(1)), "a clock that went back revalidates");
+    }
+
+    #[test]
+    fn one_request_at_a_time_reads_a_due_entry_again() {
+        let e = entry("AAAAAAAAAAAAAAAA", OrgId::new(1));
+        let first = e.claim_revalidation().expect("the first request reads it again");
+        assert!(e.claim_revalidation().is_none(), "the others are answered from the entry meanwhile");
+        assert!(e.claim_revalidation().is_none(), "however many ask");
+        drop(first);
+        let second = e.claim_revalidation().expect("a read that failed lets the next request try");
+        second.done();
+        assert!(e.claim_revalidation().is_none(), "replaced by a fresh entry: nobody reads this one again");
     }
 }

@@ -28,6 +28,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
+use cache::RevalidationClaim;
 pub use cache::{Entry, KeyCache, REVALIDATE_AFTER};
 pub use failure_limit::FailureLimiter;
 use failure_limit::{Reservation, Reserve};
@@ -257,8 +258,12 @@ impl KeyAuthenticator {
                 return Ok((entry.caller.clone(), KeyCheck::CacheHit));
             }
             // Verified before and due for revalidation: not a guess, so no
-            // limiter and no argon2 unless the stored hash changed.
-            if let Some(caller) = self.revalidate(&parsed, &entry, now).await? {
+            // limiter and no argon2 unless the stored hash changed. One
+            // request reads it again; those arriving meanwhile use the entry.
+            let Some(claim) = entry.claim_revalidation() else {
+                return Ok((entry.caller.clone(), KeyCheck::CacheHit));
+            };
+            if let Some(caller) = self.revalidate(&parsed, &entry, claim, now).await? {
                 return Ok((caller, KeyCheck::Revalidated));
             }
         }
@@ -314,7 +319,7 @@ impl KeyAuthenticator {
         }
         drop(reservation);
         let caller = Arc::new(Verified::new(caller));
-        self.cache.insert(generation, Entry { caller: caller.clone(), secret_hash, digest, loaded_at: now });
+        self.cache.insert(generation, Entry::new(caller.clone(), secret_hash, digest, now));
         Ok((caller, KeyCheck::Verified))
     }
 
@@ -383,12 +388,14 @@ impl KeyAuthenticator {
         self.limiter.retry_after(client, self.clock.now()).map_or(Ok(()), Err)
     }
 
-    /// Reads a cached key again. `None` when the stored hash is no longer the one
-    /// the secret was checked against (then the full check runs).
+    /// Reads a cached key again (`claim`: this request is the one to). `None`
+    /// when the stored hash is no longer the one the secret was checked against
+    /// (then the full check runs).
     async fn revalidate(
         &self,
         parsed: &ParsedToken,
         entry: &Entry,
+        claim: RevalidationClaim<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<Arc<Verified>>, AuthFailure> {
         let generation = self.cache.generation();
@@ -403,8 +410,10 @@ impl KeyAuthenticator {
             return Ok(None);
         }
         let caller = Arc::new(Verified::new(caller));
-        let fresh = Entry { caller: caller.clone(), secret_hash, digest: entry.digest, loaded_at: now };
-        self.cache.insert(generation, fresh);
+        let fresh = Entry::new(caller.clone(), secret_hash, entry.digest, now);
+        if self.cache.insert(generation, fresh) {
+            claim.done();
+        }
         Ok(Some(caller))
     }
 

@@ -106,6 +106,36 @@ async fn requests_keys_and_pages_are_counted_by_template_and_outcome_on_postgres
     requests_keys_and_pages_are_counted_by_template_and_outcome(Backend::Postgres).await;
 }
 
+/// A busy key due for revalidation is read again once, not once per request in flight.
+async fn requests_arriving_together_with_a_due_key_read_it_again_once(backend: Backend) {
+    let with_metrics = |options: Options| Options { metrics: true, ..options };
+    let Some(app) = crate::keys::spawn_at_epoch_with(backend, with_metrics).await else { return };
+    let ada = Browser::signed_in(&app, "Ada").await;
+    let key: Token = ada.new_key(USER_KEYS, "Laptop", "").await;
+    let api = Api::new(&app, &key.full);
+    assert_eq!(api.get("/api/v1/whoami").await.status(), StatusCode::OK, "verified with argon2");
+    app.advance_clock(chrono::Duration::seconds(31));
+    let callers: Vec<Api> = (0..16).map(|_| Api::new(&app, &key.full)).collect();
+    let statuses =
+        futures_util::future::join_all(callers.iter().map(|caller| caller.get("/api/v1/whoami"))).await;
+    assert!(statuses.iter().all(|answer| answer.status() == StatusCode::OK));
+
+    let metrics = scrape(&app).await;
+    let checks = |outcome: &str| metrics.value("monkeyci_api_key_checks_total", &[("outcome", outcome)]);
+    assert_eq!(checks("revalidated"), Some(1.0), "{}", metrics.text);
+    assert_eq!(checks("cache_hit"), Some(15.0), "{}", metrics.text);
+}
+
+#[actix_web::test]
+async fn requests_arriving_together_with_a_due_key_read_it_again_once_on_sqlite() {
+    requests_arriving_together_with_a_due_key_read_it_again_once(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn requests_arriving_together_with_a_due_key_read_it_again_once_on_postgres() {
+    requests_arriving_together_with_a_due_key_read_it_again_once(Backend::Postgres).await;
+}
+
 #[actix_web::test]
 async fn metrics_are_served_on_their_own_address_only() {
     let app = spawn_with_metrics(Backend::Sqlite).await.unwrap();
