@@ -12,12 +12,10 @@
 //! queue) are read when scraped.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::dev::Server;
 use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use metrics::{Gauge, Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -123,7 +121,9 @@ impl Metrics {
         self.mails.clone()
     }
 
-    fn record_request(&self, method: &Method, route: Option<String>, status: StatusCode, took: Duration) {
+    /// Counts a request with its route template (`None`: no route matched) and
+    /// status, and its time.
+    pub fn record_request(&self, method: &Method, route: Option<String>, status: StatusCode, took: Duration) {
         let method = method_label(method);
         let route = route.map_or(SharedString::const_str("unmatched"), SharedString::from_owned);
         let labels = vec![
@@ -179,29 +179,6 @@ fn method_label(method: &Method) -> &'static str {
         Method::OPTIONS => "OPTIONS",
         _ => "other",
     }
-}
-
-/// Counts every request with its route template and status, and times it.
-/// Does nothing for an app without metrics.
-pub async fn count_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let Some(metrics) = req.app_data::<web::Data<Metrics>>().cloned() else {
-        return next.call(req).await;
-    };
-    let started = Instant::now();
-    let method = req.method().clone();
-    // The template, computed from the routes: the same before routing as after,
-    // and at hand when the answer is an error instead of a response.
-    let route = req.match_pattern();
-    let result = next.call(req).await;
-    let status = match &result {
-        Ok(res) => res.status(),
-        Err(error) => error.as_response_error().status_code(),
-    };
-    metrics.record_request(&method, route, status, started.elapsed());
-    result
 }
 
 /// The metrics server: `GET /metrics` on its own socket, one worker. It stops

@@ -8,7 +8,7 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, Condition, from_fn};
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -38,7 +38,8 @@ use crate::state::AppState;
 use crate::telemetry;
 use crate::web::csrf::csrf_guard;
 use crate::web::error_pages::{not_found, render_error_pages};
-use crate::web::security_headers::add_security_headers;
+use crate::web::request_frame::RequestFrame;
+use crate::web::security_headers::ResponseHeaders;
 use crate::web::{self as pages, assets, health};
 
 /// How often sessions that can no longer be used are deleted.
@@ -180,6 +181,11 @@ impl Application {
             actix_web::cookie::time::Duration::seconds(settings.session_max_age.whole_seconds());
         let app_state = state.clone();
         let request_metrics = metrics.clone().map(web::Data::from);
+        let frame = RequestFrame::new(
+            ResponseHeaders::new(state.clone(), draining.clone()),
+            request_metrics.clone(),
+            instance.0.clone(),
+        );
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
                 .cookie_name(cookie_name.to_string())
@@ -197,15 +203,11 @@ impl Application {
             let mut app = App::new()
                 .app_data(app_state.clone())
                 .app_data(draining_data.clone())
-                .app_data(instance.clone())
                 .app_data(web::FormConfig::default().limit(64 * 1024));
             if let Some(metrics) = &request_metrics {
                 app = app.app_data(metrics.clone());
             }
-            app.wrap(from_fn(add_security_headers))
-                // Not even a pass-through layer when there are no metrics.
-                .wrap(Condition::new(request_metrics.is_some(), from_fn(monitoring::count_requests)))
-                .wrap(from_fn(telemetry::log_requests))
+            app.wrap(frame.clone())
                 .route("/healthz", web::get().to(health::healthz))
                 .route("/readyz", web::get().to(health::readyz))
                 .service(api::scope())

@@ -4,14 +4,10 @@
 //! code or a key somebody pasted there.
 
 use std::io::IsTerminal;
-use std::time::Instant;
 
 use actix_web::HttpMessage;
-use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use tracing::Instrument;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -153,74 +149,107 @@ fn cut_tokens(path: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
-pub async fn log_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = RequestId::random();
-    req.extensions_mut().insert(id);
-    // Probes and assets are too frequent to be worth a line each; so are
-    // successful API reads (a script may poll thousands a minute) and
-    // introspections (a service asks about every call it gets, and they change
-    // nothing): those are logged at debug level. Failures, refusals and every
-    // change keep their line.
-    let routine = matches!(req.path(), "/healthz" | "/readyz") || req.path().starts_with("/static/");
-    let api_read = (req.method() == actix_web::http::Method::GET && req.path().starts_with("/api/"))
-        || (req.method() == actix_web::http::Method::POST && req.path() == "/api/v1/introspect");
-    // Making the request span is most of what this middleware costs, above all
-    // formatting its fields up front. The health check and the assets log
-    // nothing of their own (a 5xx is logged below with the id), so they have
-    // none. An API read's span gets its method and path only when it is going
-    // to be logged: lines logged while it runs carry its id.
-    let spanless = req.path() == "/healthz" || req.path().starts_with("/static/");
-    let span = if spanless {
-        tracing::Span::none()
-    } else {
-        let instance = req.app_data::<InstanceSpan>().map_or_else(tracing::Span::none, |s| s.0.clone());
-        instance.in_scope(|| {
-            tracing::info_span!(
-                "request",
-                id = %id,
-                method = tracing::field::Empty,
-                path = tracing::field::Empty
-            )
-        })
-    };
-    if !api_read {
-        name_the_request(&span, req.method(), req.path());
-    }
-    let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let _entered = span.enter();
-    match result {
-        Ok(mut res) => {
-            let status = res.status().as_u16();
-            let quiet = routine || (api_read && status < 400);
-            if api_read && (status >= 500 || !quiet) {
-                name_the_request(&span, res.request().method(), res.request().path());
-            }
-            if spanless && status >= 500 {
-                let (method, path) = (res.request().method(), without_secrets(res.request().path()));
-                tracing::info!(id = %id, %method, %path, status, ms = format!("{elapsed_ms:.1}"), "served");
-            } else if status >= 500 || !quiet {
-                tracing::info!(status, ms = format!("{elapsed_ms:.1}"), "served");
-            } else if api_read {
-                tracing::debug!(status, ms = format!("{elapsed_ms:.1}"), "served");
-            }
-            res.headers_mut().insert(const { HeaderName::from_static("x-request-id") }, id.header_value());
-            Ok(res)
+/// One request's log: its id, its span (if it has one) and the line it ends
+/// with. Started and finished by the request frame (`crate::web::request_frame`).
+pub struct RequestLog {
+    id: RequestId,
+    span: tracing::Span,
+    /// A probe or an asset: no line unless it fails.
+    routine: bool,
+    /// A successful API read or introspection: a debug line only.
+    api_read: bool,
+    /// No span at all (the health check, assets): a failure's line names the id itself.
+    spanless: bool,
+}
+
+impl RequestLog {
+    /// Gives `req` its id and opens its span inside `instance`'s.
+    pub fn start(req: &ServiceRequest, instance: &tracing::Span) -> RequestLog {
+        let id = RequestId::random();
+        req.extensions_mut().insert(id);
+        // Probes and assets are too frequent to be worth a line each; so are
+        // successful API reads (a script may poll thousands a minute) and
+        // introspections (a service asks about every call it gets, and they change
+        // nothing): those are logged at debug level. Failures, refusals and every
+        // change keep their line.
+        let path = req.path();
+        let routine = matches!(path, "/healthz" | "/readyz") || path.starts_with("/static/");
+        let api_read = (req.method() == actix_web::http::Method::GET && path.starts_with("/api/"))
+            || (req.method() == actix_web::http::Method::POST && path == "/api/v1/introspect");
+        // Making the request span is most of what logging costs, above all
+        // formatting its fields up front. The health check and the assets log
+        // nothing of their own (a 5xx is logged with the id), so they have
+        // none. An API read's span gets its method and path only when it is going
+        // to be logged: lines logged while it runs carry its id.
+        let spanless = path == "/healthz" || path.starts_with("/static/");
+        let span = if spanless {
+            tracing::Span::none()
+        } else {
+            instance.in_scope(|| {
+                tracing::info_span!(
+                    "request",
+                    id = %id,
+                    method = tracing::field::Empty,
+                    path = tracing::field::Empty
+                )
+            })
+        };
+        if !api_read {
+            name_the_request(&span, req.method(), path);
         }
-        Err(error) => {
-            // A 503 (the database away) was logged with its cause where it was made.
-            // (`id` is the span's field, and repeated here for a request without one.)
-            let id = spanless.then(|| id.to_string());
-            if error.as_response_error().status_code() == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
-                tracing::warn!(id, error = %format!("{error:#}"), "request failed");
-            } else {
-                tracing::error!(id, error = %format!("{error:#}"), "request failed");
+        RequestLog { id, span, routine, api_read, spanless }
+    }
+
+    pub fn id(&self) -> RequestId {
+        self.id
+    }
+
+    /// The span the request is served in.
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// Logs how the request ended, `elapsed` after it started, and names the
+    /// response with its id (`X-Request-Id`).
+    pub fn finish<B>(
+        self,
+        result: Result<ServiceResponse<B>, actix_web::Error>,
+        elapsed: std::time::Duration,
+    ) -> Result<ServiceResponse<B>, actix_web::Error> {
+        let RequestLog { id, span, routine, api_read, spanless } = self;
+        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        let _entered = span.enter();
+        match result {
+            Ok(mut res) => {
+                let status = res.status().as_u16();
+                let quiet = routine || (api_read && status < 400);
+                if api_read && (status >= 500 || !quiet) {
+                    name_the_request(&span, res.request().method(), res.request().path());
+                }
+                if spanless && status >= 500 {
+                    let (method, path) = (res.request().method(), without_secrets(res.request().path()));
+                    tracing::info!(id = %id, %method, %path, status, ms = format!("{elapsed_ms:.1}"), "served");
+                } else if status >= 500 || !quiet {
+                    tracing::info!(status, ms = format!("{elapsed_ms:.1}"), "served");
+                } else if api_read {
+                    tracing::debug!(status, ms = format!("{elapsed_ms:.1}"), "served");
+                }
+                res.headers_mut()
+                    .insert(const { HeaderName::from_static("x-request-id") }, id.header_value());
+                Ok(res)
             }
-            Err(error)
+            Err(error) => {
+                // A 503 (the database away) was logged with its cause where it was made.
+                // (`id` is the span's field, and repeated here for a request without one.)
+                let id = spanless.then(|| id.to_string());
+                if error.as_response_error().status_code() == actix_web::http::StatusCode::SERVICE_UNAVAILABLE
+                {
+                    tracing::warn!(id, error = %format!("{error:#}"), "request failed");
+                } else {
+                    tracing::error!(id, error = %format!("{error:#}"), "request failed");
+                }
+                Err(error)
+            }
         }
     }
 }
@@ -235,10 +264,10 @@ fn name_the_request(span: &tracing::Span, method: &actix_web::http::Method, path
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use actix_web::middleware::from_fn;
     use actix_web::{App, test as actix_test, web};
 
-    use super::{json_subscriber, log_requests, without_secrets};
+    use super::{json_subscriber, without_secrets};
+    use crate::web::request_frame::RequestFrame;
 
     /// Collects what a subscriber writes.
     #[derive(Clone, Default)]
@@ -263,7 +292,7 @@ mod tests {
         // This thread's subscriber: the test runtime serves the request on it.
         let _default = tracing::subscriber::set_default(subscriber);
         let app = actix_test::init_service(
-            App::new().wrap(from_fn(log_requests)).route("/o/acme", web::get().to(|| async { "x" })),
+            App::new().wrap(RequestFrame::default()).route("/o/acme", web::get().to(|| async { "x" })),
         )
         .await;
         let response =
@@ -294,7 +323,7 @@ mod tests {
         let status = actix_web::http::StatusCode::from_u16(status).unwrap();
         let app = actix_test::init_service(
             App::new()
-                .wrap(from_fn(log_requests))
+                .wrap(RequestFrame::default())
                 .route(route, web::get().to(move || async move { actix_web::HttpResponse::new(status) })),
         )
         .await;

@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod page;
 pub mod pagination;
 pub mod platform_login;
+pub mod request_frame;
 pub mod security_headers;
 pub mod user;
 

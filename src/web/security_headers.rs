@@ -7,12 +7,10 @@
 //! page (or the API's JSON error) here, with the same headers, instead of
 //! actix-web's bare 500.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{ConnectionType, StatusCode};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use futures_util::FutureExt;
 
 use crate::api::error::ApiError;
@@ -52,65 +50,103 @@ impl Answer {
 /// When to try again after a failure of the machinery (seconds).
 const RETRY_AFTER_SECONDS: &str = "5";
 
-pub async fn add_security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>().cloned();
-    let https = state.as_ref().is_some_and(|state| state.is_https());
-    let dev_sign_in = state.as_ref().is_some_and(|state| state.dev_sign_in);
-    let draining = req.app_data::<actix_web::web::Data<Draining>>().is_some_and(|d| d.is_on());
-    let request_id = req.extensions().get::<RequestId>().copied();
-    let is_api = req.path().starts_with("/api/");
-    let answer = Answer::of(req.path());
-    match next.call(req).await {
-        Ok(mut res) => {
-            set_headers(res.headers_mut(), https, answer);
-            if draining {
-                res.response_mut().head_mut().set_connection_type(ConnectionType::Close);
-            }
-            Ok(res)
+/// What the headers of every response depend on, fixed when the app is built.
+#[derive(Clone, Default)]
+pub struct ResponseHeaders {
+    https: bool,
+    dev_sign_in: bool,
+    /// Whether the database can be reached, for a failure's answer.
+    state: Option<actix_web::web::Data<crate::state::AppState>>,
+    draining: Draining,
+}
+
+/// Where a request goes, as far as its answer's headers are concerned.
+#[derive(Debug, Clone, Copy)]
+pub struct Destination {
+    answer: Answer,
+    is_api: bool,
+}
+
+impl Destination {
+    pub fn of(path: &str) -> Destination {
+        Destination { answer: Answer::of(path), is_api: path.starts_with("/api/") }
+    }
+}
+
+impl ResponseHeaders {
+    pub fn new(state: actix_web::web::Data<crate::state::AppState>, draining: Draining) -> ResponseHeaders {
+        ResponseHeaders {
+            https: state.is_https(),
+            dev_sign_in: state.dev_sign_in,
+            state: Some(state),
+            draining,
         }
-        Err(error) => {
-            // What fails before any handler is the machinery around it (the session
-            // store, above all when the database cannot be reached or take writes):
-            // a temporary condition, answered as such.
-            let status = StatusCode::SERVICE_UNAVAILABLE;
-            let database_away = state.as_ref().is_some_and(|state| !state.db.is_reachable());
-            if database_away {
-                tracing::warn!(error = %format!("{error:#}"), %status, "a request failed before a handler answered: the database cannot be reached");
-            } else {
-                tracing::error!(error = %format!("{error:#}"), %status, "a request failed before a handler answered");
+    }
+
+    /// Sets the headers on the response to a request for `destination`. A
+    /// request that failed before a handler answered gets its answer here (see
+    /// the module), named with `request_id`.
+    pub fn finish<B>(
+        &self,
+        destination: Destination,
+        request_id: RequestId,
+        result: Result<ServiceResponse<B>, actix_web::Error>,
+    ) -> Result<ServiceResponse<B>, actix_web::Error> {
+        let draining = self.draining.is_on();
+        match result {
+            Ok(mut res) => {
+                set_headers(res.headers_mut(), self.https, destination.answer);
+                if draining {
+                    res.response_mut().head_mut().set_connection_type(ConnectionType::Close);
+                }
+                Ok(res)
             }
-            let mut response = match (is_api, status) {
-                (true, StatusCode::SERVICE_UNAVAILABLE) => ApiError::Unavailable(Unavailable::Unreachable(
-                    "a request failed before a handler answered".into(),
-                ))
-                .error_response(),
-                (true, _) => ApiError::Internal(anyhow::anyhow!("{status}")).error_response(),
-                (false, _) => crate::web::error_pages::standalone(
-                    status,
-                    database_away.then(crate::error::unavailable_message),
-                    request_id.map(|id| id.to_string()),
-                    dev_sign_in,
-                ),
-            };
-            set_headers(response.headers_mut(), https, answer);
-            if !response.headers().contains_key(header::RETRY_AFTER) {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
-            }
-            if let Some(id) = request_id {
-                response
-                    .headers_mut()
-                    .insert(const { HeaderName::from_static("x-request-id") }, id.header_value());
-            }
-            if draining {
-                response.head_mut().set_connection_type(ConnectionType::Close);
-            }
-            Err(PreparedResponse::from(response).into())
+            Err(error) => Err(self.failure(destination, request_id, draining, &error).into()),
         }
+    }
+
+    /// The answer to a request that failed before any handler answered: the
+    /// machinery around it (the session store, above all when the database
+    /// cannot be reached or take writes) failed, a temporary condition answered
+    /// as such.
+    fn failure(
+        &self,
+        destination: Destination,
+        request_id: RequestId,
+        draining: bool,
+        error: &actix_web::Error,
+    ) -> PreparedResponse {
+        let status = StatusCode::SERVICE_UNAVAILABLE;
+        let database_away = self.state.as_ref().is_some_and(|state| !state.db.is_reachable());
+        if database_away {
+            tracing::warn!(error = %format!("{error:#}"), %status, "a request failed before a handler answered: the database cannot be reached");
+        } else {
+            tracing::error!(error = %format!("{error:#}"), %status, "a request failed before a handler answered");
+        }
+        let mut response = if destination.is_api {
+            ApiError::Unavailable(Unavailable::Unreachable(
+                "a request failed before a handler answered".into(),
+            ))
+            .error_response()
+        } else {
+            crate::web::error_pages::standalone(
+                status,
+                database_away.then(crate::error::unavailable_message),
+                Some(request_id.to_string()),
+                self.dev_sign_in,
+            )
+        };
+        set_headers(response.headers_mut(), self.https, destination.answer);
+        if !response.headers().contains_key(header::RETRY_AFTER) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
+        response
+            .headers_mut()
+            .insert(const { HeaderName::from_static("x-request-id") }, request_id.header_value());
+        if draining {
+            response.head_mut().set_connection_type(ConnectionType::Close);
+        }
+        PreparedResponse::from(response)
     }
 }
 
