@@ -146,7 +146,9 @@ document.querySelectorAll("[data-copy-button]").forEach((button) => {
     const target = row || document.getElementById("keys-title");
     if (!target) return;
     if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
-    target.focus();
+    // A task later: some browsers give the focus back to what had it before the
+    // dialog opened after this event, which would undo it.
+    setTimeout(() => target.focus(), 0);
   });
 })();
 

@@ -61,11 +61,16 @@ pub enum Reserve<'a> {
     Busy,
 }
 
-/// An attempt held for a check in flight. Dropped without [`Self::failed`]
-/// (a success, or a check that could not be made), it spends nothing.
+/// An attempt held for a check in flight. It ends as [`Self::failed`] (the
+/// attempt is spent) or [`Self::release`]d (a success, or no verdict through no
+/// fault of the client: the database away, the server too busy). Dropped
+/// otherwise, it is spent: a client that goes away while its key is checked
+/// (the argon2 work done all the same) cannot make checks free by never
+/// waiting for the verdict.
 pub struct Reservation<'a> {
     limiter: &'a FailureLimiter,
     address: IpAddr,
+    at: DateTime<Utc>,
 }
 
 /// A check's place in its address's queue; awaiting it waits for a check in
@@ -111,7 +116,7 @@ impl FailureLimiter {
         }
         if f64::from(bucket.in_flight) + 1.0 <= left {
             bucket.in_flight += 1;
-            return Reserve::Granted(Reservation { limiter: self, address });
+            return Reserve::Granted(Reservation { limiter: self, address, at: now });
         }
         if bucket.waiting >= MAX_WAITING {
             return Reserve::Busy;
@@ -226,11 +231,18 @@ impl Reservation<'_> {
         std::mem::forget(self);
         limiter.end(address, Some(now));
     }
+
+    /// The check succeeded, or could not be made: nothing is spent.
+    pub fn release(self) {
+        let (limiter, address) = (self.limiter, self.address);
+        std::mem::forget(self);
+        limiter.end(address, None);
+    }
 }
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
-        self.limiter.end(self.address, None);
+        self.limiter.end(self.address, Some(self.at));
     }
 }
 
@@ -313,7 +325,7 @@ mod tests {
         let limiter = FailureLimiter::new(2);
         let client = ip("192.0.2.1");
         for _ in 0..100 {
-            drop(granted(limiter.reserve(client, t0())));
+            granted(limiter.reserve(client, t0())).release();
         }
         assert_eq!(limiter.retry_after(client, t0()), None);
         granted(limiter.reserve(client, t0())).failed(t0());
@@ -330,7 +342,7 @@ mod tests {
         let second = granted(limiter.reserve(client, t0()));
         let third = waiting(limiter.reserve(client, t0())).wait().shared();
         assert!(third.clone().now_or_never().is_none(), "two in flight, two attempts left: the third waits");
-        drop(first);
+        first.release();
         third.clone().now_or_never().expect("a success lets the next one ask again");
         let third = granted(limiter.reserve(client, t0()));
         let fourth = waiting(limiter.reserve(client, t0())).wait().shared();
@@ -346,6 +358,14 @@ mod tests {
             matches!(limiter.reserve(ip("192.0.2.2"), t0()), Reserve::Granted(_)),
             "other clients are not affected"
         );
+    }
+
+    #[test]
+    fn a_check_left_without_its_verdict_spends_its_attempt() {
+        let limiter = FailureLimiter::new(1);
+        let client = ip("192.0.2.1");
+        drop(granted(limiter.reserve(client, t0())));
+        assert!(matches!(limiter.reserve(client, t0()), Reserve::Refused(60)), "the client went away: spent");
     }
 
     #[test]

@@ -278,7 +278,8 @@ impl KeyAuthenticator {
             return Ok((entry.caller.clone(), KeyCheck::CacheHit));
         }
         // An attempt held while the check runs (see `failure_limit`): spent
-        // only if it fails, so valid keys never wait on the allowance for long.
+        // only if it fails (or its client leaves before the verdict), so valid
+        // keys never wait on the allowance for long.
         let reservation = match self.reserve_attempt(attempts, now).await {
             Ok(reservation) => reservation,
             // Too many waiting (`Busy`) is counted by the caller, as the argon2 pool's is.
@@ -293,18 +294,31 @@ impl KeyAuthenticator {
         let public_id = parsed.public_id.clone();
         let loaded = match self.db.run(move |conn| api_keys::load_for_verification(conn, &public_id)).await {
             Ok(loaded) => loaded,
-            // Not the caller's failure (the database is away, say): the
-            // reservation ends with no attempt spent.
-            Err(error) => return Err(error.into()),
+            // Not the caller's failure (the database is away, say): no attempt spent.
+            Err(error) => {
+                reservation.release();
+                return Err(error.into());
+            }
         };
         let Some(KeyForVerification { caller, secret_hash }) = loaded else {
-            self.pay_for_failure(&parsed).await?;
+            if let Err(busy_or_broken) = self.pay_for_failure(&parsed).await {
+                reservation.release();
+                return Err(busy_or_broken);
+            }
             self.spend(reservation, attempts, now).await;
             self.checks.count(KeyCheck::UnknownKey);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: unknown key");
             return Err(AuthFailure::Invalid);
         };
-        if !self.verify(&parsed, &secret_hash).await? {
+        let verified = match self.verify(&parsed, &secret_hash).await {
+            Ok(verified) => verified,
+            // No verdict (the argon2 slots full, or a failure of ours): nothing spent.
+            Err(busy_or_broken) => {
+                reservation.release();
+                return Err(busy_or_broken);
+            }
+        };
+        if !verified {
             self.spend(reservation, attempts, now).await;
             self.checks.count(KeyCheck::WrongSecret);
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: wrong secret");
@@ -317,7 +331,7 @@ impl KeyAuthenticator {
             tracing::info!(key = parsed.public_id.as_str(), "API key refused: the other kind's prefix");
             return Err(AuthFailure::Invalid);
         }
-        drop(reservation);
+        reservation.release();
         let caller = Arc::new(Verified::new(caller));
         self.cache.insert(generation, Entry::new(caller.clone(), secret_hash, digest, now));
         Ok((caller, KeyCheck::Verified))

@@ -192,6 +192,16 @@ export async function focused(page) {
   });
 }
 
+/**
+ * What has the focus once it is on the element with this id: a script may move
+ * it a task after the click that asked for it, so this waits (up to 2 s) first,
+ * and then tells what has it, whatever that is.
+ */
+export async function focusedOn(page, id) {
+  await page.waitForFunction((wanted) => document.activeElement?.id === wanted, id, { timeout: 2000 }).catch(() => {});
+  return focused(page);
+}
+
 /** Waits for the flash message (at the top of main, outside the dialogs). */
 export async function expectFlash(page, text) {
   await expectText(page.locator('main > .flash'), text);

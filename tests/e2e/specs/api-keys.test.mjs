@@ -23,6 +23,7 @@ import {
   fieldOf,
   filterForm,
   focused,
+  focusedOn,
   hintOf,
   idOf,
   humanDate,
@@ -190,7 +191,7 @@ describe('API keys', () => {
     await dialog.waitFor({ state: 'hidden' });
     assert.equal((await dialogState(dialog)).open, false);
     await expectPath(page, listPath);
-    assert.equal((await focused(page)).id, `key-${idOf(token)}`, 'the focus should be on the new key’s row');
+    assert.equal((await focusedOn(page, `key-${idOf(token)}`)).id, `key-${idOf(token)}`, 'the focus should be on the new key’s row');
 
     // A reload never shows the token again.
     const reloaded = await page.reload();
@@ -752,7 +753,7 @@ describe('API keys', () => {
       await page.locator('.panel-header').getByRole('link', { name: 'Add API key', exact: true }).click();
       await expectPath(page, `${listPath}?status=all`);
       assert.equal(new URL(page.url()).hash, '#add-key');
-      if (javaScriptEnabled) assert.equal((await focused(page)).id, 'description', 'the focus goes to the first field');
+      if (javaScriptEnabled) assert.equal((await focusedOn(page, 'description')).id, 'description', 'the focus goes to the first field');
     });
   }
 
@@ -841,7 +842,7 @@ describe('API keys', () => {
     // Close anyway: closed, and the focus on the new key's row, not the page.
     await warning.getByRole('button', { name: 'Close anyway', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
-    const where = await focused(page);
+    const where = await focusedOn(page, `key-${idOf(token)}`);
     assert.equal(where.id, `key-${idOf(token)}`, `the focus should be on the new row, not ${where.tag}`);
     assert.ok(where.text.startsWith(description), where.text);
 
@@ -852,6 +853,6 @@ describe('API keys', () => {
     await page.keyboard.press('ControlOrMeta+C');
     await dialog.getByRole('button', { name: 'Done', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
-    assert.equal((await focused(page)).id, `key-${idOf(secondToken)}`);
+    assert.equal((await focusedOn(page, `key-${idOf(secondToken)}`)).id, `key-${idOf(secondToken)}`);
   });
 });
