@@ -363,6 +363,10 @@ impl KeyAuthenticator {
     /// nothing is left.
     async fn shared_allowance(&self, attempts: Attempts, now: DateTime<Utc>) -> Result<(), u64> {
         let Attempts::Address(client) = attempts else { return Ok(()) };
+        // An address this instance already refuses costs the database nothing.
+        if let Some(retry_after) = self.limiter.retry_after(client, now) {
+            return Err(retry_after);
+        }
         if let Some(left) = self.shared_limit.left(client, now).await {
             self.limiter.at_most(client, left, now);
         }
