@@ -13,8 +13,8 @@
 //!
 //! IPv6 clients are counted per /64, the block one subscriber usually gets, so
 //! hopping through addresses in it gains nothing. The table is bounded: when it
-//! is full, addresses whose bucket has refilled and that have nothing in flight
-//! are forgotten first.
+//! is full, addresses whose bucket has refilled are forgotten first, and an
+//! address with checks in flight or waiting never is.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -204,17 +204,16 @@ impl FailureLimiter {
         if buckets.len() < self.max_tracked || buckets.contains_key(&address) {
             return;
         }
+        // An address with checks in flight or waiting keeps its bucket: they
+        // end (or wake) through it. There are no more of those than requests
+        // being served.
         let busy = |bucket: &Bucket| bucket.in_flight > 0 || bucket.waiting > 0;
         buckets.retain(|_, bucket| busy(bucket) || self.refilled(bucket, now) < self.per_minute);
         if buckets.len() >= self.max_tracked {
             // Every tracked address is still limited: a flood from more addresses
-            // than the table holds. Start over rather than grow without bound,
-            // waking whoever waits (they ask again, and find room).
+            // than the table holds. Start over rather than grow without bound.
             tracing::warn!(tracked = buckets.len(), "failed-attempt table full: cleared");
-            for turns in buckets.values().filter_map(|bucket| bucket.turns.as_ref()) {
-                turns.notify_waiters();
-            }
-            buckets.clear();
+            buckets.retain(|_, bucket| busy(bucket));
         }
     }
 
@@ -227,16 +226,19 @@ impl FailureLimiter {
 impl Reservation<'_> {
     /// The check failed: it spends the attempt.
     pub fn failed(self, now: DateTime<Utc>) {
-        let (limiter, address) = (self.limiter, self.address);
-        std::mem::forget(self);
-        limiter.end(address, Some(now));
+        self.end(Some(now));
     }
 
     /// The check succeeded, or could not be made: nothing is spent.
     pub fn release(self) {
+        self.end(None);
+    }
+
+    /// Ends the reservation here rather than in `Drop` (which spends it).
+    fn end(self, failed: Option<DateTime<Utc>>) {
         let (limiter, address) = (self.limiter, self.address);
         std::mem::forget(self);
-        limiter.end(address, None);
+        limiter.end(address, failed);
     }
 }
 
@@ -366,6 +368,19 @@ mod tests {
         let client = ip("192.0.2.1");
         drop(granted(limiter.reserve(client, t0())));
         assert!(matches!(limiter.reserve(client, t0()), Reserve::Refused(60)), "the client went away: spent");
+    }
+
+    #[test]
+    fn a_full_table_keeps_the_addresses_with_checks_in_flight() {
+        let limiter = FailureLimiter::with_capacity(1, 3);
+        let client = ip("192.0.2.1");
+        let in_flight = granted(limiter.reserve(client, t0()));
+        for n in 0..10 {
+            limiter.record_failure(IpAddr::from([10, 0, 0, n]), t0());
+        }
+        assert!(limiter.tracked() <= 3);
+        in_flight.failed(t0());
+        assert!(matches!(limiter.reserve(client, t0()), Reserve::Refused(_)), "its failure still counted");
     }
 
     #[test]
